@@ -1,0 +1,44 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import { inferenceLog, type InferenceLogMiddleware, type InferenceLogOptions } from '@inferlog/koa';
+import { InferenceError, inferOip, MODEL } from './model';
+
+/** A Koa OIP v2 model API with inferlog in front of it. */
+export function createKoaApp(logOptions: InferenceLogOptions = {}): { app: Koa; log: InferenceLogMiddleware } {
+  const app = new Koa();
+  const log = inferenceLog(logOptions); // the one line: every inference is logged to PostgreSQL
+  app.use(log);
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const status = err instanceof InferenceError ? err.status : ((err as { status?: number }).status ?? 500);
+      ctx.status = status;
+      ctx.body = { error: (err as Error).message };
+    }
+  });
+  app.use(bodyParser());
+
+  const router = new Router();
+  router.get('/v2/health/ready', (ctx) => {
+    ctx.body = { ready: true };
+  });
+  router.post('/v2/models/:model/infer', (ctx) => {
+    ctx.body = inferOip(ctx.params.model, ctx.request.body);
+  });
+  router.post('/v2/models/:model/versions/:version/infer', (ctx) => {
+    ctx.body = inferOip(ctx.params.model, ctx.request.body);
+  });
+  app.use(router.routes());
+  return { app, log };
+}
+
+if (require.main === module) {
+  const { app, log } = createKoaApp();
+  const port = Number(process.env.PORT ?? 8081);
+  const server = app.listen(port, () => console.log(`OIP model API (Koa) on http://127.0.0.1:${port}/v2/models/${MODEL.name}/infer`));
+  const shutdown = () => server.close(() => void log.close().finally(() => process.exit(0)));
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}

@@ -1,0 +1,15 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/packages', '<rootDir>/test'],
+  testMatch: ['**/test/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '\\.scale\\.test\\.ts$'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/tsconfig.json' }] },
+  moduleNameMapper: { '^@inferlog/(core|express|koa)$': '<rootDir>/packages/$1/src/index.ts' },
+  globalSetup: '<rootDir>/test/setup/global-setup.ts',
+  globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
+  // The embedded PostgreSQL runs one query at a time for the whole process: test files take turns.
+  maxWorkers: process.env.DATABASE_URL ? 2 : 1,
+  testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/test/setup/summary-reporter.js'],
+};

@@ -1,0 +1,123 @@
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import onFinished from 'on-finished';
+import type { CompiledRoute } from '../routes';
+import { acceptRequestId, uuidv7 } from '../ids';
+import { BodyCollector } from './body-collector';
+import { teeRequest } from './request-tee';
+import { teeResponse } from './response-tee';
+
+/** An error the framework saw while handling the request (Koa passes thrown errors through the middleware). */
+export interface ThrownError {
+  name: string;
+  message: string;
+  status?: number;
+}
+
+/**
+ * Everything captured of one request/response, held by reference until the flush path turns it into a
+ * record. Nothing here parses or copies bodies.
+ */
+export class Exchange {
+  readonly id: string;
+  readonly requestId: string;
+  readonly startedAt: number;
+  private readonly startMark = performance.now();
+  readonly method: string;
+  readonly url: string;
+  readonly requestHeaders: IncomingHttpHeaders;
+  readonly request: BodyCollector;
+  readonly response: BodyCollector;
+  /** A body a parser had already consumed before the middleware ran (no raw bytes were seen). */
+  parsedRequestBody: unknown = undefined;
+  thrown: ThrownError | null = null;
+  annotations: Record<string, unknown> | null = null;
+  /** The route pattern the framework matched (used when the inferlog rule is a RegExp or predicate). */
+  frameworkRoute: string | null = null;
+  latencyMs = 0;
+  status = 0;
+  aborted = false;
+  responseHeaders: OutgoingHttpHeaders = {};
+
+  constructor(readonly route: CompiledRoute, req: IncomingMessage, maxBodyBytes: number, requestIdHeader: string | null) {
+    this.startedAt = Date.now();
+    this.id = uuidv7(this.startedAt);
+    this.requestId = (requestIdHeader && acceptRequestId(req.headers[requestIdHeader])) || this.id;
+    this.method = req.method ?? 'GET';
+    this.url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+    this.requestHeaders = req.headers;
+    this.request = new BodyCollector(maxBodyBytes);
+    this.response = new BodyCollector(maxBodyBytes);
+  }
+
+  /** Adds the application's annotations (merged; later keys win). */
+  annotate(values: Record<string, unknown>): void {
+    this.annotations = { ...this.annotations, ...values };
+  }
+
+  finish(res: ServerResponse): void {
+    this.latencyMs = performance.now() - this.startMark;
+    this.status = res.headersSent ? res.statusCode : 0;
+    this.aborted = !res.writableFinished;
+    this.responseHeaders = res.getHeaders();
+    this.request.seal();
+    this.response.seal();
+  }
+
+  /** Bytes this exchange holds in memory, for the queue's byte bound. */
+  get heldBytes(): number {
+    return this.request.heldBytes + this.response.heldBytes + 1024;
+  }
+}
+
+const EXCHANGE = Symbol.for('inferlog.exchange');
+
+/** The exchange being captured for this request, if it is logged. */
+export function exchangeOf(req: IncomingMessage): Exchange | undefined {
+  return (req as unknown as Record<symbol, Exchange | undefined>)[EXCHANGE];
+}
+
+/**
+ * Adds annotations (tenant, pseudonymous subject, reference data …) to the record of this request;
+ * a no-op when the request is not logged. Values must be JSON-serialisable.
+ */
+export function annotate(req: IncomingMessage, values: Record<string, unknown>): void {
+  exchangeOf(req)?.annotate(values);
+}
+
+export interface ExchangeSink {
+  readonly maxBodyBytes: number;
+  readonly requestIdHeader: string | null;
+  enqueue(exchange: Exchange): void;
+}
+
+/**
+ * Starts capturing a selected request: the one piece of hot-path work both adapters share.
+ * Echoes the request id, tees both bodies and hands the exchange to the sink when the response is done.
+ */
+export function startExchange(
+  sink: ExchangeSink,
+  route: CompiledRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+  frameworkRoute?: () => unknown,
+): Exchange {
+  const exchange = new Exchange(route, req, sink.maxBodyBytes, sink.requestIdHeader);
+  (req as unknown as Record<symbol, Exchange>)[EXCHANGE] = exchange;
+  if (sink.requestIdHeader && !res.headersSent) res.setHeader(sink.requestIdHeader, exchange.requestId);
+  if (req.readableEnded) {
+    exchange.parsedRequestBody = (req as { body?: unknown }).body;
+  } else {
+    teeRequest(req, exchange.request);
+  }
+  teeResponse(res, exchange.response);
+  onFinished(res, () => {
+    exchange.finish(res);
+    if (route.label === null && frameworkRoute) {
+      const matched = frameworkRoute();
+      exchange.frameworkRoute = typeof matched === 'string' ? matched : null;
+    }
+    sink.enqueue(exchange);
+  });
+  return exchange;
+}

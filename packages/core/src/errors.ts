@@ -1,0 +1,38 @@
+/** Why inferlog reports an error. */
+export type InferlogErrorCode =
+  /** The database could not be reached, migrated or started (embedded). Records wait in the queue. */
+  | 'E_STORE_START'
+  /** A batch could not be written; it is retried. */
+  | 'E_WRITE'
+  /** Capturing a request failed inside the middleware; the request was served and not logged. */
+  | 'E_CAPTURE'
+  /** A captured exchange could not be turned into a record; a fallback record was stored. */
+  | 'E_RECORD'
+  /** The queue was full and records were dropped (counted in `stats().dropped`). */
+  | 'E_QUEUE_FULL'
+  /** The logger was closed: records captured afterwards, or still unwritten at the deadline, are lost. */
+  | 'E_CLOSED';
+
+/** Every failure inferlog reports to `onError` is one of these. */
+export class InferlogError extends Error {
+  override readonly name = 'InferlogError';
+  constructor(
+    readonly code: InferlogErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`inferlog: ${message}`, options);
+  }
+}
+
+/** Thrown synchronously for invalid options: the message names the option and says what is allowed. */
+export class InferlogConfigError extends Error {
+  override readonly name = 'InferlogConfigError';
+  constructor(message: string) {
+    super(`inferlog: ${message}`);
+  }
+}
+
+export function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

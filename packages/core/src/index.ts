@@ -1,0 +1,17 @@
+export { InferenceLogger, type InferenceLogStats, type CloseOptions } from './logger';
+export {
+  resolveOptions,
+  type InferenceLogOptions,
+  type BatchOptions,
+  type HeaderOptions,
+  type PgConnectionConfig,
+  type ResolvedOptions,
+} from './options';
+export { InferlogError, InferlogConfigError, type InferlogErrorCode } from './errors';
+export { DEFAULT_ROUTES, compilePattern, type RouteSpec, type RouteRule, type RoutePattern, type RouteRequest, type CompiledRoute } from './routes';
+export type { ProtocolName } from './protocol';
+export { Exchange, startExchange, annotate, exchangeOf, type ThrownError } from './capture/exchange';
+export type { InferenceRecord } from './record/record';
+export { buildRecord } from './record/build';
+export { migrate } from './sink/migrate';
+export { uuidv7 } from './ids';

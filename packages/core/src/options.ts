@@ -1,0 +1,260 @@
+import { hostname } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
+import { InferlogConfigError, type InferlogError } from './errors';
+import { PROTOCOL_NAMES } from './protocol';
+import { DEFAULT_REQUEST_HEADERS, DEFAULT_RESPONSE_HEADERS, isSecretHeader } from './record/headers';
+import { compileRoute, DEFAULT_ROUTES, RouteSelector, type RouteSpec } from './routes';
+
+/** A `pg` connection config, passed to pg-promise as it is (`host`, `port`, `user`, `password`, `database`, `ssl`, …). */
+export interface PgConnectionConfig {
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+  ssl?: unknown;
+  [setting: string]: unknown;
+}
+
+/** When the queue is written to PostgreSQL. A flush starts at whichever limit is reached first. */
+export interface BatchOptions {
+  /** Rows per INSERT. Default 500. */
+  maxRows?: number;
+  /** Bytes of captured bodies per INSERT. Default 4 MiB. */
+  maxBytes?: number;
+  /** Longest time a record waits in the queue before a flush, in ms. Default 200. */
+  flushIntervalMs?: number;
+}
+
+/** Which headers are stored. Credentials (`authorization`, cookies, `*-key`, `*-token`, `*-secret`) never are. */
+export interface HeaderOptions {
+  /** Request header names to store (case-insensitive). Default: content-type, content-length, content-encoding, accept, accept-encoding, user-agent, x-request-id, traceparent, tracestate. */
+  request?: string[];
+  /** Response header names to store. Default: content-type, content-length, content-encoding, transfer-encoding, x-request-id. */
+  response?: string[];
+}
+
+/** Options of `inferenceLog()` (Express and Koa) and `createInferenceLogger()`. Unknown options throw. */
+export interface InferenceLogOptions {
+  /**
+   * Where records are stored: a PostgreSQL connection string, a `pg` connection config, or `'embedded'`
+   * for the embedded PGlite store in `embeddedDir`. Default: `DATABASE_URL`; if that is unset, the embedded
+   * store, except when `NODE_ENV` is `production`, where a missing database is a start-up error.
+   */
+  database?: string | PgConnectionConfig;
+  /** PostgreSQL schema of the log tables. Default `inferlog`. */
+  schema?: string;
+  /** Name of the inference log table. Default `inference_log`. */
+  table?: string;
+  /** Apply the migrations (and create partitions ahead) on start. Default true; set false when `inferlog migrate` runs at deploy time. */
+  migrate?: boolean;
+  /** Monthly partitions created ahead of the current month. Default 2. */
+  partitionsAhead?: number;
+  /** Most connections the logger opens. Default 2 (1 for the embedded store). */
+  poolSize?: number;
+  /** Directory of the embedded store. Default `./.inferlog/pgdata`. */
+  embeddedDir?: string;
+  /** Routes to log. Default: OIP v2 `/v2/models/:model[/versions/:version]/infer`, KServe v1 `:predict`/`:explain`, OpenAI `/v1/chat/completions`, `/v1/completions`, `/v1/embeddings` (POST). */
+  routes?: RouteSpec[];
+  /** Routes never logged, checked before `routes`. Default none. */
+  exclude?: RouteSpec[];
+  /** Fraction (0..1) of selected requests to log. Default 1. */
+  sample?: number;
+  /** Header carrying the caller's request id, echoed back in the response; `false` to neither read nor echo one. Default `x-request-id`. */
+  requestIdHeader?: string | false;
+  /** Header allow-lists. */
+  headers?: HeaderOptions;
+  /** Bytes of each body kept; the rest is cut (noted in `truncated`) while size and SHA-256 cover the whole body. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Flush limits. */
+  batch?: BatchOptions;
+  /** Bytes of captured bodies the queue holds before new records are dropped (and counted). Default 64 MiB. */
+  maxQueueBytes?: number;
+  /** Name of the deployment stored in `service`. Default: `npm_package_name`, else null. */
+  service?: string;
+  /** Version stored in `service_version`. Default: `npm_package_version`, else null. */
+  serviceVersion?: string;
+  /** Host stored in `host`. Default: `os.hostname()`. */
+  host?: string;
+  /** Receives every failure (never thrown into the app). Default: printed to stderr, at most once a minute per kind. */
+  onError?: (error: InferlogError) => void;
+}
+
+/** Options after validation and defaults: what the rest of core reads. */
+export interface ResolvedOptions {
+  database: string | PgConnectionConfig | 'embedded';
+  schema: string;
+  table: string;
+  migrate: boolean;
+  partitionsAhead: number;
+  poolSize: number;
+  embeddedDir: string;
+  selector: RouteSelector;
+  requestIdHeader: string | null;
+  requestHeaders: ReadonlySet<string>;
+  responseHeaders: ReadonlySet<string>;
+  maxBodyBytes: number;
+  batch: Required<BatchOptions>;
+  maxQueueBytes: number;
+  service: string | null;
+  serviceVersion: string | null;
+  host: string;
+  onError: ((error: InferlogError) => void) | null;
+}
+
+const TOP_LEVEL_KEYS = [
+  'database', 'schema', 'table', 'migrate', 'partitionsAhead', 'poolSize', 'embeddedDir', 'routes', 'exclude',
+  'sample', 'requestIdHeader', 'headers', 'maxBodyBytes', 'batch', 'maxQueueBytes', 'service', 'serviceVersion',
+  'host', 'onError',
+] as const satisfies readonly (keyof InferenceLogOptions)[];
+const ROUTE_RULE_KEYS = ['path', 'methods', 'protocol', 'sample'];
+const MiB = 1024 * 1024;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function fail(message: string): never {
+  throw new InferlogConfigError(message);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof RegExp);
+}
+
+function checkKeys(where: string, value: Record<string, unknown>, allowed: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) fail(`unknown option "${where}${key}"; known options are: ${allowed.join(', ')}`);
+  }
+}
+
+function integer(name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(`option "${name}" must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function fraction(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) fail(`option "${name}" must be a number from 0 to 1; got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function text(name: string, value: unknown, fallback: string, pattern?: RegExp): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || value === '' || (pattern && !pattern.test(value))) {
+    fail(`option "${name}" must be a ${pattern ? 'plain SQL identifier (letters, digits, _; not starting with a digit)' : 'non-empty string'}; got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function optionalText(name: string, value: unknown, fallback: string | undefined): string | null {
+  return value === undefined ? (fallback ?? null) : text(name, value, '');
+}
+
+function headerList(name: string, value: unknown, fallback: readonly string[]): ReadonlySet<string> {
+  if (value === undefined) return new Set(fallback);
+  if (!Array.isArray(value)) fail(`option "${name}" must be an array of header names`);
+  return new Set(
+    value.map((header: unknown) => {
+      if (typeof header !== 'string' || !HEADER_NAME.test(header)) fail(`option "${name}" has an invalid header name ${JSON.stringify(header)}`);
+      if (isSecretHeader(header)) fail(`option "${name}" lists "${header}", a credential header that inferlog never stores; remove it`);
+      return header.toLowerCase();
+    }),
+  );
+}
+
+function routeList(name: string, value: unknown, fallback: readonly RouteSpec[], sample: number) {
+  if (value === undefined) value = fallback;
+  if (!Array.isArray(value)) fail(`option "${name}" must be an array of patterns, RegExps, predicates or { path, methods, protocol, sample } rules`);
+  return value.map((spec: unknown, i: number) => {
+    const where = `${name}[${i}]`;
+    if (isPlainObject(spec)) {
+      checkKeys(`${where}.`, spec, ROUTE_RULE_KEYS);
+      if (spec.methods !== undefined && !(Array.isArray(spec.methods) && spec.methods.every((m) => typeof m === 'string' && m !== ''))) {
+        fail(`option "${where}.methods" must be an array of HTTP method names`);
+      }
+      if (spec.protocol !== undefined && !PROTOCOL_NAMES.includes(spec.protocol as never)) {
+        fail(`option "${where}.protocol" must be one of ${PROTOCOL_NAMES.join(', ')}; got ${JSON.stringify(spec.protocol)}`);
+      }
+      fraction(`${where}.sample`, spec.sample, sample);
+      spec = spec.path;
+      if (spec === undefined) fail(`option "${where}.path" is required`);
+    }
+    if (typeof spec !== 'string' && !(spec instanceof RegExp) && typeof spec !== 'function') {
+      fail(`option "${where}" must be a pattern string, a RegExp, a predicate or a rule object; got ${typeof spec}`);
+    }
+    try {
+      return compileRoute(value[i] as RouteSpec, { sample });
+    } catch (err) {
+      fail(`option "${where}": ${(err as Error).message}`);
+    }
+  });
+}
+
+function resolveDatabase(value: unknown): ResolvedOptions['database'] {
+  if (value === undefined) {
+    const fromEnv = process.env.DATABASE_URL;
+    if (fromEnv) return fromEnv;
+    if (process.env.NODE_ENV === 'production') {
+      fail('no database configured: set the "database" option or DATABASE_URL (NODE_ENV is production, where the embedded development store is not used unless you pass database: "embedded")');
+    }
+    return 'embedded';
+  }
+  if (typeof value === 'string' && value !== '') return value;
+  if (isPlainObject(value)) return value as PgConnectionConfig;
+  fail(`option "database" must be a connection string, a pg connection config object or "embedded"; got ${JSON.stringify(value)}`);
+}
+
+/** Validates the options in one place: an unknown or ill-typed option throws an error naming it. */
+export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptions {
+  if (!isPlainObject(options)) fail('options must be an object');
+  checkKeys('', options, TOP_LEVEL_KEYS);
+  const sample = fraction('sample', options.sample, 1);
+
+  const headers = options.headers ?? {};
+  if (!isPlainObject(headers)) fail('option "headers" must be an object { request?, response? }');
+  checkKeys('headers.', headers, ['request', 'response']);
+
+  const batch = options.batch ?? {};
+  if (!isPlainObject(batch)) fail('option "batch" must be an object { maxRows?, maxBytes?, flushIntervalMs? }');
+  checkKeys('batch.', batch, ['maxRows', 'maxBytes', 'flushIntervalMs']);
+
+  const requestIdHeader = options.requestIdHeader;
+  if (requestIdHeader !== undefined && requestIdHeader !== false && !(typeof requestIdHeader === 'string' && HEADER_NAME.test(requestIdHeader))) {
+    fail(`option "requestIdHeader" must be a header name or false; got ${JSON.stringify(requestIdHeader)}`);
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') fail('option "onError" must be a function');
+  if (options.migrate !== undefined && typeof options.migrate !== 'boolean') fail('option "migrate" must be true or false');
+
+  const database = resolveDatabase(options.database);
+  const embedded = database === 'embedded';
+  return {
+    database,
+    schema: text('schema', options.schema, 'inferlog', IDENTIFIER),
+    table: text('table', options.table, 'inference_log', IDENTIFIER),
+    migrate: options.migrate ?? true,
+    partitionsAhead: integer('partitionsAhead', options.partitionsAhead, 2, 0, 120),
+    poolSize: embedded ? 1 : integer('poolSize', options.poolSize, 2, 1, 100),
+    embeddedDir: resolvePath(text('embeddedDir', options.embeddedDir, './.inferlog/pgdata')),
+    selector: new RouteSelector(
+      routeList('routes', options.routes, DEFAULT_ROUTES, sample),
+      routeList('exclude', options.exclude, [], 1),
+    ),
+    requestIdHeader: requestIdHeader === false ? null : (requestIdHeader ?? 'x-request-id').toLowerCase(),
+    requestHeaders: headerList('headers.request', headers.request, DEFAULT_REQUEST_HEADERS),
+    responseHeaders: headerList('headers.response', headers.response, DEFAULT_RESPONSE_HEADERS),
+    maxBodyBytes: integer('maxBodyBytes', options.maxBodyBytes, MiB, 0, 1024 * MiB),
+    batch: {
+      maxRows: integer('batch.maxRows', batch.maxRows, 500, 1, 100_000),
+      maxBytes: integer('batch.maxBytes', batch.maxBytes, 4 * MiB, 1024),
+      flushIntervalMs: integer('batch.flushIntervalMs', batch.flushIntervalMs, 200, 1, 3_600_000),
+    },
+    maxQueueBytes: integer('maxQueueBytes', options.maxQueueBytes, 64 * MiB, 1024),
+    service: optionalText('service', options.service, process.env.npm_package_name),
+    serviceVersion: optionalText('serviceVersion', options.serviceVersion, process.env.npm_package_version),
+    host: text('host', options.host, hostname()),
+    onError: (options.onError as ResolvedOptions['onError']) ?? null,
+  };
+}

@@ -1,0 +1,90 @@
+import type { Exchange } from '../capture/exchange';
+import { parseTraceparent } from '../ids';
+import type { ResolvedOptions } from '../options';
+import type { ProtocolName } from '../protocol';
+import { decodeBody, decodeParsedBody, type DecodedBody } from './decode';
+import { pickHeaders } from './headers';
+import type { Mapper } from './mapped';
+import { mapOipV2 } from './oip-v2';
+import { mapRaw } from './raw';
+import type { InferenceRecord } from './record';
+
+const MAPPERS: Partial<Record<ProtocolName, Mapper>> = { 'oip-v2': mapOipV2 };
+
+function contentLength(headers: Record<string, unknown>): number {
+  const value = Number(headers['content-length']);
+  return Number.isSafeInteger(value) && value >= 0 ? value : 0;
+}
+
+/** Turns a captured exchange into a record: decoding, mapping, header filtering, digests. Runs in the flush path. */
+export function buildRecord(x: Exchange, o: ResolvedOptions): InferenceRecord {
+  const q = x.url.indexOf('?');
+  const path = q === -1 ? x.url : x.url.slice(0, q);
+  const status = x.status || null;
+  const truncated: string[] = [];
+
+  let request: DecodedBody;
+  let requestBytes: number;
+  let requestSha: string | null;
+  if (x.parsedRequestBody !== undefined) {
+    // A body parser ran before inferlog: the original bytes were never seen, so there is no digest of them.
+    request = decodeParsedBody(x.parsedRequestBody, x.requestHeaders, o.maxBodyBytes);
+    requestBytes = contentLength(x.requestHeaders);
+    requestSha = null;
+  } else {
+    const kept = x.request.content();
+    request = decodeBody(kept, x.requestHeaders, x.request.truncated, o.maxBodyBytes);
+    requestBytes = x.request.bytes;
+    requestSha = x.request.sha256(kept);
+  }
+  const keptResponse = x.response.content();
+  const response = decodeBody(keptResponse, x.responseHeaders, x.response.truncated, o.maxBodyBytes);
+  if (request.truncated) truncated.push('request_body');
+  if (response.truncated) truncated.push('response_body');
+
+  const mapper = MAPPERS[x.route.protocol] ?? mapRaw;
+  const mapped = mapper({ request, response, status, params: x.route.params(path) });
+  let error = mapped.error ?? null;
+  if (x.thrown) error = { ...(error as object | null), status, exception: x.thrown };
+  const trace = parseTraceparent(x.requestHeaders.traceparent);
+
+  return {
+    id: x.id,
+    started_at: new Date(x.startedAt),
+    ended_at: new Date(x.startedAt + x.latencyMs),
+    latency_ms: x.latencyMs,
+    request_id: x.requestId,
+    trace_id: trace.traceId,
+    span_id: trace.spanId,
+    service: o.service,
+    service_version: o.serviceVersion,
+    host: o.host,
+    method: x.method,
+    route: x.route.label ?? x.frameworkRoute,
+    path,
+    status,
+    aborted: x.aborted,
+    protocol: mapped.protocol,
+    model_name: mapped.model_name ?? null,
+    model_version: mapped.model_version ?? null,
+    inference_id: mapped.inference_id ?? null,
+    parameters: mapped.parameters ?? null,
+    inputs: mapped.inputs ?? null,
+    outputs: mapped.outputs ?? null,
+    response_parameters: mapped.response_parameters ?? null,
+    usage: mapped.usage ?? null,
+    error,
+    request_headers: pickHeaders(x.requestHeaders, o.requestHeaders),
+    response_headers: pickHeaders(x.responseHeaders, o.responseHeaders),
+    request_body: mapped.keepRequestBody ? request.text : null,
+    response_body: mapped.keepResponseBody ? response.text : null,
+    request_bytes: requestBytes,
+    response_bytes: x.response.bytes,
+    request_sha256: requestSha,
+    response_sha256: x.response.sha256(keptResponse),
+    truncated,
+    redactions: [],
+    schema_errors: mapped.schema_errors ?? null,
+    annotations: x.annotations,
+  };
+}

@@ -1,0 +1,117 @@
+import { isUtf8 } from 'node:buffer';
+import { brotliDecompressSync, constants, gunzipSync, inflateRawSync, inflateSync, type ZlibOptions } from 'node:zlib';
+
+/** A body as the flush path sees it: decoded text when it is text, parsed JSON when it parses. */
+export interface DecodedBody {
+  /** The body as text (charset applied); binary bodies as `base64:` + base64; null when empty. */
+  text: string | null;
+  /** Parsed JSON, undefined when the body is not (complete) JSON. */
+  json: unknown;
+  /** Why the body is not JSON, when it looked like it should be. */
+  parseError: string | null;
+  /** True when the stored text does not hold the whole body (size cap or decoding limit). */
+  truncated: boolean;
+}
+
+const EMPTY: DecodedBody = { text: null, json: undefined, parseError: null, truncated: false };
+const DECODE_EXPANSION = 8;
+
+function header(headers: Record<string, unknown>, name: string): string {
+  const value = headers[name];
+  return Array.isArray(value) ? String(value[0] ?? '') : value === undefined ? '' : String(value);
+}
+
+function decompress(data: Buffer, encoding: string, limit: number): Buffer {
+  // SYNC_FLUSH returns what a cut-off stream decodes to instead of failing on the missing end.
+  const options: ZlibOptions = { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: limit };
+  switch (encoding) {
+    case 'gzip':
+    case 'x-gzip':
+      return gunzipSync(data, options);
+    case 'deflate':
+      try {
+        return inflateSync(data, options);
+      } catch {
+        return inflateRawSync(data, options);
+      }
+    case 'br':
+      return brotliDecompressSync(data, {
+        finishFlush: constants.BROTLI_OPERATION_FLUSH,
+        maxOutputLength: limit,
+      });
+    default:
+      return data;
+  }
+}
+
+function charsetOf(contentType: string): string | null {
+  const found = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType);
+  return found ? found[1].toLowerCase() : null;
+}
+
+function toText(data: Buffer, charset: string | null): string {
+  if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+    try {
+      return new TextDecoder(charset).decode(data);
+    } catch {
+      // unknown charset: fall through to UTF-8 or base64
+    }
+  }
+  return isUtf8(data) ? data.toString('utf8') : `base64:${data.toString('base64')}`;
+}
+
+function looksLikeJson(contentType: string, text: string): boolean {
+  if (/[/+]json\b/i.test(contentType)) return true;
+  const first = text.trimStart()[0];
+  return first === '{' || first === '[';
+}
+
+/**
+ * Decodes captured bytes: content-encoding (gzip, deflate, br) first, then the charset, then JSON.
+ * `cut` says the bytes are only the first part of the body; `cap` bounds the decoded text.
+ */
+export function decodeBody(data: Buffer, headers: Record<string, unknown>, cut: boolean, cap: number): DecodedBody {
+  if (data.byteLength === 0) return cut ? { ...EMPTY, truncated: true } : EMPTY;
+  const contentType = header(headers, 'content-type');
+  const encoding = header(headers, 'content-encoding').trim().toLowerCase();
+  let truncated = cut;
+  let plain = data;
+  if (encoding && encoding !== 'identity') {
+    try {
+      plain = decompress(data, encoding, Math.max(cap, 1) * DECODE_EXPANSION);
+    } catch (err) {
+      const tooLarge = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+      return { text: `base64:${data.toString('base64')}`, json: undefined, parseError: tooLarge ? null : `cannot decode ${encoding}: ${(err as Error).message}`, truncated: truncated || tooLarge };
+    }
+    if (plain.byteLength > cap) {
+      plain = plain.subarray(0, cap);
+      truncated = true;
+    }
+  }
+  const text = toText(plain, charsetOf(contentType));
+  if (truncated || text.startsWith('base64:') || !looksLikeJson(contentType, text)) {
+    return { text, json: undefined, parseError: null, truncated };
+  }
+  try {
+    return { text, json: JSON.parse(text), parseError: null, truncated };
+  } catch (err) {
+    return { text, json: undefined, parseError: `not valid JSON: ${(err as Error).message}`, truncated };
+  }
+}
+
+/** A body that a parser had already turned into a value before inferlog saw the stream. */
+export function decodeParsedBody(value: unknown, headers: Record<string, unknown>, cap: number): DecodedBody {
+  if (value === undefined || value === null) return EMPTY;
+  if (typeof value === 'string' || Buffer.isBuffer(value)) {
+    const data = typeof value === 'string' ? Buffer.from(value) : value;
+    const plainHeaders = { 'content-type': headers['content-type'] };
+    return decodeBody(data.subarray(0, cap), plainHeaders, data.byteLength > cap, cap);
+  }
+  let text: string | null = null;
+  try {
+    text = JSON.stringify(value) ?? null;
+  } catch {
+    text = null;
+  }
+  return { text, json: value, parseError: null, truncated: false };
+}

@@ -1,0 +1,173 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ProtocolName } from './protocol';
+
+/** What a route predicate is shown of a request. */
+export interface RouteRequest {
+  method: string;
+  /** The path without the query string, as sent (percent-encoded). */
+  path: string;
+  headers: IncomingHttpHeaders;
+}
+
+/**
+ * Which requests a rule selects: an Express-style pattern (`/v2/models/:model/infer`,
+ * optional parts in braces `{/versions/:version}`, a wildcard `*rest`, `\\:` for a literal
+ * colon), a RegExp tested against the path, or a predicate.
+ */
+export type RoutePattern = string | RegExp | ((req: RouteRequest) => boolean);
+
+/** A route rule with its own settings. */
+export interface RouteRule {
+  /** The pattern, RegExp or predicate that selects the request. */
+  path: RoutePattern;
+  /** HTTP methods the rule applies to (case-insensitive). Default: every method. */
+  methods?: string[];
+  /** Protocol of the payloads on this route. Default: `raw` for your own routes. */
+  protocol?: ProtocolName;
+  /** Fraction (0..1) of matching requests to log; overrides the global `sample`. */
+  sample?: number;
+}
+
+/** An entry of the `routes` or `exclude` option. */
+export type RouteSpec = RoutePattern | RouteRule;
+
+/** A route rule after compilation: the only thing the hot path touches. */
+export interface CompiledRoute {
+  /** The pattern as written (escapes removed), stored as the record's `route`; null for RegExps and predicates. */
+  readonly label: string | null;
+  readonly protocol: ProtocolName;
+  readonly sample: number;
+  matches(method: string, path: string, headers: IncomingHttpHeaders): boolean;
+  /** Named parameters of a string pattern (`model`, `version`), decoded. Called off the hot path. */
+  params(path: string): Record<string, string>;
+}
+
+/** The routes inferlog selects when `routes` is not given: the common inference APIs. */
+export const DEFAULT_ROUTES: readonly RouteRule[] = Object.freeze([
+  { path: '/v2/models/:model/infer', methods: ['POST'], protocol: 'oip-v2' },
+  { path: '/v2/models/:model/versions/:version/infer', methods: ['POST'], protocol: 'oip-v2' },
+  { path: '/v1/models/:model\\:predict', methods: ['POST'], protocol: 'kserve-v1' },
+  { path: '/v1/models/:model\\:explain', methods: ['POST'], protocol: 'kserve-v1' },
+  { path: '/v1/chat/completions', methods: ['POST'], protocol: 'openai-chat' },
+  { path: '/v1/completions', methods: ['POST'], protocol: 'openai-completion' },
+  { path: '/v1/embeddings', methods: ['POST'], protocol: 'openai-embedding' },
+]);
+
+const PARAM_CHAR = /[A-Za-z0-9_]/;
+
+/** Compiles an Express-style pattern into an anchored, case-insensitive RegExp with named keys. */
+export function compilePattern(pattern: string): { regex: RegExp; keys: string[]; label: string } {
+  if (!pattern.startsWith('/') && !pattern.startsWith('*')) {
+    throw new Error(`route pattern "${pattern}" must start with "/"`);
+  }
+  const keys: string[] = [];
+  let source = '';
+  let label = '';
+  let depth = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i];
+    if (ch === '\\' && i + 1 < pattern.length) {
+      i++;
+      source += escapeRegExp(pattern[i]);
+      label += pattern[i];
+    } else if (ch === ':' || ch === '*') {
+      let name = '';
+      while (i + 1 < pattern.length && PARAM_CHAR.test(pattern[i + 1])) name += pattern[++i];
+      if (ch === ':' && name === '') throw new Error(`route pattern "${pattern}" has ":" without a parameter name at ${i}`);
+      keys.push(name || String(keys.length));
+      source += ch === ':' ? '([^/]+?)' : '(.*)';
+      label += ch + name;
+    } else if (ch === '{') {
+      depth++;
+      source += '(?:';
+      label += ch;
+    } else if (ch === '}') {
+      if (--depth < 0) throw new Error(`route pattern "${pattern}" has an unmatched "}"`);
+      source += ')?';
+      label += ch;
+    } else {
+      source += escapeRegExp(ch);
+      label += ch;
+    }
+  }
+  if (depth !== 0) throw new Error(`route pattern "${pattern}" has an unclosed "{"`);
+  return { regex: new RegExp(`^${source}/?$`, 'i'), keys, label };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+function decodeParam(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Compiles one route spec. `defaults` supply the protocol and sample a rule leaves out. */
+export function compileRoute(spec: RouteSpec, defaults: { sample: number }): CompiledRoute {
+  const rule: RouteRule = typeof spec === 'object' && !(spec instanceof RegExp) ? spec : { path: spec };
+  const methods = rule.methods?.map((m) => m.toUpperCase());
+  const methodOk = methods ? (method: string) => methods.includes(method) : () => true;
+  const protocol = rule.protocol ?? 'raw';
+  const sample = rule.sample ?? defaults.sample;
+  const path = rule.path;
+
+  if (typeof path === 'string') {
+    const { regex, keys, label } = compilePattern(path);
+    return {
+      label,
+      protocol,
+      sample,
+      matches: (method, p) => methodOk(method) && regex.test(p),
+      params(p) {
+        const found = regex.exec(p);
+        const out: Record<string, string> = {};
+        if (found) keys.forEach((key, i) => found[i + 1] !== undefined && (out[key] = decodeParam(found[i + 1])));
+        return out;
+      },
+    };
+  }
+  if (path instanceof RegExp) {
+    const regex = new RegExp(path.source, path.flags.replace(/[gy]/g, ''));
+    return {
+      label: null,
+      protocol,
+      sample,
+      matches: (method, p) => methodOk(method) && regex.test(p),
+      params(p) {
+        return Object.fromEntries(Object.entries(regex.exec(p)?.groups ?? {}).map(([k, v]) => [k, decodeParam(v)]));
+      },
+    };
+  }
+  return {
+    label: null,
+    protocol,
+    sample,
+    matches: (method, p, headers) => methodOk(method) && path({ method, path: p, headers }) === true,
+    params: () => ({}),
+  };
+}
+
+/** The compiled include and exclude lists; `select` is the one call made for every request. */
+export class RouteSelector {
+  constructor(
+    private readonly include: readonly CompiledRoute[],
+    private readonly exclude: readonly CompiledRoute[],
+  ) {}
+
+  /** The route that selects this request, or undefined when it is not logged (excluded, unmatched or not sampled). */
+  select(method: string, url: string, headers: IncomingHttpHeaders): CompiledRoute | undefined {
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    for (const route of this.exclude) if (route.matches(method, path, headers)) return undefined;
+    for (const route of this.include) {
+      if (route.matches(method, path, headers)) {
+        return route.sample >= 1 || Math.random() < route.sample ? route : undefined;
+      }
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import pgPromise from 'pg-promise';
+import type { InferenceLogOptions, InferenceLogStats } from '@inferlog/core';
+
+const pgp = pgPromise({ noWarnings: true });
+
+/** The real PostgreSQL every test talks to (set by the global setup). */
+export const DATABASE_URL = process.env.DATABASE_URL as string;
+if (!DATABASE_URL) throw new Error('DATABASE_URL is not set: run the tests through jest so the global setup starts a database');
+
+export const db = pgp({ connectionString: DATABASE_URL, max: 2 });
+
+/** A schema name no other test uses, so test files can run side by side. */
+export function uniqueSchema(prefix: string): string {
+  return `t_${prefix}_${randomBytes(4).toString('hex')}`;
+}
+
+/** Logger options for a test: the test database, its own schema, quick flushes. */
+export function logOptions(schema: string, extra: InferenceLogOptions = {}): InferenceLogOptions {
+  return { database: DATABASE_URL, schema, batch: { flushIntervalMs: 20 }, onError: () => {}, ...extra };
+}
+
+export interface StoredRow {
+  [column: string]: any;
+}
+
+/** Every row stored in the schema's log table, oldest first. */
+export async function storedRows(schema: string, table = 'inference_log'): Promise<StoredRow[]> {
+  return db.any('SELECT * FROM $1:name.$2:name ORDER BY started_at, id', [schema, table]);
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  await db.none('DROP SCHEMA IF EXISTS $1:name CASCADE', [schema]);
+}
+
+/** Waits until the logger has captured `count` exchanges (responses finish just after clients see them), then flushes. */
+export async function settle(log: { stats(): InferenceLogStats; flush(): Promise<void> }, count: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (log.stats().captured + log.stats().dropped < count) {
+    if (Date.now() > deadline) throw new Error(`only ${log.stats().captured} of ${count} exchanges were captured`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await log.flush();
+}
+
+export function endPool(): Promise<void> {
+  return db.$pool.end();
+}
+
+/** An OIP v2 inference request with one FP32 tensor. */
+export function oipRequest(data: number[], id?: string): Record<string, unknown> {
+  return { ...(id ? { id } : {}), inputs: [{ name: 'features', shape: [data.length / 4, 4], datatype: 'FP32', data }] };
+}
