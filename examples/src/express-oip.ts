@@ -2,11 +2,12 @@ import express from 'express';
 import { inferenceLog, type InferenceLogMiddleware, type InferenceLogOptions } from '@inferlog/express';
 import { InferenceError, inferOip, MODEL } from './model';
 
-/** An Express OIP v2 model API with inferlog in front of it. */
-export function createExpressApp(logOptions: InferenceLogOptions = {}): { app: express.Express; log: InferenceLogMiddleware } {
+/** An Express OIP v2 model API with inferlog in front of it (pass null for the same app without it). */
+export function createExpressApp(logOptions: InferenceLogOptions | null = {}): { app: express.Express; log: InferenceLogMiddleware | null } {
   const app = express();
-  const log = inferenceLog(logOptions); // the one line: every inference is logged to PostgreSQL
-  app.use(log);
+  // The one line: every inference is logged to PostgreSQL. (null builds the bare app, for comparisons.)
+  const log = logOptions ? inferenceLog(logOptions) : null;
+  if (log) app.use(log);
   app.use(express.json({ limit: '5mb' }));
 
   app.get('/v2/health/ready', (_req, res) => {
@@ -37,7 +38,7 @@ if (require.main === module) {
   const { app, log } = createExpressApp();
   const port = Number(process.env.PORT ?? 8080);
   const server = app.listen(port, () => console.log(`OIP model API (Express) on http://127.0.0.1:${port}/v2/models/${MODEL.name}/infer`));
-  const shutdown = () => server.close(() => void log.close().finally(() => process.exit(0)));
+  const shutdown = () => server.close(() => void log?.close().finally(() => process.exit(0)));
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
 }

@@ -4,11 +4,12 @@ import { bodyParser } from '@koa/bodyparser';
 import { inferenceLog, type InferenceLogMiddleware, type InferenceLogOptions } from '@inferlog/koa';
 import { InferenceError, inferOip, MODEL } from './model';
 
-/** A Koa OIP v2 model API with inferlog in front of it. */
-export function createKoaApp(logOptions: InferenceLogOptions = {}): { app: Koa; log: InferenceLogMiddleware } {
+/** A Koa OIP v2 model API with inferlog in front of it (pass null for the same app without it). */
+export function createKoaApp(logOptions: InferenceLogOptions | null = {}): { app: Koa; log: InferenceLogMiddleware | null } {
   const app = new Koa();
-  const log = inferenceLog(logOptions); // the one line: every inference is logged to PostgreSQL
-  app.use(log);
+  // The one line: every inference is logged to PostgreSQL. (null builds the bare app, for comparisons.)
+  const log = logOptions ? inferenceLog(logOptions) : null;
+  if (log) app.use(log);
   app.use(async (ctx, next) => {
     try {
       await next();
@@ -18,7 +19,7 @@ export function createKoaApp(logOptions: InferenceLogOptions = {}): { app: Koa; 
       ctx.body = { error: (err as Error).message };
     }
   });
-  app.use(bodyParser());
+  app.use(bodyParser({ jsonLimit: '5mb' }));
 
   const router = new Router();
   router.get('/v2/health/ready', (ctx) => {
@@ -38,7 +39,7 @@ if (require.main === module) {
   const { app, log } = createKoaApp();
   const port = Number(process.env.PORT ?? 8081);
   const server = app.listen(port, () => console.log(`OIP model API (Koa) on http://127.0.0.1:${port}/v2/models/${MODEL.name}/infer`));
-  const shutdown = () => server.close(() => void log.close().finally(() => process.exit(0)));
+  const shutdown = () => server.close(() => void log?.close().finally(() => process.exit(0)));
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
 }

@@ -15,3 +15,5 @@ export type { InferenceRecord } from './record/record';
 export { buildRecord } from './record/build';
 export { migrate } from './sink/migrate';
 export { uuidv7 } from './ids';
+export { acquireEmbedded } from './sink/embedded';
+export { pgp } from './sink/pgp';

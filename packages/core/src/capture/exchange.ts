@@ -31,6 +31,8 @@ export class Exchange {
   /** A body a parser had already consumed before the middleware ran (no raw bytes were seen). */
   parsedRequestBody: unknown = undefined;
   thrown: ThrownError | null = null;
+  /** The connection closed before the whole request body arrived: size and digest cover only what did. */
+  requestIncomplete = false;
   annotations: Record<string, unknown> | null = null;
   /** The route pattern the framework matched (used when the inferlog rule is a RegExp or predicate). */
   frameworkRoute: string | null = null;
@@ -60,7 +62,6 @@ export class Exchange {
     this.status = res.headersSent ? res.statusCode : 0;
     this.aborted = !res.writableFinished;
     this.responseHeaders = res.getHeaders();
-    this.request.seal();
     this.response.seal();
   }
 
@@ -111,13 +112,20 @@ export function startExchange(
     teeRequest(req, exchange.request);
   }
   teeResponse(res, exchange.response);
+  const done = () => {
+    exchange.requestIncomplete = !req.complete && exchange.parsedRequestBody === undefined;
+    exchange.request.seal();
+    sink.enqueue(exchange);
+  };
   onFinished(res, () => {
     exchange.finish(res);
     if (route.label === null && frameworkRoute) {
       const matched = frameworkRoute();
       exchange.frameworkRoute = typeof matched === 'string' ? matched : null;
     }
-    sink.enqueue(exchange);
+    // A body the app never read is drained by Node after the response; the tee sees it go by.
+    if (req.readableEnded || exchange.parsedRequestBody !== undefined) done();
+    else onFinished(req, done);
   });
   return exchange;
 }

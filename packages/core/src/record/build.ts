@@ -39,7 +39,7 @@ export function buildRecord(x: Exchange, o: ResolvedOptions): InferenceRecord {
   }
   const keptResponse = x.response.content();
   const response = decodeBody(keptResponse, x.responseHeaders, x.response.truncated, o.maxBodyBytes);
-  if (request.truncated) truncated.push('request_body');
+  if (request.truncated || x.requestIncomplete) truncated.push('request_body');
   if (response.truncated) truncated.push('response_body');
 
   const mapper = MAPPERS[x.route.protocol] ?? mapRaw;

@@ -80,8 +80,12 @@ export function decodeBody(data: Buffer, headers: Record<string, unknown>, cut: 
     try {
       plain = decompress(data, encoding, Math.max(cap, 1) * DECODE_EXPANSION);
     } catch (err) {
-      const tooLarge = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
-      return { text: `base64:${data.toString('base64')}`, json: undefined, parseError: tooLarge ? null : `cannot decode ${encoding}: ${(err as Error).message}`, truncated: truncated || tooLarge };
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+        // A decompression bomb, or a body far beyond the cap: size and digest of the wire bytes remain.
+        return { text: null, json: undefined, parseError: `decoded ${encoding} body exceeds ${Math.max(cap, 1) * DECODE_EXPANSION} bytes; not stored`, truncated: true };
+      }
+      const kept = data.subarray(0, Math.floor(cap * 0.75));
+      return { text: `base64:${kept.toString('base64')}`, json: undefined, parseError: `cannot decode ${encoding}: ${(err as Error).message}`, truncated: truncated || kept.length < data.length };
     }
     if (plain.byteLength > cap) {
       plain = plain.subarray(0, cap);

@@ -18,7 +18,7 @@ export async function acquireEmbedded(dataDir: string): Promise<{ connectionStri
   if (!warned) {
     warned = true;
     process.emitWarning(
-      `no database configured: using the embedded PGlite store in ${dataDir}, which is meant for development. ` +
+      `logging to the embedded PGlite store in ${dataDir}, which is meant for development. ` +
         'Set DATABASE_URL or the "database" option to log to PostgreSQL.',
       { code: 'INFERLOG_EMBEDDED' },
     );

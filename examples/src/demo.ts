@@ -1,0 +1,69 @@
+// `pnpm demo`: starts the Express OIP model API on the embedded PostgreSQL, sends it a few dozen
+// inference requests (some invalid, one for a model that does not exist), and prints what was logged.
+import type { AddressInfo } from 'node:net';
+import { acquireEmbedded, pgp } from '@inferlog/express';
+import { createExpressApp } from './express-oip';
+import { MODEL } from './model';
+
+const EMBEDDED_DIR = process.env.INFERLOG_DEMO_DIR ?? './.inferlog/pgdata';
+
+function shorten(value: unknown, width: number): string {
+  const text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
+}
+
+function printTable(rows: Record<string, unknown>[], columns: [string, number][]): void {
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(columns[i][1])).join('  ');
+  console.log(line(columns.map(([name]) => name)));
+  console.log(line(columns.map(([, width]) => '-'.repeat(width))));
+  for (const row of rows) console.log(line(columns.map(([name, width]) => shorten(row[name], width))));
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const { app, log } = createExpressApp({ database: 'embedded', embeddedDir: EMBEDDED_DIR, service: 'credit-risk-api', serviceVersion: '1.0.0' });
+  await log!.ready();
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  console.log(`OIP model API listening on ${base}; logging to the embedded PostgreSQL in ${EMBEDDED_DIR}\n`);
+
+  const send = (path: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const infer = `/v2/models/${MODEL.name}/infer`;
+  const statuses: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const features = [25 + i * 3, (i % 7) / 10, i % 12, i % 4];
+    const body = { id: `demo-${i}`, inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: features }] };
+    statuses.push((await send(infer, JSON.stringify(body), { 'x-request-id': `demo-req-${i}` })).status);
+  }
+  statuses.push((await send(infer, '{"inputs": [', { 'x-request-id': 'demo-bad-json' })).status);
+  statuses.push((await send(infer, JSON.stringify({ inputs: [{ name: 'features', shape: [1, 3], datatype: 'FP32', data: [1, 2, 3] }] }), { 'x-request-id': 'demo-bad-shape' })).status);
+  statuses.push((await send(infer, JSON.stringify({ inputs: 'nope' }), { 'x-request-id': 'demo-not-oip' })).status);
+  statuses.push((await send('/v2/models/no-such-model/infer', JSON.stringify({ inputs: [] }), { 'x-request-id': 'demo-unknown-model' })).status);
+  statuses.push((await fetch(`${base}/v2/health/ready`)).status); // not an inference route: not logged
+  console.log(`sent ${statuses.length} requests: ${statuses.filter((s) => s === 200).length} answered 200, ${statuses.filter((s) => s !== 200).length} errors\n`);
+
+  await log!.flush();
+  const embedded = await acquireEmbedded(EMBEDDED_DIR);
+  const db = pgp({ connectionString: embedded.connectionString, max: 1 });
+  const rows = await db.any(
+    `SELECT to_char(started_at, 'HH24:MI:SS.MS') AS time, request_id, status, model_name AS model, model_version AS version,
+            round(latency_ms::numeric, 2) AS ms, inputs -> 0 -> 'data' AS input, outputs -> 0 -> 'data' AS output,
+            coalesce(error ->> 'message', schema_errors -> 0 ->> 'message') AS problem, request_bytes AS bytes
+       FROM inferlog.inference_log WHERE started_at >= $1 ORDER BY started_at, id`,
+    [startedAt],
+  );
+  console.log(`${rows.length} inferences recorded in inferlog.inference_log:\n`);
+  printTable(rows, [['time', 12], ['request_id', 18], ['status', 6], ['model', 13], ['version', 7], ['ms', 6], ['input', 18], ['output', 12], ['problem', 36]]);
+  await db.$pool.end();
+  await embedded.release();
+  server.close();
+  await log!.close();
+  console.log(`\nstats: ${JSON.stringify(log!.stats())}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

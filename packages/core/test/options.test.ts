@@ -1,0 +1,61 @@
+import { InferlogConfigError } from '../src/errors';
+import { resolveOptions } from '../src/options';
+
+const db = { database: 'postgres://localhost/x' };
+
+describe('resolveOptions', () => {
+  test('defaults', () => {
+    const o = resolveOptions(db);
+    expect(o).toMatchObject({
+      schema: 'inferlog', table: 'inference_log', migrate: true, maxBodyBytes: 1024 * 1024, requestIdHeader: 'x-request-id',
+      batch: { maxRows: 500, maxBytes: 4 * 1024 * 1024, flushIntervalMs: 200 }, maxQueueBytes: 64 * 1024 * 1024, partitionsAhead: 2,
+    });
+    expect(o.requestHeaders.has('traceparent')).toBe(true);
+  });
+
+  test.each([
+    [{ bogus: 1 }, /unknown option "bogus"/],
+    [{ batch: { maxRow: 5 } }, /unknown option "batch.maxRow"/],
+    [{ headers: { requests: [] } }, /unknown option "headers.requests"/],
+    [{ routes: [{ path: '/x', method: ['GET'] }] }, /unknown option "routes\[0\].method"/],
+    [{ sample: 2 }, /"sample" must be a number from 0 to 1/],
+    [{ sample: '0.5' }, /"sample" must be a number from 0 to 1/],
+    [{ batch: { maxRows: 0 } }, /"batch.maxRows" must be a whole number from 1/],
+    [{ maxBodyBytes: 1.5 }, /"maxBodyBytes" must be a whole number/],
+    [{ schema: 'bad-name' }, /"schema" must be a plain SQL identifier/],
+    [{ table: 'x; drop table y' }, /"table" must be a plain SQL identifier/],
+    [{ routes: '/x' }, /"routes" must be an array/],
+    [{ routes: ['no-slash'] }, /"routes\[0\]": route pattern "no-slash" must start with "\/"/],
+    [{ routes: [{ path: '/x', protocol: 'grpc' }] }, /"routes\[0\].protocol" must be one of/],
+    [{ routes: [42] }, /"routes\[0\]" must be a pattern string/],
+    [{ headers: { request: ['authorization'] } }, /lists "authorization", a credential header that inferlog never stores/],
+    [{ headers: { response: ['x-api-key'] } }, /credential header/],
+    [{ requestIdHeader: 'bad header' }, /"requestIdHeader" must be a header name or false/],
+    [{ onError: 'log' }, /"onError" must be a function/],
+    [{ database: 42 }, /"database" must be a connection string/],
+    [{ migrate: 'yes' }, /"migrate" must be true or false/],
+  ])('%j throws %s', (options, message) => {
+    expect(() => resolveOptions({ ...db, ...(options as object) })).toThrow(InferlogConfigError);
+    expect(() => resolveOptions({ ...db, ...(options as object) })).toThrow(message);
+  });
+
+  describe('database resolution', () => {
+    const saved = { url: process.env.DATABASE_URL, env: process.env.NODE_ENV };
+    afterEach(() => {
+      process.env.DATABASE_URL = saved.url;
+      process.env.NODE_ENV = saved.env;
+    });
+
+    test('DATABASE_URL, else embedded outside production, else a start-up error', () => {
+      process.env.DATABASE_URL = 'postgres://env/db';
+      expect(resolveOptions().database).toBe('postgres://env/db');
+      delete process.env.DATABASE_URL;
+      process.env.NODE_ENV = 'development';
+      expect(resolveOptions().database).toBe('embedded');
+      expect(resolveOptions().poolSize).toBe(1);
+      process.env.NODE_ENV = 'production';
+      expect(() => resolveOptions()).toThrow(/no database configured: set the "database" option or DATABASE_URL/);
+      expect(resolveOptions({ database: 'embedded' }).database).toBe('embedded');
+    });
+  });
+});
