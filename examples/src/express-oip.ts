@@ -1,6 +1,7 @@
 import express from 'express';
 import { inferenceLog, type InferenceLogMiddleware, type InferenceLogOptions } from '@inferlog/express';
 import { InferenceError, inferOip, MODEL } from './model';
+import { serveUntilSignal } from './serve';
 
 /** An Express OIP v2 model API with inferlog in front of it (pass null for the same app without it). */
 export function createExpressApp(logOptions: InferenceLogOptions | null = {}): { app: express.Express; log: InferenceLogMiddleware | null } {
@@ -37,8 +38,5 @@ export function createExpressApp(logOptions: InferenceLogOptions | null = {}): {
 if (require.main === module) {
   const { app, log } = createExpressApp();
   const port = Number(process.env.PORT ?? 8080);
-  const server = app.listen(port, () => console.log(`OIP model API (Express) on http://127.0.0.1:${port}/v2/models/${MODEL.name}/infer`));
-  const shutdown = () => server.close(() => void log?.close().finally(() => process.exit(0)));
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  serveUntilSignal(app.listen(port), log, `OIP model API (Express) on http://127.0.0.1:${port}/v2/models/${MODEL.name}/infer`);
 }

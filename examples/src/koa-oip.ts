@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { inferenceLog, type InferenceLogMiddleware, type InferenceLogOptions } from '@inferlog/koa';
 import { InferenceError, inferOip, MODEL } from './model';
+import { serveUntilSignal } from './serve';
 
 /** A Koa OIP v2 model API with inferlog in front of it (pass null for the same app without it). */
 export function createKoaApp(logOptions: InferenceLogOptions | null = {}): { app: Koa; log: InferenceLogMiddleware | null } {
@@ -38,8 +39,5 @@ export function createKoaApp(logOptions: InferenceLogOptions | null = {}): { app
 if (require.main === module) {
   const { app, log } = createKoaApp();
   const port = Number(process.env.PORT ?? 8081);
-  const server = app.listen(port, () => console.log(`OIP model API (Koa) on http://127.0.0.1:${port}/v2/models/${MODEL.name}/infer`));
-  const shutdown = () => server.close(() => void log?.close().finally(() => process.exit(0)));
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  serveUntilSignal(app.listen(port), log, `OIP model API (Koa) on http://127.0.0.1:${port}/v2/models/${MODEL.name}/infer`);
 }

@@ -1,4 +1,5 @@
 export { InferenceLogger, type InferenceLogStats, type CloseOptions } from './logger';
+export { loggerFrom, withControls, type LoggerControls } from './controls';
 export {
   resolveOptions,
   type InferenceLogOptions,
