@@ -18,3 +18,7 @@ export { migrate } from './sink/migrate';
 export { uuidv7 } from './ids';
 export { acquireEmbedded } from './sink/embedded';
 export { pgp } from './sink/pgp';
+export { RECORD_COLUMNS, JSONB_COLUMNS } from './record/record';
+export { toJsonb, toText } from './record/sanitize';
+export { openPostgresSink } from './sink/connect';
+export { PostgresSink, type RecordSink } from './sink/postgres-sink';

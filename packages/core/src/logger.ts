@@ -61,6 +61,8 @@ export class InferenceLogger implements ExchangeSink {
   private inFlight: Batch | null = null;
   private counts = { captured: 0, written: 0, retried: 0, dropped: 0 };
   private lastError: string | null = null;
+  /** The last failure to open the store or write a batch (cleared by a successful write). */
+  private lastWriteError: string | null = null;
   private sink: RecordSink | null = null;
   private opening: Promise<RecordSink> | null = null;
   private startError: InferlogError | null = null;
@@ -106,7 +108,8 @@ export class InferenceLogger implements ExchangeSink {
     }
     const bytes = exchange.heldBytes;
     if (this.queueBytes + bytes > this.options.maxQueueBytes) {
-      this.drop(1, 'E_QUEUE_FULL', `the queue is full (${this.options.maxQueueBytes} bytes; the database is slow or unreachable: ${this.lastError ?? 'no error yet'}); a record was dropped`);
+      const cause = this.lastWriteError ? `last write error: ${this.lastWriteError}` : 'writes are slower than requests arrive';
+      this.drop(1, 'E_QUEUE_FULL', `the queue is full (maxQueueBytes ${this.options.maxQueueBytes}; ${cause}); a record was dropped`);
       return;
     }
     this.queue.push(exchange);
@@ -240,9 +243,11 @@ export class InferenceLogger implements ExchangeSink {
         this.queueBytes -= batch.bytes;
         this.counts.written += batch.records.length;
         this.failures = 0;
+        this.lastWriteError = null;
         this.inFlight = null;
       } catch (err) {
         this.inFlight = null;
+        this.lastWriteError = describe(err);
         this.retryBatch = batch;
         this.counts.retried += batch.records.length;
         this.failures++;

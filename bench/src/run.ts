@@ -1,0 +1,123 @@
+// `pnpm bench`: every benchmark, baselines run side by side in the same run (this machine is noisy:
+// compare ratios, not absolute numbers). Prints a table and writes bench/results/latest.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpus } from 'node:os';
+import { pgp } from '@inferlog/core';
+import { httpRun, type HttpRun } from './http';
+import { hotPath } from './hot-path';
+import { median, writerThroughput } from './writer';
+import type { Framework, Mode } from './server';
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = 50;
+
+const oipBody = (floats: number) =>
+  JSON.stringify({ id: 'bench', inputs: [{ name: 'x', shape: [1, floats], datatype: 'FP32', data: Array.from({ length: floats }, (_, i) => Math.round(Math.sin(i) * 1e6) / 1e6) }] });
+const bodyOfSize = (bytes: number) => oipBody(Math.floor(bytes / 10));
+
+const db = pgp({ connectionString: DATABASE_URL, max: 1 });
+let schemaCounter = 0;
+
+/** Runs the modes alternately, `rounds` times, verifying after each inferlog run that every completed request has its row. */
+async function compare(framework: Framework, modes: Mode[], body: string, connections: number, rounds: number): Promise<Record<Mode, HttpRun[]>> {
+  const runs = Object.fromEntries(modes.map((m) => [m, [] as HttpRun[]])) as Record<Mode, HttpRun[]>;
+  for (let round = 0; round < rounds; round++) {
+    for (const mode of modes) {
+      const schema = `bench_http_${process.pid}_${schemaCounter++}`;
+      const run = await httpRun(DATABASE_URL, framework, mode, schema, body, SECONDS, connections);
+      if (mode === 'inferlog') {
+        // Rows of finished responses (not those cut when the run stopped): each finished response is stored,
+        // or counted as dropped when the queue was full; nothing vanishes silently.
+        const rows = (await db.one('SELECT count(*)::int AS n FROM $1:name.inference_log WHERE NOT aborted', [schema])).n as number;
+        await db.none('DROP SCHEMA $1:name CASCADE', [schema]);
+        const dropped = run.dropped ?? 0;
+        if (dropped === 0 && run.bodyBytes < 64 * 1024 ? rows !== run.finished : rows + dropped < run.finished) {
+          throw new Error(`${framework} inferlog run: the server finished ${run.finished} responses but ${rows} rows are stored and ${dropped} were counted as dropped`);
+        }
+      }
+      runs[mode].push(run);
+      process.stderr.write(`  ${framework} ${mode} ${run.bodyBytes}B: ${Math.round(run.requestsPerSec)} req/s, p99 ${run.p99} ms\n`);
+    }
+  }
+  return runs;
+}
+
+function summary(runs: HttpRun[]) {
+  return {
+    requestsPerSec: Math.round(median(runs.map((r) => r.requestsPerSec))),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)),
+    completed: runs.reduce((sum, r) => sum + r.finished, 0),
+    dropped: runs.reduce((sum, r) => sum + (r.dropped ?? 0), 0),
+  };
+}
+
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+
+async function main(): Promise<void> {
+  const results: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+    node: process.version,
+    settings: { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS },
+  };
+  const lines: string[] = [];
+
+  process.stderr.write('HTTP overhead (16-float OIP v2 inference)…\n');
+  const http: Record<string, unknown> = {};
+  lines.push('## HTTP overhead: OIP v2 inference, 16 floats, autocannon, median of alternating runs', '');
+  lines.push('| framework | run | req/s | p50 ms | p99 ms | req/s vs bare | req/s vs pino-http | p99 vs bare |', '|---|---|---|---|---|---|---|---|');
+  for (const framework of ['express', 'koa'] as Framework[]) {
+    const runs = await compare(framework, ['bare', 'pino', 'inferlog'], oipBody(16), CONNECTIONS, ROUNDS);
+    const s = { bare: summary(runs.bare), pino: summary(runs.pino), inferlog: summary(runs.inferlog) };
+    http[framework] = { ...s, ratios: { inferlogVsBare: ratio(s.inferlog.requestsPerSec, s.bare.requestsPerSec), inferlogVsPino: ratio(s.inferlog.requestsPerSec, s.pino.requestsPerSec), pinoVsBare: ratio(s.pino.requestsPerSec, s.bare.requestsPerSec), p99VsBare: ratio(s.inferlog.p99, s.bare.p99) } };
+    for (const mode of ['bare', 'pino', 'inferlog'] as Mode[]) {
+      const m = s[mode];
+      lines.push(`| ${framework} | ${mode === 'pino' ? 'pino-http' : mode} | ${m.requestsPerSec} | ${m.p50} | ${m.p99} | ${ratio(m.requestsPerSec, s.bare.requestsPerSec)} | ${ratio(m.requestsPerSec, s.pino.requestsPerSec)} | ${ratio(m.p99, s.bare.p99)} |`);
+    }
+  }
+  lines.push('', `Every inferlog run was checked: rows stored = responses the server finished (${['express', 'koa'].map((f) => `${f}: ${(http[f] as { inferlog: { completed: number } }).inferlog.completed}`).join(', ')}).`);
+  results.http = http;
+
+  process.stderr.write('Large payloads…\n');
+  const large: Record<string, unknown> = {};
+  lines.push('', '## Large request bodies (Express, 10 connections)', '', '| body | bare req/s | inferlog req/s | ratio | bare peak RSS MiB | inferlog peak RSS MiB | responses | rows dropped (queue full) |', '|---|---|---|---|---|---|---|---|');
+  for (const [label, bytes] of [['256 KiB', 256 * 1024], ['4 MiB', 4 * 1024 * 1024]] as const) {
+    const runs = await compare('express', ['bare', 'inferlog'], bodyOfSize(bytes), 10, Math.max(1, ROUNDS - 1));
+    const s = { bare: summary(runs.bare), inferlog: summary(runs.inferlog) };
+    large[label] = { ...s, ratio: ratio(s.inferlog.requestsPerSec, s.bare.requestsPerSec) };
+    lines.push(`| ${label} | ${s.bare.requestsPerSec} | ${s.inferlog.requestsPerSec} | ${ratio(s.inferlog.requestsPerSec, s.bare.requestsPerSec)} | ${s.bare.peakRssMiB} | ${s.inferlog.peakRssMiB} | ${s.inferlog.completed} | ${s.inferlog.dropped} |`);
+  }
+  results.largePayloads = large;
+
+  process.stderr.write('Writer throughput…\n');
+  const count = Number(process.env.BENCH_WRITER_ROWS ?? 20_000);
+  const writer = await writerThroughput(DATABASE_URL, count, ROUNDS);
+  const copy = writer.find((w) => w.method === 'COPY')!.recordsPerSec;
+  lines.push('', `## Writer throughput (${count} OIP records, batches of 500, median of ${ROUNDS})`, '', '| method | records/s | vs COPY |', '|---|---|---|');
+  for (const w of writer) lines.push(`| ${w.method} | ${w.recordsPerSec} | ${ratio(w.recordsPerSec, copy)} |`);
+  results.writer = writer;
+
+  process.stderr.write('Hot path…\n');
+  const hot = await hotPath(50_000, 5);
+  lines.push('', '## Hot path (Express middleware, synchronous CPU per request)', '', '| request | µs |', '|---|---|');
+  lines.push(`| selected (capture set-up) | ${hot.selectedMicros.toFixed(2)} |`, `| unselected (route match only) | ${hot.unselectedMicros.toFixed(2)} |`);
+  results.hotPath = hot;
+
+  await db.$pool.end();
+  const out = join(__dirname, '..', 'results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(join(out, 'latest.md'), lines.join('\n') + '\n');
+  console.log(lines.join('\n'));
+  console.log(`\nwritten to bench/results/latest.json and latest.md`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

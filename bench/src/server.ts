@@ -1,0 +1,92 @@
+// A benchmark server in its own process: the same OIP v2 endpoint, bare, behind pino-http, or behind inferlog.
+// Usage (by http.ts): node server.js <express|koa> <bare|pino|inferlog> <schema>
+import { createWriteStream } from 'node:fs';
+import type { Server } from 'node:http';
+import express from 'express';
+import Koa from 'koa';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import pinoHttp from 'pino-http';
+import pino from 'pino';
+import { inferenceLog as expressLog } from '@inferlog/express';
+import { inferenceLog as koaLog } from '@inferlog/koa';
+import type { LoggerControls } from '@inferlog/core';
+
+export type Framework = 'express' | 'koa';
+export type Mode = 'bare' | 'pino' | 'inferlog';
+
+const [framework, mode, schema] = process.argv.slice(2) as [Framework, Mode, string];
+
+// Responses the server finished: what the log must hold (autocannon does not count the ones in
+// flight when its clock stops, but the server answered them and inferlog logged them).
+let finished = 0;
+
+function infer(model: string, body: { id?: string; inputs?: { data?: number[] }[] }) {
+  const data = body.inputs?.[0]?.data ?? [];
+  let sum = 0;
+  for (const x of data) sum += x;
+  return { model_name: model, model_version: '1', id: body.id, outputs: [{ name: 'score', shape: [1], datatype: 'FP32', data: [sum / (data.length || 1)] }] };
+}
+
+function inferlogOptions() {
+  return { database: process.env.DATABASE_URL, schema, maxBodyBytes: 1024 * 1024, onError: (e: { code: string; message: string }) => e.code !== 'E_QUEUE_FULL' && console.error(e.message) };
+}
+
+let log: LoggerControls | null = null;
+let server: Server;
+const pinoLogger = () => pinoHttp({ logger: pino(createWriteStream('/dev/null')) });
+
+if (framework === 'express') {
+  const app = express();
+  app.use((_req, res, next) => {
+    res.on('finish', () => finished++);
+    next();
+  });
+  if (mode === 'pino') app.use(pinoLogger());
+  if (mode === 'inferlog') app.use((log = expressLog(inferlogOptions())));
+  app.use(express.json({ limit: '10mb' }));
+  app.post('/v2/models/:model/infer', (req, res) => {
+    res.json(infer(req.params.model, req.body));
+  });
+  server = app.listen(0, '127.0.0.1');
+} else {
+  const app = new Koa();
+  app.use((ctx, next) => {
+    ctx.res.on('finish', () => finished++);
+    return next();
+  });
+  if (mode === 'pino') {
+    const logger = pinoLogger();
+    app.use((ctx, next) => {
+      logger(ctx.req, ctx.res);
+      return next();
+    });
+  }
+  if (mode === 'inferlog') app.use((log = koaLog(inferlogOptions())));
+  app.use(bodyParser({ jsonLimit: '10mb' }));
+  const router = new Router();
+  router.post('/v2/models/:model/infer', (ctx) => {
+    ctx.body = infer(ctx.params.model, ctx.request.body as never);
+  });
+  app.use(router.routes());
+  server = app.listen(0, '127.0.0.1');
+}
+
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+
+server.once('listening', async () => {
+  if (log) await log.ready();
+  process.send!({ port: (server.address() as { port: number }).port });
+});
+
+process.on('message', async (message: string) => {
+  if (message !== 'stop') return;
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  server.close();
+  server.closeAllConnections();
+  await new Promise((resolve) => setTimeout(resolve, 200)); // let the cut requests' records reach the queue
+  if (log) await log.close();
+  process.send!({ peakRss, finished, stats: log?.stats() ?? null }, () => process.exit(0));
+});

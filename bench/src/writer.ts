@@ -1,0 +1,95 @@
+// Writer throughput: records/s the sink stores, against COPY of the same rows (the ceiling) and a plain
+// pg-promise multi-row INSERT, each into a fresh copy of the log table, in the same process.
+import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { from as copyFrom } from 'pg-copy-streams';
+import { InferenceLogger, JSONB_COLUMNS, openPostgresSink, pgp, RECORD_COLUMNS, toJsonb, uuidv7, type InferenceRecord } from '@inferlog/core';
+
+export function syntheticRecords(count: number): InferenceRecord[] {
+  const now = Date.now();
+  return Array.from({ length: count }, (_, i) => {
+    const data = Array.from({ length: 16 }, (_, j) => ((i * 31 + j) % 97) / 97);
+    return {
+      id: uuidv7(now + i), started_at: new Date(now + i), ended_at: new Date(now + i + 2), latency_ms: 2.5,
+      request_id: `bench-${i}`, trace_id: null, span_id: null, service: 'bench', service_version: '1', host: 'bench',
+      method: 'POST', route: '/v2/models/:model/infer', path: '/v2/models/bench/infer', status: 200, aborted: false,
+      protocol: 'oip-v2', model_name: 'bench', model_version: '1', inference_id: `inf-${i}`, parameters: null,
+      inputs: [{ name: 'x', shape: [1, 16], datatype: 'FP32', data }],
+      outputs: [{ name: 'score', shape: [1], datatype: 'FP32', data: [0.5] }], response_parameters: null, usage: null,
+      error: null, request_headers: { 'content-type': 'application/json' }, response_headers: { 'content-type': 'application/json' },
+      request_body: null, response_body: null, request_bytes: 300, response_bytes: 120,
+      request_sha256: 'a'.repeat(64), response_sha256: 'b'.repeat(64), truncated: [], redactions: [], schema_errors: null, annotations: null,
+    };
+  });
+}
+
+function copyField(record: InferenceRecord, column: (typeof RECORD_COLUMNS)[number]): string {
+  const value = record[column];
+  if (value === null || value === undefined) return '\\N';
+  let text: string;
+  if (JSONB_COLUMNS.has(column)) text = toJsonb(value) ?? '\\N';
+  else if (value instanceof Date) text = value.toISOString();
+  else if (Array.isArray(value)) text = `{${value.join(',')}}`;
+  else text = String(value);
+  return text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+}
+
+export interface WriterResult {
+  method: string;
+  recordsPerSec: number;
+}
+
+export async function writerThroughput(databaseUrl: string, count: number, rounds: number): Promise<WriterResult[]> {
+  const schema = `bench_writer_${process.pid}`;
+  const options = new InferenceLogger({ database: databaseUrl, schema, onError: () => {} }).options;
+  const sink = await openPostgresSink(options);
+  const db = pgp({ connectionString: databaseUrl, max: 2 });
+  const records = syntheticRecords(count);
+  const batch = options.batch.maxRows;
+  const columns = new pgp.helpers.ColumnSet(
+    RECORD_COLUMNS.map((name) => (JSONB_COLUMNS.has(name) ? { name, cast: 'jsonb', init: (c: { value: unknown }) => toJsonb(c.value) } : name)),
+    { table: { schema, table: 'inference_log' } },
+  );
+  const methods: Record<string, () => Promise<void>> = {
+    'inferlog sink': async () => {
+      for (let i = 0; i < records.length; i += batch) await sink.insert(records.slice(i, i + batch));
+    },
+    'pg-promise multi-row INSERT': async () => {
+      for (let i = 0; i < records.length; i += batch) await db.none(pgp.helpers.insert(records.slice(i, i + batch), columns));
+    },
+    COPY: async () => {
+      const client = await db.$pool.connect();
+      try {
+        const stream = (client as unknown as { query(s: ReturnType<typeof copyFrom>): ReturnType<typeof copyFrom> }).query(copyFrom(`COPY "${schema}".inference_log (${RECORD_COLUMNS.join(',')}) FROM STDIN`));
+        const lines = (function* () {
+          for (const r of records) yield RECORD_COLUMNS.map((c) => copyField(r, c)).join('\t') + '\n';
+        })();
+        await pipeline(Readable.from(lines), stream);
+      } finally {
+        client.release();
+      }
+    },
+  };
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(methods).map((m) => [m, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, write] of Object.entries(methods)) {
+      await db.none('TRUNCATE $1:name.inference_log', [schema]);
+      const start = performance.now();
+      await write();
+      times[name].push(performance.now() - start);
+      const stored = (await db.one('SELECT count(*)::int AS n FROM $1:name.inference_log', [schema])).n;
+      if (stored !== count) throw new Error(`${name} stored ${stored} of ${count} rows`);
+    }
+  }
+  await db.none('DROP SCHEMA $1:name CASCADE', [schema]);
+  await db.$pool.end();
+  await sink.close();
+  return Object.entries(times).map(([method, ms]) => ({ method, recordsPerSec: Math.round(count / (median(ms) / 1000)) }));
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
