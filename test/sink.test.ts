@@ -1,0 +1,69 @@
+import { openPostgresSink, resolveOptions, uuidv7, type InferenceRecord, type PostgresSink } from '@inferlog/core';
+import { DATABASE_URL, db, dropSchema, endPool, uniqueSchema } from './helpers';
+
+const schema = uniqueSchema('sink');
+let sink: PostgresSink;
+
+const awkward = 'tab\there, newline\nthere, cr\r, backslash \\ and \\N, quote " \' , unicode ✓ 😀, nul\u0000';
+
+function record(i: number, text = `r-${i}`): InferenceRecord {
+  const now = Date.now();
+  return {
+    id: uuidv7(now), started_at: new Date(now), ended_at: new Date(now + 3), latency_ms: 3.25, request_id: text,
+    trace_id: null, span_id: null, service: 'svc', service_version: null, host: 'h', method: 'POST', route: '/x',
+    path: `/x/${i}`, status: 200, aborted: false, protocol: 'raw', model_name: text, model_version: null,
+    inference_id: null, parameters: { note: text, nested: { list: [1, 'two', null] } }, inputs: null, outputs: [text],
+    response_parameters: null, usage: null, error: null, request_headers: { 'content-type': 'text/plain' },
+    response_headers: null, request_body: text, response_body: null, request_bytes: 10, response_bytes: 0,
+    request_sha256: null, response_sha256: null, truncated: ['request_body', text], redactions: [], schema_errors: null,
+    annotations: { text },
+  };
+}
+
+const readBack = (table = 'inference_log') =>
+  db.any('SELECT request_id, model_name, parameters, outputs, request_body, truncated, annotations, latency_ms, status, aborted FROM $1:name.$2:name ORDER BY path', [schema, table]);
+
+beforeAll(async () => {
+  sink = await openPostgresSink(resolveOptions({ database: DATABASE_URL, schema }));
+});
+
+afterAll(async () => {
+  await sink.close();
+  await dropSchema(schema);
+  await endPool();
+});
+
+test('awkward text (tabs, newlines, backslashes, quotes, emoji, U+0000) round-trips through the batch writer', async () => {
+  await sink.insert([record(1, awkward), record(2)]);
+  const [row] = await readBack();
+  const stored = awkward.replace('\u0000', '\ufffd');
+  expect(row).toEqual({
+    request_id: stored, model_name: stored, parameters: { note: stored, nested: { list: [1, 'two', null] } }, outputs: [stored],
+    request_body: stored, truncated: ['request_body', stored], annotations: { text: stored }, latency_ms: 3.25, status: 200, aborted: false,
+  });
+});
+
+test('COPY and the idempotent INSERT store exactly the same values', async () => {
+  await db.none('TRUNCATE $1:name.inference_log', [schema]);
+  const records = [record(10, awkward), record(11, 'plain'), record(12, '{"json": "in text"}')];
+  await sink.insert(records);
+  await sink.insertIdempotent(records.map((r) => ({ ...r, id: uuidv7() })));
+  const rows = await readBack();
+  expect(rows).toHaveLength(6);
+  for (let i = 0; i < 3; i++) expect(rows[2 * i]).toEqual(rows[2 * i + 1]);
+});
+
+test('a batch written twice, or overlapping one already stored, never duplicates a row', async () => {
+  await db.none('TRUNCATE $1:name.inference_log', [schema]);
+  const first = Array.from({ length: 50 }, (_, i) => record(100 + i));
+  const second = [...first.slice(25), ...Array.from({ length: 25 }, (_, i) => record(200 + i))];
+  const before = { ...sink.writes };
+  await sink.insert(first);
+  await sink.insert(first);
+  await sink.insert(second);
+  const count = (await db.one('SELECT count(*)::int AS n FROM $1:name.inference_log', [schema])).n;
+  expect(count).toBe(75);
+  // The repeated batches went through the idempotent INSERT (COPY refused the duplicates), except on
+  // PGlite, where every batch uses it.
+  expect(sink.writes.insert - before.insert).toBeGreaterThanOrEqual(2);
+});
