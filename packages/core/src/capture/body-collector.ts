@@ -1,6 +1,13 @@
+import * as crypto from 'node:crypto';
 import { createHash, type Hash } from 'node:crypto';
 
 type Chunk = Buffer | Uint8Array | string;
+
+// crypto.hash (Node >= 20.12) hashes in one call, without a Hash object per body.
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
+const sha256Hex = oneShotHash
+  ? (data: Uint8Array) => oneShotHash('sha256', data, 'hex')
+  : (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 /**
  * Keeps references to the chunks of one body up to `cap` bytes. Past the cap it keeps counting and
@@ -67,7 +74,7 @@ export class BodyCollector {
   sha256(kept?: Buffer): string | null {
     if (this.hash) return this.hash.copy().digest('hex');
     if (this.bytes === 0) return null;
-    return createHash('sha256').update(kept ?? this.content()).digest('hex');
+    return sha256Hex(kept ?? this.content());
   }
 
   private trimToCap(): void {
