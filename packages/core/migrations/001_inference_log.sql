@@ -45,4 +45,5 @@ CREATE TABLE ${schema:name}.${table:name} (
 
 CREATE INDEX ON ${schema:name}.${table:name} (request_id);
 CREATE INDEX ON ${schema:name}.${table:name} (model_name, started_at);
-CREATE INDEX ON ${schema:name}.${table:name} (started_at);
+-- Rows arrive in time order, so a BRIN index serves time ranges at a fraction of a btree's write cost.
+CREATE INDEX ON ${schema:name}.${table:name} USING brin (started_at);
