@@ -6,7 +6,7 @@ import zlib from 'node:zlib';
 import express from 'express';
 import request from 'supertest';
 import { inferenceLog, annotate, type InferenceLogMiddleware } from '@inferlog/express';
-import { dropSchema, endPool, logOptions, oipRequest, settle, storedRows, uniqueSchema } from './helpers';
+import { dropSchema, endPool, logOptions, oipRequest, storedRow, uniqueSchema } from './helpers';
 
 const schema = uniqueSchema('express');
 const logs: InferenceLogMiddleware[] = [];
@@ -20,13 +20,7 @@ function newLog(extra = {}): InferenceLogMiddleware {
 
 const oipResponse = { model_name: 'm', model_version: '3', id: 'r1', outputs: [{ name: 'p', shape: [1, 1], datatype: 'FP32', data: [0.25] }] };
 
-async function rowFor(log: InferenceLogMiddleware, requestId: string, expectedCaptured: number) {
-  await settle(log, expectedCaptured);
-  const rows = await storedRows(schema);
-  const row = rows.find((r) => r.request_id === requestId);
-  if (!row) throw new Error(`no row with request id ${requestId}: ${JSON.stringify(log.stats())}`);
-  return row;
-}
+const rowFor = (log: InferenceLogMiddleware, requestId: string, expectedCaptured = 1) => storedRow(log, schema, requestId, expectedCaptured);
 
 beforeAll(async () => {
   const log = newLog();

@@ -43,6 +43,19 @@ export async function settle(log: { stats(): InferenceLogStats; flush(): Promise
   await log.flush();
 }
 
+/** Settles the logger, then the row stored for `requestId` in the schema's log table (throws, with the logger's stats, if there is none). */
+export async function storedRow(
+  log: { stats(): InferenceLogStats; flush(): Promise<void> },
+  schema: string,
+  requestId: string,
+  expectedCaptured = 1,
+): Promise<StoredRow> {
+  await settle(log, expectedCaptured);
+  const row = (await storedRows(schema)).find((r) => r.request_id === requestId);
+  if (!row) throw new Error(`no row with request id ${requestId}: ${JSON.stringify(log.stats())}`);
+  return row;
+}
+
 export function endPool(): Promise<void> {
   return db.$pool.end();
 }

@@ -8,7 +8,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import request from 'supertest';
 import { inferenceLog, annotate, type InferenceLogMiddleware } from '@inferlog/koa';
-import { dropSchema, endPool, logOptions, oipRequest, settle, storedRows, uniqueSchema } from './helpers';
+import { dropSchema, endPool, logOptions, oipRequest, storedRow, uniqueSchema } from './helpers';
 
 const schema = uniqueSchema('koa');
 const logs: InferenceLogMiddleware[] = [];
@@ -21,12 +21,7 @@ function newLog(extra = {}): InferenceLogMiddleware {
   return log;
 }
 
-async function rowFor(log: InferenceLogMiddleware, requestId: string, expectedCaptured = 1) {
-  await settle(log, expectedCaptured);
-  const row = (await storedRows(schema)).find((r) => r.request_id === requestId);
-  if (!row) throw new Error(`no row with request id ${requestId}: ${JSON.stringify(log.stats())}`);
-  return row;
-}
+const rowFor = (log: InferenceLogMiddleware, requestId: string, expectedCaptured = 1) => storedRow(log, schema, requestId, expectedCaptured);
 
 beforeAll(async () => {
   await newLog().ready();
