@@ -10,7 +10,7 @@ const dir = mkdtempSync(join(tmpdir(), 'inferlog-embedded-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test('the embedded store (PGlite over pglite-socket) takes records through the same sink and keeps them on disk', async () => {
-  const log = inferenceLog({ database: 'embedded', embeddedDir: dir, batch: { flushIntervalMs: 20 } });
+  const log = inferenceLog({ database: 'embedded', embeddedDir: dir, spillDir: join(dir, 'spill'), batch: { flushIntervalMs: 20 } });
   const app = express();
   app.use(log);
   app.use(express.json());

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pgPromise from 'pg-promise';
 import type { InferenceLogOptions, InferenceLogStats } from '@inferlog/core';
 
@@ -15,9 +18,14 @@ export function uniqueSchema(prefix: string): string {
   return `t_${prefix}_${randomBytes(4).toString('hex')}`;
 }
 
-/** Logger options for a test: the test database, its own schema, quick flushes. */
+/** A fresh directory for a spill journal. */
+export function tempDir(prefix = 'inferlog-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Logger options for a test: the test database, its own schema and spill directory, quick flushes. */
 export function logOptions(schema: string, extra: InferenceLogOptions = {}): InferenceLogOptions {
-  return { database: DATABASE_URL, schema, batch: { flushIntervalMs: 20 }, onError: () => {}, ...extra };
+  return { database: DATABASE_URL, schema, spillDir: tempDir(), batch: { flushIntervalMs: 20 }, onError: () => {}, ...extra };
 }
 
 export interface StoredRow {

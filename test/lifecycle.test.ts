@@ -59,13 +59,13 @@ test('with PostgreSQL unreachable at start the app still serves, stats() and onE
   await proxy.refuse();
 });
 
-test('records still unwritten at the close() deadline are counted as dropped and close() rejects saying so', async () => {
+test('without a spill journal, records still unwritten at the close() deadline are counted as dropped and close() rejects saying so', async () => {
   const proxy = await TcpProxy.create(DATABASE_URL);
   const errors: InferlogError[] = [];
-  const log = inferenceLog(logOptions(schema, { table: 'deadline', database: proxy.url(DATABASE_URL), onError: (e) => errors.push(e) }));
+  const log = inferenceLog(logOptions(schema, { table: 'deadline', database: proxy.url(DATABASE_URL), spillDir: false, onError: (e) => errors.push(e) }));
   const app = oipApp(log);
   for (let i = 0; i < 5; i++) await request(app).post('/v2/models/m/infer').send(oipRequest([i, 0, 0, 0])).expect(200);
-  await expect(log.close({ timeoutMs: 300 })).rejects.toMatchObject({ code: 'E_CLOSED', message: expect.stringMatching(/5 records could not be written/) });
+  await expect(log.close({ timeoutMs: 300 })).rejects.toMatchObject({ code: 'E_CLOSED', message: expect.stringMatching(/5 records could not be written or spilled/) });
   expect(log.stats()).toMatchObject({ captured: 5, written: 0, dropped: 5 });
   expect(errors.some((e) => e.code === 'E_CLOSED')).toBe(true);
   // After close the middleware passes requests through untouched.
@@ -74,7 +74,7 @@ test('records still unwritten at the close() deadline are counted as dropped and
 });
 
 test('a failing onError never reaches the app', async () => {
-  const log = inferenceLog(logOptions(schema, { database: 'postgres://postgres@127.0.0.1:1/none', onError: () => { throw new Error('bad handler'); } }));
+  const log = inferenceLog(logOptions(schema, { database: 'postgres://postgres@127.0.0.1:1/none', spillDir: false, onError: () => { throw new Error('bad handler'); } }));
   const app = oipApp(log);
   await request(app).post('/v2/models/m/infer').send(oipRequest([1, 2, 3, 4])).expect(200);
   await expect(log.close({ timeoutMs: 100 })).rejects.toThrow(InferlogError);

@@ -1,6 +1,8 @@
 // A benchmark server in its own process: the same OIP v2 endpoint, bare, behind pino-http, or behind inferlog.
 // Usage (by http.ts): node server.js <express|koa> <bare|pino|inferlog> <schema>
 import { createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import express from 'express';
 import Koa from 'koa';
@@ -29,7 +31,7 @@ function infer(model: string, body: { id?: string; inputs?: { data?: number[] }[
 }
 
 function inferlogOptions() {
-  return { database: process.env.DATABASE_URL, schema, maxBodyBytes: 1024 * 1024, onError: (e: { code: string; message: string }) => e.code !== 'E_QUEUE_FULL' && console.error(e.message) };
+  return { database: process.env.DATABASE_URL, schema, spillDir: join(tmpdir(), `inferlog-bench-${process.pid}`), maxBodyBytes: 1024 * 1024, onError: (e: { code: string; message: string }) => e.code !== 'E_QUEUE_FULL' && console.error(e.message) };
 }
 
 let log: LoggerControls | null = null;

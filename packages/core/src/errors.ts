@@ -10,6 +10,8 @@ export type InferlogErrorCode =
   | 'E_RECORD'
   /** The queue was full and records were dropped (counted in `stats().dropped`). */
   | 'E_QUEUE_FULL'
+  /** The spill journal could not be written or read; records stay in memory (and may be dropped). */
+  | 'E_SPILL'
   /** The logger was closed: records captured afterwards, or still unwritten at the deadline, are lost. */
   | 'E_CLOSED';
 

@@ -7,11 +7,13 @@ export {
   type HeaderOptions,
   type PgConnectionConfig,
   type ResolvedOptions,
+  type OverflowPolicy,
 } from './options';
 export { InferlogError, InferlogConfigError, type InferlogErrorCode } from './errors';
 export { DEFAULT_ROUTES, compilePattern, type RouteSpec, type RouteRule, type RoutePattern, type RouteRequest, type CompiledRoute } from './routes';
 export type { ProtocolName } from './protocol';
 export { Exchange, startExchange, annotate, exchangeOf, type ThrownError } from './capture/exchange';
+export { failClosedBody, refuseUnlogged } from './capture/fail-closed';
 export type { InferenceRecord } from './record/record';
 export { buildRecord } from './record/build';
 export { migrate } from './sink/migrate';

@@ -1,8 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Exchange, ExchangeSink } from './capture/exchange';
+import { Spill } from './delivery/spill';
+import { writeIsolatingBadRows } from './delivery/write';
 import { describe, InferlogError, type InferlogErrorCode } from './errors';
 import { resolveOptions, type InferenceLogOptions, type ResolvedOptions } from './options';
 import { buildRecord } from './record/build';
+import { fallbackRecord } from './record/fallback';
 import type { InferenceRecord } from './record/record';
 import type { CompiledRoute } from './routes';
 import { openPostgresSink } from './sink/connect';
@@ -12,16 +15,22 @@ import type { RecordSink } from './sink/postgres-sink';
 export interface InferenceLogStats {
   /** Exchanges captured and handed to the queue. */
   captured: number;
-  /** Records stored in PostgreSQL. */
+  /** Records stored in PostgreSQL (replayed ones included). */
   written: number;
-  /** Record writes that failed and were queued again (one per record per failed attempt). */
+  /** Record writes that failed and were tried again (one per record per failed attempt). */
   retried: number;
-  /** Records lost: queue full, or still unwritten at the `close()` deadline. Each is reported to `onError`. */
+  /** Records written to the spill journal. */
+  spilled: number;
+  /** Records written to PostgreSQL from a spill journal (this process's or a crashed one's). */
+  replayed: number;
+  /** Records lost: the overflow policy dropped them, PostgreSQL refused them even without payload, or the `close()` deadline passed with nowhere to put them. Each is reported to `onError` and `onDrop`. */
   dropped: number;
-  /** Records waiting to be written. */
+  /** Records waiting in memory. */
   queueRows: number;
-  /** Bytes of captured bodies waiting to be written. */
+  /** Bytes of captured bodies waiting in memory. */
   queueBytes: number;
+  /** Bytes in this process's spill journal. */
+  journalBytes: number;
   /** Whether the store is connected and migrated. */
   storeReady: boolean;
   /** The last failure's message, or null. */
@@ -30,7 +39,7 @@ export interface InferenceLogStats {
 
 /** Options of `close()`. */
 export interface CloseOptions {
-  /** How long to keep trying to write what is queued, in ms. Default 10 000. */
+  /** How long to keep trying to write what is queued and journaled, in ms. Default 10 000. */
   timeoutMs?: number;
 }
 
@@ -41,6 +50,8 @@ interface Batch {
 
 const MAX_BACKOFF_MS = 30_000;
 const DEFAULT_REPORT_INTERVAL_MS = 60_000;
+/** Past this share of `maxQueueBytes` batches go to the journal even while the database answers. */
+const SPILL_HIGH_WATER = 0.75;
 
 const liveLoggers = new Set<InferenceLogger>();
 let exitHooked = false;
@@ -49,7 +60,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The framework-independent logger: selects routes, queues captured exchanges, and turns them into
- * records and batched INSERTs off the request path. The adapters are thin wrappers around it.
+ * records and batched writes off the request path; spills to a local journal when PostgreSQL cannot
+ * keep up. The adapters are thin wrappers around it.
  */
 export class InferenceLogger implements ExchangeSink {
   readonly options: ResolvedOptions;
@@ -57,15 +69,18 @@ export class InferenceLogger implements ExchangeSink {
   private queueBytes = 0;
   /** Records built from a batch whose write failed, written first on the next attempt. */
   private retryBatch: Batch | null = null;
-  /** The batch being written right now. */
+  /** The batch being written or spilled right now. */
   private inFlight: Batch | null = null;
-  private counts = { captured: 0, written: 0, retried: 0, dropped: 0 };
+  private counts = { captured: 0, written: 0, retried: 0, spilled: 0, replayed: 0, dropped: 0 };
   private lastError: string | null = null;
   /** The last failure to open the store or write a batch (cleared by a successful write). */
   private lastWriteError: string | null = null;
+  /** When writes started failing; null while they succeed. */
+  private failingSince: number | null = null;
+  private readonly spill: Spill | null;
+  private spillError: string | null = null;
   private sink: RecordSink | null = null;
   private opening: Promise<RecordSink> | null = null;
-  private startError: InferlogError | null = null;
   private draining: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
@@ -75,16 +90,21 @@ export class InferenceLogger implements ExchangeSink {
 
   constructor(options: InferenceLogOptions | ResolvedOptions = {}, private readonly openSink = openPostgresSink) {
     this.options = 'selector' in options ? (options as ResolvedOptions) : resolveOptions(options as InferenceLogOptions);
+    this.spill = this.options.spillDir ? new Spill(this.options.spillDir, `${this.options.schema}.${this.options.table}`, this.options.maxSpillBytes) : null;
     liveLoggers.add(this);
-    if (liveLoggers.size === 1 && !exitHooked) {
+    if (!exitHooked) {
       exitHooked = true;
       // Timers are unref'd so a logger never keeps a process alive; when the event loop empties,
       // this writes what is still queued (the write itself keeps the process alive until done).
       process.on('beforeExit', () => {
-        for (const logger of liveLoggers) if (logger.pendingRows > 0) logger.flush().catch(() => {});
+        for (const logger of liveLoggers) if (logger.hasWork) logger.flush().catch(() => {});
       });
     }
     this.open().catch(() => {});
+    this.spill
+      ?.claimOrphans()
+      .then(() => this.spill!.pending && this.schedule(0))
+      .catch((err) => this.report('E_SPILL', `cannot read the spill directory ${this.options.spillDir}: ${describe(err)}`, err));
   }
 
   get maxBodyBytes(): number {
@@ -100,7 +120,20 @@ export class InferenceLogger implements ExchangeSink {
     return this.closed ? undefined : this.options.selector.select(method, url, headers);
   }
 
-  /** Takes a finished exchange. Never throws; a full queue drops the record, counts it and reports it. */
+  /**
+   * False when the overflow policy is `fail-closed` and the log can take nothing more (the queue is
+   * full; the journal is full, broken or off): the adapters then answer 503 instead of serving.
+   */
+  accepting(): boolean {
+    return this.options.overflow !== 'fail-closed' || this.queueBytes < this.options.maxQueueBytes;
+  }
+
+  /** Why `accepting()` is false, for the 503 body. */
+  refusalReason(): string {
+    return `the inference log cannot take more records (database: ${this.lastWriteError ?? 'slower than requests arrive'}; spill journal: ${this.spillError ?? (this.spill ? 'full' : 'disabled')})`;
+  }
+
+  /** Takes a finished exchange. Never throws; a full queue applies the overflow policy, counted and reported. */
   enqueue(exchange: Exchange): void {
     if (this.closed) {
       this.drop(1, 'E_CLOSED', 'a request finished after close(); its record was not written');
@@ -108,14 +141,26 @@ export class InferenceLogger implements ExchangeSink {
     }
     const bytes = exchange.heldBytes;
     if (this.queueBytes + bytes > this.options.maxQueueBytes) {
-      const cause = this.lastWriteError ? `last write error: ${this.lastWriteError}` : 'writes are slower than requests arrive';
-      this.drop(1, 'E_QUEUE_FULL', `the queue is full (maxQueueBytes ${this.options.maxQueueBytes}; ${cause}); a record was dropped`);
-      return;
+      const cause = `the queue is full (maxQueueBytes ${this.options.maxQueueBytes}; database: ${this.lastWriteError ?? 'slower than requests arrive'}; spill journal: ${this.spillError ?? (this.spill ? 'full' : 'disabled')})`;
+      if (this.options.overflow !== 'drop-oldest') {
+        this.drop(1, 'E_QUEUE_FULL', `${cause}; the newest record was dropped`);
+        return;
+      }
+      let dropped = 0;
+      while (this.queue.length > 0 && this.queueBytes + bytes > this.options.maxQueueBytes) {
+        this.queueBytes -= this.queue.shift()!.heldBytes;
+        dropped++;
+      }
+      if (dropped > 0) this.drop(dropped, 'E_QUEUE_FULL', `${cause}; the ${dropped} oldest records were dropped`);
     }
     this.queue.push(exchange);
     this.queueBytes += bytes;
     this.counts.captured++;
-    if (this.queue.length >= this.options.batch.maxRows || this.queueBytes >= this.options.batch.maxBytes) {
+    if (
+      this.queue.length >= this.options.batch.maxRows ||
+      this.queueBytes >= this.options.batch.maxBytes ||
+      this.queueBytes >= this.options.maxQueueBytes * SPILL_HIGH_WATER
+    ) {
       this.schedule(0);
     } else if (!this.timer) {
       this.schedule(this.options.batch.flushIntervalMs);
@@ -127,21 +172,22 @@ export class InferenceLogger implements ExchangeSink {
     this.report('E_CAPTURE', `capturing a request failed; it was served but not logged: ${describe(err)}`, err);
   }
 
-  /** Writes everything queued now. Rejects when a write fails (the records stay queued and are retried). */
+  /** Writes everything queued and journaled now. Rejects when a write fails (the records stay queued or journaled and are retried). */
   async flush(): Promise<void> {
     this.backoffUntil = 0;
-    while (this.pendingRows > 0) {
+    while (this.hasWork) {
       const before = this.counts.written;
       await this.drain();
-      if (this.pendingRows > 0 && this.counts.written === before) {
-        throw new InferlogError('E_WRITE', `${this.pendingRows} records are still queued: ${this.lastError}`);
+      if (this.hasWork && this.counts.written === before) {
+        throw new InferlogError('E_WRITE', `${this.pendingRows} records are still queued${this.spill?.pending ? ' (and some journaled)' : ''}: ${this.lastError}`);
       }
     }
   }
 
   /**
-   * Stops capturing, writes what is queued (retrying until `timeoutMs`), and releases the connection.
-   * Rejects, after releasing everything, when records could not be written in time; they are counted as dropped.
+   * Stops capturing, writes what is queued and journaled (retrying until `timeoutMs`), and releases the
+   * connection. What is still in memory at the deadline goes to the journal for the next process; only
+   * when that is impossible are records dropped, and then close() rejects after releasing everything.
    */
   async close(options: CloseOptions = {}): Promise<void> {
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
@@ -149,13 +195,15 @@ export class InferenceLogger implements ExchangeSink {
     liveLoggers.delete(this);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    while (this.pendingRows > 0 && Date.now() < deadline) {
+    while (this.hasWork && Date.now() < deadline) {
       try {
         await this.flush();
       } catch {
         await sleep(Math.min(Math.max(this.backoffUntil - Date.now(), 50), Math.max(deadline - Date.now(), 0)));
       }
     }
+    await this.draining;
+    if (this.pendingRows > 0) await this.spillQueue(true);
     const lost = this.pendingRows;
     if (lost > 0) {
       this.queue = [];
@@ -165,10 +213,8 @@ export class InferenceLogger implements ExchangeSink {
     const sink = this.sink ?? (await this.opening?.catch(() => null));
     this.sink = null;
     await sink?.close().catch((err) => this.report('E_CLOSED', `closing the database connection failed: ${describe(err)}`, err));
-    if (lost > 0) {
-      const error = this.drop(lost, 'E_CLOSED', `${lost} records could not be written before the close() deadline: ${this.lastError}`);
-      throw error;
-    }
+    await this.spill?.close().catch((err) => this.report('E_SPILL', `closing the spill journal failed: ${describe(err)}`, err));
+    if (lost > 0) throw this.drop(lost, 'E_CLOSED', `${lost} records could not be written or spilled before the close() deadline: ${this.lastError}`);
   }
 
   /** Resolves once the store is connected and migrated; rejects with the start-up error if that failed. */
@@ -181,6 +227,7 @@ export class InferenceLogger implements ExchangeSink {
       ...this.counts,
       queueRows: this.pendingRows,
       queueBytes: this.queueBytes,
+      journalBytes: this.spill?.bytes ?? 0,
       storeReady: this.sink !== null,
       lastError: this.lastError,
     };
@@ -190,20 +237,21 @@ export class InferenceLogger implements ExchangeSink {
     return this.queue.length + (this.retryBatch?.records.length ?? 0) + (this.inFlight?.records.length ?? 0);
   }
 
+  private get hasWork(): boolean {
+    return this.pendingRows > 0 || (this.spill?.pending ?? false);
+  }
+
   private open(): Promise<RecordSink> {
     if (this.sink) return Promise.resolve(this.sink);
-    if (this.opening) return this.opening;
-    this.opening = this.openSink(this.options).then(
+    this.opening ??= this.openSink(this.options).then(
       (sink) => {
         this.opening = null;
-        this.startError = null;
         this.sink = sink;
         return sink;
       },
       (err: unknown) => {
         this.opening = null;
-        this.startError = this.report('E_STORE_START', `cannot open the log database (records wait in the queue and are retried): ${describe(err)}`, err);
-        throw this.startError;
+        throw this.report('E_STORE_START', `cannot open the log database (records wait and are retried): ${describe(err)}`, err);
       },
     );
     return this.opening;
@@ -219,7 +267,7 @@ export class InferenceLogger implements ExchangeSink {
     this.timer.unref();
   }
 
-  /** Writes batches until the queue is empty or a write fails (then backs off and schedules a retry). */
+  /** Writes (or spills) batches until nothing is left or a write fails (then backs off and schedules a retry). */
   private drain(): Promise<void> {
     this.draining ??= this.drainLoop().finally(() => {
       this.draining = null;
@@ -227,38 +275,109 @@ export class InferenceLogger implements ExchangeSink {
     return this.draining;
   }
 
+  private shouldSpill(): boolean {
+    if (!this.spill) return false;
+    const failingLong = this.failingSince !== null && Date.now() - this.failingSince >= this.options.spillAfterMs;
+    return failingLong || this.queueBytes >= this.options.maxQueueBytes * SPILL_HIGH_WATER;
+  }
+
   private async drainLoop(): Promise<void> {
-    while (this.pendingRows > 0) {
+    while (this.hasWork) {
+      if (this.shouldSpill()) await this.spillQueue(false);
       const wait = this.backoffUntil - Date.now();
       if (wait > 0) {
         this.schedule(wait);
+        return;
+      }
+      try {
+        const sink = await this.open();
+        // Journaled records go first once writes succeed (or when nothing else is left to probe with).
+        if (this.spill?.pending && (this.failingSince === null || this.pendingRows === 0)) {
+          await this.replay(sink);
+          continue;
+        }
+        const batch = this.retryBatch ?? this.takeBatch();
+        this.retryBatch = null;
+        this.inFlight = batch;
+        await this.write(sink, batch.records);
+        this.inFlight = null;
+        this.queueBytes -= batch.bytes;
+        this.writeSucceeded();
+      } catch (err) {
+        if (this.inFlight) {
+          this.retryBatch = this.inFlight;
+          this.counts.retried += this.inFlight.records.length;
+          this.inFlight = null;
+        }
+        this.writeFailed(err);
+        if (this.shouldSpill()) await this.spillQueue(false);
+        if (!this.closed) this.schedule(this.backoffUntil - Date.now());
+        return;
+      }
+    }
+  }
+
+  private async write(sink: RecordSink, records: InferenceRecord[]): Promise<void> {
+    const outcome = await writeIsolatingBadRows(sink, records);
+    this.counts.written += outcome.stored + outcome.stripped;
+    if (outcome.stripped > 0) {
+      this.report('E_WRITE', `PostgreSQL refused ${outcome.stripped} records; they were stored without their payload (see schema_errors)`);
+    }
+    if (outcome.lost) this.drop(outcome.lost.count, 'E_WRITE', outcome.lost.reason);
+  }
+
+  private async replay(sink: RecordSink): Promise<void> {
+    const replayed = await this.spill!.replayNext((records) => this.write(sink, records));
+    if (!replayed) return;
+    this.counts.replayed += replayed.records;
+    this.writeSucceeded();
+    if (replayed.tornBytes > 0) {
+      this.report('E_SPILL', `the spill journal ${replayed.source} ended in ${replayed.tornBytes} bytes that are not a whole entry (a write cut short by a crash); the entries before them were replayed`);
+    }
+  }
+
+  private writeSucceeded(): void {
+    this.failures = 0;
+    this.failingSince = null;
+    this.lastWriteError = null;
+  }
+
+  private writeFailed(err: unknown): void {
+    this.lastWriteError = describe(err);
+    this.failingSince ??= Date.now();
+    this.failures++;
+    const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(this.failures, 16));
+    this.backoffUntil = Date.now() + backoff / 2 + Math.random() * (backoff / 2);
+    if (!(err instanceof InferlogError)) this.report('E_WRITE', `writing records failed (retrying): ${describe(err)}`, err);
+  }
+
+  /** Moves queued records to the journal, batch by batch, each appended and fsynced before it leaves memory. */
+  private async spillQueue(everything: boolean): Promise<void> {
+    const spill = this.spill;
+    if (!spill) return;
+    const lowWater = everything ? 0 : this.options.maxQueueBytes * SPILL_HIGH_WATER * 0.5;
+    const failing = this.failingSince !== null;
+    while (this.pendingRows > 0 && (everything || failing || this.queueBytes > lowWater)) {
+      if (!spill.hasRoom()) {
+        this.spillError = `full (maxSpillBytes ${this.options.maxSpillBytes})`;
         return;
       }
       const batch = this.retryBatch ?? this.takeBatch();
       this.retryBatch = null;
       this.inFlight = batch;
       try {
-        const sink = await this.open();
-        await sink.insert(batch.records);
-        this.queueBytes -= batch.bytes;
-        this.counts.written += batch.records.length;
-        this.failures = 0;
-        this.lastWriteError = null;
-        this.inFlight = null;
+        await spill.append(batch.records);
       } catch (err) {
-        this.inFlight = null;
-        this.lastWriteError = describe(err);
         this.retryBatch = batch;
-        this.counts.retried += batch.records.length;
-        this.failures++;
-        const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(this.failures, 16));
-        this.backoffUntil = Date.now() + backoff / 2 + Math.random() * (backoff / 2);
-        if (!(err instanceof InferlogError)) {
-          this.report('E_WRITE', `writing ${batch.records.length} records failed (retrying): ${describe(err)}`, err);
-        }
-        if (!this.closed) this.schedule(this.backoffUntil - Date.now());
+        this.inFlight = null;
+        this.spillError = describe(err);
+        this.report('E_SPILL', `cannot write the spill journal in ${this.options.spillDir} (records stay in memory): ${describe(err)}`, err);
         return;
       }
+      this.inFlight = null;
+      this.spillError = null;
+      this.queueBytes -= batch.bytes;
+      this.counts.spilled += batch.records.length;
     }
   }
 
@@ -287,6 +406,11 @@ export class InferenceLogger implements ExchangeSink {
 
   private drop(count: number, code: InferlogErrorCode, message: string): InferlogError {
     this.counts.dropped += count;
+    try {
+      this.options.onDrop?.(count, message);
+    } catch {
+      // a failing onDrop must not reach the app
+    }
     return this.report(code, message);
   }
 
@@ -309,20 +433,4 @@ export class InferenceLogger implements ExchangeSink {
     }
     return error;
   }
-}
-
-function fallbackRecord(x: Exchange, o: ResolvedOptions, err: unknown): InferenceRecord {
-  const q = x.url.indexOf('?');
-  return {
-    id: x.id, started_at: new Date(x.startedAt), ended_at: new Date(x.startedAt + x.latencyMs), latency_ms: x.latencyMs,
-    request_id: x.requestId, trace_id: null, span_id: null, service: o.service, service_version: o.serviceVersion,
-    host: o.host, method: x.method, route: x.route.label, path: q === -1 ? x.url : x.url.slice(0, q),
-    status: x.status || null, aborted: x.aborted, protocol: 'raw', model_name: null, model_version: null,
-    inference_id: null, parameters: null, inputs: null, outputs: null, response_parameters: null, usage: null,
-    error: null, request_headers: null, response_headers: null, request_body: null, response_body: null,
-    request_bytes: x.request.bytes, response_bytes: x.response.bytes, request_sha256: null, response_sha256: null,
-    truncated: ['request_body', 'response_body'], redactions: [],
-    schema_errors: [{ part: 'record', message: `inferlog could not build this record: ${describe(err)}` }],
-    annotations: x.annotations,
-  };
 }

@@ -79,7 +79,30 @@ export interface InferenceLogOptions {
   host?: string;
   /** Receives every failure (never thrown into the app). Default: printed to stderr, at most once a minute per kind. */
   onError?: (error: InferlogError) => void;
+  /**
+   * Directory of the spill journal: batches go there (appended, fsynced) when the database stays
+   * unreachable or the queue passes three quarters of `maxQueueBytes`, and are replayed when it is back
+   * (also by the next process after a crash). `false` keeps records in memory only. Default `./.inferlog/spill`.
+   */
+  spillDir?: string | false;
+  /** Bytes the spill journal may hold before the overflow policy applies. Default 1 GiB. */
+  maxSpillBytes?: number;
+  /** How long writes may keep failing before batches are spilled to disk, in ms. Default 1000. */
+  spillAfterMs?: number;
+  /**
+   * What happens when neither the database nor the journal can take more: `drop-newest` (the new record
+   * is dropped), `drop-oldest` (the oldest queued records make room), or `fail-closed` (selected routes
+   * answer 503 instead of serving an inference that cannot be logged). Drops are counted and sent to
+   * `onDrop`. Default `drop-newest`.
+   */
+  overflow?: OverflowPolicy;
+  /** Called with the number of records dropped and why, for every drop. */
+  onDrop?: (count: number, reason: string) => void;
 }
+
+/** See the `overflow` option. */
+export type OverflowPolicy = 'drop-newest' | 'drop-oldest' | 'fail-closed';
+const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['drop-newest', 'drop-oldest', 'fail-closed'];
 
 /** Options after validation and defaults: what the rest of core reads. */
 export interface ResolvedOptions {
@@ -101,12 +124,17 @@ export interface ResolvedOptions {
   serviceVersion: string | null;
   host: string;
   onError: ((error: InferlogError) => void) | null;
+  spillDir: string | null;
+  maxSpillBytes: number;
+  spillAfterMs: number;
+  overflow: OverflowPolicy;
+  onDrop: ((count: number, reason: string) => void) | null;
 }
 
 const TOP_LEVEL_KEYS = [
   'database', 'schema', 'table', 'migrate', 'partitionsAhead', 'poolSize', 'embeddedDir', 'routes', 'exclude',
   'sample', 'requestIdHeader', 'headers', 'maxBodyBytes', 'batch', 'maxQueueBytes', 'service', 'serviceVersion',
-  'host', 'onError',
+  'host', 'onError', 'spillDir', 'maxSpillBytes', 'spillAfterMs', 'overflow', 'onDrop',
 ] as const satisfies readonly (keyof InferenceLogOptions)[];
 const ROUTE_RULE_KEYS = ['path', 'methods', 'protocol', 'sample'];
 const MiB = 1024 * 1024;
@@ -227,6 +255,13 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') fail('option "onError" must be a function');
   if (options.migrate !== undefined && typeof options.migrate !== 'boolean') fail('option "migrate" must be true or false');
+  if (options.onDrop !== undefined && typeof options.onDrop !== 'function') fail('option "onDrop" must be a function');
+  if (options.overflow !== undefined && !OVERFLOW_POLICIES.includes(options.overflow as OverflowPolicy)) {
+    fail(`option "overflow" must be one of ${OVERFLOW_POLICIES.join(', ')}; got ${JSON.stringify(options.overflow)}`);
+  }
+  if (options.spillDir !== undefined && options.spillDir !== false && (typeof options.spillDir !== 'string' || options.spillDir === '')) {
+    fail(`option "spillDir" must be a directory path or false; got ${JSON.stringify(options.spillDir)}`);
+  }
 
   const database = resolveDatabase(options.database);
   const embedded = database === 'embedded';
@@ -256,5 +291,10 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
     serviceVersion: optionalText('serviceVersion', options.serviceVersion, process.env.npm_package_version),
     host: text('host', options.host, hostname()),
     onError: (options.onError as ResolvedOptions['onError']) ?? null,
+    spillDir: options.spillDir === false ? null : resolvePath((options.spillDir as string | undefined) ?? './.inferlog/spill'),
+    maxSpillBytes: integer('maxSpillBytes', options.maxSpillBytes, 1024 * MiB, 0),
+    spillAfterMs: integer('spillAfterMs', options.spillAfterMs, 1000, 0, 3_600_000),
+    overflow: (options.overflow as OverflowPolicy | undefined) ?? 'drop-newest',
+    onDrop: (options.onDrop as ResolvedOptions['onDrop']) ?? null,
   };
 }

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { annotate as annotateRequest, loggerFrom, startExchange, withControls } from '@inferlog/core';
+import { annotate as annotateRequest, loggerFrom, refuseUnlogged, startExchange, withControls } from '@inferlog/core';
 import type { InferenceLogger, InferenceLogOptions, LoggerControls } from '@inferlog/core';
 
 export * from '@inferlog/core';
@@ -16,6 +16,10 @@ export function inferenceLog(options?: InferenceLogOptions | InferenceLogger): I
   const middleware = function inferenceLogMiddleware(req: Request, res: Response, next: NextFunction): void {
     try {
       const route = logger.select(req.method, req.originalUrl ?? req.url, req.headers);
+      if (route && !logger.accepting()) {
+        refuseUnlogged(res, logger.refusalReason());
+        return;
+      }
       if (route) startExchange(logger, route, req, res, () => (req.route ? `${req.baseUrl}${req.route.path}` : null));
     } catch (err) {
       logger.captureFailed(err);

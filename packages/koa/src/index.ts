@@ -1,5 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
-import { annotate as annotateRequest, loggerFrom, startExchange, withControls } from '@inferlog/core';
+import { annotate as annotateRequest, failClosedBody, loggerFrom, startExchange, withControls } from '@inferlog/core';
 import type { Exchange, InferenceLogger, InferenceLogOptions, LoggerControls } from '@inferlog/core';
 
 export * from '@inferlog/core';
@@ -17,6 +17,12 @@ export function inferenceLog(options?: InferenceLogOptions | InferenceLogger): I
     let exchange: Exchange | undefined;
     try {
       const route = logger.select(ctx.method, ctx.originalUrl, ctx.headers);
+      if (route && !logger.accepting()) {
+        ctx.status = 503;
+        ctx.set('retry-after', '1');
+        ctx.body = failClosedBody(logger.refusalReason());
+        return;
+      }
       if (route) {
         exchange = startExchange(logger, route, ctx.req, ctx.res, () => (ctx as { _matchedRoute?: unknown })._matchedRoute);
         if (ctx.req.readableEnded) {
