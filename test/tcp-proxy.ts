@@ -3,6 +3,8 @@ import net from 'node:net';
 /** A TCP proxy to PostgreSQL that a test controls: start refusing, cut open connections, accept again. */
 export class TcpProxy {
   private server: net.Server | null = null;
+  /** Milliseconds added to every chunk in both directions (a slow network or database). */
+  delayMs = 0;
   private readonly sockets = new Set<net.Socket>();
 
   private constructor(
@@ -37,12 +39,20 @@ export class TcpProxy {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => {});
       }
-      client.pipe(upstream).pipe(client);
+      this.forward(client, upstream);
+      this.forward(upstream, client);
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
     this.server = server;
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+  }
+
+  private forward(from: net.Socket, to: net.Socket): void {
+    from.on('data', (chunk) => {
+      if (this.delayMs === 0) to.write(chunk);
+      else setTimeout(() => !to.destroyed && to.write(chunk), this.delayMs);
+    });
   }
 
   /** Stops listening (new connections are refused) and cuts every open connection. */

@@ -79,6 +79,8 @@ export class InferenceLogger implements ExchangeSink {
   private failingSince: number | null = null;
   private readonly spill: Spill | null;
   private spillError: string | null = null;
+  /** The queue overflowed and nothing has been written or spilled since: fail-closed refuses requests. */
+  private overflowing = false;
   private sink: RecordSink | null = null;
   private opening: Promise<RecordSink> | null = null;
   private draining: Promise<void> | null = null;
@@ -125,7 +127,10 @@ export class InferenceLogger implements ExchangeSink {
    * full; the journal is full, broken or off): the adapters then answer 503 instead of serving.
    */
   accepting(): boolean {
-    return this.options.overflow !== 'fail-closed' || this.queueBytes < this.options.maxQueueBytes;
+    if (this.options.overflow !== 'fail-closed') return true;
+    // Room for the largest record one more exchange can make (both bodies at the cap).
+    const reserve = 2 * this.options.maxBodyBytes + 1024;
+    return !this.overflowing && this.queueBytes + reserve <= this.options.maxQueueBytes;
   }
 
   /** Why `accepting()` is false, for the 503 body. */
@@ -141,6 +146,7 @@ export class InferenceLogger implements ExchangeSink {
     }
     const bytes = exchange.heldBytes;
     if (this.queueBytes + bytes > this.options.maxQueueBytes) {
+      this.overflowing = true;
       const cause = `the queue is full (maxQueueBytes ${this.options.maxQueueBytes}; database: ${this.lastWriteError ?? 'slower than requests arrive'}; spill journal: ${this.spillError ?? (this.spill ? 'full' : 'disabled')})`;
       if (this.options.overflow !== 'drop-oldest') {
         this.drop(1, 'E_QUEUE_FULL', `${cause}; the newest record was dropped`);
@@ -337,6 +343,7 @@ export class InferenceLogger implements ExchangeSink {
   }
 
   private writeSucceeded(): void {
+    this.overflowing = false;
     this.failures = 0;
     this.failingSince = null;
     this.lastWriteError = null;
@@ -376,6 +383,7 @@ export class InferenceLogger implements ExchangeSink {
       }
       this.inFlight = null;
       this.spillError = null;
+      this.overflowing = false;
       this.queueBytes -= batch.bytes;
       this.counts.spilled += batch.records.length;
     }

@@ -87,7 +87,7 @@ export class Journal {
     const entry = encodeEntry(records);
     if (!this.handle) {
       await fs.mkdir(this.dir, { recursive: true });
-      this.handle = await fs.open(this.path, 'a');
+      this.handle = await fs.open(this.path, 'a+');
     }
     await this.handle.write(entry);
     await this.handle.datasync();

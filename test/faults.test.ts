@@ -1,0 +1,265 @@
+import { fork } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import express from 'express';
+import { inferenceLog, uuidv7, type InferenceLogMiddleware, type InferenceRecord, type InferlogError } from '@inferlog/express';
+import { encodeEntry } from '../packages/core/src/delivery/journal';
+import { DATABASE_URL, db, dropSchema, endPool, logOptions, oipRequest, storedRows, tempDir, uniqueSchema } from './helpers';
+import { TcpProxy } from './tcp-proxy';
+
+const schema = uniqueSchema('faults');
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+afterAll(async () => {
+  await dropSchema(schema);
+  await endPool();
+});
+
+function oipApp(log: InferenceLogMiddleware) {
+  const app = express();
+  app.use(log);
+  app.use(express.json());
+  app.post('/v2/models/:model/infer', (req, res) => {
+    res.json({ model_name: req.params.model, outputs: [{ name: 'y', shape: [1], datatype: 'FP32', data: [req.body.inputs?.[0]?.data?.[0] ?? 0] }] });
+  });
+  return app;
+}
+
+async function listen(app: express.Express): Promise<{ url: string; close: () => void }> {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, close: () => server.close() };
+}
+
+/** Sends `count` OIP requests, `concurrency` at a time; `at(i)` runs before request i. Returns statuses and latencies. */
+async function load(url: string, count: number, concurrency: number, at: (i: number) => Promise<void> | void = () => {}) {
+  const statuses: number[] = new Array(count);
+  const latencies: number[] = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      await at(i);
+      const start = performance.now();
+      const res = await fetch(`${url}/v2/models/m/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': `req-${i}` },
+        body: JSON.stringify(oipRequest([i, 0, 0, 0])),
+      });
+      await res.arrayBuffer();
+      statuses[i] = res.status;
+      latencies[i] = performance.now() - start;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { statuses, latencies };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] * 100) / 100;
+}
+
+/** Flushes until everything queued and journaled is written (the database may still be recovering). */
+async function drainFully(log: InferenceLogMiddleware, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await log.flush();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`${(err as Error).message}; stats ${JSON.stringify(log.stats())}`);
+      await sleep(100);
+    }
+  }
+}
+
+test('20,000 requests with the database cut off in the middle: exactly 20,000 rows, no duplicates, every response served', async () => {
+  const table = 'outage20k';
+  const proxy = await TcpProxy.create(DATABASE_URL);
+  await proxy.accept();
+  const log = inferenceLog(logOptions(schema, { table, database: proxy.url(DATABASE_URL), spillAfterMs: 200, batch: { flushIntervalMs: 50 } }));
+  await log.ready();
+  const server = await listen(oipApp(log));
+  const marks: Record<string, number> = {};
+  const N = Number(process.env.FAULT_N ?? 20_000);
+  const { statuses, latencies } = await load(server.url, N, 50, async (i) => {
+    if (i === N / 4) {
+      marks.cut = performance.now();
+      await proxy.refuse();
+    }
+    if (i === (N * 3) / 4) {
+      marks.back = performance.now();
+      await proxy.accept();
+    }
+  });
+  server.close();
+  expect(statuses.filter((s) => s !== 200)).toHaveLength(0);
+  const during = latencies.slice(N / 4, (N * 3) / 4);
+  const outside = [...latencies.slice(0, N / 4), ...latencies.slice((N * 3) / 4)];
+  console.log(
+    `outage of ${Math.round(marks.back - marks.cut)} ms: latency p50/p99 ${percentile(outside, 50)}/${percentile(outside, 99)} ms with the database, ` +
+      `${percentile(during, 50)}/${percentile(during, 99)} ms without; stats ${JSON.stringify(log.stats())}`,
+  );
+
+  await drainFully(log);
+  const stats = log.stats();
+  expect(stats).toMatchObject({ captured: N, dropped: 0, queueRows: 0, journalBytes: 0 });
+  expect(stats.spilled).toBeGreaterThan(0);
+  expect(stats.replayed).toBe(stats.spilled);
+  const counts = await db.one('SELECT count(*)::int AS rows, count(DISTINCT id)::int AS ids, count(DISTINCT request_id)::int AS request_ids FROM $1:name.$2:name', [schema, table]);
+  expect(counts).toEqual({ rows: N, ids: N, request_ids: N });
+  await log.close();
+  await proxy.refuse();
+}, 240_000);
+
+test('SIGKILL with spilled records on disk: the next process replays every one of them', async () => {
+  const table = 'inference_log';
+  const killedSchema = `${schema}_killed`;
+  const spillDir = tempDir();
+  const proxy = await TcpProxy.create(DATABASE_URL); // refusing: the child's database is down
+  const child = fork(join(__dirname, 'fixtures', 'spill-child.js'), [proxy.url(DATABASE_URL), killedSchema, spillDir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const messages: Record<string, any>[] = [];
+  child.on('message', (m) => messages.push(m as Record<string, any>));
+  const nextMessage = async () => {
+    while (messages.length === 0) await sleep(10);
+    return messages.shift()!;
+  };
+  const { port } = await nextMessage();
+  const { statuses } = await load(`http://127.0.0.1:${port}`, 300, 10);
+  expect(statuses.every((s) => s === 200)).toBe(true);
+  let stats: Record<string, number> = {};
+  for (let i = 0; i < 500 && stats.spilled !== 300; i++) {
+    child.send('stats');
+    stats = (await nextMessage()).stats;
+    if (stats.spilled !== 300) await sleep(20);
+  }
+  expect(stats).toMatchObject({ captured: 300, spilled: 300, queueRows: 0 });
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+
+  const log = inferenceLog(logOptions(killedSchema, { spillDir }));
+  await log.ready();
+  await drainFully(log);
+  expect(log.stats()).toMatchObject({ replayed: 300, written: 300, dropped: 0 });
+  const rows = await storedRows(killedSchema, table);
+  expect(new Set(rows.map((r) => r.request_id)).size).toBe(300);
+  expect(rows).toHaveLength(300);
+  expect(await fs.readdir(spillDir)).toEqual([]);
+  await log.close();
+  await dropSchema(killedSchema);
+}, 60_000);
+
+function journalRecord(i: number): InferenceRecord {
+  const at = Date.now();
+  return {
+    id: uuidv7(at), started_at: new Date(at), ended_at: new Date(at + 1), latency_ms: 1, request_id: `torn-${i}`, trace_id: null,
+    span_id: null, service: null, service_version: null, host: 'h', method: 'POST', route: '/v2/models/:model/infer',
+    path: '/v2/models/m/infer', status: 200, aborted: false, protocol: 'oip-v2', model_name: 'm', model_version: null,
+    inference_id: null, parameters: null, inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [i] }], outputs: null,
+    response_parameters: null, usage: null, error: null, request_headers: null, response_headers: null, request_body: null,
+    response_body: null, request_bytes: 10, response_bytes: 10, request_sha256: null, response_sha256: null, truncated: [],
+    redactions: [], schema_errors: null, annotations: null,
+  };
+}
+
+test('a torn journal tail (file cut mid-entry) is detected and skipped; the entries before it are replayed', async () => {
+  const tornSchema = `${schema}_torn`;
+  const spillDir = tempDir();
+  const entries = [0, 1, 2].map((e) => encodeEntry(Array.from({ length: 10 }, (_, i) => journalRecord(e * 10 + i))));
+  const whole = Buffer.concat(entries);
+  const cut = whole.subarray(0, whole.length - Math.floor(entries[2].length / 2));
+  // A journal left by a process that is gone (pid 2^22 + 1 is above Linux's pid_max default).
+  await fs.writeFile(join(spillDir, `inferlog-${tornSchema}.inference_log-4194305-0badc0de.journal`), cut);
+  const errors: InferlogError[] = [];
+  const log = inferenceLog(logOptions(tornSchema, { spillDir, onError: (e) => errors.push(e) }));
+  await log.ready();
+  for (let i = 0; i < 100 && log.stats().replayed < 20; i++) await sleep(20);
+  await drainFully(log);
+  expect(log.stats()).toMatchObject({ replayed: 20, written: 20 });
+  const rows = await storedRows(tornSchema);
+  expect(rows.map((r) => r.request_id).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `torn-${i}`).sort());
+  expect(errors.some((e) => e.code === 'E_SPILL' && /not a whole entry/.test(e.message))).toBe(true);
+  expect(await fs.readdir(spillDir)).toEqual([]);
+  await log.close();
+  await dropSchema(tornSchema);
+});
+
+test('fail-closed answers 503 with a clear body when the log can take nothing, and serves again once it can', async () => {
+  const proxy = await TcpProxy.create(DATABASE_URL);
+  await proxy.accept();
+  const drops: number[] = [];
+  const log = inferenceLog(logOptions(schema, {
+    table: 'failclosed', database: proxy.url(DATABASE_URL), spillDir: false, overflow: 'fail-closed', maxQueueBytes: 16 * 1024, maxBodyBytes: 1024,
+    onDrop: (count) => drops.push(count),
+  }));
+  await log.ready();
+  const server = await listen(oipApp(log));
+  await proxy.refuse();
+  const down = await load(server.url, 30, 1);
+  // Served while the queue had room for one more record at the body cap, refused from then on.
+  const served = down.statuses.indexOf(503);
+  console.log(`fail-closed: ${served} served, then ${JSON.stringify(down.statuses.slice(served))}`);
+  expect(served).toBeGreaterThan(0);
+  expect(down.statuses.slice(served).every((s) => s === 503)).toBe(true);
+  const refused = await fetch(`${server.url}/v2/models/m/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  expect(refused.status).toBe(503);
+  expect(refused.headers.get('retry-after')).toBe('1');
+  expect(((await refused.json()) as { error: string }).error).toMatch(/^service unavailable: the inference log cannot take more records .*not served because it could not be logged/);
+
+  await proxy.accept();
+  await drainFully(log);
+  const up = await load(server.url, 10, 1, () => sleep(30));
+  expect(up.statuses).toEqual(new Array(10).fill(200));
+  await drainFully(log);
+  server.close();
+  // Every inference that was served is logged; none that was refused ran.
+  expect(await storedRows(schema, 'failclosed')).toHaveLength(served + 10);
+  expect(log.stats().dropped).toBe(0);
+  expect(drops).toEqual([]);
+  await log.close();
+  await proxy.refuse();
+});
+
+test('a slow database (every packet delayed 500 ms) does not slow the API', async () => {
+  const proxy = await TcpProxy.create(DATABASE_URL);
+  await proxy.accept();
+  const log = inferenceLog(logOptions(schema, { table: 'slowdb', database: proxy.url(DATABASE_URL) }));
+  await log.ready();
+  const server = await listen(oipApp(log));
+  const fast = await load(server.url, 2_000, 20);
+  proxy.delayMs = 500;
+  const slow = await load(server.url, 2_000, 20);
+  server.close();
+  console.log(
+    `API latency p50/p99: ${percentile(fast.latencies, 50)}/${percentile(fast.latencies, 99)} ms with a fast database, ` +
+      `${percentile(slow.latencies, 50)}/${percentile(slow.latencies, 99)} ms with 500 ms added to every database packet`,
+  );
+  expect([...fast.statuses, ...slow.statuses].every((s) => s === 200)).toBe(true);
+  await drainFully(log);
+  expect(await storedRows(schema, 'slowdb')).toHaveLength(4_000);
+  await log.close();
+  await proxy.refuse();
+}, 120_000);
+
+test('a row PostgreSQL refuses is isolated: the rest of its batch lands, it is stored without its payload', async () => {
+  const log = inferenceLog(logOptions(schema, { table: 'poison', batch: { flushIntervalMs: 1_000, maxRows: 100 } }));
+  await log.ready();
+  await db.none(`ALTER TABLE $1:name.poison ADD CONSTRAINT no_poison CHECK (inputs IS NULL OR NOT inputs @> '[{"name": "poison"}]')`, [schema]);
+  const server = await listen(oipApp(log));
+  for (let i = 0; i < 20; i++) {
+    const input = i === 13 ? { inputs: [{ name: 'poison', shape: [1], datatype: 'FP32', data: [13] }] } : oipRequest([i, 0, 0, 0]);
+    await fetch(`${server.url}/v2/models/m/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': `p-${i}` }, body: JSON.stringify(input) });
+  }
+  server.close();
+  await drainFully(log);
+  const rows = await storedRows(schema, 'poison');
+  expect(rows).toHaveLength(20);
+  const poison = rows.find((r) => r.request_id === 'p-13')!;
+  expect(poison.inputs).toBeNull();
+  expect(poison.schema_errors[0].message).toMatch(/PostgreSQL refused this record; stored without its payload: .*no_poison/);
+  expect(rows.filter((r) => r.inputs !== null)).toHaveLength(19);
+  expect(log.stats()).toMatchObject({ written: 20, dropped: 0 });
+  await log.close();
+});
