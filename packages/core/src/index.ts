@@ -24,3 +24,4 @@ export { RECORD_COLUMNS, JSONB_COLUMNS } from './record/record';
 export { toJsonb, toText } from './record/sanitize';
 export { openPostgresSink } from './sink/connect';
 export { PostgresSink, type RecordSink } from './sink/postgres-sink';
+export { registerInferlogMetrics } from './prometheus';

@@ -11,6 +11,9 @@ describe('resolveOptions', () => {
       batch: { maxRows: 500, maxBytes: 4 * 1024 * 1024, flushIntervalMs: 50 }, maxQueueBytes: 64 * 1024 * 1024, partitionsAhead: 2,
     });
     expect(o.requestHeaders.has('traceparent')).toBe(true);
+    expect(o).toMatchObject({ overflow: 'drop-newest', spillAfterMs: 1000, maxSpillBytes: 1024 * 1024 * 1024 });
+    expect(o.spillDir).toMatch(/\.inferlog\/spill$/);
+    expect(resolveOptions({ ...db, spillDir: false }).spillDir).toBeNull();
   });
 
   test.each([
@@ -34,6 +37,11 @@ describe('resolveOptions', () => {
     [{ onError: 'log' }, /"onError" must be a function/],
     [{ database: 42 }, /"database" must be a connection string/],
     [{ migrate: 'yes' }, /"migrate" must be true or false/],
+    [{ overflow: 'drop-all' }, /"overflow" must be one of drop-newest, drop-oldest, fail-closed/],
+    [{ spillDir: '' }, /"spillDir" must be a directory path or false/],
+    [{ maxSpillBytes: -1 }, /"maxSpillBytes" must be a whole number/],
+    [{ spillAfterMs: 'soon' }, /"spillAfterMs" must be a whole number/],
+    [{ onDrop: 1 }, /"onDrop" must be a function/],
   ])('%j throws %s', (options, message) => {
     expect(() => resolveOptions({ ...db, ...(options as object) })).toThrow(InferlogConfigError);
     expect(() => resolveOptions({ ...db, ...(options as object) })).toThrow(message);
