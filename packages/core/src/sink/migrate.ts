@@ -24,9 +24,13 @@ export function migrations(): Migration[] {
   return loaded;
 }
 
-/** Serialises schema changes of one log table across every process that migrates it. */
-export function lockKey(schema: string, table: string): string {
-  return `inferlog:${schema}.${table}`;
+/**
+ * Serialises schema changes across every process and table that migrates into `schema`: per schema,
+ * not per table, because two tables' first migrations both run CREATE SCHEMA IF NOT EXISTS, which
+ * races in PostgreSQL (a unique violation on pg_namespace) when run concurrently.
+ */
+export function lockKey(schema: string): string {
+  return `inferlog:${schema}`;
 }
 
 /**
@@ -35,7 +39,7 @@ export function lockKey(schema: string, table: string): string {
  */
 export async function migrate(db: Database, schema: string, table: string): Promise<number[]> {
   return db.tx('inferlog-migrate', async (t) => {
-    await t.one('SELECT pg_advisory_xact_lock(hashtext($1)) AS locked', [lockKey(schema, table)]);
+    await t.one('SELECT pg_advisory_xact_lock(hashtext($1)) AS locked', [lockKey(schema)]);
     await t.none('CREATE SCHEMA IF NOT EXISTS $1:name', [schema]);
     const history = `${table}_migrations`;
     await t.none(

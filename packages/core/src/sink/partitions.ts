@@ -17,7 +17,7 @@ export function partitionName(table: string, month: Date): string {
  */
 export async function ensurePartitions(db: Database, schema: string, table: string, months: Date[]): Promise<void> {
   await db.tx('inferlog-partitions', async (t) => {
-    await t.one('SELECT pg_advisory_xact_lock(hashtext($1)) AS locked', [lockKey(schema, table)]);
+    await t.one('SELECT pg_advisory_xact_lock(hashtext($1)) AS locked', [lockKey(schema)]);
     for (const month of months) {
       const next = monthStart(month.getTime(), 1);
       await t.none('CREATE TABLE IF NOT EXISTS $1:name.$2:name PARTITION OF $1:name.$3:name FOR VALUES FROM ($4) TO ($5)', [
