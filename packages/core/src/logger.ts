@@ -135,7 +135,12 @@ export class InferenceLogger implements ExchangeSink {
 
   /** Why `accepting()` is false, for the 503 body. */
   refusalReason(): string {
-    return `the inference log cannot take more records (database: ${this.lastWriteError ?? 'slower than requests arrive'}; spill journal: ${this.spillError ?? (this.spill ? 'full' : 'disabled')})`;
+    return `the inference log cannot take more records (${this.backlogCause()})`;
+  }
+
+  /** Why records back up: the database's state and the journal's, for overflow messages. */
+  private backlogCause(): string {
+    return `database: ${this.lastWriteError ?? 'slower than requests arrive'}; spill journal: ${this.spillError ?? (this.spill ? 'full' : 'disabled')}`;
   }
 
   /** Takes a finished exchange. Never throws; a full queue applies the overflow policy, counted and reported. */
@@ -147,7 +152,7 @@ export class InferenceLogger implements ExchangeSink {
     const bytes = exchange.heldBytes;
     if (this.queueBytes + bytes > this.options.maxQueueBytes) {
       this.overflowing = true;
-      const cause = `the queue is full (maxQueueBytes ${this.options.maxQueueBytes}; database: ${this.lastWriteError ?? 'slower than requests arrive'}; spill journal: ${this.spillError ?? (this.spill ? 'full' : 'disabled')})`;
+      const cause = `the queue is full (maxQueueBytes ${this.options.maxQueueBytes}; ${this.backlogCause()})`;
       if (this.options.overflow !== 'drop-oldest') {
         this.drop(1, 'E_QUEUE_FULL', `${cause}; the newest record was dropped`);
         return;
