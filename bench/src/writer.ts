@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
-import { InferenceLogger, JSONB_COLUMNS, openPostgresSink, pgp, RECORD_COLUMNS, toJsonb, uuidv7, type InferenceRecord } from '@inferlog/core';
+import { InferenceLogger, JSONB_COLUMNS, openPostgresSink, pgp, RECORD_COLUMNS, toCopyText, toJsonb, uuidv7, type InferenceRecord } from '@inferlog/core';
 
 export function syntheticRecords(count: number): InferenceRecord[] {
   const now = Date.now();
@@ -24,17 +24,6 @@ export function syntheticRecords(count: number): InferenceRecord[] {
   });
 }
 
-function copyField(record: InferenceRecord, column: (typeof RECORD_COLUMNS)[number]): string {
-  const value = record[column];
-  if (value === null || value === undefined) return '\\N';
-  let text: string;
-  if (JSONB_COLUMNS.has(column)) text = toJsonb(value) ?? '\\N';
-  else if (value instanceof Date) text = value.toISOString();
-  else if (Array.isArray(value)) text = `{${value.join(',')}}`;
-  else text = String(value);
-  return text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-}
-
 export interface WriterResult {
   method: string;
   recordsPerSec: number;
@@ -51,6 +40,7 @@ export async function writerThroughput(databaseUrl: string, count: number, round
     RECORD_COLUMNS.map((name) => (JSONB_COLUMNS.has(name) ? { name, cast: 'jsonb', init: (c: { value: unknown }) => toJsonb(c.value) } : name)),
     { table: { schema, table: 'inference_log' } },
   );
+  const copySql = `COPY "${schema}".inference_log (${RECORD_COLUMNS.join(',')}) FROM STDIN`;
   const methods: Record<string, () => Promise<void>> = {
     'inferlog sink': async () => {
       for (let i = 0; i < records.length; i += batch) await sink.insert(records.slice(i, i + batch));
@@ -58,17 +48,16 @@ export async function writerThroughput(databaseUrl: string, count: number, round
     'pg-promise multi-row INSERT': async () => {
       for (let i = 0; i < records.length; i += batch) await db.none(pgp.helpers.insert(records.slice(i, i + batch), columns));
     },
+    // The same COPY text the sink sends, one statement per batch as the sink commits: the sink's own cost.
+    'COPY per batch': async () => {
+      for (let i = 0; i < records.length; i += batch) await copyChunks(db, copySql, [toCopyText(records.slice(i, i + batch))]);
+    },
+    // One COPY statement for everything: the ceiling, paid for with one commit for all rows.
     COPY: async () => {
-      const client = await db.$pool.connect();
-      try {
-        const stream = (client as unknown as { query(s: ReturnType<typeof copyFrom>): ReturnType<typeof copyFrom> }).query(copyFrom(`COPY "${schema}".inference_log (${RECORD_COLUMNS.join(',')}) FROM STDIN`));
-        const lines = (function* () {
-          for (const r of records) yield RECORD_COLUMNS.map((c) => copyField(r, c)).join('\t') + '\n';
-        })();
-        await pipeline(Readable.from(lines), stream);
-      } finally {
-        client.release();
-      }
+      const chunks = (function* () {
+        for (let i = 0; i < records.length; i += batch) yield toCopyText(records.slice(i, i + batch));
+      })();
+      await copyChunks(db, copySql, chunks);
     },
   };
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(methods).map((m) => [m, []]));
@@ -86,6 +75,16 @@ export async function writerThroughput(databaseUrl: string, count: number, round
   await db.$pool.end();
   await sink.close();
   return Object.entries(times).map(([method, ms]) => ({ method, recordsPerSec: Math.round(count / (median(ms) / 1000)) }));
+}
+
+async function copyChunks(db: ReturnType<typeof pgp>, sql: string, chunks: Iterable<string>): Promise<void> {
+  const client = await db.$pool.connect();
+  try {
+    const stream = (client as unknown as { query(s: ReturnType<typeof copyFrom>): ReturnType<typeof copyFrom> }).query(copyFrom(sql));
+    await pipeline(Readable.from(chunks), stream);
+  } finally {
+    client.release();
+  }
 }
 
 export function median(values: number[]): number {

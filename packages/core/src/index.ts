@@ -25,3 +25,4 @@ export { toJsonb, toText } from './record/sanitize';
 export { openPostgresSink } from './sink/connect';
 export { PostgresSink, type RecordSink } from './sink/postgres-sink';
 export { registerInferlogMetrics } from './prometheus';
+export { toCopyText } from './sink/copy-text';
