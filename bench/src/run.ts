@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { pgp } from '@inferlog/core';
 import { httpRun, type HttpRun } from './http';
 import { hotPath } from './hot-path';
+import { recordBuild } from './record-build';
 import { median, writerThroughput } from './writer';
 import type { Framework, Mode } from './server';
 
@@ -13,6 +14,9 @@ const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 50;
+/** `BENCH_ONLY=record,hot` runs only those sections (http, large, writer, hot, record); default all. */
+const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const want = (section: string) => !ONLY || ONLY.includes(section);
 
 const oipBody = (floats: number) =>
   JSON.stringify({ id: 'bench', inputs: [{ name: 'x', shape: [1, floats], datatype: 'FP32', data: Array.from({ length: floats }, (_, i) => Math.round(Math.sin(i) * 1e6) / 1e6) }] });
@@ -67,54 +71,72 @@ async function main(): Promise<void> {
   };
   const lines: string[] = [];
 
-  process.stderr.write('HTTP overhead (16-float OIP v2 inference)…\n');
-  const http: Record<string, unknown> = {};
-  lines.push('## HTTP overhead: OIP v2 inference, 16 floats, autocannon, median of alternating runs', '');
-  lines.push('| framework | run | req/s | p50 ms | p99 ms | req/s vs bare | req/s vs pino-http | p99 vs bare |', '|---|---|---|---|---|---|---|---|');
-  for (const framework of ['express', 'koa'] as Framework[]) {
-    const runs = await compare(framework, ['bare', 'pino', 'inferlog'], oipBody(16), CONNECTIONS, ROUNDS);
-    const s = { bare: summary(runs.bare), pino: summary(runs.pino), inferlog: summary(runs.inferlog) };
-    http[framework] = { ...s, ratios: { inferlogVsBare: ratio(s.inferlog.requestsPerSec, s.bare.requestsPerSec), inferlogVsPino: ratio(s.inferlog.requestsPerSec, s.pino.requestsPerSec), pinoVsBare: ratio(s.pino.requestsPerSec, s.bare.requestsPerSec), p99VsBare: ratio(s.inferlog.p99, s.bare.p99) } };
-    for (const mode of ['bare', 'pino', 'inferlog'] as Mode[]) {
-      const m = s[mode];
-      lines.push(`| ${framework} | ${mode === 'pino' ? 'pino-http' : mode} | ${m.requestsPerSec} | ${m.p50} | ${m.p99} | ${ratio(m.requestsPerSec, s.bare.requestsPerSec)} | ${ratio(m.requestsPerSec, s.pino.requestsPerSec)} | ${ratio(m.p99, s.bare.p99)} |`);
+  if (want('http')) {
+    process.stderr.write('HTTP overhead (16-float OIP v2 inference)…\n');
+    const http: Record<string, unknown> = {};
+    lines.push('## HTTP overhead: OIP v2 inference, 16 floats, autocannon, median of alternating runs', '');
+    lines.push('| framework | run | req/s | p50 ms | p99 ms | req/s vs bare | req/s vs pino-http | p99 vs bare |', '|---|---|---|---|---|---|---|---|');
+    for (const framework of ['express', 'koa'] as Framework[]) {
+      const runs = await compare(framework, ['bare', 'pino', 'inferlog'], oipBody(16), CONNECTIONS, ROUNDS);
+      const s = { bare: summary(runs.bare), pino: summary(runs.pino), inferlog: summary(runs.inferlog) };
+      http[framework] = { ...s, ratios: { inferlogVsBare: ratio(s.inferlog.requestsPerSec, s.bare.requestsPerSec), inferlogVsPino: ratio(s.inferlog.requestsPerSec, s.pino.requestsPerSec), pinoVsBare: ratio(s.pino.requestsPerSec, s.bare.requestsPerSec), p99VsBare: ratio(s.inferlog.p99, s.bare.p99) } };
+      for (const mode of ['bare', 'pino', 'inferlog'] as Mode[]) {
+        const m = s[mode];
+        lines.push(`| ${framework} | ${mode === 'pino' ? 'pino-http' : mode} | ${m.requestsPerSec} | ${m.p50} | ${m.p99} | ${ratio(m.requestsPerSec, s.bare.requestsPerSec)} | ${ratio(m.requestsPerSec, s.pino.requestsPerSec)} | ${ratio(m.p99, s.bare.p99)} |`);
+      }
     }
+    lines.push('', `Every inferlog run was checked: rows stored = responses the server finished (${['express', 'koa'].map((f) => `${f}: ${(http[f] as { inferlog: { completed: number } }).inferlog.completed}`).join(', ')}).`);
+    results.http = http;
   }
-  lines.push('', `Every inferlog run was checked: rows stored = responses the server finished (${['express', 'koa'].map((f) => `${f}: ${(http[f] as { inferlog: { completed: number } }).inferlog.completed}`).join(', ')}).`);
-  results.http = http;
 
-  process.stderr.write('Large payloads…\n');
-  const large: Record<string, unknown> = {};
-  lines.push('', '## Large request bodies (Express, 10 connections)', '', '| body | bare req/s | inferlog req/s | ratio | bare peak RSS MiB | inferlog peak RSS MiB | responses | rows dropped (queue full) |', '|---|---|---|---|---|---|---|---|');
-  for (const [label, bytes] of [['256 KiB', 256 * 1024], ['4 MiB', 4 * 1024 * 1024]] as const) {
-    const runs = await compare('express', ['bare', 'inferlog'], bodyOfSize(bytes), 10, Math.max(1, ROUNDS - 1));
-    const s = { bare: summary(runs.bare), inferlog: summary(runs.inferlog) };
-    large[label] = { ...s, ratio: ratio(s.inferlog.requestsPerSec, s.bare.requestsPerSec) };
-    lines.push(`| ${label} | ${s.bare.requestsPerSec} | ${s.inferlog.requestsPerSec} | ${ratio(s.inferlog.requestsPerSec, s.bare.requestsPerSec)} | ${s.bare.peakRssMiB} | ${s.inferlog.peakRssMiB} | ${s.inferlog.completed} | ${s.inferlog.dropped} |`);
+  if (want('large')) {
+    process.stderr.write('Large payloads…\n');
+    const large: Record<string, unknown> = {};
+    lines.push('', '## Large request bodies (Express, 10 connections)', '', '| body | bare req/s | inferlog req/s | ratio | bare peak RSS MiB | inferlog peak RSS MiB | responses | rows dropped (queue full) |', '|---|---|---|---|---|---|---|---|');
+    for (const [label, bytes] of [['256 KiB', 256 * 1024], ['4 MiB', 4 * 1024 * 1024]] as const) {
+      const runs = await compare('express', ['bare', 'inferlog'], bodyOfSize(bytes), 10, Math.max(1, ROUNDS - 1));
+      const s = { bare: summary(runs.bare), inferlog: summary(runs.inferlog) };
+      large[label] = { ...s, ratio: ratio(s.inferlog.requestsPerSec, s.bare.requestsPerSec) };
+      lines.push(`| ${label} | ${s.bare.requestsPerSec} | ${s.inferlog.requestsPerSec} | ${ratio(s.inferlog.requestsPerSec, s.bare.requestsPerSec)} | ${s.bare.peakRssMiB} | ${s.inferlog.peakRssMiB} | ${s.inferlog.completed} | ${s.inferlog.dropped} |`);
+    }
+    results.largePayloads = large;
   }
-  results.largePayloads = large;
 
-  process.stderr.write('Writer throughput…\n');
-  const count = Number(process.env.BENCH_WRITER_ROWS ?? 20_000);
-  const writer = await writerThroughput(DATABASE_URL, count, ROUNDS);
-  const copy = writer.find((w) => w.method === 'COPY')!.recordsPerSec;
-  lines.push('', `## Writer throughput (${count} OIP records, batches of 500, median of ${ROUNDS})`, '', '| method | records/s | vs COPY |', '|---|---|---|');
-  for (const w of writer) lines.push(`| ${w.method} | ${w.recordsPerSec} | ${ratio(w.recordsPerSec, copy)} |`);
-  results.writer = writer;
+  if (want('writer')) {
+    process.stderr.write('Writer throughput…\n');
+    const count = Number(process.env.BENCH_WRITER_ROWS ?? 20_000);
+    const writer = await writerThroughput(DATABASE_URL, count, ROUNDS);
+    const copy = writer.find((w) => w.method === 'COPY')!.recordsPerSec;
+    lines.push('', `## Writer throughput (${count} OIP records, batches of 500, median of ${ROUNDS})`, '', '| method | records/s | vs COPY |', '|---|---|---|');
+    for (const w of writer) lines.push(`| ${w.method} | ${w.recordsPerSec} | ${ratio(w.recordsPerSec, copy)} |`);
+    results.writer = writer;
+  }
 
-  process.stderr.write('Hot path…\n');
-  const hot = await hotPath(50_000, 5);
-  lines.push('', '## Hot path (Express middleware, synchronous CPU per request)', '', '| request | µs |', '|---|---|');
-  lines.push(`| selected (capture set-up) | ${hot.selectedMicros.toFixed(2)} |`, `| unselected (route match only) | ${hot.unselectedMicros.toFixed(2)} |`);
-  results.hotPath = hot;
+  if (want('hot')) {
+    process.stderr.write('Hot path…\n');
+    const hot = await hotPath(50_000, 5);
+    lines.push('', '## Hot path (Express middleware, synchronous CPU per request)', '', '| request | µs |', '|---|---|');
+    lines.push(`| selected (capture set-up) | ${hot.selectedMicros.toFixed(2)} |`, `| unselected (route match only) | ${hot.unselectedMicros.toFixed(2)} |`);
+    results.hotPath = hot;
+  }
+
+  if (want('record')) {
+    process.stderr.write('Record building per protocol…\n');
+    const build = recordBuild(Number(process.env.BENCH_RECORD_ITERATIONS ?? 20_000), 5);
+    lines.push('', '## Record building (flush path, CPU per record): mapped by its protocol vs the same bytes stored raw', '', '| payload | bytes | mapped µs | raw µs | mapped vs raw |', '|---|---|---|---|---|');
+    for (const b of build) lines.push(`| ${b.label} | ${b.bytes} | ${b.mappedMicros.toFixed(1)} | ${b.rawMicros.toFixed(1)} | ${ratio(b.mappedMicros, b.rawMicros)} |`);
+    results.recordBuild = build;
+  }
 
   await db.$pool.end();
   const out = join(__dirname, '..', 'results');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
-  writeFileSync(join(out, 'latest.md'), lines.join('\n') + '\n');
+  if (!ONLY) {
+    writeFileSync(join(out, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+    writeFileSync(join(out, 'latest.md'), lines.join('\n') + '\n');
+  }
   console.log(lines.join('\n'));
-  console.log(`\nwritten to bench/results/latest.json and latest.md`);
+  console.log(ONLY ? `\n(BENCH_ONLY: results not written)` : `\nwritten to bench/results/latest.json and latest.md`);
 }
 
 main().catch((err) => {

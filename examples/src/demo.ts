@@ -1,9 +1,12 @@
 // `pnpm demo`: starts the Express OIP model API on the embedded PostgreSQL, sends it a few dozen
-// inference requests (some invalid, one for a model that does not exist), and prints what was logged.
+// inference requests (some invalid, one for a model that does not exist), then the OpenAI-compatible chat
+// API a plain and a streamed completion, and prints what was logged.
 import type { AddressInfo } from 'node:net';
 import { acquireEmbedded, pgp } from '@inferlog/express';
 import { createExpressApp } from './express-oip';
 import { MODEL } from './model';
+import { createOpenAiApp } from './openai-chat';
+import { TINY_MODEL } from './tiny-llm';
 
 const EMBEDDED_DIR = process.env.INFERLOG_DEMO_DIR ?? './.inferlog/pgdata';
 
@@ -45,21 +48,50 @@ async function main(): Promise<void> {
   console.log(`sent ${statuses.length} requests: ${statuses.filter((s) => s === 200).length} answered 200, ${statuses.filter((s) => s !== 200).length} errors\n`);
 
   await log!.flush();
+
+  // The OpenAI-compatible chat API, logged to the same store: one plain answer, one streamed.
+  const chat = createOpenAiApp({ database: 'embedded', embeddedDir: EMBEDDED_DIR, service: 'assistant-api', serviceVersion: '1.0.0' }, { tokenDelayMs: 5 });
+  await chat.log!.ready();
+  const chatServer = chat.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => chatServer.once('listening', resolve));
+  const chatBase = `http://127.0.0.1:${(chatServer.address() as AddressInfo).port}`;
+  const question = (content: string, stream: boolean, id: string) =>
+    fetch(`${chatBase}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': id },
+      body: JSON.stringify({ model: TINY_MODEL, messages: [{ role: 'user', content }], stream, stream_options: stream ? { include_usage: true } : undefined }),
+    }).then((res) => res.text());
+  await question('How long are the logs kept?', false, 'demo-chat');
+  const streamed = await question('Who may request the logs?', true, 'demo-chat-stream');
+  console.log(`\nOpenAI-compatible chat API on ${chatBase}: sent one plain and one streamed chat completion (${streamed.split('\n\n').length - 1} SSE events)`);
+  await chat.log!.flush();
+
   const embedded = await acquireEmbedded(EMBEDDED_DIR);
   const db = pgp({ connectionString: embedded.connectionString, max: 1 });
   const rows = await db.any(
     `SELECT to_char(started_at, 'HH24:MI:SS.MS') AS time, request_id, status, model_name AS model, model_version AS version,
             round(latency_ms::numeric, 2) AS ms, inputs -> 0 -> 'data' AS input, outputs -> 0 -> 'data' AS output,
             coalesce(error ->> 'message', schema_errors -> 0 ->> 'message') AS problem, request_bytes AS bytes
-       FROM inferlog.inference_log WHERE started_at >= $1 ORDER BY started_at, id`,
+       FROM inferlog.inference_log WHERE started_at >= $1 AND protocol = 'oip-v2' ORDER BY started_at, id`,
     [startedAt],
   );
-  console.log(`${rows.length} inferences recorded in inferlog.inference_log:\n`);
+  console.log(`\n${rows.length} OIP inferences recorded in inferlog.inference_log:\n`);
   printTable(rows, [['time', 12], ['request_id', 18], ['status', 6], ['model', 13], ['version', 7], ['ms', 6], ['input', 18], ['output', 12], ['problem', 36]]);
+  const chats = await db.any(
+    `SELECT request_id, protocol, model_name AS model, coalesce(response_parameters ->> 'stream', 'false') AS stream,
+            round(latency_ms::numeric, 1) AS ms, usage ->> 'time_to_first_token_ms' AS ttft_ms, usage ->> 'output_tokens' AS tokens,
+            outputs -> 0 -> 'data' -> 0 ->> 'content' AS answer
+       FROM inferlog.inference_log WHERE started_at >= $1 AND protocol = 'openai-chat' ORDER BY started_at, id`,
+    [startedAt],
+  );
+  console.log(`\n${chats.length} chat completions recorded (the streamed one reassembled from its events):\n`);
+  printTable(chats, [['request_id', 16], ['protocol', 11], ['model', 10], ['stream', 6], ['ms', 6], ['ttft_ms', 7], ['tokens', 6], ['answer', 60]]);
   await db.$pool.end();
   await embedded.release();
   server.close();
+  chatServer.close();
   await log!.close();
+  await chat.log!.close();
   console.log(`\nstats: ${JSON.stringify(log!.stats())}`);
 }
 

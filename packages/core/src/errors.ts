@@ -6,7 +6,7 @@ export type InferlogErrorCode =
   | 'E_WRITE'
   /** Capturing a request failed inside the middleware; the request was served and not logged. */
   | 'E_CAPTURE'
-  /** A captured exchange could not be turned into a record; a fallback record was stored. */
+  /** A captured exchange could not be turned into a full record (a fallback record was stored), or its protocol mapper threw (it was stored raw). */
   | 'E_RECORD'
   /** The queue was full and records were dropped (counted in `stats().dropped`). */
   | 'E_QUEUE_FULL'

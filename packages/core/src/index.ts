@@ -11,7 +11,14 @@ export {
 } from './options';
 export { InferlogError, InferlogConfigError, type InferlogErrorCode } from './errors';
 export { DEFAULT_ROUTES, compilePattern, type RouteSpec, type RouteRule, type RoutePattern, type RouteRequest, type CompiledRoute } from './routes';
-export type { ProtocolName } from './protocol';
+export { PROTOCOL_NAMES, type ProtocolName } from './protocol';
+export type { Mapper, MapperInput, MappedFields, ResponseWrite, SchemaError, DecodedBody } from './protocols/mapper';
+export { tensorOf, type Tensor } from './protocols/tensor';
+export { mapOipV2 } from './protocols/oip-v2/map';
+export { mapKserveV1 } from './protocols/kserve-v1';
+export { mapOpenAi, mapOpenAiChat, mapOpenAiCompletion, mapOpenAiEmbedding } from './protocols/openai/map';
+export { detectAndMap } from './protocols/detect';
+export { mapRaw } from './protocols/raw';
 export { Exchange, startExchange, annotate, exchangeOf, type ThrownError } from './capture/exchange';
 export { failClosedBody, refuseUnlogged } from './capture/fail-closed';
 export type { InferenceRecord } from './record/record';

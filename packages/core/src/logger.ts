@@ -410,7 +410,7 @@ export class InferenceLogger implements ExchangeSink {
 
   private toRecord(exchange: Exchange): InferenceRecord {
     try {
-      return buildRecord(exchange, this.options);
+      return buildRecord(exchange, this.options, (message) => this.report('E_RECORD', message));
     } catch (err) {
       this.report('E_RECORD', `building the record of request ${exchange.requestId} failed; a minimal record is stored instead: ${describe(err)}`, err);
       return fallbackRecord(exchange, this.options, err);

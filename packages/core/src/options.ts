@@ -203,8 +203,8 @@ function routeList(name: string, value: unknown, fallback: readonly RouteSpec[],
       if (spec.methods !== undefined && !(Array.isArray(spec.methods) && spec.methods.every((m) => typeof m === 'string' && m !== ''))) {
         fail(`option "${where}.methods" must be an array of HTTP method names`);
       }
-      if (spec.protocol !== undefined && !PROTOCOL_NAMES.includes(spec.protocol as never)) {
-        fail(`option "${where}.protocol" must be one of ${PROTOCOL_NAMES.join(', ')}; got ${JSON.stringify(spec.protocol)}`);
+      if (spec.protocol !== undefined && typeof spec.protocol !== 'function' && !PROTOCOL_NAMES.includes(spec.protocol as never)) {
+        fail(`option "${where}.protocol" must be one of ${PROTOCOL_NAMES.join(', ')} or a mapper function; got ${JSON.stringify(spec.protocol)}`);
       }
       fraction(`${where}.sample`, spec.sample, sample);
       spec = spec.path;

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ProtocolName } from './protocol';
+import type { Mapper } from './protocols/mapper';
 
 /** What a route predicate is shown of a request. */
 export interface RouteRequest {
@@ -22,8 +23,12 @@ export interface RouteRule {
   path: RoutePattern;
   /** HTTP methods the rule applies to (case-insensitive). Default: every method. */
   methods?: string[];
-  /** Protocol of the payloads on this route. Default: `raw` for your own routes. */
-  protocol?: ProtocolName;
+  /**
+   * How the payloads on this route are mapped to the record: a protocol name (`oip-v2`, `kserve-v1`,
+   * `openai`, `openai-chat`, `openai-completion`, `openai-embedding`, `raw`), `auto` to tell by the
+   * payloads' shape, or your own {@link Mapper} function. Default `auto`.
+   */
+  protocol?: ProtocolName | Mapper;
   /** Fraction (0..1) of matching requests to log; overrides the global `sample`. */
   sample?: number;
 }
@@ -35,7 +40,7 @@ export type RouteSpec = RoutePattern | RouteRule;
 export interface CompiledRoute {
   /** The pattern as written (escapes removed), stored as the record's `route`; null for RegExps and predicates. */
   readonly label: string | null;
-  readonly protocol: ProtocolName;
+  readonly protocol: ProtocolName | Mapper;
   readonly sample: number;
   matches(method: string, path: string, headers: IncomingHttpHeaders): boolean;
   /** Named parameters of a string pattern (`model`, `version`), decoded. Called off the hot path. */
@@ -111,7 +116,7 @@ export function compileRoute(spec: RouteSpec, defaults: { sample: number }): Com
   const rule: RouteRule = typeof spec === 'object' && !(spec instanceof RegExp) ? spec : { path: spec };
   const methods = rule.methods?.map((m) => m.toUpperCase());
   const methodOk = methods ? (method: string) => methods.includes(method) : () => true;
-  const protocol = rule.protocol ?? 'raw';
+  const protocol = rule.protocol ?? 'auto';
   const sample = rule.sample ?? defaults.sample;
   const path = rule.path;
 

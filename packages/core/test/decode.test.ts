@@ -14,7 +14,7 @@ describe('decodeBody', () => {
     ['br', zlib.brotliCompressSync(text)],
   ])('decodes %s and parses JSON', (encoding, data) => {
     const body = decodeBody(data, { 'content-encoding': encoding, 'content-type': 'application/json' }, false, cap);
-    expect(body).toEqual({ text, json, parseError: null, truncated: false });
+    expect(body).toEqual({ text, json, parseError: null, truncated: false, bytes: Buffer.from(text), binary: null });
   });
 
   test('a cut gzip stream decodes to what arrived, marked truncated and not parsed', () => {

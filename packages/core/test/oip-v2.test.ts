@@ -1,43 +1,225 @@
-import { mapOipV2 } from '../src/record/oip-v2';
-import type { DecodedBody } from '../src/record/decode';
+import { mapOipV2 } from '../src/protocols/oip-v2/map';
+import { fixture, mapperInput } from './support/mapper-input';
 
-const body = (json: unknown, text = JSON.stringify(json)): DecodedBody => ({ text, json, parseError: null, truncated: false });
+// Payloads from the OIP REST spec (kserve/open-inference-protocol specification/protocol/inference_rest.md),
+// Triton's binary-data and parameters extensions and KServe's binary tensor docs: test/fixtures/protocols/oip/SOURCES.md.
+const validResponse = { model_name: 'mymodel', model_version: '1', id: '42', outputs: [{ name: 'output0', shape: [3, 2], datatype: 'FP32', data: [1.0, 1.1, 2.0, 2.1, 3.0, 3.1] }] };
 
-// The request/response pair of the OIP REST spec's inference example (kserve/open-inference-protocol).
-const specRequest = {
-  id: '42',
-  inputs: [
-    { name: 'input0', shape: [2, 2], datatype: 'UINT32', data: [1, 2, 3, 4] },
-    { name: 'input1', shape: [3], datatype: 'BOOL', data: ['true'] },
-  ],
-  outputs: [{ name: 'output0' }],
+describe('OIP v2 JSON payloads', () => {
+  test("the spec's inference request maps field by field, and its BOOL input with 1 element for shape [3] is a schema error", () => {
+    const request = fixture('oip/spec-infer-request.json');
+    const out = mapOipV2(mapperInput({ request, response: validResponse, params: { model: 'mymodel' } }));
+    expect(out).toEqual({
+      protocol: 'oip-v2',
+      model_name: 'mymodel',
+      model_version: '1',
+      inference_id: '42',
+      inputs: request.inputs,
+      parameters: { requested_outputs: [{ name: 'output0' }] },
+      outputs: validResponse.outputs,
+      response_parameters: null,
+      schema_errors: [{ part: 'request', path: '/inputs/1/data', message: 'has 1 elements; shape [3] needs 3' }],
+    });
+  });
+
+  test("the spec's response example lacks the required model_name: stored, with the schema error", () => {
+    const response = fixture('oip/spec-infer-response.json');
+    const out = mapOipV2(mapperInput({ request: fixture('oip/triton-request-with-parameters.json'), response, params: { model: 'mymodel' } }));
+    expect(out.outputs).toEqual(response.outputs);
+    expect(out.model_name).toBe('mymodel');
+    expect(out.schema_errors).toEqual([{ part: 'response', path: '/', message: "must have required property 'model_name'" }]);
+  });
+
+  test('request parameters (Triton parameters extension) and requested outputs land in parameters', () => {
+    const out = mapOipV2(mapperInput({ request: fixture('oip/triton-request-with-parameters.json'), response: validResponse }));
+    expect(out.parameters).toEqual({ my_custom_parameter: 42, requested_outputs: [{ name: 'output0' }] });
+    expect(out.inference_id).toBe('42');
+    expect(out.schema_errors).toBeUndefined();
+  });
+
+  test("the spec's nested and flat forms of a [2, 2] tensor are both valid", () => {
+    for (const name of ['nested', 'flat']) {
+      const { data } = fixture(`oip/spec-tensor-data-${name}.json`);
+      const request = { inputs: [{ name: 'x', shape: [2, 2], datatype: 'INT32', data }] };
+      expect(mapOipV2(mapperInput({ request, response: validResponse })).schema_errors).toBeUndefined();
+    }
+  });
+
+  test.each([
+    ['UINT8', [1], [256], '/inputs/0/data/0', 'must be an integer from 0 to 255 for datatype UINT8; got 256'],
+    ['INT8', [2], [1, -129], '/inputs/0/data/1', 'must be an integer from -128 to 127 for datatype INT8; got -129'],
+    ['INT32', [1], [1.5], '/inputs/0/data/0', 'must be an integer from -2147483648 to 2147483647 for datatype INT32; got 1.5'],
+    ['BOOL', [1], ['true'], '/inputs/0/data/0', 'must be true or false for datatype BOOL; got "true"'],
+    ['BYTES', [1], [7], '/inputs/0/data/0', 'must be a string for datatype BYTES; got 7'],
+    ['FP32', [2], [1, 'x'], '/inputs/0/data/1', 'must be a number for datatype FP32; got "x"'],
+    ['FP32', [2, 2], [[1, 2], [3]], '/inputs/0/data/1', 'has 1 elements where shape [2,2] has 2 at depth 1'],
+    ['FP32', [2, 2], [[1, 2], 3, 4], '/inputs/0/data', 'has 3 elements where shape [2,2] has 2 at depth 0'],
+    ['FP64', [3], [1, 2], '/inputs/0/data', 'has 2 elements; shape [3] needs 3'],
+  ])('%s data %j %j is a schema error naming the element', (datatype, shape, data, path, message) => {
+    const out = mapOipV2(mapperInput({ request: { inputs: [{ name: 'x', shape, datatype, data }] }, response: validResponse }));
+    expect(out.inputs).toEqual([{ name: 'x', shape, datatype, data }]);
+    expect(out.schema_errors).toEqual([{ part: 'request', path, message }]);
+  });
+
+  test('envelope errors come from the JSON Schema: unknown datatype, bad shape, parameters of the wrong type, missing data', () => {
+    const request = {
+      id: 7,
+      parameters: { nested: { no: 1 } },
+      inputs: [{ name: 'a', shape: [-1], datatype: 'FP8', data: [1] }, { name: 'b', shape: [1], datatype: 'FP32' }],
+    };
+    const out = mapOipV2(mapperInput({ request, response: validResponse }));
+    expect(out.schema_errors).toEqual(
+      expect.arrayContaining([
+        { part: 'request', path: '/id', message: 'must be string' },
+        { part: 'request', path: '/parameters/nested', message: 'must be string,number,boolean' },
+        { part: 'request', path: '/inputs/0/shape/0', message: 'must be >= 0' },
+        expect.objectContaining({ part: 'request', path: '/inputs/0/datatype', message: expect.stringMatching(/^must be equal to one of the allowed values: "BOOL"/) }),
+        { part: 'request', path: '/inputs/1', message: "must have required property 'data'" },
+      ]),
+    );
+    expect(out.inputs).toEqual(request.inputs);
+  });
+
+  test("an error response is {status, message}; the spec's error example validates", () => {
+    const out = mapOipV2(mapperInput({ request: fixture('oip/triton-request-with-parameters.json'), response: fixture('oip/spec-error.json'), status: 400 }));
+    expect(out.error).toEqual({ status: 400, message: '<error message string>' });
+    expect(out.schema_errors).toBeUndefined();
+    expect(out.keepResponseBody).toBeFalsy();
+    const bad = mapOipV2(mapperInput({ request: fixture('oip/triton-request-with-parameters.json'), response: { error: { detail: 'x' } }, status: 500 }));
+    expect(bad.schema_errors).toEqual([{ part: 'response', path: '/error', message: 'must be string' }]);
+    expect(bad.keepResponseBody).toBe(true);
+  });
+
+  test('payloads that are not OIP are kept raw with the reason', () => {
+    const out = mapOipV2(mapperInput({ request: '{bad', response: { foo: 1 } }));
+    expect(out.keepRequestBody).toBe(true);
+    expect(out.keepResponseBody).toBe(true);
+    expect(out.schema_errors).toEqual([
+      { part: 'request', message: expect.stringMatching(/^not valid JSON/) },
+      { part: 'response', message: 'not an OIP inference response: "outputs" must be an array' },
+    ]);
+  });
+});
+
+/** Little-endian bytes of a typed array. */
+const le = (array: ArrayBufferView) => Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+const bytesElement = (value: Buffer | string) => {
+  const data = Buffer.from(value);
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(data.length);
+  return Buffer.concat([length, data]);
 };
-const specResponse = { id: '42', outputs: [{ name: 'output0', shape: [3, 2], datatype: 'FP32', data: [1.0, 1.1, 2.0, 2.1, 3.0, 3.1] }] };
 
-test('the spec example maps to inputs, outputs and ids; model from the path', () => {
-  const out = mapOipV2({ request: body(specRequest), response: body(specResponse), status: 200, params: { model: 'mymodel' } });
-  expect(out).toMatchObject({ protocol: 'oip-v2', model_name: 'mymodel', model_version: null, inference_id: '42', inputs: specRequest.inputs, outputs: specResponse.outputs });
-  expect(out.keepRequestBody).toBeFalsy();
-  expect(out.schema_errors).toBeUndefined();
-});
+/** A body in the binary tensor data extension's framing: the JSON header, then the tensors' bytes. */
+function binaryBody(header: unknown, ...tensors: Buffer[]): { body: Buffer; headers: Record<string, string> } {
+  const json = Buffer.from(JSON.stringify(header));
+  return {
+    body: Buffer.concat([json, ...tensors]),
+    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(json.length) },
+  };
+}
 
-test('model name and version from the response win over the path', () => {
-  const out = mapOipV2({ request: body(specRequest), response: body({ ...specResponse, model_name: 'm2', model_version: '9', parameters: { p: 1 } }), status: 200, params: { model: 'm', version: '1' } });
-  expect(out).toMatchObject({ model_name: 'm2', model_version: '9', response_parameters: { p: 1 } });
-});
+describe('OIP binary tensor data extension', () => {
+  test("Triton's binary request example, with its bytes built by hand, decodes into data", () => {
+    const header = fixture('oip/binary-request-header.json');
+    const { body, headers } = binaryBody(header, le(new Uint32Array([1, 2, 3, 4])), Buffer.from([1, 0, 1]));
+    const out = mapOipV2(mapperInput({ request: body, requestHeaders: headers, response: validResponse, params: { model: 'mymodel' } }));
+    expect(out.inputs).toEqual([
+      { name: 'input0', shape: [2, 2], datatype: 'UINT32', parameters: { binary_data_size: 16 }, data: [1, 2, 3, 4] },
+      { name: 'input1', shape: [3], datatype: 'BOOL', parameters: { binary_data_size: 3 }, data: [true, false, true] },
+    ]);
+    expect(out.parameters).toEqual({ requested_outputs: [{ name: 'output0', parameters: { binary_data: true } }] });
+    expect(out.schema_errors).toBeUndefined();
+  });
 
-test('an OIP error body lands in error', () => {
-  const out = mapOipV2({ request: body(specRequest), response: body({ error: 'model not ready' }), status: 503, params: { model: 'm' } });
-  expect(out.error).toEqual({ status: 503, message: 'model not ready' });
-  expect(out.keepResponseBody).toBeFalsy();
-});
+  test('every datatype decodes: FP16 and BF16 bit patterns, 64-bit integers beyond 2^53, NaN, BYTES with a length prefix', () => {
+    const fp16 = Buffer.alloc(8);
+    [0x3c00, 0xc000, 0x7bff, 0x0001].forEach((bits, i) => fp16.writeUInt16LE(bits, i * 2)); // 1, -2, 65504, smallest subnormal
+    const bf16 = Buffer.alloc(4);
+    [0x3f80, 0x4049].forEach((bits, i) => bf16.writeUInt16LE(bits, i * 2)); // 1, 3.140625
+    const int64 = Buffer.alloc(16);
+    int64.writeBigInt64LE(-5n, 0);
+    int64.writeBigInt64LE(2n ** 62n, 8);
+    const uint64 = Buffer.alloc(8);
+    uint64.writeBigUInt64LE(2n ** 64n - 1n);
+    const bytes = Buffer.concat([bytesElement('héllo'), bytesElement(''), bytesElement(Buffer.from([0xff, 0x00]))]);
+    const tensors: [string, number[], Buffer][] = [
+      ['FP16', [2, 2], fp16],
+      ['BF16', [2], bf16],
+      ['INT64', [2], int64],
+      ['UINT64', [1], uint64],
+      ['INT8', [3], le(new Int8Array([-128, 0, 127]))],
+      ['UINT16', [2], le(new Uint16Array([0, 65535]))],
+      ['INT16', [1], le(new Int16Array([-32768]))],
+      ['INT32', [2], le(new Int32Array([-1, 2147483647]))],
+      ['UINT8', [2], Buffer.from([0, 255])],
+      ['FP32', [3], le(new Float32Array([0.5, Number.NaN, Number.NEGATIVE_INFINITY]))],
+      ['FP64', [1], le(new Float64Array([Math.PI]))],
+      ['BYTES', [3], bytes],
+    ];
+    const header = { inputs: tensors.map(([datatype, shape, data], i) => ({ name: `t${i}`, datatype, shape, parameters: { binary_data_size: data.length } })) };
+    const { body, headers } = binaryBody(header, ...tensors.map(([, , data]) => data));
+    const out = mapOipV2(mapperInput({ request: body, requestHeaders: headers, response: validResponse }));
+    expect((out.inputs as { data: unknown[] }[]).map((t) => t.data)).toEqual([
+      [1, -2, 65504, 2 ** -24],
+      [1, 3.140625],
+      [-5, '4611686018427387904'],
+      ['18446744073709551615'],
+      [-128, 0, 127],
+      [0, 65535],
+      [-32768],
+      [-1, 2147483647],
+      [0, 255],
+      [0.5, 'NaN', '-Infinity'],
+      [Math.PI],
+      ['héllo', '', `base64:${Buffer.from([0xff, 0x00]).toString('base64')}`],
+    ]);
+    expect(out.schema_errors).toBeUndefined();
+  });
 
-test('payloads that are not OIP are kept raw with schema errors', () => {
-  const out = mapOipV2({ request: { text: '{bad', json: undefined, parseError: 'not valid JSON: x', truncated: false }, response: body({ foo: 1 }), status: 200, params: {} });
-  expect(out.keepRequestBody).toBe(true);
-  expect(out.keepResponseBody).toBe(true);
-  expect(out.schema_errors).toEqual([
-    { part: 'request', message: 'not valid JSON: x' },
-    { part: 'response', message: 'not an OIP inference response: "outputs" must be an array' },
-  ]);
+  test('a binary response (header from the response) decodes; mixed JSON and binary inputs keep their JSON data', () => {
+    const header = fixture('oip/kserve-binary-mixed-request-header.json');
+    // The KServe doc's sizes: 16 bytes claimed for FP16 [2, 2], which needs 8 (a schema error; the 8 elements' worth that came are decoded).
+    const fp16 = Buffer.alloc(16);
+    for (let i = 0; i < 8; i++) fp16.writeUInt16LE(0x3c00, i * 2);
+    const request = binaryBody(header, fp16, Buffer.from([0, 1, 1]));
+    const response = binaryBody({ model_name: 'mymodel', ...fixture('oip/binary-response-header.json') }, le(new Float32Array([1, 2, 3, 4, 5, 6])));
+    const out = mapOipV2(mapperInput({ request: request.body, requestHeaders: request.headers, response: response.body, responseHeaders: response.headers }));
+    const inputs = out.inputs as { data: unknown }[];
+    expect(inputs[0].data).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(inputs[1].data).toEqual([[1, 2], [3, 4]]);
+    expect(inputs[2].data).toEqual([false, true, true]);
+    expect(out.outputs).toEqual([{ name: 'output0', shape: [3, 2], datatype: 'FP32', parameters: { binary_data_size: 24 }, data: [1, 2, 3, 4, 5, 6] }]);
+    expect(out.schema_errors).toEqual([
+      { part: 'request', path: '/inputs/0/parameters/binary_data_size', message: 'is 16; shape [2,2] of FP16 needs 8 bytes' },
+    ]);
+  });
+
+  test('a body cut at the size cap keeps the whole tensors, marks the cut one, and is not a schema error', () => {
+    const header = { inputs: [{ name: 'a', shape: [2], datatype: 'INT32', parameters: { binary_data_size: 8 } }, { name: 'b', shape: [1000], datatype: 'FP64', parameters: { binary_data_size: 8000 } }] };
+    const { body, headers } = binaryBody(header, le(new Int32Array([7, 8])), le(new Float64Array(1000)));
+    const cap = body.length - 4000;
+    const out = mapOipV2(mapperInput({ request: body, requestHeaders: headers, response: validResponse, cap }));
+    expect(out.inputs).toEqual([{ ...header.inputs[0], data: [7, 8] }, { ...header.inputs[1], data: null }]);
+    expect(out.truncated).toEqual(['inputs']);
+    expect(out.schema_errors).toBeUndefined();
+  });
+
+  test('sizes that do not add up are schema errors, never exceptions', () => {
+    const header = { inputs: [{ name: 'a', shape: [1], datatype: 'BYTES', parameters: { binary_data_size: 6 } }, { name: 'b', shape: [1], datatype: 'INT32', parameters: { binary_data_size: 'x' } }] };
+    const { body, headers } = binaryBody(header, Buffer.from([9, 0, 0, 0, 65, 66]));
+    const out = mapOipV2(mapperInput({ request: body, requestHeaders: headers, response: validResponse }));
+    expect(out.schema_errors).toEqual(
+      expect.arrayContaining([
+        { part: 'request', path: '/inputs/0', message: 'BYTES data element 0 claims 9 bytes; only 2 remain' },
+        { part: 'request', path: '/inputs/1/parameters/binary_data_size', message: 'must be a whole number of bytes' },
+      ]),
+    );
+  });
+
+  test('a raw binary request (Inference-Header-Content-Length: 0) is kept as base64, not called invalid', () => {
+    const out = mapOipV2(mapperInput({ request: Buffer.from([1, 2, 3]), requestHeaders: { 'inference-header-content-length': '0' }, response: validResponse }));
+    expect(out.keepRequestBody).toBe(true);
+    expect(out.schema_errors).toBeUndefined();
+  });
 });

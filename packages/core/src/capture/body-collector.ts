@@ -1,7 +1,11 @@
 import * as crypto from 'node:crypto';
 import { createHash, type Hash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 
 type Chunk = Buffer | Uint8Array | string;
+
+/** Writes whose time is kept: enough to find a stream's first token, bounded for long streams. */
+const TIMED_WRITES = 64;
 
 // crypto.hash (Node >= 20.12) hashes in one call, without a Hash object per body.
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
@@ -21,8 +25,15 @@ export class BodyCollector {
   private kept = 0;
   private hash: Hash | null = null;
   private sealed = false;
+  /** For timed bodies: [byte offset, size, performance.now()] of the first writes, flattened. */
+  readonly writeTimes: number[] | null;
 
-  constructor(private readonly cap: number) {}
+  constructor(
+    private readonly cap: number,
+    timed = false,
+  ) {
+    this.writeTimes = timed ? [] : null;
+  }
 
   add(chunk: unknown, encoding?: BufferEncoding): void {
     if (this.sealed) return;
@@ -36,6 +47,7 @@ export class BodyCollector {
     }
     const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
     if (size === 0) return;
+    if (this.writeTimes && this.writeTimes.length < 3 * TIMED_WRITES) this.writeTimes.push(this.bytes, size, performance.now());
     this.bytes += size;
     if (this.hash) {
       this.hash.update(data);

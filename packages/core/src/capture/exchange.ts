@@ -22,7 +22,8 @@ export class Exchange {
   readonly id: string;
   readonly requestId: string;
   readonly startedAt: number;
-  private readonly startMark = performance.now();
+  /** performance.now() when the request arrived; the origin of latency and write times. */
+  readonly startMark = performance.now();
   readonly method: string;
   readonly url: string;
   readonly requestHeaders: IncomingHttpHeaders;
@@ -49,7 +50,7 @@ export class Exchange {
     this.url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     this.requestHeaders = req.headers;
     this.request = new BodyCollector(maxBodyBytes);
-    this.response = new BodyCollector(maxBodyBytes);
+    this.response = new BodyCollector(maxBodyBytes, true);
   }
 
   /** Adds the application's annotations (merged; later keys win). */

@@ -1,23 +1,30 @@
 import type { Exchange } from '../capture/exchange';
 import { parseTraceparent } from '../ids';
 import type { ResolvedOptions } from '../options';
-import type { ProtocolName } from '../protocol';
+import type { ResponseWrite } from '../protocols/mapper';
+import { runMapper } from '../protocols/run';
 import { decodeBody, decodeParsedBody, type DecodedBody } from './decode';
 import { pickHeaders } from './headers';
-import type { Mapper } from './mapped';
-import { mapOipV2 } from './oip-v2';
-import { mapRaw } from './raw';
 import type { InferenceRecord } from './record';
-
-const MAPPERS: Partial<Record<ProtocolName, Mapper>> = { 'oip-v2': mapOipV2 };
 
 function contentLength(headers: Record<string, unknown>): number {
   const value = Number(headers['content-length']);
   return Number.isSafeInteger(value) && value >= 0 ? value : 0;
 }
 
-/** Turns a captured exchange into a record: decoding, mapping, header filtering, digests. Runs in the flush path. */
-export function buildRecord(x: Exchange, o: ResolvedOptions): InferenceRecord {
+/** The timed response writes, relative to the request's arrival. */
+function responseWrites(x: Exchange): ResponseWrite[] {
+  const times = x.response.writeTimes ?? [];
+  const writes: ResponseWrite[] = [];
+  for (let i = 0; i + 2 < times.length; i += 3) writes.push({ offset: times[i], bytes: times[i + 1], ms: times[i + 2] - x.startMark });
+  return writes;
+}
+
+/**
+ * Turns a captured exchange into a record: decoding, mapping, header filtering, digests. Runs in the
+ * flush path. `onMapperFailure` hears of a mapper that threw (the record is then stored raw).
+ */
+export function buildRecord(x: Exchange, o: ResolvedOptions, onMapperFailure?: (message: string) => void): InferenceRecord {
   const q = x.url.indexOf('?');
   const path = q === -1 ? x.url : x.url.slice(0, q);
   const status = x.status || null;
@@ -42,8 +49,19 @@ export function buildRecord(x: Exchange, o: ResolvedOptions): InferenceRecord {
   if (request.truncated || x.requestIncomplete) truncated.push('request_body');
   if (response.truncated) truncated.push('response_body');
 
-  const mapper = MAPPERS[x.route.protocol] ?? mapRaw;
-  const mapped = mapper({ request, response, status, params: x.route.params(path) });
+  const { fields: mapped, failure } = runMapper(x.route.protocol, {
+    request,
+    response,
+    status,
+    method: x.method,
+    path,
+    params: x.route.params(path),
+    requestHeaders: x.requestHeaders,
+    responseHeaders: x.responseHeaders,
+    responseWrites: responseWrites(x),
+  });
+  if (failure) onMapperFailure?.(`request ${x.requestId}: ${failure}`);
+  if (mapped.truncated) truncated.push(...mapped.truncated);
   let error = mapped.error ?? null;
   if (x.thrown) error = { ...(error as object | null), status, exception: x.thrown };
   const trace = parseTraceparent(x.requestHeaders.traceparent);
@@ -64,7 +82,7 @@ export function buildRecord(x: Exchange, o: ResolvedOptions): InferenceRecord {
     path,
     status,
     aborted: x.aborted,
-    protocol: mapped.protocol,
+    protocol: mapped.protocol ?? 'raw',
     model_name: mapped.model_name ?? null,
     model_version: mapped.model_version ?? null,
     inference_id: mapped.inference_id ?? null,

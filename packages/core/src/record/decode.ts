@@ -11,9 +11,18 @@ export interface DecodedBody {
   parseError: string | null;
   /** True when the stored text does not hold the whole body (size cap or decoding limit). */
   truncated: boolean;
+  /** The body's bytes after content-decoding (at most the cap); null when only a parser's value was seen. */
+  bytes: Buffer | null;
+  /**
+   * The binary part of a body framed by the OIP binary tensor data extension
+   * (`Inference-Header-Content-Length`): the bytes after the JSON header, which `text` and `json` hold.
+   * Null for every other body.
+   */
+  binary: Buffer | null;
 }
 
-const EMPTY: DecodedBody = { text: null, json: undefined, parseError: null, truncated: false };
+const EMPTY: DecodedBody = { text: null, json: undefined, parseError: null, truncated: false, bytes: null, binary: null };
+const INFERENCE_HEADER_LENGTH = 'inference-header-content-length';
 const DECODE_EXPANSION = 8;
 
 function header(headers: Record<string, unknown>, name: string): string {
@@ -66,9 +75,17 @@ function looksLikeJson(contentType: string, text: string): boolean {
   return first === '{' || first === '[';
 }
 
+/** Length of the JSON header of an OIP binary-data body, or -1 when the body is not framed that way. */
+function jsonHeaderLength(headers: Record<string, unknown>, size: number): number {
+  const value = header(headers, INFERENCE_HEADER_LENGTH).trim();
+  if (!/^\d{1,15}$/.test(value)) return -1;
+  return Math.min(Number(value), size);
+}
+
 /**
- * Decodes captured bytes: content-encoding (gzip, deflate, br) first, then the charset, then JSON.
- * `cut` says the bytes are only the first part of the body; `cap` bounds the decoded text.
+ * Decodes captured bytes: content-encoding (gzip, deflate, br) first, then the framing of the OIP binary
+ * tensor extension, then the charset, then JSON. `cut` says the bytes are only the first part of the
+ * body; `cap` bounds the decoded text.
  */
 export function decodeBody(data: Buffer, headers: Record<string, unknown>, cut: boolean, cap: number): DecodedBody {
   if (data.byteLength === 0) return cut ? { ...EMPTY, truncated: true } : EMPTY;
@@ -82,24 +99,36 @@ export function decodeBody(data: Buffer, headers: Record<string, unknown>, cut: 
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
         // A decompression bomb, or a body far beyond the cap: size and digest of the wire bytes remain.
-        return { text: null, json: undefined, parseError: `decoded ${encoding} body exceeds ${Math.max(cap, 1) * DECODE_EXPANSION} bytes; not stored`, truncated: true };
+        return { ...EMPTY, parseError: `decoded ${encoding} body exceeds ${Math.max(cap, 1) * DECODE_EXPANSION} bytes; not stored`, truncated: true };
       }
       const kept = data.subarray(0, Math.floor(cap * 0.75));
-      return { text: `base64:${kept.toString('base64')}`, json: undefined, parseError: `cannot decode ${encoding}: ${(err as Error).message}`, truncated: truncated || kept.length < data.length };
+      return { ...EMPTY, text: `base64:${kept.toString('base64')}`, parseError: `cannot decode ${encoding}: ${(err as Error).message}`, truncated: truncated || kept.length < data.length };
     }
     if (plain.byteLength > cap) {
       plain = plain.subarray(0, cap);
       truncated = true;
     }
   }
-  const text = toText(plain, charsetOf(contentType));
-  if (truncated || text.startsWith('base64:') || !looksLikeJson(contentType, text)) {
-    return { text, json: undefined, parseError: null, truncated };
+  const headerLength = jsonHeaderLength(headers, plain.byteLength);
+  if (headerLength >= 0) {
+    // Binary tensor extension: a JSON header, then raw tensor bytes. The header is the part to parse,
+    // and it is whole unless the cap cut into it.
+    // A header length of 0 is a raw binary request (one input, no JSON): kept as base64.
+    const text = headerLength === 0 ? `base64:${plain.toString('base64')}` : toText(plain.subarray(0, headerLength), 'utf-8');
+    const headerCut = truncated && headerLength === plain.byteLength;
+    return { text, ...parseJson(text, 'application/json', headerCut), truncated, bytes: plain, binary: plain.subarray(headerLength) };
   }
+  const text = toText(plain, charsetOf(contentType));
+  return { text, ...parseJson(text, contentType, truncated), truncated, bytes: plain, binary: null };
+}
+
+/** The JSON value of a body's text; a cut text is not parsed (its end is missing). */
+function parseJson(text: string, contentType: string, cut: boolean): { json: unknown; parseError: string | null } {
+  if (cut || text.startsWith('base64:') || !looksLikeJson(contentType, text)) return { json: undefined, parseError: null };
   try {
-    return { text, json: JSON.parse(text), parseError: null, truncated };
+    return { json: JSON.parse(text), parseError: null };
   } catch (err) {
-    return { text, json: undefined, parseError: `not valid JSON: ${(err as Error).message}`, truncated };
+    return { json: undefined, parseError: `not valid JSON: ${(err as Error).message}` };
   }
 }
 
@@ -108,7 +137,8 @@ export function decodeParsedBody(value: unknown, headers: Record<string, unknown
   if (value === undefined || value === null) return EMPTY;
   if (typeof value === 'string' || Buffer.isBuffer(value)) {
     const data = typeof value === 'string' ? Buffer.from(value) : value;
-    const plainHeaders = { 'content-type': headers['content-type'] };
+    // The parser already undid any content-encoding; the framing headers still apply.
+    const plainHeaders = { 'content-type': headers['content-type'], [INFERENCE_HEADER_LENGTH]: headers[INFERENCE_HEADER_LENGTH] };
     return decodeBody(data.subarray(0, cap), plainHeaders, data.byteLength > cap, cap);
   }
   let text: string | null = null;
@@ -117,5 +147,5 @@ export function decodeParsedBody(value: unknown, headers: Record<string, unknown
   } catch {
     text = null;
   }
-  return { text, json: value, parseError: null, truncated: false };
+  return { text, json: value, parseError: null, truncated: false, bytes: null, binary: null };
 }

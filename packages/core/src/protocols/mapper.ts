@@ -1,0 +1,107 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { DecodedBody } from '../record/decode';
+
+export type { DecodedBody };
+
+/** When a part of the response body was written: its first byte's offset in the body and the time since the request arrived. */
+export interface ResponseWrite {
+  /** Offset of the write's first byte in the response body as sent (before content-decoding). */
+  offset: number;
+  /** Bytes written. */
+  bytes: number;
+  /** Milliseconds from the request's arrival to the write. */
+  ms: number;
+}
+
+/** What a protocol mapper is given: one captured exchange, both bodies decoded. Runs off the request path. */
+export interface MapperInput {
+  /** The request body: text, parsed JSON (when it is JSON), decoded bytes. */
+  request: DecodedBody;
+  /** The response body, the same way. An SSE stream is the whole stream's text. */
+  response: DecodedBody;
+  /** HTTP status sent, or null when the client went away before any response. */
+  status: number | null;
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** Parameters of the matched route pattern (`model`, `version`, …), decoded. */
+  params: Readonly<Record<string, string>>;
+  requestHeaders: Readonly<IncomingHttpHeaders>;
+  responseHeaders: Readonly<OutgoingHttpHeaders>;
+  /** The first 64 writes of the response body with their times (for time to first token). */
+  responseWrites: readonly ResponseWrite[];
+}
+
+/**
+ * The record fields a mapper fills; everything left out is stored as null. Values of the jsonb fields
+ * must be JSON-serialisable. See the record table in the README for what each field means.
+ */
+export interface MappedFields {
+  /** The protocol stored in the row. Custom mappers may leave it out: the function's name is used. */
+  protocol?: string;
+  model_name?: string | null;
+  model_version?: string | null;
+  /** The payload's own inference id (OIP `id`, OpenAI `id`). */
+  inference_id?: string | null;
+  /** Request parameters (OIP `parameters`; sampling settings of an LLM call). */
+  parameters?: unknown;
+  /** Input tensors, OIP-shaped: `[{ name, datatype, shape, data, parameters? }]`. */
+  inputs?: unknown;
+  /** Output tensors, OIP-shaped. */
+  outputs?: unknown;
+  /** Response parameters (OIP response `parameters`, and what else the response says about itself). */
+  response_parameters?: unknown;
+  /** Token usage: `{ input_tokens, output_tokens, total_tokens, time_to_first_token_ms? }`. */
+  usage?: unknown;
+  /** For failed inferences: `{ status, message, … }`. */
+  error?: unknown;
+  /** Why the payload is not valid for its protocol: `[{ part, path?, message }]`. The record is stored anyway. */
+  schema_errors?: unknown[];
+  /** Parts that were cut or ended early, added to the row's `truncated` (e.g. `response_stream`). */
+  truncated?: string[];
+  /** Keep the raw request text in `request_body` (set it when the payload could not be mapped). */
+  keepRequestBody?: boolean;
+  /** Keep the raw response text in `response_body`. */
+  keepResponseBody?: boolean;
+}
+
+/**
+ * Turns a captured exchange into the record's fields. A custom mapper is a plain function of this type,
+ * given as a route's `protocol`. It runs off the request path; if it throws, the exchange is stored raw
+ * with the error in `schema_errors` and reported to `onError`.
+ */
+export type Mapper = (input: MapperInput) => MappedFields;
+
+/** A schema error entry: which body, where in it (a JSON pointer), and what is wrong. */
+export interface SchemaError {
+  part: string;
+  path?: string;
+  message: string;
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
+}
+
+/** A copy of `object` without `keys`, or null when nothing is left. Safe for any key, `__proto__` included. */
+export function omitKeys(object: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> | null {
+  const entries = Object.entries(object).filter(([key]) => !keys.includes(key));
+  return entries.length > 0 ? Object.fromEntries(entries) : null;
+}
+
+/** The message of a typical error body: `{"error": "..."}`, `{"error": {"message": "..."}}`, `{"message": "..."}` or text. */
+export function errorFromBody(body: DecodedBody, status: number | null): Record<string, unknown> {
+  const json = body.json;
+  let message: string | null = null;
+  if (isObject(json)) {
+    const err = json.error;
+    message = typeof err === 'string' ? err : isObject(err) ? stringOrNull(err.message) : stringOrNull(json.message);
+  } else if (body.text && !body.text.startsWith('base64:')) {
+    message = body.text.slice(0, 1000);
+  }
+  return { status, message, ...(isObject(json) && !(typeof json.error === 'string' && Object.keys(json).length === 1) ? { body: json } : {}) };
+}

@@ -1,0 +1,130 @@
+// The binary tensor data extension (Triton docs/protocol/extension_binary_data.md, KServe's
+// binary_tensor_data_extension): after the JSON header (Inference-Header-Content-Length bytes) come the
+// tensors whose `parameters.binary_data_size` is set, in the order they appear in the JSON, each as
+// raw little-endian row-major bytes without padding. BOOL is one byte; a BYTES element is a 4-byte
+// little-endian length followed by that many bytes.
+import { isUtf8 } from 'node:buffer';
+import { isObject, type SchemaError } from '../mapper';
+import { elementCount } from './tensor-data';
+
+const FIXED_SIZES: Record<string, number> = {
+  BOOL: 1, UINT8: 1, INT8: 1, UINT16: 2, INT16: 2, FP16: 2, BF16: 2, UINT32: 4, INT32: 4, FP32: 4, UINT64: 8, INT64: 8, FP64: 8,
+};
+
+/** Half-precision (IEEE 754 binary16) to a number. */
+function fp16(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
+  if (exponent === 0x1f) return fraction ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}
+
+const scratch = new DataView(new ArrayBuffer(4));
+function bf16(bits: number): number {
+  scratch.setUint32(0, bits << 16);
+  return scratch.getFloat32(0);
+}
+
+/** JSON has no NaN or Infinity: they are stored as the strings "NaN", "Infinity", "-Infinity". */
+function jsonNumber(value: number): number | string {
+  return Number.isFinite(value) ? value : String(value);
+}
+
+/** 64-bit integers beyond 2^53 would lose digits as JSON numbers: they are stored as decimal strings. */
+function jsonInteger(value: bigint): number | string {
+  return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+}
+
+type Reader = (bytes: Buffer, offset: number) => unknown;
+const READERS: Record<string, Reader> = {
+  BOOL: (b, o) => b[o] !== 0,
+  UINT8: (b, o) => b.readUInt8(o),
+  INT8: (b, o) => b.readInt8(o),
+  UINT16: (b, o) => b.readUInt16LE(o),
+  INT16: (b, o) => b.readInt16LE(o),
+  FP16: (b, o) => jsonNumber(fp16(b.readUInt16LE(o))),
+  BF16: (b, o) => jsonNumber(bf16(b.readUInt16LE(o))),
+  UINT32: (b, o) => b.readUInt32LE(o),
+  INT32: (b, o) => b.readInt32LE(o),
+  FP32: (b, o) => jsonNumber(b.readFloatLE(o)),
+  UINT64: (b, o) => jsonInteger(b.readBigUInt64LE(o)),
+  INT64: (b, o) => jsonInteger(b.readBigInt64LE(o)),
+  FP64: (b, o) => jsonNumber(b.readDoubleLE(o)),
+};
+
+/** BYTES elements: UTF-8 text as a string, anything else as `base64:` + base64. */
+function readBytesElements(bytes: Buffer): { data: string[]; problem: string | null } {
+  const data: string[] = [];
+  let offset = 0;
+  while (offset < bytes.length) {
+    if (offset + 4 > bytes.length) return { data, problem: `ends inside the length prefix of element ${data.length}` };
+    const length = bytes.readUInt32LE(offset);
+    offset += 4;
+    if (offset + length > bytes.length) return { data, problem: `element ${data.length} claims ${length} bytes; only ${bytes.length - offset} remain` };
+    const element = bytes.subarray(offset, offset + length);
+    data.push(isUtf8(element) ? element.toString('utf8') : `base64:${element.toString('base64')}`);
+    offset += length;
+  }
+  return { data, problem: null };
+}
+
+export interface BinaryResult {
+  /** The tensors with `data` decoded from the binary part (the others as they were). */
+  tensors: unknown[];
+  errors: SchemaError[];
+  /** True when the binary part ended (at the size cap) before every tensor's bytes. */
+  cut: boolean;
+}
+
+/**
+ * Fills `data` of each tensor that has `parameters.binary_data_size` from `binary`, in order. A tensor
+ * whose bytes are not all there (the body was cut at the size cap) keeps `data: null`; a size that does
+ * not fit its datatype and shape is a schema error, and whatever whole elements are there are decoded.
+ */
+export function attachBinaryData(tensors: unknown[], binary: Buffer, part: string, field: string, bodyCut: boolean): BinaryResult {
+  const errors: SchemaError[] = [];
+  let offset = 0;
+  let cut = false;
+  const out = tensors.map((tensor, i) => {
+    if (!isObject(tensor) || !isObject(tensor.parameters) || tensor.parameters.binary_data_size === undefined) return tensor;
+    const where = `/${field}/${i}`;
+    const size = tensor.parameters.binary_data_size;
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+      errors.push({ part, path: `${where}/parameters/binary_data_size`, message: 'must be a whole number of bytes' });
+      cut = true; // the position of every later tensor is unknown
+      return { ...tensor, data: null };
+    }
+    const bytes = binary.subarray(offset, offset + size);
+    offset += size;
+    if (bytes.length < size) {
+      if (bodyCut) cut = true;
+      else errors.push({ part, path: where, message: `binary_data_size is ${size} but only ${bytes.length} bytes follow` });
+      return { ...tensor, data: null };
+    }
+    const datatype = String(tensor.datatype);
+    if (datatype === 'BYTES') {
+      const { data, problem } = readBytesElements(bytes);
+      if (problem) errors.push({ part, path: where, message: `BYTES data ${problem}` });
+      return { ...tensor, data };
+    }
+    const reader = READERS[datatype];
+    if (!reader) {
+      errors.push({ part, path: `${where}/datatype`, message: `cannot decode binary data of datatype ${JSON.stringify(tensor.datatype)}` });
+      return { ...tensor, data: null };
+    }
+    const width = FIXED_SIZES[datatype];
+    const expected = elementCount(tensor.shape) * width;
+    if (expected !== size) {
+      errors.push({ part, path: `${where}/parameters/binary_data_size`, message: `is ${size}; shape ${JSON.stringify(tensor.shape)} of ${datatype} needs ${expected} bytes` });
+    }
+    const data: unknown[] = [];
+    for (let at = 0; at + width <= size; at += width) data.push(reader(bytes, at));
+    return { ...tensor, data };
+  });
+  if (!cut && offset < binary.length) {
+    errors.push({ part, message: `${binary.length - offset} bytes of binary data follow the last tensor` });
+  }
+  return { tensors: out, errors, cut };
+}

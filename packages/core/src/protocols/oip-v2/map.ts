@@ -1,0 +1,84 @@
+import type { DecodedBody } from '../../record/decode';
+import { errorFromBody, isObject, stringOrNull, type MappedFields, type Mapper, type SchemaError } from '../mapper';
+import { attachBinaryData } from './binary';
+import { validateError, validateRequest, validateResponse } from './schema';
+import { checkTensorData } from './tensor-data';
+
+interface Tensors {
+  tensors: unknown[];
+  errors: SchemaError[];
+  cut: boolean;
+}
+
+/** A body's tensors (`inputs` or `outputs`) with binary data decoded, checked against the schema and their datatypes and shapes. */
+function readTensors(body: DecodedBody, json: Record<string, unknown>, field: 'inputs' | 'outputs', part: string, validate: typeof validateRequest): Tensors {
+  const errors = validate(json, part);
+  let tensors = json[field] as unknown[];
+  let cut = false;
+  if (body.binary) {
+    const binary = attachBinaryData(tensors, body.binary, part, field, body.truncated);
+    tensors = binary.tensors;
+    cut = binary.cut;
+    errors.push(...binary.errors);
+  }
+  tensors.forEach((tensor, i) => {
+    // Binary data was decoded by its datatype, and its size checked against the shape already.
+    if (!isObject(tensor) || (body.binary && isObject(tensor.parameters) && tensor.parameters.binary_data_size !== undefined)) return;
+    const problem = checkTensorData(tensor, part, `/${field}/${i}`);
+    if (problem) errors.push(problem);
+  });
+  return { tensors, errors, cut };
+}
+
+/**
+ * Open Inference Protocol (KServe V2) REST: the request's `id`, `parameters`, `inputs` (and requested
+ * `outputs`, kept as `parameters.requested_outputs`) and the response's `model_name`, `model_version`,
+ * `id`, `parameters`, `outputs`; errors are `{"error": "..."}`. Payloads are validated against the
+ * spec's schema; invalid ones are stored as they are with the reasons in `schema_errors`. Binary tensor
+ * data is decoded into `data`.
+ */
+export const mapOipV2: Mapper = ({ request, response, status, params }) => {
+  const out: MappedFields = { protocol: 'oip-v2', model_name: params.model ?? null, model_version: params.version ?? null };
+  const schemaErrors: SchemaError[] = [];
+  const truncated: string[] = [];
+
+  const req = request.json;
+  if (isObject(req) && Array.isArray(req.inputs)) {
+    const inputs = readTensors(request, req, 'inputs', 'request', validateRequest);
+    schemaErrors.push(...inputs.errors);
+    if (inputs.cut) truncated.push('inputs');
+    out.inputs = inputs.tensors;
+    out.inference_id = stringOrNull(req.id);
+    const parameters = isObject(req.parameters) ? req.parameters : null;
+    out.parameters = Array.isArray(req.outputs) ? { ...parameters, requested_outputs: req.outputs } : parameters;
+  } else {
+    out.keepRequestBody = true;
+    if (!request.truncated && request.text !== null && !(request.binary && request.json === undefined)) {
+      schemaErrors.push({ part: 'request', message: request.parseError ?? 'not an OIP inference request: "inputs" must be an array' });
+    }
+  }
+
+  const res = response.json;
+  if (status !== null && status >= 400) {
+    out.error = errorFromBody(response, status);
+    if (isObject(res)) schemaErrors.push(...validateError(res, 'response'));
+    if (!(isObject(res) && typeof res.error === 'string')) out.keepResponseBody = response.text !== null;
+  } else if (isObject(res) && Array.isArray(res.outputs)) {
+    const outputs = readTensors(response, res, 'outputs', 'response', validateResponse);
+    schemaErrors.push(...outputs.errors);
+    if (outputs.cut) truncated.push('outputs');
+    out.outputs = outputs.tensors;
+    out.response_parameters = isObject(res.parameters) ? res.parameters : null;
+    out.model_name = stringOrNull(res.model_name) ?? out.model_name;
+    out.model_version = stringOrNull(res.model_version) ?? out.model_version;
+    out.inference_id = stringOrNull(res.id) ?? out.inference_id ?? null;
+  } else {
+    out.keepResponseBody = true;
+    if (!response.truncated && response.text !== null) {
+      schemaErrors.push({ part: 'response', message: response.parseError ?? 'not an OIP inference response: "outputs" must be an array' });
+    }
+  }
+  if (schemaErrors.length > 0) out.schema_errors = schemaErrors;
+  if (truncated.length > 0) out.truncated = truncated;
+  return out;
+};

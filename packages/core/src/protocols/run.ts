@@ -1,0 +1,92 @@
+import type { ProtocolName } from '../protocol';
+import { describe } from '../errors';
+import { detectAndMap } from './detect';
+import { mapKserveV1 } from './kserve-v1';
+import { isObject, type MappedFields, type Mapper, type MapperInput, type SchemaError } from './mapper';
+import { mapOipV2 } from './oip-v2/map';
+import { mapOpenAi, mapOpenAiChat, mapOpenAiCompletion, mapOpenAiEmbedding } from './openai/map';
+import { mapRaw } from './raw';
+
+const BUILT_IN: Record<ProtocolName, Mapper> = {
+  auto: detectAndMap,
+  'oip-v2': mapOipV2,
+  'kserve-v1': mapKserveV1,
+  openai: mapOpenAi,
+  'openai-chat': mapOpenAiChat,
+  'openai-completion': mapOpenAiCompletion,
+  'openai-embedding': mapOpenAiEmbedding,
+  raw: mapRaw,
+};
+
+type FieldKind = 'text' | 'json' | 'list' | 'flag';
+const FIELD_KINDS: Record<keyof MappedFields, FieldKind> = {
+  protocol: 'text', model_name: 'text', model_version: 'text', inference_id: 'text',
+  parameters: 'json', inputs: 'json', outputs: 'json', response_parameters: 'json', usage: 'json', error: 'json',
+  schema_errors: 'list', truncated: 'list', keepRequestBody: 'flag', keepResponseBody: 'flag',
+};
+
+/** The name stored as `protocol` for a custom mapper that does not return one. */
+export function customMapperName(mapper: Mapper): string {
+  return mapper.name || 'custom';
+}
+
+/**
+ * A custom mapper's result made safe to store: only known fields, each of its kind. What had to be
+ * dropped or changed is said in `schema_errors` (part `mapper`), so a mapper bug shows in the rows.
+ */
+function checkCustomFields(name: string, result: unknown): MappedFields {
+  if (!isObject(result)) throw new Error(`returned ${result === null ? 'null' : typeof result}, not an object of record fields`);
+  const problems: SchemaError[] = [];
+  const note = (message: string) => problems.push({ part: 'mapper', message: `custom mapper "${name}" ${message}` });
+  const fields: Record<string, unknown> = { protocol: name };
+  for (const [key, value] of Object.entries(result)) {
+    const kind = FIELD_KINDS[key as keyof MappedFields];
+    if (!Object.hasOwn(FIELD_KINDS, key)) {
+      note(`returned the unknown field ${JSON.stringify(key)} (ignored)`);
+    } else if (value === undefined || value === null) {
+      continue;
+    } else if (kind === 'text') {
+      if (typeof value === 'string' || typeof value === 'number') fields[key] = String(value);
+      else note(`returned ${key} as ${typeof value}, not a string (stored as null)`);
+    } else if (kind === 'json') {
+      try {
+        JSON.stringify(value);
+        fields[key] = value;
+      } catch (err) {
+        note(`returned ${key} that is not JSON-serialisable (stored as null): ${describe(err)}`);
+      }
+    } else if (kind === 'list') {
+      if (Array.isArray(value) && (key !== 'truncated' || value.every((v) => typeof v === 'string'))) fields[key] = value;
+      else note(`returned ${key} that is not ${key === 'truncated' ? 'a list of strings' : 'a list'} (ignored)`);
+    } else {
+      fields[key] = value === true;
+    }
+  }
+  if (problems.length > 0) fields.schema_errors = [...((fields.schema_errors as unknown[] | undefined) ?? []), ...problems];
+  return fields as MappedFields;
+}
+
+export interface MapOutcome {
+  fields: MappedFields;
+  /** Why the mapper failed (the exchange was then mapped raw), or null. */
+  failure: string | null;
+}
+
+/**
+ * Maps an exchange with the route's protocol: a built-in mapper by name, or a custom one (whose result
+ * is checked). A mapper that throws never loses the record: it is stored raw, the error in `schema_errors`.
+ */
+export function runMapper(protocol: ProtocolName | Mapper, input: MapperInput): MapOutcome {
+  const custom = typeof protocol === 'function';
+  const name = custom ? customMapperName(protocol) : protocol;
+  try {
+    const fields = custom ? checkCustomFields(name, protocol(input)) : BUILT_IN[protocol](input);
+    return { fields, failure: null };
+  } catch (err) {
+    const failure = `the ${custom ? 'custom ' : ''}mapper "${name}" failed; the exchange is stored raw: ${describe(err)}`;
+    const fields = mapRaw(input);
+    fields.protocol = name;
+    fields.schema_errors = [{ part: 'mapper', message: failure }];
+    return { fields, failure };
+  }
+}

@@ -1,0 +1,51 @@
+/** An OIP-shaped tensor, as stored in `inputs` and `outputs`. */
+export interface Tensor {
+  name: string;
+  datatype: string;
+  shape: number[];
+  data: unknown[];
+  parameters?: Record<string, unknown>;
+}
+
+/** Nesting followed when inferring a shape; deeper values count as elements. */
+const MAX_DEPTH = 32;
+
+/** Dimensions of a rectangular nested array, or null when it is ragged (or deeper than MAX_DEPTH). */
+function rectangularShape(value: unknown[]): number[] | null {
+  const dims: number[] = [];
+  let probe: unknown = value;
+  while (Array.isArray(probe) && dims.length < MAX_DEPTH) {
+    dims.push(probe.length);
+    probe = probe[0];
+  }
+  const fits = (node: unknown, depth: number): boolean => {
+    if (depth === dims.length) return !Array.isArray(node);
+    return Array.isArray(node) && node.length === dims[depth] && node.every((child) => fits(child, depth + 1));
+  };
+  return fits(value, 0) ? dims : null;
+}
+
+function leaves(value: unknown[], depth: number): unknown[] {
+  return depth <= 1 ? value : value.flat(depth - 1);
+}
+
+/** The OIP datatype of JSON elements: BOOL, INT64, FP64 or BYTES (strings, and JSON values, marked `content_type: json`). */
+function datatypeOf(elements: unknown[]): { datatype: string; json: boolean } {
+  if (elements.length > 0 && elements.every((v) => typeof v === 'boolean')) return { datatype: 'BOOL', json: false };
+  if (elements.length > 0 && elements.every((v) => typeof v === 'number')) {
+    return { datatype: elements.every((v) => Number.isInteger(v)) ? 'INT64' : 'FP64', json: false };
+  }
+  return { datatype: 'BYTES', json: !elements.every((v) => typeof v === 'string') };
+}
+
+/**
+ * The tensor for a JSON value that carries no datatype (a KServe v1 `instances` list, OpenAI messages):
+ * a rectangular array keeps its nesting as the shape; anything else is a list of elements. Numbers are
+ * INT64 or FP64, strings BYTES; objects and mixed values are BYTES with `parameters.content_type: "json"`.
+ */
+export function tensorOf(name: string, value: unknown): Tensor {
+  const data = Array.isArray(value) ? value : [value];
+  const shape = rectangularShape(data) ?? [data.length];
+  const { datatype, json } = datatypeOf(leaves(data, shape.length));
+  return { name, datatype, shape, data, ...(json ? { parameters: { content_type: 'json' } } : {}) };
+}
