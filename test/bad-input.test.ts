@@ -80,3 +80,25 @@ describe.each(frameworks)('%s', (framework, table, make) => {
     }
   });
 });
+
+test('JSON nested 100,000 deep (which JSON.stringify cannot write back) is stored cut at 200 levels, the part named in truncated', async () => {
+  const express = (await import('express')).default;
+  const { inferenceLog } = await import('@inferlog/express');
+  const log = inferenceLog(logOptions(schema, { table: 'deep_log' }));
+  const app = express();
+  app.use(log);
+  app.use(express.json({ limit: '5mb' }));
+  app.post('/v1/chat/completions', (_req, res) => {
+    res.json({ id: 'c', model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }] });
+  });
+  const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+  const body = `{"model":"m","messages":[{"role":"user","content":"hi"}],"metadata":${deep}}`;
+  await request(app).post('/v1/chat/completions').set('content-type', 'application/json').set('x-request-id', 'deep').send(body).expect(200);
+  await settle(log, 1);
+  const [row] = await storedRows(schema, 'deep_log');
+  expect(row).toMatchObject({ request_id: 'deep', protocol: 'openai-chat', truncated: ['parameters'] });
+  expect(JSON.stringify(row.parameters)).toContain('nested deeper than 200 levels: not stored');
+  expect((row.outputs as { data: unknown[] }[])[0].data).toEqual([{ role: 'assistant', content: 'ok' }]);
+  expect(log.stats()).toMatchObject({ written: 1, dropped: 0 });
+  await log.close();
+});

@@ -8,7 +8,11 @@ export {
   type PgConnectionConfig,
   type ResolvedOptions,
   type OverflowPolicy,
+  type BodyDigest,
 } from './options';
+export type { RedactRule } from './redact/rules';
+export { pseudonym, type RedactAction } from './redact/actions';
+export { DETECTOR_NAMES, type DetectorName } from './redact/detectors';
 export { InferlogError, InferlogConfigError, type InferlogErrorCode } from './errors';
 export { DEFAULT_ROUTES, compilePattern, type RouteSpec, type RouteRule, type RoutePattern, type RouteRequest, type CompiledRoute } from './routes';
 export { PROTOCOL_NAMES, type ProtocolName } from './protocol';

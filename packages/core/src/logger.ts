@@ -117,6 +117,10 @@ export class InferenceLogger implements ExchangeSink {
     return this.options.requestIdHeader;
   }
 
+  get bodyDigest(): ResolvedOptions['bodyDigest'] {
+    return this.options.bodyDigest;
+  }
+
   /** The hot path's one call for every request: the route that logs it, or undefined. */
   select(method: string, url: string, headers: IncomingHttpHeaders): CompiledRoute | undefined {
     return this.closed ? undefined : this.options.selector.select(method, url, headers);

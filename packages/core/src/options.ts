@@ -3,6 +3,8 @@ import { resolve as resolvePath } from 'node:path';
 import { InferlogConfigError, type InferlogError } from './errors';
 import { PROTOCOL_NAMES } from './protocol';
 import { DEFAULT_REQUEST_HEADERS, DEFAULT_RESPONSE_HEADERS, isSecretHeader } from './record/headers';
+import { Redactor } from './redact/redactor';
+import { compileRule, type CompiledRule, type RedactRule } from './redact/rules';
 import { compileRoute, DEFAULT_ROUTES, RouteSelector, type RouteSpec } from './routes';
 
 /** A `pg` connection config, passed to pg-promise as it is (`host`, `port`, `user`, `password`, `database`, `ssl`, …). */
@@ -98,7 +100,28 @@ export interface InferenceLogOptions {
   overflow?: OverflowPolicy;
   /** Called with the number of records dropped and why, for every drop. */
   onDrop?: (count: number, reason: string) => void;
+  /**
+   * Redaction rules for every route (a route rule's own `redact` adds to them): JSONPaths, tensor names
+   * or personal-data detectors, each with an action (`remove`, `mask`, `hash`, `truncate`). Compiled at
+   * start; a rule that does not parse throws. Applied before the record leaves memory. Default none.
+   */
+  redact?: RedactRule[];
+  /**
+   * Key of the `hash` action's pseudonyms and of `bodyDigest: 'hmac'`: a string or Buffer of at least 16
+   * bytes, kept secret (whoever has it can test guesses). Default: `INFERLOG_HMAC_KEY`.
+   */
+  hmacKey?: string | Buffer;
+  /**
+   * What `request_sha256`/`response_sha256` hold, always over the original body (before redaction):
+   * `sha256` (default; anyone can check a body they have against it, and guess small bodies),
+   * `hmac` (`hmac:` + HMAC-SHA-256 with `hmacKey`: only key holders can check or guess), or `none`.
+   */
+  bodyDigest?: BodyDigest;
 }
+
+/** See the `bodyDigest` option. */
+export type BodyDigest = 'sha256' | 'hmac' | 'none';
+const BODY_DIGESTS: readonly BodyDigest[] = ['sha256', 'hmac', 'none'];
 
 /** See the `overflow` option. */
 export type OverflowPolicy = 'drop-newest' | 'drop-oldest' | 'fail-closed';
@@ -129,14 +152,17 @@ export interface ResolvedOptions {
   spillAfterMs: number;
   overflow: OverflowPolicy;
   onDrop: ((count: number, reason: string) => void) | null;
+  /** How body digests are made: plain SHA-256, HMAC-SHA-256 with this key, or not at all. */
+  bodyDigest: { kind: 'sha256' } | { kind: 'hmac'; key: Buffer } | { kind: 'none' };
 }
 
 const TOP_LEVEL_KEYS = [
   'database', 'schema', 'table', 'migrate', 'partitionsAhead', 'poolSize', 'embeddedDir', 'routes', 'exclude',
   'sample', 'requestIdHeader', 'headers', 'maxBodyBytes', 'batch', 'maxQueueBytes', 'service', 'serviceVersion',
-  'host', 'onError', 'spillDir', 'maxSpillBytes', 'spillAfterMs', 'overflow', 'onDrop',
+  'host', 'onError', 'spillDir', 'maxSpillBytes', 'spillAfterMs', 'overflow', 'onDrop', 'redact', 'hmacKey', 'bodyDigest',
 ] as const satisfies readonly (keyof InferenceLogOptions)[];
-const ROUTE_RULE_KEYS = ['path', 'methods', 'protocol', 'sample'];
+const ROUTE_RULE_KEYS = ['path', 'methods', 'protocol', 'sample', 'redact'];
+const MIN_HMAC_KEY_BYTES = 16;
 const MiB = 1024 * 1024;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -193,11 +219,29 @@ function headerList(name: string, value: unknown, fallback: readonly string[]): 
   );
 }
 
-function routeList(name: string, value: unknown, fallback: readonly RouteSpec[], sample: number) {
+function ruleList(name: string, value: unknown, key: Buffer | null): CompiledRule[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail(`option "${name}" must be an array of redaction rules`);
+  return value.map((rule, i) => compileRule(`${name}[${i}]`, rule, key));
+}
+
+/** The HMAC key from the option or INFERLOG_HMAC_KEY; null when neither is set. */
+function hmacKey(value: unknown): Buffer | null {
+  const from = value === undefined ? 'INFERLOG_HMAC_KEY' : 'option "hmacKey"';
+  const raw = value ?? process.env.INFERLOG_HMAC_KEY;
+  if (raw === undefined || raw === '') return null;
+  if (typeof raw !== 'string' && !Buffer.isBuffer(raw)) fail('option "hmacKey" must be a string or a Buffer');
+  const key = Buffer.from(raw);
+  if (key.length < MIN_HMAC_KEY_BYTES) fail(`${from} must be at least ${MIN_HMAC_KEY_BYTES} bytes (a random 32-byte key is best); got ${key.length}`);
+  return key;
+}
+
+function routeList(name: string, value: unknown, fallback: readonly RouteSpec[], sample: number, global: CompiledRule[] = [], key: Buffer | null = null) {
   if (value === undefined) value = fallback;
-  if (!Array.isArray(value)) fail(`option "${name}" must be an array of patterns, RegExps, predicates or { path, methods, protocol, sample } rules`);
+  if (!Array.isArray(value)) fail(`option "${name}" must be an array of patterns, RegExps, predicates or { path, methods, protocol, sample, redact } rules`);
   return value.map((spec: unknown, i: number) => {
     const where = `${name}[${i}]`;
+    let own: CompiledRule[] = [];
     if (isPlainObject(spec)) {
       checkKeys(`${where}.`, spec, ROUTE_RULE_KEYS);
       if (spec.methods !== undefined && !(Array.isArray(spec.methods) && spec.methods.every((m) => typeof m === 'string' && m !== ''))) {
@@ -207,14 +251,16 @@ function routeList(name: string, value: unknown, fallback: readonly RouteSpec[],
         fail(`option "${where}.protocol" must be one of ${PROTOCOL_NAMES.join(', ')} or a mapper function; got ${JSON.stringify(spec.protocol)}`);
       }
       fraction(`${where}.sample`, spec.sample, sample);
+      own = ruleList(`${where}.redact`, spec.redact, key);
       spec = spec.path;
       if (spec === undefined) fail(`option "${where}.path" is required`);
     }
     if (typeof spec !== 'string' && !(spec instanceof RegExp) && typeof spec !== 'function') {
       fail(`option "${where}" must be a pattern string, a RegExp, a predicate or a rule object; got ${typeof spec}`);
     }
+    const rules = [...global, ...own];
     try {
-      return compileRoute(value[i] as RouteSpec, { sample });
+      return compileRoute(value[i] as RouteSpec, { sample }, rules.length > 0 ? new Redactor(rules) : null);
     } catch (err) {
       fail(`option "${where}": ${(err as Error).message}`);
     }
@@ -263,6 +309,13 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
     fail(`option "spillDir" must be a directory path or false; got ${JSON.stringify(options.spillDir)}`);
   }
 
+  if (options.bodyDigest !== undefined && !BODY_DIGESTS.includes(options.bodyDigest as BodyDigest)) {
+    fail(`option "bodyDigest" must be one of ${BODY_DIGESTS.join(', ')}; got ${JSON.stringify(options.bodyDigest)}`);
+  }
+  const key = hmacKey(options.hmacKey);
+  if (options.bodyDigest === 'hmac' && !key) fail('option "bodyDigest" is "hmac", which needs a key: set the "hmacKey" option or INFERLOG_HMAC_KEY (at least 16 bytes, kept secret)');
+  const redact = ruleList('redact', options.redact, key);
+
   const database = resolveDatabase(options.database);
   const embedded = database === 'embedded';
   return {
@@ -274,7 +327,7 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
     poolSize: embedded ? 1 : integer('poolSize', options.poolSize, 2, 1, 100),
     embeddedDir: resolvePath(text('embeddedDir', options.embeddedDir, './.inferlog/pgdata')),
     selector: new RouteSelector(
-      routeList('routes', options.routes, DEFAULT_ROUTES, sample),
+      routeList('routes', options.routes, DEFAULT_ROUTES, sample, redact, key),
       routeList('exclude', options.exclude, [], 1),
     ),
     requestIdHeader: requestIdHeader === false ? null : (requestIdHeader ?? 'x-request-id').toLowerCase(),
@@ -296,5 +349,6 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
     spillAfterMs: integer('spillAfterMs', options.spillAfterMs, 1000, 0, 3_600_000),
     overflow: (options.overflow as OverflowPolicy | undefined) ?? 'drop-newest',
     onDrop: (options.onDrop as ResolvedOptions['onDrop']) ?? null,
+    bodyDigest: options.bodyDigest === 'hmac' ? { kind: 'hmac', key: key! } : { kind: (options.bodyDigest as 'sha256' | 'none' | undefined) ?? 'sha256' },
   };
 }

@@ -1,6 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ProtocolName } from './protocol';
 import type { Mapper } from './protocols/mapper';
+import type { Redactor } from './redact/redactor';
+import type { RedactRule } from './redact/rules';
 
 /** What a route predicate is shown of a request. */
 export interface RouteRequest {
@@ -31,6 +33,8 @@ export interface RouteRule {
   protocol?: ProtocolName | Mapper;
   /** Fraction (0..1) of matching requests to log; overrides the global `sample`. */
   sample?: number;
+  /** Redaction rules for this route, applied after the global `redact` rules. */
+  redact?: RedactRule[];
 }
 
 /** An entry of the `routes` or `exclude` option. */
@@ -42,6 +46,8 @@ export interface CompiledRoute {
   readonly label: string | null;
   readonly protocol: ProtocolName | Mapper;
   readonly sample: number;
+  /** The redaction rules of this route (the global ones, then its own), compiled; null when there are none. */
+  readonly redactor: Redactor | null;
   matches(method: string, path: string, headers: IncomingHttpHeaders): boolean;
   /** Named parameters of a string pattern (`model`, `version`), decoded. Called off the hot path. */
   params(path: string): Record<string, string>;
@@ -111,8 +117,8 @@ function decodeParam(value: string): string {
   }
 }
 
-/** Compiles one route spec. `defaults` supply the protocol and sample a rule leaves out. */
-export function compileRoute(spec: RouteSpec, defaults: { sample: number }): CompiledRoute {
+/** Compiles one route spec. `defaults` supply the sample a rule leaves out; `redactor` holds its compiled redaction rules. */
+export function compileRoute(spec: RouteSpec, defaults: { sample: number }, redactor: Redactor | null = null): CompiledRoute {
   const rule: RouteRule = typeof spec === 'object' && !(spec instanceof RegExp) ? spec : { path: spec };
   const methods = rule.methods?.map((m) => m.toUpperCase());
   const methodOk = methods ? (method: string) => methods.includes(method) : () => true;
@@ -126,6 +132,7 @@ export function compileRoute(spec: RouteSpec, defaults: { sample: number }): Com
       label,
       protocol,
       sample,
+      redactor,
       matches: (method, p) => methodOk(method) && regex.test(p),
       params(p) {
         const found = regex.exec(p);
@@ -141,6 +148,7 @@ export function compileRoute(spec: RouteSpec, defaults: { sample: number }): Com
       label: null,
       protocol,
       sample,
+      redactor,
       matches: (method, p) => methodOk(method) && regex.test(p),
       params(p) {
         return Object.fromEntries(Object.entries(regex.exec(p)?.groups ?? {}).map(([k, v]) => [k, decodeParam(v)]));
@@ -151,6 +159,7 @@ export function compileRoute(spec: RouteSpec, defaults: { sample: number }): Com
     label: null,
     protocol,
     sample,
+    redactor,
     matches: (method, p, headers) => methodOk(method) && path({ method, path: p, headers }) === true,
     params: () => ({}),
   };

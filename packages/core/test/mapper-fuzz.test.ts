@@ -29,6 +29,7 @@ function input(request: Buffer, response: Buffer, extra: { requestHeaders?: Reco
     requestHeaders,
     responseHeaders,
     responseWrites: [{ offset: 0, bytes: response.length, ms: 1 }],
+    maxBodyBytes: cap,
   };
 }
 

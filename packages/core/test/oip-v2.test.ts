@@ -46,16 +46,16 @@ describe('OIP v2 JSON payloads', () => {
   });
 
   test.each([
-    ['UINT8', [1], [256], '/inputs/0/data/0', 'must be an integer from 0 to 255 for datatype UINT8; got 256'],
-    ['INT8', [2], [1, -129], '/inputs/0/data/1', 'must be an integer from -128 to 127 for datatype INT8; got -129'],
-    ['INT32', [1], [1.5], '/inputs/0/data/0', 'must be an integer from -2147483648 to 2147483647 for datatype INT32; got 1.5'],
-    ['BOOL', [1], ['true'], '/inputs/0/data/0', 'must be true or false for datatype BOOL; got "true"'],
-    ['BYTES', [1], [7], '/inputs/0/data/0', 'must be a string for datatype BYTES; got 7'],
-    ['FP32', [2], [1, 'x'], '/inputs/0/data/1', 'must be a number for datatype FP32; got "x"'],
+    ['UINT8', [1], [256], '/inputs/0/data/0', 'must be an integer from 0 to 255 for datatype UINT8; got a whole number out of range'],
+    ['INT8', [2], [1, -129], '/inputs/0/data/1', 'must be an integer from -128 to 127 for datatype INT8; got a whole number out of range'],
+    ['INT32', [1], [1.5], '/inputs/0/data/0', 'must be an integer from -2147483648 to 2147483647 for datatype INT32; got a fraction'],
+    ['BOOL', [1], ['true'], '/inputs/0/data/0', 'must be true or false for datatype BOOL; got a string'],
+    ['BYTES', [1], [7], '/inputs/0/data/0', 'must be a string for datatype BYTES; got a number'],
+    ['FP32', [2], [1, 'x'], '/inputs/0/data/1', 'must be a number for datatype FP32; got a string'],
     ['FP32', [2, 2], [[1, 2], [3]], '/inputs/0/data/1', 'has 1 elements where shape [2,2] has 2 at depth 1'],
     ['FP32', [2, 2], [[1, 2], 3, 4], '/inputs/0/data', 'has 3 elements where shape [2,2] has 2 at depth 0'],
     ['FP64', [3], [1, 2], '/inputs/0/data', 'has 2 elements; shape [3] needs 3'],
-  ])('%s data %j %j is a schema error naming the element', (datatype, shape, data, path, message) => {
+  ])('%s data %j %j is a schema error naming the element, never its value', (datatype, shape, data, path, message) => {
     const out = mapOipV2(mapperInput({ request: { inputs: [{ name: 'x', shape, datatype, data }] }, response: validResponse }));
     expect(out.inputs).toEqual([{ name: 'x', shape, datatype, data }]);
     expect(out.schema_errors).toEqual([{ part: 'request', path, message }]);
@@ -222,4 +222,51 @@ describe('OIP binary tensor data extension', () => {
     expect(out.keepRequestBody).toBe(true);
     expect(out.schema_errors).toBeUndefined();
   });
+
+  test('a size that is not a number of bytes loses the later tensors\' data instead of decoding the wrong bytes', () => {
+    const header = { inputs: [{ name: 'a', shape: [1], datatype: 'FP32', parameters: { binary_data_size: '4' } }, { name: 'b', shape: [1], datatype: 'FP32', parameters: { binary_data_size: 4 } }] };
+    const { body, headers } = binaryBody(header, le(new Float32Array([1.5])), le(new Float32Array([2.5])));
+    const out = mapOipV2(mapperInput({ request: body, requestHeaders: headers, response: validResponse }));
+    expect((out.inputs as { data: unknown }[]).map((t) => t.data)).toEqual([null, null]);
+    expect(out.truncated).toBeUndefined();
+    expect(out.schema_errors).toEqual(expect.arrayContaining([{ part: 'request', path: '/inputs/1', message: 'follows a tensor whose binary_data_size is not a number of bytes: its data cannot be found' }]));
+  });
+
+  test('BYTES elements: counted against the shape; control characters (NUL) kept exactly, as base64', () => {
+    const bytes = Buffer.concat([bytesElement('a'), bytesElement(Buffer.from([0x61, 0x00, 0x62])), bytesElement('c')]);
+    const header = { inputs: [{ name: 's', shape: [2], datatype: 'BYTES', parameters: { binary_data_size: bytes.length } }] };
+    const { body, headers } = binaryBody(header, bytes);
+    const out = mapOipV2(mapperInput({ request: body, requestHeaders: headers, response: validResponse }));
+    expect((out.inputs as { data: unknown }[])[0].data).toEqual(['a', `base64:${Buffer.from([0x61, 0x00, 0x62]).toString('base64')}`, 'c']);
+    expect(out.schema_errors).toEqual([{ part: 'request', path: '/inputs/0', message: 'has 3 BYTES elements; shape [2] needs 2' }]);
+  });
+
+  test('data beside binary_data_size, and binary_data_size without binary framing, are schema errors', () => {
+    const both = { inputs: [{ name: 'x', shape: [1], datatype: 'INT32', data: [7], parameters: { binary_data_size: 4 } }] };
+    const framed = binaryBody(both, le(new Int32Array([8])));
+    const out = mapOipV2(mapperInput({ request: framed.body, requestHeaders: framed.headers, response: validResponse }));
+    expect(out.schema_errors).toEqual([{ part: 'request', path: '/inputs/0/data', message: 'must not be given beside binary_data_size (the binary data is stored)' }]);
+    expect((out.inputs as { data: unknown }[])[0].data).toEqual([8]);
+    const unframed = mapOipV2(mapperInput({ request: { inputs: [{ name: 'x', shape: [1], datatype: 'INT32', parameters: { binary_data_size: 4 } }] }, response: validResponse }));
+    expect(unframed.schema_errors).toEqual([{ part: 'request', message: 'tensors have binary_data_size but the body has no Inference-Header-Content-Length header: their data is missing' }]);
+  });
+
+  test('decoding stops at the size cap in JSON characters: binary data is compact, its JSON is not', () => {
+    const header = { inputs: [{ name: 'x', shape: [4096], datatype: 'FP32', parameters: { binary_data_size: 4 * 4096 } }] };
+    const { body, headers } = binaryBody(header, le(new Float32Array(4096).fill(0.1)));
+    const cap = body.length + 10; // the body fits, its JSON (≈ 4096 × 20 characters) would not
+    const out = mapOipV2(mapperInput({ request: body, requestHeaders: headers, response: validResponse, cap }));
+    const data = (out.inputs as { data: unknown[] }[])[0].data;
+    expect(data.length).toBeGreaterThan(0);
+    expect(data.length).toBeLessThan(4096);
+    expect(JSON.stringify(data).length).toBeLessThanOrEqual(cap);
+    expect(out.truncated).toEqual(['inputs']);
+    expect(out.schema_errors).toBeUndefined();
+  });
+});
+
+test("a response id that differs from the request's is a schema error", () => {
+  const out = mapOipV2(mapperInput({ request: { id: 'a', inputs: [] }, response: { ...validResponse, id: 'b' } }));
+  expect(out.inference_id).toBe('b');
+  expect(out.schema_errors).toEqual([{ part: 'response', path: '/id', message: "differs from the request's id, which the response must echo" }]);
 });

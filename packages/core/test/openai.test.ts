@@ -215,4 +215,34 @@ describe('server-sent events', () => {
     expect(result.complete).toBe(true);
     expect(result.schemaErrors).toEqual([{ part: 'response', message: expect.stringMatching(/^event 1 is not JSON/) }]);
   });
+
+  test('a stream cut by the size cap inside a multi-byte character keeps everything before it', () => {
+    const event = (content: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
+    const stream = Buffer.from(event('Grüße ') + event('日本語のテキスト') + event('end'));
+    const cap = stream.indexOf(Buffer.from('本')) + 1; // cuts 本 after its first byte
+    const out = mapOpenAiChat(mapperInput({ request: { model: 'm', messages: [], stream: true }, response: stream, responseHeaders: SSE, cap }));
+    expect((out.outputs as any[])[0].data).toEqual([{ role: 'assistant', content: 'Grüße ' }]);
+    expect(out.truncated).toEqual(['response_stream']);
+  });
+
+  test('audio pieces, logprobs and server-specific choice fields are merged; a string error frame is the message', () => {
+    const chunks = [
+      { choices: [{ index: 0, delta: { role: 'assistant', audio: { id: 'a1', transcript: 'Hel', data: 'AA' } }, logprobs: { content: [{ token: 'Hel' }] } }] },
+      { choices: [{ index: 0, delta: { audio: { transcript: 'lo', data: 'BB' } }, logprobs: { content: [{ token: 'lo' }] }, content_filter_results: { hate: { filtered: false } } }] },
+      { choices: [{ index: 0, delta: {}, finish_reason: 'stop', stop_reason: 42 }] },
+    ];
+    const stream = chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n';
+    const out = mapOpenAiChat(mapperInput({ request: { model: 'm', messages: [], stream: true }, response: stream, responseHeaders: SSE }));
+    const byName = Object.fromEntries((out.outputs as any[]).map((t) => [t.name, t.data]));
+    expect(byName.message).toEqual([{ role: 'assistant', content: null, audio: { id: 'a1', transcript: 'Hello', data: 'AABB' } }]);
+    expect(byName.logprobs).toEqual([{ content: [{ token: 'Hel' }, { token: 'lo' }] }]);
+    expect(byName.choice_details).toEqual([{ content_filter_results: { hate: { filtered: false } }, stop_reason: 42 }]);
+    const failed = mapOpenAiChat(mapperInput({ request: { model: 'm', messages: [], stream: true }, response: 'data: {"error":"model overloaded"}\n\n', responseHeaders: SSE }));
+    expect(failed.error).toEqual({ status: 200, message: 'model overloaded' });
+  });
+
+  test('choice indexes that are objects with a toString do not throw', () => {
+    const out = mapOpenAiChat(mapperInput({ request: { model: 'm', messages: [] }, response: { choices: [{ index: { toString: 1 }, message: { role: 'assistant', content: 'x' } }] } }));
+    expect((out.outputs as any[])[0].data).toEqual([{ role: 'assistant', content: 'x' }]);
+  });
 });

@@ -1,8 +1,12 @@
 import * as crypto from 'node:crypto';
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
 type Chunk = Buffer | Uint8Array | string;
+
+/** How a body's digest is made: SHA-256, HMAC-SHA-256 with a key (stored as `hmac:` + hex), or none. */
+export type DigestMode = { kind: 'sha256' } | { kind: 'hmac'; key: Buffer } | { kind: 'none' };
+const SHA256: DigestMode = { kind: 'sha256' };
 
 /** Writes whose time is kept: enough to find a stream's first token, bounded for long streams. */
 const TIMED_WRITES = 64;
@@ -15,7 +19,7 @@ const sha256Hex = oneShotHash
 
 /**
  * Keeps references to the chunks of one body up to `cap` bytes. Past the cap it keeps counting and
- * hashes incrementally, so size and SHA-256 still describe the whole body while memory stays bounded.
+ * hashes incrementally, so size and digest still describe the whole body while memory stays bounded.
  */
 export class BodyCollector {
   private chunks: Chunk[] = [];
@@ -23,17 +27,19 @@ export class BodyCollector {
   bytes = 0;
   /** Bytes kept (at most `cap`). */
   private kept = 0;
-  private hash: Hash | null = null;
+  /** Past the cap: the incremental digest of everything seen (null when digests are off). */
+  private hash: Hash | Hmac | null = null;
+  private cut = false;
+  private digestValue: string | null | undefined = undefined;
   private sealed = false;
-  /** For timed bodies: [byte offset, size, performance.now()] of the first writes, flattened. */
-  readonly writeTimes: number[] | null;
+  /** For timed bodies: [byte offset, size, performance.now()] of the first writes, flattened (made at the first write). */
+  writeTimes: number[] | null = null;
 
   constructor(
     private readonly cap: number,
-    timed = false,
-  ) {
-    this.writeTimes = timed ? [] : null;
-  }
+    private readonly timed = false,
+    private readonly digestMode: DigestMode = SHA256,
+  ) {}
 
   add(chunk: unknown, encoding?: BufferEncoding): void {
     if (this.sealed) return;
@@ -47,17 +53,21 @@ export class BodyCollector {
     }
     const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
     if (size === 0) return;
-    if (this.writeTimes && this.writeTimes.length < 3 * TIMED_WRITES) this.writeTimes.push(this.bytes, size, performance.now());
+    if (this.timed) {
+      this.writeTimes ??= [];
+      if (this.writeTimes.length < 3 * TIMED_WRITES) this.writeTimes.push(this.bytes, size, performance.now());
+    }
     this.bytes += size;
-    if (this.hash) {
-      this.hash.update(data);
+    if (this.cut) {
+      this.hash?.update(data);
       return;
     }
     this.chunks.push(data);
     this.kept += size;
     if (this.kept > this.cap) {
-      this.hash = createHash('sha256');
-      for (const c of this.chunks) this.hash.update(c);
+      this.cut = true;
+      this.hash = this.newHash();
+      if (this.hash) for (const c of this.chunks) this.hash.update(c);
       this.trimToCap();
     }
   }
@@ -68,7 +78,7 @@ export class BodyCollector {
   }
 
   get truncated(): boolean {
-    return this.hash !== null;
+    return this.cut;
   }
 
   /** Bytes held in memory, for the queue's byte bound. */
@@ -82,11 +92,23 @@ export class BodyCollector {
     return Buffer.concat(this.chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
   }
 
-  /** Hex SHA-256 of everything seen (kept or not); null for an empty body. */
-  sha256(kept?: Buffer): string | null {
-    if (this.hash) return this.hash.copy().digest('hex');
-    if (this.bytes === 0) return null;
-    return sha256Hex(kept ?? this.content());
+  /**
+   * Digest of everything seen (kept or not): hex SHA-256, or `hmac:` + hex HMAC-SHA-256; null for an
+   * empty body or when digests are off. Computed once, after the body is sealed.
+   */
+  digest(kept?: Buffer): string | null {
+    if (this.digestValue !== undefined) return this.digestValue;
+    const mode = this.digestMode;
+    if (mode.kind === 'none' || this.bytes === 0) this.digestValue = null;
+    else if (this.hash) this.digestValue = (mode.kind === 'hmac' ? 'hmac:' : '') + this.hash.digest('hex');
+    else if (mode.kind === 'hmac') this.digestValue = `hmac:${createHmac('sha256', mode.key).update(kept ?? this.content()).digest('hex')}`;
+    else this.digestValue = sha256Hex(kept ?? this.content());
+    return this.digestValue;
+  }
+
+  private newHash(): Hash | Hmac | null {
+    const mode = this.digestMode;
+    return mode.kind === 'none' ? null : mode.kind === 'hmac' ? createHmac('sha256', mode.key) : createHash('sha256');
   }
 
   private trimToCap(): void {

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import onFinished from 'on-finished';
 import type { CompiledRoute } from '../routes';
 import { acceptRequestId, uuidv7 } from '../ids';
-import { BodyCollector } from './body-collector';
+import { BodyCollector, type DigestMode } from './body-collector';
 import { teeRequest } from './request-tee';
 import { teeResponse } from './response-tee';
 
@@ -42,15 +42,18 @@ export class Exchange {
   aborted = false;
   responseHeaders: OutgoingHttpHeaders = {};
 
-  constructor(readonly route: CompiledRoute, req: IncomingMessage, maxBodyBytes: number, requestIdHeader: string | null) {
+  constructor(readonly route: CompiledRoute, req: IncomingMessage, maxBodyBytes: number, requestIdHeader: string | null, bodyDigest?: DigestMode) {
     this.startedAt = Date.now();
     this.id = uuidv7(this.startedAt);
     this.requestId = (requestIdHeader && acceptRequestId(req.headers[requestIdHeader])) || this.id;
     this.method = req.method ?? 'GET';
     this.url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     this.requestHeaders = req.headers;
-    this.request = new BodyCollector(maxBodyBytes);
-    this.response = new BodyCollector(maxBodyBytes, true);
+    this.request = new BodyCollector(maxBodyBytes, false, bodyDigest);
+    // Write times serve a stream's time to first token: only routes whose payloads may be streams keep them.
+    const protocol = route.protocol;
+    const mayStream = typeof protocol === 'function' || protocol === 'auto' || protocol.startsWith('openai');
+    this.response = new BodyCollector(maxBodyBytes, mayStream, bodyDigest);
   }
 
   /** Adds the application's annotations (merged; later keys win). */
@@ -90,6 +93,7 @@ export function annotate(req: IncomingMessage, values: Record<string, unknown>):
 export interface ExchangeSink {
   readonly maxBodyBytes: number;
   readonly requestIdHeader: string | null;
+  readonly bodyDigest: DigestMode;
   enqueue(exchange: Exchange): void;
 }
 
@@ -104,7 +108,7 @@ export function startExchange(
   res: ServerResponse,
   frameworkRoute?: () => unknown,
 ): Exchange {
-  const exchange = new Exchange(route, req, sink.maxBodyBytes, sink.requestIdHeader);
+  const exchange = new Exchange(route, req, sink.maxBodyBytes, sink.requestIdHeader, sink.bodyDigest);
   (req as unknown as Record<symbol, Exchange>)[EXCHANGE] = exchange;
   if (sink.requestIdHeader && !res.headersSent) res.setHeader(sink.requestIdHeader, exchange.requestId);
   if (req.readableEnded) {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { strippedRecord } from '../record/fallback';
 import type { InferenceRecord } from '../record/record';
 
 // One entry per spilled batch: [u32 LE payload length][32-byte SHA-256 of the payload][payload: JSON
@@ -14,8 +15,23 @@ export interface JournalEntry {
   end: number;
 }
 
+/** The records as a JSON array; a record JSON cannot hold (it should never happen) goes in without its payload. */
+function recordsJson(records: readonly InferenceRecord[]): string {
+  try {
+    return JSON.stringify(records);
+  } catch {
+    return `[${records.map((record) => {
+      try {
+        return JSON.stringify(record);
+      } catch (err) {
+        return JSON.stringify(strippedRecord(record, err));
+      }
+    })}]`;
+  }
+}
+
 export function encodeEntry(records: readonly InferenceRecord[]): Buffer {
-  const payload = Buffer.from(JSON.stringify(records));
+  const payload = Buffer.from(recordsJson(records));
   const header = Buffer.alloc(HEADER_BYTES);
   header.writeUInt32LE(payload.length, 0);
   createHash('sha256').update(payload).digest().copy(header, 4);

@@ -1,7 +1,7 @@
 import { isObject, type Mapper } from './mapper';
 import { mapKserveV1 } from './kserve-v1';
 import { mapOipV2 } from './oip-v2/map';
-import { mapOpenAiChat, mapOpenAiCompletion, mapOpenAiEmbedding, openAiKindOf } from './openai/map';
+import { OPENAI_MAPPERS, openAiKindOf } from './openai/map';
 import { mapRaw } from './raw';
 
 function tensors(value: unknown): boolean {
@@ -19,8 +19,6 @@ function looksKserveV1(request: unknown, response: unknown): boolean {
   );
 }
 
-const OPENAI = { chat: mapOpenAiChat, completion: mapOpenAiCompletion, embedding: mapOpenAiEmbedding };
-
 /**
  * The protocol of routes that do not name one, told by the payloads' shape: OIP tensors (objects with a
  * `datatype`, or binary tensor framing) → oip-v2; `messages`, `prompt` or `input` with a `model` →
@@ -32,7 +30,7 @@ export const detectAndMap: Mapper = (input) => {
   const response = input.response.json;
   if (input.request.binary || input.response.binary || looksOip(request, response)) return mapOipV2(input);
   const openAi = openAiKindOf(request, response, true);
-  if (openAi) return OPENAI[openAi](input);
+  if (openAi) return OPENAI_MAPPERS[openAi](input);
   if (looksKserveV1(request, response)) return mapKserveV1(input);
   return mapRaw(input);
 };

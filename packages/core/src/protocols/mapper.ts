@@ -28,8 +28,10 @@ export interface MapperInput {
   params: Readonly<Record<string, string>>;
   requestHeaders: Readonly<IncomingHttpHeaders>;
   responseHeaders: Readonly<OutgoingHttpHeaders>;
-  /** The first 64 writes of the response body with their times (for time to first token). */
+  /** The first 64 writes of the response body with their times (for time to first token); empty on routes that cannot stream. */
   responseWrites: readonly ResponseWrite[];
+  /** The size cap (`maxBodyBytes`): what a mapper expands (binary tensors into JSON) stays within it. */
+  maxBodyBytes: number;
 }
 
 /**
@@ -89,8 +91,15 @@ export function stringOrNull(value: unknown): string | null {
 
 /** A copy of `object` without `keys`, or null when nothing is left. Safe for any key, `__proto__` included. */
 export function omitKeys(object: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> | null {
-  const entries = Object.entries(object).filter(([key]) => !keys.includes(key));
-  return entries.length > 0 ? Object.fromEntries(entries) : null;
+  let out: Record<string, unknown> | null = null;
+  for (const key in object) {
+    if (!Object.hasOwn(object, key) || keys.includes(key)) continue;
+    out ??= {};
+    // A plain assignment of "__proto__" would set the prototype instead of the key.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: object[key], writable: true, enumerable: true, configurable: true });
+    else out[key] = object[key];
+  }
+  return out;
 }
 
 /** The message of a typical error body: `{"error": "..."}`, `{"error": {"message": "..."}}`, `{"message": "..."}` or text. */

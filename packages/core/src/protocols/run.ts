@@ -25,9 +25,16 @@ const FIELD_KINDS: Record<keyof MappedFields, FieldKind> = {
   schema_errors: 'list', truncated: 'list', keepRequestBody: 'flag', keepResponseBody: 'flag',
 };
 
-/** The name stored as `protocol` for a custom mapper that does not return one. */
-export function customMapperName(mapper: Mapper): string {
-  return mapper.name || 'custom';
+/** Schema errors kept per record: enough to see what is wrong, never more than the payload. */
+const MAX_SCHEMA_ERRORS = 50;
+
+/** Whether a value can be stored as JSON: serialisable, and not something JSON.stringify silently drops. */
+function serialisable(value: unknown): string | null {
+  try {
+    return JSON.stringify(value) === undefined ? 'it is not a JSON value' : null;
+  } catch (err) {
+    return describe(err);
+  }
 }
 
 /**
@@ -49,15 +56,12 @@ function checkCustomFields(name: string, result: unknown): MappedFields {
       if (typeof value === 'string' || typeof value === 'number') fields[key] = String(value);
       else note(`returned ${key} as ${typeof value}, not a string (stored as null)`);
     } else if (kind === 'json') {
-      try {
-        JSON.stringify(value);
-        fields[key] = value;
-      } catch (err) {
-        note(`returned ${key} that is not JSON-serialisable (stored as null): ${describe(err)}`);
-      }
+      const problem = serialisable(value);
+      if (problem === null) fields[key] = value;
+      else note(`returned ${key} that is not JSON-serialisable (stored as null): ${problem}`);
     } else if (kind === 'list') {
-      if (Array.isArray(value) && (key !== 'truncated' || value.every((v) => typeof v === 'string'))) fields[key] = value;
-      else note(`returned ${key} that is not ${key === 'truncated' ? 'a list of strings' : 'a list'} (ignored)`);
+      if (Array.isArray(value) && (key !== 'truncated' || value.every((v) => typeof v === 'string')) && serialisable(value) === null) fields[key] = value;
+      else note(`returned ${key} that is not ${key === 'truncated' ? 'a list of strings' : 'a JSON list'} (ignored)`);
     } else {
       fields[key] = value === true;
     }
@@ -78,14 +82,19 @@ export interface MapOutcome {
  */
 export function runMapper(protocol: ProtocolName | Mapper, input: MapperInput): MapOutcome {
   const custom = typeof protocol === 'function';
-  const name = custom ? customMapperName(protocol) : protocol;
+  const name = custom ? protocol.name || 'custom' : protocol;
   try {
     const fields = custom ? checkCustomFields(name, protocol(input)) : BUILT_IN[protocol](input);
+    const errors = fields.schema_errors;
+    if (errors && errors.length > MAX_SCHEMA_ERRORS) {
+      fields.schema_errors = [...errors.slice(0, MAX_SCHEMA_ERRORS), { part: 'mapper', message: `${errors.length - MAX_SCHEMA_ERRORS} more schema errors not stored` }];
+    }
     return { fields, failure: null };
   } catch (err) {
     const failure = `the ${custom ? 'custom ' : ''}mapper "${name}" failed; the exchange is stored raw: ${describe(err)}`;
     const fields = mapRaw(input);
-    fields.protocol = name;
+    // A custom mapper's name says whose payload this is; a built-in one's failure leaves a raw record.
+    if (custom) fields.protocol = name;
     fields.schema_errors = [{ part: 'mapper', message: failure }];
     return { fields, failure };
   }

@@ -3,8 +3,10 @@ import { parseTraceparent } from '../ids';
 import type { ResolvedOptions } from '../options';
 import type { ResponseWrite } from '../protocols/mapper';
 import { runMapper } from '../protocols/run';
+import { redact } from '../redact/redactor';
 import { decodeBody, decodeParsedBody, type DecodedBody } from './decode';
 import { pickHeaders } from './headers';
+import { limitEachDepth } from './sanitize';
 import type { InferenceRecord } from './record';
 
 function contentLength(headers: Record<string, unknown>): number {
@@ -18,6 +20,16 @@ function responseWrites(x: Exchange): ResponseWrite[] {
   const writes: ResponseWrite[] = [];
   for (let i = 0; i + 2 < times.length; i += 3) writes.push({ offset: times[i], bytes: times[i + 1], ms: times[i + 2] - x.startMark });
   return writes;
+}
+
+/**
+ * The stored text of a raw body after redaction: its original text when no rule touched it; else the
+ * redacted value, as JSON when the body was JSON.
+ */
+function bodyText(body: DecodedBody, before: unknown, after: unknown): string | null {
+  if (after === before) return body.text;
+  if (after === undefined || after === null) return null;
+  return body.json !== undefined || typeof after !== 'string' ? JSON.stringify(after) : after;
 }
 
 /**
@@ -42,7 +54,7 @@ export function buildRecord(x: Exchange, o: ResolvedOptions, onMapperFailure?: (
     const kept = x.request.content();
     request = decodeBody(kept, x.requestHeaders, x.request.truncated, o.maxBodyBytes);
     requestBytes = x.request.bytes;
-    requestSha = x.request.sha256(kept);
+    requestSha = x.request.digest(kept);
   }
   const keptResponse = x.response.content();
   const response = decodeBody(keptResponse, x.responseHeaders, x.response.truncated, o.maxBodyBytes);
@@ -59,12 +71,33 @@ export function buildRecord(x: Exchange, o: ResolvedOptions, onMapperFailure?: (
     requestHeaders: x.requestHeaders,
     responseHeaders: x.responseHeaders,
     responseWrites: responseWrites(x),
+    maxBodyBytes: o.maxBodyBytes,
   });
   if (failure) onMapperFailure?.(`request ${x.requestId}: ${failure}`);
   if (mapped.truncated) truncated.push(...mapped.truncated);
   let error = mapped.error ?? null;
   if (x.thrown) error = { ...(error as object | null), status, exception: x.thrown };
   const trace = parseTraceparent(x.requestHeaders.traceparent);
+  const requestBody = mapped.keepRequestBody ? (request.json ?? request.text) : null;
+  const responseBody = mapped.keepResponseBody ? (response.json ?? response.text) : null;
+  const limited = limitEachDepth({
+    path,
+    inference_id: mapped.inference_id ?? null,
+    parameters: mapped.parameters ?? null,
+    inputs: mapped.inputs ?? null,
+    outputs: mapped.outputs ?? null,
+    response_parameters: mapped.response_parameters ?? null,
+    usage: mapped.usage ?? null,
+    error,
+    annotations: x.annotations,
+    request_headers: pickHeaders(x.requestHeaders, o.requestHeaders),
+    response_headers: pickHeaders(x.responseHeaders, o.responseHeaders),
+    request_body: requestBody,
+    response_body: responseBody,
+    schema_errors: mapped.schema_errors ?? null,
+  });
+  truncated.push(...limited.cut);
+  const { parts, fired } = redact(x.route.redactor, limited.values);
 
   return {
     id: x.id,
@@ -79,30 +112,30 @@ export function buildRecord(x: Exchange, o: ResolvedOptions, onMapperFailure?: (
     host: o.host,
     method: x.method,
     route: x.route.label ?? x.frameworkRoute,
-    path,
+    path: typeof parts.path === 'string' ? parts.path : '',
     status,
     aborted: x.aborted,
     protocol: mapped.protocol ?? 'raw',
     model_name: mapped.model_name ?? null,
     model_version: mapped.model_version ?? null,
-    inference_id: mapped.inference_id ?? null,
-    parameters: mapped.parameters ?? null,
-    inputs: mapped.inputs ?? null,
-    outputs: mapped.outputs ?? null,
-    response_parameters: mapped.response_parameters ?? null,
-    usage: mapped.usage ?? null,
-    error,
-    request_headers: pickHeaders(x.requestHeaders, o.requestHeaders),
-    response_headers: pickHeaders(x.responseHeaders, o.responseHeaders),
-    request_body: mapped.keepRequestBody ? request.text : null,
-    response_body: mapped.keepResponseBody ? response.text : null,
+    inference_id: typeof parts.inference_id === 'string' ? parts.inference_id : null,
+    parameters: parts.parameters ?? null,
+    inputs: parts.inputs ?? null,
+    outputs: parts.outputs ?? null,
+    response_parameters: parts.response_parameters ?? null,
+    usage: parts.usage ?? null,
+    error: parts.error ?? null,
+    request_headers: parts.request_headers ?? null,
+    response_headers: parts.response_headers ?? null,
+    request_body: mapped.keepRequestBody ? bodyText(request, requestBody, parts.request_body) : null,
+    response_body: mapped.keepResponseBody ? bodyText(response, responseBody, parts.response_body) : null,
     request_bytes: requestBytes,
     response_bytes: x.response.bytes,
     request_sha256: requestSha,
-    response_sha256: x.response.sha256(keptResponse),
+    response_sha256: x.response.digest(keptResponse),
     truncated,
-    redactions: [],
-    schema_errors: mapped.schema_errors ?? null,
-    annotations: x.annotations,
+    redactions: fired,
+    schema_errors: parts.schema_errors ?? null,
+    annotations: parts.annotations ?? null,
   };
 }

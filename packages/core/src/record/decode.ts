@@ -58,6 +58,17 @@ function charsetOf(contentType: string): string | null {
   return found ? found[1].toLowerCase() : null;
 }
 
+/** A body cut inside a multi-byte UTF-8 character, without that character's first bytes (so the rest stays text). */
+function withoutPartialCharacter(data: Buffer): Buffer {
+  for (let back = 1; back <= Math.min(3, data.length); back++) {
+    const byte = data[data.length - back];
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back for the lead byte
+    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return needed > back ? data.subarray(0, data.length - back) : data;
+  }
+  return data;
+}
+
 function toText(data: Buffer, charset: string | null): string {
   if (charset && charset !== 'utf-8' && charset !== 'utf8') {
     try {
@@ -118,7 +129,9 @@ export function decodeBody(data: Buffer, headers: Record<string, unknown>, cut: 
     const headerCut = truncated && headerLength === plain.byteLength;
     return { text, ...parseJson(text, 'application/json', headerCut), truncated, bytes: plain, binary: plain.subarray(headerLength) };
   }
-  const text = toText(plain, charsetOf(contentType));
+  const charset = charsetOf(contentType);
+  const utf8 = charset === null || charset === 'utf-8' || charset === 'utf8';
+  const text = toText(truncated && utf8 ? withoutPartialCharacter(plain) : plain, charset);
   return { text, ...parseJson(text, contentType, truncated), truncated, bytes: plain, binary: null };
 }
 

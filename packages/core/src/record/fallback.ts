@@ -1,24 +1,39 @@
 import type { Exchange } from '../capture/exchange';
 import { describe } from '../errors';
 import type { ResolvedOptions } from '../options';
+import { redact } from '../redact/redactor';
+import { limitEachDepth } from './sanitize';
 import type { InferenceRecord } from './record';
 
 const PAYLOAD_PARTS = ['request_body', 'response_body', 'parameters', 'inputs', 'outputs', 'response_parameters', 'usage', 'error', 'annotations'];
 
+/** What of a failed exchange may be stored: its path, annotations and the reason, redacted; nothing of them if redaction fails too. */
+function redactedFacts(x: Exchange, path: string, err: unknown): { path: string; annotations: unknown; schema_errors: unknown; redactions: string[] } {
+  const schemaErrors = [{ part: 'record', message: `inferlog could not build this record: ${describe(err)}` }];
+  try {
+    const { parts, fired } = redact(x.route.redactor, limitEachDepth({ path, annotations: x.annotations, schema_errors: schemaErrors }).values);
+    return { path: typeof parts.path === 'string' ? parts.path : '', annotations: parts.annotations ?? null, schema_errors: parts.schema_errors ?? null, redactions: fired };
+  } catch (again) {
+    const reason = `inferlog could neither build nor redact this record (${(err as Error)?.name ?? 'Error'}, then ${(again as Error)?.name ?? 'Error'}); its path and annotations are withheld`;
+    return { path: x.route.label ?? '', annotations: null, schema_errors: [{ part: 'record', message: reason }], redactions: ['withheld'] };
+  }
+}
+
 /** The record of an exchange whose full record could not be built: the HTTP facts, sizes and the reason. */
 export function fallbackRecord(x: Exchange, o: ResolvedOptions, err: unknown): InferenceRecord {
   const q = x.url.indexOf('?');
+  const facts = redactedFacts(x, q === -1 ? x.url : x.url.slice(0, q), err);
   return {
     id: x.id, started_at: new Date(x.startedAt), ended_at: new Date(x.startedAt + x.latencyMs), latency_ms: x.latencyMs,
     request_id: x.requestId, trace_id: null, span_id: null, service: o.service, service_version: o.serviceVersion,
-    host: o.host, method: x.method, route: x.route.label, path: q === -1 ? x.url : x.url.slice(0, q),
+    host: o.host, method: x.method, route: x.route.label, path: facts.path,
     status: x.status || null, aborted: x.aborted, protocol: 'raw', model_name: null, model_version: null,
     inference_id: null, parameters: null, inputs: null, outputs: null, response_parameters: null, usage: null,
     error: null, request_headers: null, response_headers: null, request_body: null, response_body: null,
     request_bytes: x.request.bytes, response_bytes: x.response.bytes, request_sha256: null, response_sha256: null,
-    truncated: ['request_body', 'response_body'], redactions: [],
-    schema_errors: [{ part: 'record', message: `inferlog could not build this record: ${describe(err)}` }],
-    annotations: x.annotations,
+    truncated: ['request_body', 'response_body'], redactions: facts.redactions,
+    schema_errors: facts.schema_errors,
+    annotations: facts.annotations,
   };
 }
 

@@ -44,5 +44,6 @@ export function mapperInput(parts: {
     requestHeaders,
     responseHeaders,
     responseWrites: [],
+    maxBodyBytes: cap,
   };
 }

@@ -10,6 +10,10 @@ import { elementCount } from './tensor-data';
 const FIXED_SIZES: Record<string, number> = {
   BOOL: 1, UINT8: 1, INT8: 1, UINT16: 2, INT16: 2, FP16: 2, BF16: 2, UINT32: 4, INT32: 4, FP32: 4, UINT64: 8, INT64: 8, FP64: 8,
 };
+/** Characters an element takes in the stored JSON, at most (for the decoding budget). */
+const JSON_SIZES: Record<string, number> = {
+  BOOL: 6, UINT8: 4, INT8: 5, UINT16: 6, INT16: 7, FP16: 24, BF16: 24, UINT32: 11, INT32: 12, FP32: 24, UINT64: 23, INT64: 23, FP64: 24,
+};
 
 /** Half-precision (IEEE 754 binary16) to a number. */
 function fp16(bits: number): number {
@@ -54,27 +58,38 @@ const READERS: Record<string, Reader> = {
   FP64: (b, o) => jsonNumber(b.readDoubleLE(o)),
 };
 
-/** BYTES elements: UTF-8 text as a string, anything else as `base64:` + base64. */
-function readBytesElements(bytes: Buffer): { data: string[]; problem: string | null } {
+/** Bytes that are text: UTF-8 without control characters other than tab, line feed and carriage return. */
+function isText(bytes: Buffer): boolean {
+  if (!isUtf8(bytes)) return false;
+  for (const byte of bytes) if (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
+  return true;
+}
+
+/** BYTES elements: text as a string, anything else as `base64:` + base64; at most `budget` characters of them. */
+function readBytesElements(bytes: Buffer, budget: number): { data: string[]; problem: string | null; spent: number } {
   const data: string[] = [];
   let offset = 0;
+  let spent = 0;
   while (offset < bytes.length) {
-    if (offset + 4 > bytes.length) return { data, problem: `ends inside the length prefix of element ${data.length}` };
+    if (spent >= budget) return { data, problem: null, spent };
+    if (offset + 4 > bytes.length) return { data, problem: `ends inside the length prefix of element ${data.length}`, spent };
     const length = bytes.readUInt32LE(offset);
     offset += 4;
-    if (offset + length > bytes.length) return { data, problem: `element ${data.length} claims ${length} bytes; only ${bytes.length - offset} remain` };
+    if (offset + length > bytes.length) return { data, problem: `element ${data.length} claims ${length} bytes; only ${bytes.length - offset} remain`, spent };
     const element = bytes.subarray(offset, offset + length);
-    data.push(isUtf8(element) ? element.toString('utf8') : `base64:${element.toString('base64')}`);
+    const value = isText(element) ? element.toString('utf8') : `base64:${element.toString('base64')}`;
+    data.push(value);
+    spent += value.length + 3;
     offset += length;
   }
-  return { data, problem: null };
+  return { data, problem: null, spent };
 }
 
 export interface BinaryResult {
   /** The tensors with `data` decoded from the binary part (the others as they were). */
   tensors: unknown[];
   errors: SchemaError[];
-  /** True when the binary part ended (at the size cap) before every tensor's bytes. */
+  /** True when not all data could be stored: the body was cut at the size cap, or the decoded JSON would pass it. */
   cut: boolean;
 }
 
@@ -82,18 +97,29 @@ export interface BinaryResult {
  * Fills `data` of each tensor that has `parameters.binary_data_size` from `binary`, in order. A tensor
  * whose bytes are not all there (the body was cut at the size cap) keeps `data: null`; a size that does
  * not fit its datatype and shape is a schema error, and whatever whole elements are there are decoded.
+ * Decoding stops once the JSON of the decoded elements would pass `budget` characters (the size cap):
+ * binary data is compact, its JSON several times larger.
  */
-export function attachBinaryData(tensors: unknown[], binary: Buffer, part: string, field: string, bodyCut: boolean): BinaryResult {
+export function attachBinaryData(tensors: unknown[], binary: Buffer, part: string, field: string, bodyCut: boolean, budget: number): BinaryResult {
   const errors: SchemaError[] = [];
   let offset = 0;
   let cut = false;
+  /** A size that is not a number of bytes: where later tensors start is unknown. */
+  let lost = false;
+  let spent = 0;
   const out = tensors.map((tensor, i) => {
     if (!isObject(tensor) || !isObject(tensor.parameters) || tensor.parameters.binary_data_size === undefined) return tensor;
     const where = `/${field}/${i}`;
     const size = tensor.parameters.binary_data_size;
+    // The binary data replaces `data`; the extension forbids sending both.
+    if (tensor.data !== undefined) errors.push({ part, path: `${where}/data`, message: 'must not be given beside binary_data_size (the binary data is stored)' });
+    if (lost) {
+      errors.push({ part, path: where, message: 'follows a tensor whose binary_data_size is not a number of bytes: its data cannot be found' });
+      return { ...tensor, data: null };
+    }
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
       errors.push({ part, path: `${where}/parameters/binary_data_size`, message: 'must be a whole number of bytes' });
-      cut = true; // the position of every later tensor is unknown
+      lost = true;
       return { ...tensor, data: null };
     }
     const bytes = binary.subarray(offset, offset + size);
@@ -103,27 +129,35 @@ export function attachBinaryData(tensors: unknown[], binary: Buffer, part: strin
       else errors.push({ part, path: where, message: `binary_data_size is ${size} but only ${bytes.length} bytes follow` });
       return { ...tensor, data: null };
     }
-    const datatype = String(tensor.datatype);
+    const datatype = typeof tensor.datatype === 'string' ? tensor.datatype : '';
+    const shape = Array.isArray(tensor.shape) && tensor.shape.length <= 64 ? JSON.stringify(tensor.shape) : 'given';
     if (datatype === 'BYTES') {
-      const { data, problem } = readBytesElements(bytes);
-      if (problem) errors.push({ part, path: where, message: `BYTES data ${problem}` });
-      return { ...tensor, data };
+      const elements = readBytesElements(bytes, budget - spent);
+      spent += elements.spent;
+      if (elements.problem) errors.push({ part, path: where, message: `BYTES data ${elements.problem}` });
+      else if (spent >= budget && elements.data.length < elementCount(tensor.shape)) cut = true;
+      else if (elements.data.length !== elementCount(tensor.shape)) errors.push({ part, path: where, message: `has ${elements.data.length} BYTES elements; shape ${shape} needs ${elementCount(tensor.shape)}` });
+      return { ...tensor, data: elements.data };
     }
     const reader = READERS[datatype];
     if (!reader) {
-      errors.push({ part, path: `${where}/datatype`, message: `cannot decode binary data of datatype ${JSON.stringify(tensor.datatype)}` });
+      errors.push({ part, path: `${where}/datatype`, message: 'is not a datatype whose binary data can be decoded' });
       return { ...tensor, data: null };
     }
     const width = FIXED_SIZES[datatype];
     const expected = elementCount(tensor.shape) * width;
     if (expected !== size) {
-      errors.push({ part, path: `${where}/parameters/binary_data_size`, message: `is ${size}; shape ${JSON.stringify(tensor.shape)} of ${datatype} needs ${expected} bytes` });
+      errors.push({ part, path: `${where}/parameters/binary_data_size`, message: `is ${size}; shape ${shape} of ${datatype} needs ${expected} bytes` });
     }
+    const affordable = Math.max(0, Math.floor((budget - spent) / JSON_SIZES[datatype]));
+    const end = Math.min(size - (size % width), affordable * width);
+    if (end < size - (size % width)) cut = true;
+    spent += (end / width) * JSON_SIZES[datatype];
     const data: unknown[] = [];
-    for (let at = 0; at + width <= size; at += width) data.push(reader(bytes, at));
+    for (let at = 0; at < end; at += width) data.push(reader(bytes, at));
     return { ...tensor, data };
   });
-  if (!cut && offset < binary.length) {
+  if (!cut && !lost && offset < binary.length) {
     errors.push({ part, message: `${binary.length - offset} bytes of binary data follow the last tensor` });
   }
   return { tensors: out, errors, cut };

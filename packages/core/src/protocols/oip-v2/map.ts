@@ -1,25 +1,21 @@
 import type { DecodedBody } from '../../record/decode';
 import { errorFromBody, isObject, stringOrNull, type MappedFields, type Mapper, type SchemaError } from '../mapper';
-import { attachBinaryData } from './binary';
+import { attachBinaryData, type BinaryResult } from './binary';
 import { validateError, validateRequest, validateResponse } from './schema';
 import { checkTensorData } from './tensor-data';
 
-interface Tensors {
-  tensors: unknown[];
-  errors: SchemaError[];
-  cut: boolean;
-}
-
 /** A body's tensors (`inputs` or `outputs`) with binary data decoded, checked against the schema and their datatypes and shapes. */
-function readTensors(body: DecodedBody, json: Record<string, unknown>, field: 'inputs' | 'outputs', part: string, validate: typeof validateRequest): Tensors {
+function readTensors(body: DecodedBody, json: Record<string, unknown>, field: 'inputs' | 'outputs', part: string, validate: typeof validateRequest, budget: number): BinaryResult {
   const errors = validate(json, part);
   let tensors = json[field] as unknown[];
   let cut = false;
   if (body.binary) {
-    const binary = attachBinaryData(tensors, body.binary, part, field, body.truncated);
+    const binary = attachBinaryData(tensors, body.binary, part, field, body.truncated, budget);
     tensors = binary.tensors;
     cut = binary.cut;
     errors.push(...binary.errors);
+  } else if (tensors.some((t) => isObject(t) && isObject(t.parameters) && t.parameters.binary_data_size !== undefined)) {
+    errors.push({ part, message: 'tensors have binary_data_size but the body has no Inference-Header-Content-Length header: their data is missing' });
   }
   tensors.forEach((tensor, i) => {
     // Binary data was decoded by its datatype, and its size checked against the shape already.
@@ -37,14 +33,14 @@ function readTensors(body: DecodedBody, json: Record<string, unknown>, field: 'i
  * spec's schema; invalid ones are stored as they are with the reasons in `schema_errors`. Binary tensor
  * data is decoded into `data`.
  */
-export const mapOipV2: Mapper = ({ request, response, status, params }) => {
+export const mapOipV2: Mapper = ({ request, response, status, params, maxBodyBytes }) => {
   const out: MappedFields = { protocol: 'oip-v2', model_name: params.model ?? null, model_version: params.version ?? null };
   const schemaErrors: SchemaError[] = [];
   const truncated: string[] = [];
 
   const req = request.json;
   if (isObject(req) && Array.isArray(req.inputs)) {
-    const inputs = readTensors(request, req, 'inputs', 'request', validateRequest);
+    const inputs = readTensors(request, req, 'inputs', 'request', validateRequest, maxBodyBytes);
     schemaErrors.push(...inputs.errors);
     if (inputs.cut) truncated.push('inputs');
     out.inputs = inputs.tensors;
@@ -64,14 +60,18 @@ export const mapOipV2: Mapper = ({ request, response, status, params }) => {
     if (isObject(res)) schemaErrors.push(...validateError(res, 'response'));
     if (!(isObject(res) && typeof res.error === 'string')) out.keepResponseBody = response.text !== null;
   } else if (isObject(res) && Array.isArray(res.outputs)) {
-    const outputs = readTensors(response, res, 'outputs', 'response', validateResponse);
+    const outputs = readTensors(response, res, 'outputs', 'response', validateResponse, maxBodyBytes);
     schemaErrors.push(...outputs.errors);
     if (outputs.cut) truncated.push('outputs');
     out.outputs = outputs.tensors;
     out.response_parameters = isObject(res.parameters) ? res.parameters : null;
     out.model_name = stringOrNull(res.model_name) ?? out.model_name;
     out.model_version = stringOrNull(res.model_version) ?? out.model_version;
-    out.inference_id = stringOrNull(res.id) ?? out.inference_id ?? null;
+    const requestId = out.inference_id ?? null;
+    out.inference_id = stringOrNull(res.id) ?? requestId;
+    if (requestId !== null && typeof res.id === 'string' && res.id !== requestId) {
+      schemaErrors.push({ part: 'response', path: '/id', message: 'differs from the request\'s id, which the response must echo' });
+    }
   } else {
     out.keepResponseBody = true;
     if (!response.truncated && response.text !== null) {

@@ -10,6 +10,8 @@ export type Datatype = (typeof DATATYPES)[number];
 
 // $parameter = $string : $string | $number | $boolean
 const parameters = { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } };
+/** Parameters of the binary tensor data extension, which have one type. */
+const binaryFlags = { ...parameters, properties: { binary_data: { type: 'boolean' }, binary_data_output: { type: 'boolean' } } };
 
 const shape = { type: 'array', items: { type: 'integer', minimum: 0 } };
 
@@ -28,11 +30,11 @@ export const validateRequest = schemaValidator({
   required: ['inputs'],
   properties: {
     id: { type: 'string' },
-    parameters,
+    parameters: binaryFlags,
     inputs: { type: 'array', items: tensor },
     outputs: {
       type: 'array',
-      items: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, parameters } },
+      items: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, parameters: binaryFlags } },
     },
   },
 });

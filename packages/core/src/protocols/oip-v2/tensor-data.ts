@@ -27,6 +27,17 @@ function elementRule(datatype: Datatype): [(value: unknown) => boolean, string] 
   return [(v) => typeof v === 'number', 'a number'];
 }
 
+/**
+ * What kind of value an element is, for an error message. Never the value itself: a schema error must
+ * not repeat data that redaction rules would remove from `inputs`.
+ */
+function kindOf(value: unknown, integers: boolean): string {
+  if (typeof value === 'number') return !integers ? 'a number' : Number.isInteger(value) ? 'a whole number out of range' : 'a fraction';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
 /** Elements a shape holds (the product of its dimensions); NaN for a shape that is not a list of whole numbers. */
 export function elementCount(shape: unknown): number {
   if (!Array.isArray(shape)) return Number.NaN;
@@ -66,7 +77,7 @@ export function checkTensorData(tensor: Record<string, unknown>, part: string, w
       } else if (nested && depth !== dims.length - 1) {
         problem = { part, path: `${pointer}/${i}`, message: `is an element where shape ${JSON.stringify(shape)} nests ${dims.length} deep` };
       } else if (!valid(value)) {
-        problem = { part, path: `${pointer}/${i}`, message: `must be ${words} for datatype ${String(datatype)}; got ${JSON.stringify(value) ?? typeof value}` };
+        problem = { part, path: `${pointer}/${i}`, message: `must be ${words} for datatype ${String(datatype)}; got ${kindOf(value, INTEGER_RANGES[datatype as Datatype] !== undefined)}` };
       } else {
         count++;
       }

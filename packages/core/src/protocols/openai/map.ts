@@ -2,7 +2,7 @@ import type { DecodedBody } from '../../record/decode';
 import { errorFromBody, isObject, omitKeys, stringOrNull, type MappedFields, type Mapper, type MapperInput, type SchemaError } from '../mapper';
 import { tensorOf, type Tensor } from '../tensor';
 import { validateRequest, validateResponse, type OpenAiKind } from './schema';
-import { reassembleStream } from './stream';
+import { reassembleStream, STANDARD_CHOICE_FIELDS } from './stream';
 import { timeToFirstToken } from './timing';
 import { normalizeUsage } from './usage';
 
@@ -23,14 +23,25 @@ function isEventStream(input: MapperInput): boolean {
   return isObject(input.request.json) && input.request.json.stream === true && text !== null && /^(data|event|:)/.test(text);
 }
 
-/** Output tensors of the choices: one element per choice, in index order. */
+const indexOf = (item: Record<string, unknown>) => (typeof item.index === 'number' ? item.index : 0);
+
+/** A list tensor with one element per choice (the shape stays [n] whatever the elements are). */
+const perChoice = (name: string, values: unknown[]): Tensor => ({ ...tensorOf(name, values), shape: [values.length] });
+
+/**
+ * Output tensors of the choices, one element per choice in index order: `message` (chat) or `text`,
+ * `finish_reason`, `logprobs` when there are any, and `choice_details` with the fields servers add to a
+ * choice (vLLM's `stop_reason`, Azure's `content_filter_results`, …) when there are any.
+ */
 function choiceTensors(kind: OpenAiKind, choices: Record<string, unknown>[]): Tensor[] {
-  const sorted = [...choices].sort((a, b) => Number(a.index ?? 0) - Number(b.index ?? 0));
-  const main = kind === 'chat' ? tensorOf('message', sorted.map((c) => c.message ?? null)) : tensorOf('text', sorted.map((c) => c.text ?? null));
-  const tensors = [{ ...main, shape: [sorted.length] }, { ...tensorOf('finish_reason', sorted.map((c) => c.finish_reason ?? null)), shape: [sorted.length] }];
-  if (sorted.some((c) => c.logprobs !== undefined && c.logprobs !== null)) {
-    tensors.push({ ...tensorOf('logprobs', sorted.map((c) => c.logprobs ?? null)), shape: [sorted.length] });
-  }
+  const sorted = [...choices].sort((a, b) => indexOf(a) - indexOf(b));
+  const tensors = [
+    perChoice(kind === 'chat' ? 'message' : 'text', sorted.map((c) => (kind === 'chat' ? c.message : c.text) ?? null)),
+    perChoice('finish_reason', sorted.map((c) => c.finish_reason ?? null)),
+  ];
+  if (sorted.some((c) => c.logprobs !== undefined && c.logprobs !== null)) tensors.push(perChoice('logprobs', sorted.map((c) => c.logprobs ?? null)));
+  const details = sorted.map((c) => omitKeys(c, STANDARD_CHOICE_FIELDS));
+  if (details.some((d) => d !== null)) tensors.push(perChoice('choice_details', details));
   return tensors;
 }
 
@@ -38,7 +49,7 @@ function choiceTensors(kind: OpenAiKind, choices: Record<string, unknown>[]): Te
 function embeddingTensor(data: unknown[]): Tensor {
   const rows = data
     .filter(isObject)
-    .sort((a, b) => Number(a.index ?? 0) - Number(b.index ?? 0))
+    .sort((a, b) => indexOf(a) - indexOf(b))
     .map((item) => {
       if (typeof item.embedding !== 'string') return item.embedding;
       const bytes = Buffer.from(item.embedding, 'base64');
@@ -54,6 +65,7 @@ function inputTensors(kind: OpenAiKind, request: Record<string, unknown>): Tenso
 
 /** The error of an OpenAI-style error body `{"error": {message, type, param, code}}` (or any other error body). */
 function openAiError(body: DecodedBody, error: unknown, status: number | null): Record<string, unknown> {
+  if (typeof error === 'string') return { status, message: error };
   if (!isObject(error)) return errorFromBody(body, status);
   return Object.fromEntries([
     ['status', status],
@@ -92,6 +104,8 @@ function mapResponse(kind: OpenAiKind, input: MapperInput, out: MappedFields, sc
     out.usage = normalizeUsage(stream.usage, stream.firstTokenAt === null ? null : timeToFirstToken(input, stream.firstTokenAt));
     if (stream.error !== null) out.error = openAiError(response, stream.error, status);
     else if (!stream.complete || response.truncated) out.truncated = ['response_stream'];
+    // Nothing could be read from the stream: keep what was sent as it is.
+    if (stream.chunks === 0) out.keepResponseBody = true;
     return;
   }
   out.keepResponseBody = true;
@@ -147,8 +161,8 @@ export function openAiKindOf(request: unknown, response: unknown, strict = false
   return null;
 }
 
+/** The mapper of each OpenAI endpoint. */
+export const OPENAI_MAPPERS: Readonly<Record<OpenAiKind, Mapper>> = { chat: mapOpenAiChat, completion: mapOpenAiCompletion, embedding: mapOpenAiEmbedding };
+
 /** OpenAI-style, endpoint decided by the payload's shape (chat when it cannot tell). */
-export const mapOpenAi: Mapper = (input) => {
-  const kind = openAiKindOf(input.request.json, input.response.json) ?? 'chat';
-  return { chat: mapOpenAiChat, completion: mapOpenAiCompletion, embedding: mapOpenAiEmbedding }[kind](input);
-};
+export const mapOpenAi: Mapper = (input) => OPENAI_MAPPERS[openAiKindOf(input.request.json, input.response.json) ?? 'chat'](input);

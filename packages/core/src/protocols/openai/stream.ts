@@ -1,6 +1,9 @@
 import { isObject, type SchemaError } from '../mapper';
 import { parseSse } from './sse';
 
+/** Fields every choice has; the others are kept as the choice's extras. */
+export const STANDARD_CHOICE_FIELDS = ['index', 'delta', 'message', 'text', 'finish_reason', 'logprobs'];
+
 /** Choice indexes beyond this are ignored: a real stream has a handful, a hostile one could ask for millions. */
 const MAX_CHOICES = 1024;
 
@@ -11,6 +14,8 @@ interface ChoiceState {
   /** String fields of the delta (`content`, `refusal`, `reasoning_content`, …) concatenated; other fields as first seen. */
   fields: Map<string, unknown>;
   toolCalls: Map<number, { id?: string; type?: string; name?: string; arguments: string }>;
+  /** Fields of the choice itself beyond the standard ones (vLLM's `stop_reason`, Azure's `content_filter_results`): the last value. */
+  extras: Map<string, unknown>;
   functionCall: { name?: string; arguments: string } | null;
   /** Completions streams: `choices[].text` concatenated. */
   text: string | null;
@@ -21,7 +26,7 @@ interface ChoiceState {
 
 /** A reassembled stream: what a non-streamed response would have said, plus how the stream went. */
 export interface ReassembledStream {
-  /** The first chunk's `id`, `model`, `object`, `created` and the like. */
+  /** The chunks' `id`, `model`, `object`, `created` and the like (the last value of each). */
   header: Record<string, unknown>;
   choices: Record<string, unknown>[];
   usage: unknown;
@@ -36,7 +41,7 @@ export interface ReassembledStream {
 }
 
 function newChoice(index: number): ChoiceState {
-  return { index, role: null, fields: new Map(), toolCalls: new Map(), functionCall: null, text: null, finishReason: null, logprobs: null };
+  return { index, role: null, fields: new Map(), toolCalls: new Map(), extras: new Map(), functionCall: null, text: null, finishReason: null, logprobs: null };
 }
 
 function nonEmptyString(value: unknown): boolean {
@@ -80,10 +85,24 @@ function mergeDelta(state: ChoiceState, delta: Record<string, unknown>): void {
     } else if (typeof value === 'string') {
       const before = state.fields.get(key);
       state.fields.set(key, (typeof before === 'string' ? before : '') + value);
-    } else if (value !== null && value !== undefined && !state.fields.has(key)) {
+    } else if (isObject(value)) {
+      // e.g. `audio`: its `data` and `transcript` arrive in pieces, its `id` once.
+      const before = state.fields.get(key);
+      state.fields.set(key, mergeStrings(isObject(before) ? before : {}, value));
+    } else if (value !== null && value !== undefined) {
       state.fields.set(key, value);
     }
   }
+}
+
+/** `before` with the string fields of `delta` appended to its own, other fields replaced. */
+function mergeStrings(before: Record<string, unknown>, delta: Record<string, unknown>): Record<string, unknown> {
+  const merged = new Map(Object.entries(before));
+  for (const [key, value] of Object.entries(delta)) {
+    const current = merged.get(key);
+    merged.set(key, typeof value === 'string' && typeof current === 'string' ? current + value : value);
+  }
+  return Object.fromEntries(merged);
 }
 
 function mergeLogprobs(state: ChoiceState, logprobs: unknown): void {
@@ -92,7 +111,8 @@ function mergeLogprobs(state: ChoiceState, logprobs: unknown): void {
   for (const [key, value] of Object.entries(logprobs)) {
     if (!Array.isArray(value)) continue;
     const before = state.logprobs.get(key);
-    state.logprobs.set(key, before ? before.concat(value) : value);
+    if (before) for (const item of value) before.push(item);
+    else state.logprobs.set(key, value.slice());
   }
 }
 
@@ -105,12 +125,16 @@ function applyChoice(choices: Map<number, ChoiceState>, choice: Record<string, u
   if (typeof choice.text === 'string') state.text = (state.text ?? '') + choice.text;
   if (choice.finish_reason !== undefined && choice.finish_reason !== null) state.finishReason = choice.finish_reason;
   mergeLogprobs(state, choice.logprobs);
+  for (const [key, value] of Object.entries(choice)) {
+    if (!STANDARD_CHOICE_FIELDS.includes(key) && value !== null && value !== undefined) state.extras.set(key, value);
+  }
 }
 
-/** A choice as the non-streamed response would carry it: `{index, message | text, finish_reason, logprobs}`. */
+/** A choice as the non-streamed response would carry it: `{index, message | text, finish_reason, logprobs, …extras}`. */
 function finalChoice(state: ChoiceState): Record<string, unknown> {
   const logprobs = state.logprobs ? Object.fromEntries(state.logprobs) : null;
-  if (state.text !== null) return { index: state.index, text: state.text, finish_reason: state.finishReason, logprobs };
+  const extras = Object.fromEntries(state.extras);
+  if (state.text !== null) return { ...extras, index: state.index, text: state.text, finish_reason: state.finishReason, logprobs };
   const toolCalls = [...state.toolCalls.entries()]
     .sort(([a], [b]) => a - b)
     .map(([, call]) => ({ id: call.id ?? null, type: call.type ?? 'function', function: { name: call.name ?? null, arguments: call.arguments } }));
@@ -121,7 +145,7 @@ function finalChoice(state: ChoiceState): Record<string, unknown> {
     ...(toolCalls.length > 0 ? [['tool_calls', toolCalls]] : []),
     ...(state.functionCall ? [['function_call', { name: state.functionCall.name ?? null, arguments: state.functionCall.arguments }]] : []),
   ]);
-  return { index: state.index, message, finish_reason: state.finishReason, logprobs };
+  return { ...extras, index: state.index, message, finish_reason: state.finishReason, logprobs };
 }
 
 const HEADER_FIELDS = ['id', 'object', 'created', 'model', 'system_fingerprint', 'service_tier'];
@@ -160,7 +184,7 @@ export function reassembleStream(text: string): ReassembledStream {
       result.schemaErrors.push({ part: 'response', message: `event ${result.chunks - 1} is not a JSON object` });
       continue;
     }
-    for (const key of HEADER_FIELDS) if (chunk[key] !== undefined && chunk[key] !== null && !header.has(key)) header.set(key, chunk[key]);
+    for (const key of HEADER_FIELDS) if (chunk[key] !== undefined && chunk[key] !== null) header.set(key, chunk[key]);
     if (isObject(chunk.usage)) result.usage = chunk.usage;
     if (!Array.isArray(chunk.choices)) continue;
     for (const choice of chunk.choices) {

@@ -1,0 +1,158 @@
+import { bsnValid, ibanValid, luhnValid } from '../src/redact/checksums';
+import { detector, DETECTOR_NAMES, type DetectorName } from '../src/redact/detectors';
+import { pseudonym } from '../src/redact/actions';
+import { Redactor, type RecordParts } from '../src/redact/redactor';
+import { compileRule, type RedactRule } from '../src/redact/rules';
+import { resolveOptions } from '../src/options';
+import { limitEachDepth } from '../src/record/sanitize';
+
+const KEY = Buffer.from('0123456789abcdef0123456789abcdef');
+const redactor = (...rules: RedactRule[]) => new Redactor(rules.map((rule, i) => compileRule(`redact[${i}]`, rule, KEY)));
+const found = (name: DetectorName, text: string) => detector(name).find(text).map((f) => text.slice(f.start, f.end));
+
+describe('checksums', () => {
+  test('BSN 11-proef: weights 9..2 and −1; all zeros rejected', () => {
+    expect(['111222333', '123456782', '999999990'].map(bsnValid)).toEqual([true, true, true]);
+    expect(['111222334', '123456789', '000000000', '12345678'].map(bsnValid)).toEqual([false, false, false, false]);
+  });
+  test('IBAN mod 97 and Luhn', () => {
+    expect(['NL91ABNA0417164300', 'DE89370400440532013000', 'GB82WEST12345698765432'].map(ibanValid)).toEqual([true, true, true]);
+    expect(ibanValid('NL91ABNA0417164301')).toBe(false);
+    expect(['4111111111111111', '5500005555555559', '378282246310005'].map(luhnValid)).toEqual([true, true, true]);
+    expect(luhnValid('4111111111111112')).toBe(false);
+  });
+});
+
+describe('detectors', () => {
+  test.each<[DetectorName, string, string[]]>([
+    ['email', 'write to Jan.de-Vries+ai@sub.example.nl, or ünïcode@bücher.de; not a@b or @x.nl', ['Jan.de-Vries+ai@sub.example.nl', 'ünïcode@bücher.de']],
+    ['phone', 'call +31 6 1234 5678, +1 (415) 555-0132, 06-12345678, 0031 20 123 4567 or 020 123 4567; not 12345 or 2024-01-15', ['+31 6 1234 5678', '+1 (415) 555-0132', '06-12345678', '0031 20 123 4567', '020 123 4567']],
+    ['iban', 'pay NL91 ABNA 0417 1643 00 or DE89370400440532013000 but not NL91ABNA0417164301 or NL91ABNA04171643', ['NL91 ABNA 0417 1643 00', 'DE89370400440532013000']],
+    ['bsn', 'BSN 111222333, 1234.56.782 and 123 456 782; not 111222334, not 1112223330, not 000000000', ['111222333', '1234.56.782', '123 456 782']],
+    ['creditcard', 'cards 4111 1111 1111 1111, 5500-0055-5555-5559, 378282246310005; not 4111111111111112 or 1234567890123', ['4111 1111 1111 1111', '5500-0055-5555-5559', '378282246310005']],
+    ['ipv4', 'from 192.168.1.20 and 10.0.0.1; not 256.1.1.1 or 1.2.3', ['192.168.1.20', '10.0.0.1']],
+    ['ipv6', 'from 2001:db8::8a2e:370:7334, ::1 and fe80::1%eth0; not 12:30:45 or a::b::c', ['2001:db8::8a2e:370:7334', '::1', 'fe80::1%eth0']],
+  ])('%s finds what it should and nothing else', (name, text, expected) => {
+    expect(found(name, text)).toEqual(expected);
+  });
+
+  test('every detector has a test above', () => {
+    expect([...DETECTOR_NAMES].sort()).toEqual(['bsn', 'creditcard', 'email', 'iban', 'ipv4', 'ipv6', 'phone']);
+  });
+});
+
+describe('rules', () => {
+  test.each<[unknown, RegExp]>([
+    [{ path: '$.[', action: 'mask' }, /"redact\[0\].path": "\$\.\[" is not a valid JSONPath \(RFC 9535\): unexpected/],
+    [{ path: '$.user_email', action: 'mask' }, /starts at "user_email", which is not a part of the record; paths start at one of \$\.path, \$\.inference_id, \$\.parameters/],
+    [{ path: '$', action: 'remove' }, /"\$" selects the whole record/],
+    [{ paths: ['$.parameters.a', '$.inputs[?@.x=1]'], action: 'mask' }, /"redact\[0\].paths\[1\]": .* is not a valid JSONPath/],
+    [{ detect: 'passport', action: 'mask' }, /unknown detector "passport"; detectors are: email, phone, iban, bsn, creditcard, ipv4, ipv6/],
+    [{ action: 'mask' }, /"redact\[0\]" selects nothing/],
+    [{ path: '$.parameters.a', action: 'erase' }, /"redact\[0\].action" must be one of remove, mask, hash, truncate/],
+    [{ path: '$.parameters.a', action: 'truncate' }, /"redact\[0\].keep" must be a whole number/],
+    [{ path: '$.parameters.a', action: 'remove', keep: 3 }, /"redact\[0\].keep" only goes with action "truncate"/],
+    [{ path: '$.parameters.a', action: 'mask', colour: 'red' }, /unknown option "redact\[0\].colour"/],
+  ])('%j is refused at start with a message naming it', (rule, message) => {
+    expect(() => resolveOptions({ database: 'postgres://x@127.0.0.1/none', redact: [rule as RedactRule] })).toThrow(message);
+  });
+
+  test('hashing needs a key of 16 bytes or more, from the option or INFERLOG_HMAC_KEY', () => {
+    const options = { database: 'postgres://x@127.0.0.1/none', redact: [{ input: 'ssn', action: 'hash' as const }] };
+    expect(() => resolveOptions(options)).toThrow(/"redact\[0\]" hashes, which needs a key: set the "hmacKey" option or INFERLOG_HMAC_KEY/);
+    expect(() => resolveOptions({ ...options, hmacKey: 'short' })).toThrow(/option "hmacKey" must be at least 16 bytes/);
+    expect(() => resolveOptions({ ...options, hmacKey: KEY })).not.toThrow();
+    expect(() => resolveOptions({ database: 'postgres://x@127.0.0.1/none', bodyDigest: 'hmac' })).toThrow(/"bodyDigest" is "hmac", which needs a key/);
+    expect(() => resolveOptions({ database: 'postgres://x@127.0.0.1/none', routes: [{ path: '/x', redact: [{ path: '$.nope', action: 'mask' }] }] })).toThrow(/option "routes\[0\].redact\[0\].path"/);
+  });
+});
+
+describe('the redactor', () => {
+  const parts = (): RecordParts => ({
+    path: '/v2/models/credit/infer',
+    parameters: { user_email: 'jan@example.nl', temperature: 0.5, nested: { password: 'hunter2' } },
+    inputs: [
+      { name: 'ssn', datatype: 'BYTES', shape: [2], data: ['111222333', '123456782'] },
+      { name: 'income', datatype: 'FP32', shape: [1], data: [52000] },
+    ],
+    outputs: [{ name: 'score', datatype: 'FP32', shape: [1], data: [0.82] }],
+    request_headers: { 'user-agent': 'curl/8', 'x-user': 'jan' },
+    request_body: { customer: { name: 'Jan', iban: 'NL91ABNA0417164300' }, note: 'call 06-12345678' },
+  });
+
+  test('paths, tensor shorthands and every action; ids that fired are recorded, never values', () => {
+    const input = parts();
+    const frozen = JSON.stringify(input);
+    const { parts: out, fired } = redactor(
+      { input: 'ssn', action: 'hash' },
+      { path: '$.parameters.user_email', action: 'mask', censor: '[email]', id: 'email-param' },
+      { path: '$..password', action: 'remove' },
+      { path: "$.request_headers['x-user']", action: 'truncate', keep: 1 },
+      { path: '$.request_body.customer', detect: 'iban', action: 'mask' },
+      { output: 'nope', action: 'remove' },
+    ).apply(input);
+    expect(out.inputs).toEqual([
+      { name: 'ssn', datatype: 'BYTES', shape: [2], data: [pseudonym(KEY, '111222333'), pseudonym(KEY, '123456782')] },
+      { name: 'income', datatype: 'FP32', shape: [1], data: [52000] },
+    ]);
+    expect(out.parameters).toEqual({ user_email: '[email]', temperature: 0.5, nested: {} });
+    expect(out.request_headers).toEqual({ 'user-agent': 'curl/8', 'x-user': 'j' });
+    expect(out.request_body).toEqual({ customer: { name: 'Jan', iban: '[REDACTED]' }, note: 'call 06-12345678' });
+    expect(fired).toEqual(['input:ssn', 'email-param', '$..password', "$.request_headers['x-user']", 'iban']);
+    expect(JSON.stringify(input)).toBe(frozen); // nothing changed in place
+    expect(out.outputs).toBe(input.outputs); // untouched parts are shared, not copied
+  });
+
+  test('detectors without a path search every text, key and integer of the record', () => {
+    const { parts: out, fired } = redactor({ detect: ['bsn', 'phone', 'email'], action: 'mask' }).apply({
+      ...parts(),
+      annotations: { 'jan@example.nl': { bsn: 111222333, count: 123456789 } },
+    });
+    const text = JSON.stringify(out);
+    for (const secret of ['jan@example.nl', '111222333', '123456782', '06-12345678']) expect(text).not.toContain(secret);
+    expect(out.annotations).toEqual({ '[REDACTED]': { bsn: '[REDACTED]', count: 123456789 } });
+    expect(fired.sort()).toEqual(['bsn', 'email', 'phone']);
+  });
+
+  test('hash pseudonyms of detected values use their normal form: 1234.56.782 and 123456782 are one person', () => {
+    const { parts: out } = redactor({ detect: 'bsn', action: 'hash' }).apply({ parameters: { a: 'BSN 1234.56.782', b: 123456782 } });
+    expect(out.parameters).toEqual({ a: `BSN ${pseudonym(KEY, '123456782')}`, b: pseudonym(KEY, '123456782') });
+  });
+
+  test('removing several array elements removes exactly those', () => {
+    const { parts: out } = redactor({ path: '$.inputs[0].data[0,2,3]', action: 'remove' }).apply({ inputs: [{ name: 'x', data: [0, 1, 2, 3, 4] }] });
+    expect(out.inputs).toEqual([{ name: 'x', data: [1, 4] }]);
+  });
+
+  test('__proto__ keys are data: redacted like any key, and no prototype changes', () => {
+    const hostile = JSON.parse('{"parameters":{"__proto__":{"polluted":"jan@example.nl"},"x":1}}') as RecordParts;
+    const { parts: out } = redactor({ path: "$.parameters['__proto__'].polluted", action: 'mask' }, { detect: 'email', action: 'mask' }).apply(hostile);
+    expect(JSON.stringify(out.parameters)).toBe('{"__proto__":{"polluted":"[REDACTED]"},"x":1}');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  test('what nests deeper than records keep is cut before rules run, so a secret down there is not stored', () => {
+    let deep: unknown = 'jan@example.nl';
+    for (let i = 0; i < 5000; i++) deep = [deep];
+    const { values, cut } = limitEachDepth({ annotations: deep, parameters: { a: 1 } });
+    expect(cut).toEqual(['annotations']);
+    const { parts: out } = redactor({ detect: 'email', action: 'mask' }).apply(values);
+    expect(JSON.stringify(out)).not.toContain('jan@example.nl');
+    expect(JSON.stringify(out)).toContain('nested deeper than 200 levels');
+  });
+});
+
+test('$..name has a fast walk of its own that selects exactly what the RFC 9535 evaluator selects', async () => {
+  const fc = (await import('fast-check')).default;
+  const { JSONPathEnvironment } = await import('json-p3');
+  const { descendantsNamed } = await import('../src/redact/rules');
+  const { hostileJson } = await import('./support/payload-arbitraries');
+  const reference = new JSONPathEnvironment();
+  const sorted = (locations: readonly (readonly (string | number)[])[]) => locations.map((l) => JSON.stringify(l)).sort();
+  fc.assert(
+    fc.property(hostileJson, fc.constantFrom('data', 'name', '__proto__', 'inputs', 'x'), (document, name) => {
+      expect(sorted(descendantsNamed(document, name))).toEqual(sorted(reference.compile(`$..['${name}']`).query(document as never).locations()));
+    }),
+    { numRuns: 500 },
+  );
+});

@@ -1,0 +1,234 @@
+// Redaction through real Express and Koa apps, read back from PostgreSQL: nothing sensitive is stored,
+// the log still answers audit questions (pseudonyms join, ids of the rules that fired, digests).
+import { createHash, createHmac } from 'node:crypto';
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import express from 'express';
+import fc from 'fast-check';
+import Koa from 'koa';
+import { bodyParser } from '@koa/bodyparser';
+import request from 'supertest';
+import { annotate, inferenceLog, type InferenceLogOptions, type RedactRule } from '@inferlog/express';
+import { annotate as annotateKoa, inferenceLog as koaLog } from '@inferlog/koa';
+import { apiKey, bsn, card, digitsOnly, dutchMobile, email, iban, notBsn, notCard, notIban } from '../packages/core/test/support/secrets';
+import { DATABASE_URL, db, dropSchema, endPool, logOptions, settle, uniqueSchema } from './helpers';
+
+const schema = uniqueSchema('redact');
+const KEY = 'test-hmac-key-0123456789abcdef';
+const sha256 = (data: string) => createHash('sha256').update(data).digest('hex');
+const pseudonym = (key: string, value: string) => `hmac:${createHmac('sha256', key).update(value).digest('hex').slice(0, 32)}`;
+const closers: (() => Promise<void>)[] = [];
+
+/** The whole stored row as PostgreSQL renders it, for "the secret appears nowhere" checks. */
+async function rowText(table: string, requestId: string): Promise<string> {
+  const row = await db.one('SELECT t::text AS text FROM $1:name.$2:name t WHERE request_id = $3', [schema, table, requestId]);
+  return row.text as string;
+}
+
+function expressLog(table: string, options: InferenceLogOptions) {
+  const log = inferenceLog(logOptions(schema, { table, ...options }));
+  closers.push(() => log.close());
+  return log;
+}
+
+afterAll(async () => {
+  for (const close of closers) await close();
+  await dropSchema(schema);
+  await endPool();
+});
+
+// The README's worked example: an OIP credit-scoring request with a BSN input and an email in parameters.
+const CREDIT_REQUEST = {
+  id: 'application-7781',
+  parameters: { applicant_email: 'j.de.vries@example.nl', channel: 'web' },
+  inputs: [
+    { name: 'bsn', shape: [1], datatype: 'BYTES', data: ['111222333'] },
+    { name: 'features', shape: [1, 4], datatype: 'FP32', data: [[52.0, 0.31, 6, 0]] },
+  ],
+};
+const README_RULES: RedactRule[] = [
+  { input: 'bsn', action: 'hash' },
+  { path: '$.parameters.applicant_email', action: 'mask', id: 'applicant-email' },
+  { detect: ['email', 'iban', 'phone'], action: 'mask' },
+];
+
+test("the README's worked example: BSN pseudonymised, email masked, digests of the original body, ids of the rules that fired", async () => {
+  const log = expressLog('credit', { redact: README_RULES, hmacKey: KEY });
+  const app = express();
+  app.use(log);
+  app.use(express.json());
+  app.post('/v2/models/:model/infer', (req, res) => {
+    res.json({ model_name: req.params.model, model_version: '3', id: req.body.id, outputs: [{ name: 'probability_of_default', shape: [1, 1], datatype: 'FP32', data: [0.0712] }] });
+  });
+  const body = JSON.stringify(CREDIT_REQUEST);
+  await request(app).post('/v2/models/credit-risk/infer').set('content-type', 'application/json').set('x-request-id', 'worked-example').send(body).expect(200);
+  await settle(log, 1);
+  const stored = await db.one('SELECT * FROM $1:name.credit WHERE request_id = $2', [schema, 'worked-example']);
+  expect(stored).toMatchObject({
+    inference_id: 'application-7781',
+    model_name: 'credit-risk',
+    parameters: { applicant_email: '[REDACTED]', channel: 'web' },
+    inputs: [
+      { name: 'bsn', shape: [1], datatype: 'BYTES', data: [pseudonym(KEY, '111222333')] },
+      { name: 'features', shape: [1, 4], datatype: 'FP32', data: [[52, 0.31, 6, 0]] },
+    ],
+    outputs: [{ name: 'probability_of_default', data: [0.0712] }],
+    redactions: ['input:bsn', 'applicant-email'],
+    request_sha256: sha256(body),
+    request_bytes: String(Buffer.byteLength(body)),
+  });
+  const text = await rowText('credit', 'worked-example');
+  for (const secret of ['111222333', 'j.de.vries@example.nl']) expect(text).not.toContain(secret);
+});
+
+test('Koa: route-scoped rules, raw bodies, headers and annotations; other routes keep their values', async () => {
+  const log = koaLog(
+    logOptions(schema, {
+      table: 'koa_scoped',
+      headers: { request: ['content-type', 'x-customer-note'] },
+      redact: [{ detect: 'email', action: 'hash' }],
+      hmacKey: KEY,
+      routes: [
+        { path: '/score', redact: [{ path: '$.request_body.customer.iban', action: 'remove' }, { path: '$..phone', action: 'truncate', keep: 4 }] },
+        '/echo',
+      ],
+    }),
+  );
+  closers.push(() => log.close());
+  const app = new Koa();
+  app.use(log);
+  app.use(bodyParser());
+  app.use((ctx) => {
+    annotateKoa(ctx, { reviewer: 'anna@example.org' });
+    ctx.body = { ok: true, contact: 'desk@example.org' };
+  });
+  const body = { customer: { iban: 'NL91ABNA0417164300', phone: '0612345678', email: 'Jan@Example.NL' } };
+  await request(app.callback()).post('/score').set('x-request-id', 'koa-score').set('x-customer-note', 'mail jan@example.nl').send(body).expect(200);
+  await request(app.callback()).post('/echo').set('x-request-id', 'koa-echo').send({ customer: { iban: 'NL91ABNA0417164300', phone: '0612345678' } }).expect(200);
+  await settle(log, 2);
+  const [score, echo] = await Promise.all(['koa-score', 'koa-echo'].map((id) => db.one('SELECT * FROM $1:name.koa_scoped WHERE request_id = $2', [schema, id])));
+  expect(JSON.parse(score.request_body)).toEqual({ customer: { phone: '0612', email: pseudonym(KEY, 'jan@example.nl') } });
+  expect(JSON.parse(score.response_body)).toEqual({ ok: true, contact: pseudonym(KEY, 'desk@example.org') });
+  expect(score.request_headers['x-customer-note']).toBe(`mail ${pseudonym(KEY, 'jan@example.nl')}`);
+  expect(score.annotations).toEqual({ reviewer: pseudonym(KEY, 'anna@example.org') });
+  expect(score.redactions).toEqual(['email', '$.request_body.customer.iban', '$..phone']);
+  // The route without its own rules gets only the global ones: its IBAN and phone stay.
+  expect(JSON.parse(echo.request_body)).toEqual({ customer: { iban: 'NL91ABNA0417164300', phone: '0612345678' } });
+});
+
+test('bodyDigest: sha256 of the original body by default, hmac: with the key, or none', async () => {
+  const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }] });
+  const digests: Record<string, unknown> = {};
+  for (const mode of ['sha256', 'hmac', 'none'] as const) {
+    const log = expressLog(`digest_${mode}`, { bodyDigest: mode, hmacKey: KEY });
+    const app = express();
+    app.use(log);
+    app.use((_req, res) => res.type('text/plain').send('ok'));
+    await request(app).post('/v2/models/m/infer').set('content-type', 'application/json').set('x-request-id', `digest-${mode}`).send(body).expect(200);
+    await settle(log, 1);
+    digests[mode] = (await db.one('SELECT request_sha256, response_sha256 FROM $1:name.$2:name', [schema, `digest_${mode}`]));
+  }
+  expect(digests).toEqual({
+    sha256: { request_sha256: sha256(body), response_sha256: sha256('ok') },
+    hmac: { request_sha256: `hmac:${createHmac('sha256', KEY).update(body).digest('hex')}`, response_sha256: `hmac:${createHmac('sha256', KEY).update('ok').digest('hex')}` },
+    none: { request_sha256: null, response_sha256: null },
+  });
+});
+
+describe('property: planted secrets never reach the database; values that fail the checksums are untouched', () => {
+  const secrets = fc.record({ email, bsn, iban, card, phone: dutchMobile, key: apiKey });
+  const harmless = fc.record({ bsn: notBsn, card: notCard, iban: notIban, number: fc.integer({ min: 100_000_000, max: 999_999_999 }).filter((n) => !/^\d{9}$/.test(String(n)) || notBsnNumber(n)) });
+  const filler = fc.string({ maxLength: 12 }).map((s) => s.replace(/[\d@+]/g, ''));
+
+  function notBsnNumber(n: number): boolean {
+    const d = String(n);
+    let sum = 0;
+    for (let i = 0; i < 8; i++) sum += Number(d[i]) * (9 - i);
+    return (sum - Number(d[8])) % 11 !== 0;
+  }
+
+  test.each(['mask', 'hash'] as const)('%s: 60 random exchanges across OIP tensors, parameters, raw bodies, headers and annotations', async (action) => {
+    const table = `planted_${action}`;
+    const log = expressLog(table, {
+      hmacKey: KEY,
+      headers: { request: ['content-type', 'x-note'] },
+      routes: [{ path: '/v2/models/:model/infer', protocol: 'oip-v2' }, { path: '/raw', protocol: 'raw' }],
+      redact: [{ detect: ['email', 'bsn', 'iban', 'creditcard', 'phone'], action }],
+    });
+    const app = express();
+    app.use(log);
+    app.use(express.json(), express.text());
+    app.use((req, res) => {
+      annotate(req, { note: req.get('x-note') });
+      res.json({ model_name: 'm', outputs: [{ name: 'echo', shape: [1], datatype: 'BYTES', data: [JSON.stringify(req.body)] }] });
+    });
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(secrets, harmless, filler, fc.constantFrom('oip', 'raw-json', 'raw-text'), async (secret, plain, pad, shape) => {
+        const requestId = `planted-${action}-${n++}`;
+        const sentence = `${pad} mail ${secret.email}, bsn ${secret.bsn}; iban ${secret.iban} card ${secret.card} tel ${secret.phone} ${pad}`;
+        const harmlessText = `ref ${plain.bsn} order ${plain.card} acct ${plain.iban}`;
+        const payload =
+          shape === 'oip'
+            ? { id: requestId, parameters: { note: sentence, ref: plain.number }, inputs: [{ name: 'customer', shape: [3], datatype: 'BYTES', data: [secret.email, sentence, harmlessText] }] }
+            : { customer: { contact: secret.email, bsn: Number(secret.bsn), notes: [sentence, harmlessText] }, ref: plain.number };
+        const req = request(app)
+          .post(shape === 'oip' ? '/v2/models/m/infer' : '/raw')
+          .set('x-request-id', requestId)
+          .set('x-note', sentence)
+          .set('authorization', `Bearer ${secret.key}`)
+          .set('x-api-key', secret.key)
+          .set('cookie', `session=${secret.key}`);
+        await (shape === 'raw-text' ? req.set('content-type', 'text/plain').send(`${sentence}\n${harmlessText} ${plain.number}`) : req.send(payload)).expect(200);
+        await settle(log, n);
+        const text = await rowText(table, requestId);
+        const forbidden = [secret.email, secret.bsn, secret.iban, secret.card, secret.phone, secret.key, digitsOnly(secret.card), secret.iban.replace(/\s/g, ''), digitsOnly(secret.phone)];
+        for (const value of forbidden) expect(text).not.toContain(value);
+        for (const value of [plain.bsn, plain.card, plain.iban, String(plain.number)]) expect(text).toContain(value);
+      }),
+      { numRuns: 60, seed: action === 'mask' ? 4242 : 2424 },
+    );
+  });
+});
+
+test('HMAC pseudonyms are the same across requests and processes with the same key, and differ with another key', async () => {
+  const child = (key: string, requestId: string) =>
+    new Promise<void>((resolve, reject) => {
+      const proc = fork(join(__dirname, 'fixtures', 'redact-child.js'), [DATABASE_URL, schema, key, requestId], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      proc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`redact-child exited with ${code}`))));
+    });
+  await child(KEY, 'proc-a1');
+  await child(KEY, 'proc-a2');
+  await child('another-key-0123456789abcdefghij', 'proc-b');
+  const rows = await db.any("SELECT request_id, inputs -> 0 -> 'data' ->> 0 AS bsn, parameters ->> 'email' AS email FROM $1:name.inference_log WHERE request_id LIKE 'proc-%' ORDER BY request_id", [schema]);
+  const [a1, a2, b] = rows;
+  expect(a1.bsn).toBe(pseudonym(KEY, '111222333'));
+  expect(a1.email).toBe(pseudonym(KEY, 'jan@example.nl'));
+  expect([a2.bsn, a2.email]).toEqual([a1.bsn, a1.email]);
+  expect(b.bsn).not.toBe(a1.bsn);
+  expect(b.email).not.toBe(a1.email);
+  expect(b.bsn).toBe(pseudonym('another-key-0123456789abcdefghij', '111222333'));
+});
+
+test('a streamed chat completion is redacted after reassembly: tool-call arguments assembled from pieces lose the email split across them', async () => {
+  const { createOpenAiApp } = await import('../examples/src/openai-chat');
+  const { TINY_MODEL } = await import('../examples/src/tiny-llm');
+  const { app, log } = createOpenAiApp(logOptions(schema, { table: 'chat_stream', redact: [{ detect: 'email', action: 'mask' }] }), { tokenDelayMs: 1 });
+  closers.push(() => log!.close());
+  const body = {
+    model: TINY_MODEL,
+    stream: true,
+    messages: [{ role: 'user', content: 'Find the logs of marie.curie@example.org please' }],
+    tools: [{ type: 'function', function: { name: 'search_logs', parameters: { type: 'object' } } }],
+  };
+  const res = await request(app).post('/v1/chat/completions').set('x-request-id', 'chat-stream-redacted').send(body).expect(200);
+  // The app's own answer is untouched: the email went out split across 8-character pieces.
+  expect(res.text).toContain('"of marie"');
+  expect(res.text).toContain('".curie@e"');
+  await settle(log!, 1);
+  const row = await db.one('SELECT * FROM $1:name.chat_stream', [schema]);
+  expect(row.inputs[0].data).toEqual([{ role: 'user', content: 'Find the logs of [REDACTED] please' }]);
+  expect(row.outputs[0].data[0].tool_calls[0].function.arguments).toBe('{"query":"Find the logs of [REDACTED] please"}');
+  expect(row.redactions).toEqual(['email']);
+  expect(await rowText('chat_stream', 'chat-stream-redacted')).not.toContain('marie.curie@example.org');
+});
