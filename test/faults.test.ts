@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import express from 'express';
-import { inferenceLog, uuidv7, type InferenceLogMiddleware, type InferenceRecord, type InferlogError } from '@inferlog/express';
+import { inferenceLog, uuidv7, verifyLog, type InferenceLogMiddleware, type InferenceRecord, type InferlogError } from '@inferlog/express';
 import { encodeEntry } from '../packages/core/src/delivery/journal';
 import { DATABASE_URL, db, dropSchema, endPool, logOptions, oipRequest, storedRows, tempDir, uniqueSchema } from './helpers';
 import { TcpProxy } from './tcp-proxy';
@@ -112,6 +112,11 @@ test(`${N} requests with the database cut off for the middle half: exactly ${N} 
   expect(stats.replayed).toBe(stats.spilled);
   const counts = await db.one('SELECT count(*)::int AS rows, count(DISTINCT id)::int AS ids, count(DISTINCT request_id)::int AS request_ids FROM $1:name.$2:name', [schema, table]);
   expect(counts).toEqual({ rows: N, ids: N, request_ids: N });
+  // Retries, spills and replays across the outage left the writer's hash chain whole: no gap, no fork.
+  const chain = await verifyLog(db, schema, table);
+  expect(chain.problems).toEqual([]);
+  expect(chain).toMatchObject({ ok: true, rows: N });
+  expect(chain.chains.map((c) => [c.rows, c.last_seq, c.head?.seq])).toEqual([[N, N, N]]);
   await log.close();
   await proxy.refuse();
 }, 900_000);
@@ -149,6 +154,8 @@ test('SIGKILL with spilled records on disk: the next process replays every one o
   expect(new Set(rows.map((r) => r.request_id)).size).toBe(300);
   expect(rows).toHaveLength(300);
   expect(await fs.readdir(spillDir)).toEqual([]);
+  // The killed writer never stored a row; the replaying one chained all 300.
+  expect(await verifyLog(db, killedSchema, table)).toMatchObject({ ok: true, rows: 300, problems: [] });
   await log.close();
   await dropSchema(killedSchema);
 }, 60_000);
@@ -263,5 +270,25 @@ test('a row PostgreSQL refuses is isolated: the rest of its batch lands, it is s
   expect(poison.schema_errors[0].message).toMatch(/PostgreSQL refused this record; stored without its payload: .*no_poison/);
   expect(rows.filter((r) => r.inputs !== null)).toHaveLength(19);
   expect(log.stats()).toMatchObject({ written: 20, dropped: 0 });
+  // The stripped row was sealed again, and the rows after it relinked: the chain verifies.
+  expect(await verifyLog(db, schema, 'poison')).toMatchObject({ ok: true, rows: 20, problems: [] });
+  await log.close();
+});
+
+test('a row PostgreSQL refuses even without its payload is left out, counted, and the chain closes up behind it', async () => {
+  const log = inferenceLog(logOptions(schema, { table: 'lost', batch: { flushIntervalMs: 1_000, maxRows: 100 } }));
+  await log.ready();
+  await db.none(`ALTER TABLE $1:name.lost ADD CONSTRAINT no_lost CHECK (request_id <> 'l-7')`, [schema]);
+  const server = await listen(oipApp(log));
+  for (let i = 0; i < 12; i++) {
+    await fetch(`${server.url}/v2/models/m/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': `l-${i}` }, body: JSON.stringify(oipRequest([i, 0, 0, 0])) });
+  }
+  server.close();
+  await drainFully(log);
+  expect((await storedRows(schema, 'lost')).map((r) => r.request_id)).not.toContain('l-7');
+  expect(log.stats()).toMatchObject({ written: 11, dropped: 1 });
+  const chain = await verifyLog(db, schema, 'lost');
+  expect(chain).toMatchObject({ ok: true, rows: 11, problems: [] });
+  expect(chain.chains[0]).toMatchObject({ first_seq: 1, last_seq: 11, head: { seq: 11 } });
   await log.close();
 });

@@ -37,3 +37,8 @@ export { openPostgresSink } from './sink/connect';
 export { PostgresSink, type RecordSink } from './sink/postgres-sink';
 export { registerInferlogMetrics } from './prometheus';
 export { toCopyText } from './sink/copy-text';
+export { Chain, type Chained, type ChainKind, type ChainRegistration } from './chain/chain';
+export { canonicalJson, canonicalRow, rowHash, RECORD_HASH_COLUMNS, EVENT_HASH_COLUMNS } from './chain/canonical';
+export { verifyLog, type VerifyReport, type VerifyOptions, type ChainProblem, type ChainSummary } from './audit/verify';
+export { forEachRow } from './audit/cursor';
+export { logTableNames, type LogTableNames } from './sink/names';

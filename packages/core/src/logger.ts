@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Exchange, ExchangeSink } from './capture/exchange';
+import { Chain } from './chain/chain';
 import { Spill } from './delivery/spill';
 import { writeIsolatingBadRows } from './delivery/write';
 import { describe, InferlogError, type InferlogErrorCode } from './errors';
@@ -46,6 +47,8 @@ export interface CloseOptions {
 interface Batch {
   records: InferenceRecord[];
   bytes: number;
+  /** A write of it was tried before: some of its records may be stored already. */
+  attempted?: boolean;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -82,6 +85,10 @@ export class InferenceLogger implements ExchangeSink {
   /** The queue overflowed and nothing has been written or spilled since: fail-closed refuses requests. */
   private overflowing = false;
   private sink: RecordSink | null = null;
+  /** This writer's hash chain. */
+  readonly chain: Chain;
+  /** False after a failed write: the chain's head is then read back from the database before the next seal. */
+  private chainInSync = true;
   private opening: Promise<RecordSink> | null = null;
   private draining: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -92,6 +99,7 @@ export class InferenceLogger implements ExchangeSink {
 
   constructor(options: InferenceLogOptions | ResolvedOptions = {}, private readonly openSink = openPostgresSink) {
     this.options = 'selector' in options ? (options as ResolvedOptions) : resolveOptions(options as InferenceLogOptions);
+    this.chain = new Chain('record', this.options.service, this.options.serviceVersion, this.options.host);
     this.spill = this.options.spillDir ? new Spill(this.options.spillDir, `${this.options.schema}.${this.options.table}`, this.options.maxSpillBytes) : null;
     liveLoggers.add(this);
     if (!exitHooked) {
@@ -258,7 +266,17 @@ export class InferenceLogger implements ExchangeSink {
 
   private open(): Promise<RecordSink> {
     if (this.sink) return Promise.resolve(this.sink);
-    this.opening ??= this.openSink(this.options).then(
+    this.opening ??= this.openSink(this.options)
+      .then(async (sink) => {
+        try {
+          await sink.registerChain(this.chain.registration);
+        } catch (err) {
+          await sink.close().catch(() => {});
+          throw err;
+        }
+        return sink;
+      })
+      .then(
       (sink) => {
         this.opening = null;
         this.sink = sink;
@@ -314,7 +332,7 @@ export class InferenceLogger implements ExchangeSink {
         const batch = this.retryBatch ?? this.takeBatch();
         this.retryBatch = null;
         this.inFlight = batch;
-        await this.write(sink, batch.records);
+        await this.write(sink, batch);
         this.inFlight = null;
         this.queueBytes -= batch.bytes;
         this.writeSucceeded();
@@ -332,8 +350,37 @@ export class InferenceLogger implements ExchangeSink {
     }
   }
 
-  private async write(sink: RecordSink, records: InferenceRecord[]): Promise<void> {
-    const outcome = await writeIsolatingBadRows(sink, records);
+  /**
+   * Seals the batch into this writer's chain and writes it. After a failed write the seals come off
+   * (some rows may be stored all the same): the next attempt reads the chain's head back from the
+   * database, leaves out the rows found stored, and seals the rest anew, so the chain has no gaps.
+   */
+  private async write(sink: RecordSink, batch: Batch): Promise<void> {
+    try {
+      if (!this.chainInSync) {
+        const head = await sink.chainHead(this.chain.id);
+        this.chain.resync(head.seq, head.hash);
+        this.chainInSync = true;
+      }
+      if (batch.attempted) {
+        const stored = await sink.existing(batch.records.map((r) => r.id));
+        if (stored.size > 0) {
+          batch.records = batch.records.filter((r) => !stored.has(r.id));
+          this.counts.written += stored.size; // stored by an attempt whose answer was lost
+        }
+      }
+      batch.attempted = true;
+      this.chain.seal(batch.records);
+      await this.writeSealed(sink, batch.records);
+    } catch (err) {
+      this.chain.unseal(batch.records);
+      this.chainInSync = false;
+      throw err;
+    }
+  }
+
+  private async writeSealed(sink: RecordSink, records: InferenceRecord[]): Promise<void> {
+    const outcome = await writeIsolatingBadRows(sink, records, this.chain);
     this.counts.written += outcome.stored + outcome.stripped;
     if (outcome.stripped > 0) {
       this.report('E_WRITE', `PostgreSQL refused ${outcome.stripped} records; they were stored without their payload (see schema_errors)`);
@@ -342,7 +389,8 @@ export class InferenceLogger implements ExchangeSink {
   }
 
   private async replay(sink: RecordSink): Promise<void> {
-    const replayed = await this.spill!.replayNext((records) => this.write(sink, records));
+    // Journaled records may have been stored before (a crash after a commit): written as a retry.
+    const replayed = await this.spill!.replayNext((records) => this.write(sink, { records, bytes: 0, attempted: true }));
     if (!replayed) return;
     this.counts.replayed += replayed.records;
     this.writeSucceeded();

@@ -1,3 +1,4 @@
+import type { Chain } from '../chain/chain';
 import type { InferenceRecord } from '../record/record';
 import { strippedRecord } from '../record/fallback';
 import type { RecordSink } from '../sink/postgres-sink';
@@ -13,33 +14,45 @@ export interface WriteOutcome {
 }
 
 /**
- * Writes a batch. When PostgreSQL refuses it for a data reason, the batch is halved until the refused
- * rows are isolated: the good rows land, each bad one is stored without its payload (the reason in
- * `schema_errors`). Connection failures are thrown for the caller to retry; nothing loops forever.
+ * Writes a batch of records sealed by `chain` (the chain's newest), in order. When PostgreSQL refuses
+ * part of it for a data reason, that part is halved until the refused rows are isolated: the good rows
+ * land, each bad one is stored without its payload (the reason in `schema_errors`) and the rows after it
+ * are relinked, so the hash chain stays whole; one refused even so is left out and the chain closes up
+ * behind it. The batch array is changed in place, so a retry after a connection failure writes what was
+ * decided. Connection failures are thrown for the caller to retry; nothing loops forever.
  */
-export async function writeIsolatingBadRows(sink: RecordSink, records: InferenceRecord[]): Promise<WriteOutcome> {
+export async function writeIsolatingBadRows(sink: RecordSink, records: InferenceRecord[], chain: Chain): Promise<WriteOutcome> {
   const outcome: WriteOutcome = { stored: 0, stripped: 0, lost: null };
-  const write = async (part: InferenceRecord[]): Promise<void> => {
+  /** Writes records[from, to); returns how many it removed (the caller's later indexes shift by that). */
+  const write = async (from: number, to: number): Promise<number> => {
     try {
-      await sink.insert(part);
-      outcome.stored += part.length;
+      await sink.insert(records.slice(from, to));
+      outcome.stored += to - from;
+      return 0;
     } catch (err) {
       if (!isDataError(err)) throw err;
-      if (part.length > 1) {
-        const half = part.length >> 1;
-        await write(part.slice(0, half));
-        await write(part.slice(half));
-        return;
+      if (to - from > 1) {
+        const middle = (from + to) >> 1;
+        const removed = await write(from, middle);
+        return removed + (await write(middle - removed, to - removed));
       }
+      const bad = records[from];
+      const base = { seq: bad.chain_seq! - 1, hash: bad.prev_hash ?? null };
+      records[from] = strippedRecord(bad, err);
+      chain.relink(records, from, base);
       try {
-        await sink.insert([strippedRecord(part[0], err)]);
+        await sink.insert([records[from]]);
         outcome.stripped++;
+        return 0;
       } catch (again) {
         if (!isDataError(again)) throw again;
-        outcome.lost = { count: (outcome.lost?.count ?? 0) + 1, reason: `PostgreSQL refused record ${part[0].id} even without its payload: ${(again as Error).message}` };
+        records.splice(from, 1);
+        chain.relink(records, from, base);
+        outcome.lost = { count: (outcome.lost?.count ?? 0) + 1, reason: `PostgreSQL refused record ${bad.id} even without its payload: ${(again as Error).message}` };
+        return 1;
       }
     }
   };
-  await write(records);
+  await write(0, records.length);
   return outcome;
 }

@@ -1,5 +1,7 @@
-/** One row of the inference log, as the sink writes it (see the record table in DESIGN.md). */
-export interface InferenceRecord {
+import type { Chained } from '../chain/chain';
+
+/** One row of the inference log, as the sink writes it (see the record table in DESIGN.md). The chain fields are set right before the first write. */
+export interface InferenceRecord extends Chained {
   id: string;
   started_at: Date;
   ended_at: Date;
@@ -44,7 +46,7 @@ export const RECORD_COLUMNS = [
   'host', 'method', 'route', 'path', 'status', 'aborted', 'protocol', 'model_name', 'model_version', 'inference_id',
   'parameters', 'inputs', 'outputs', 'response_parameters', 'usage', 'error', 'request_headers', 'response_headers',
   'request_body', 'response_body', 'request_bytes', 'response_bytes', 'request_sha256', 'response_sha256',
-  'truncated', 'redactions', 'schema_errors', 'annotations',
+  'truncated', 'redactions', 'schema_errors', 'annotations', 'chain_id', 'chain_seq', 'prev_hash', 'record_hash',
 ] as const satisfies readonly (keyof InferenceRecord)[];
 
 export const JSONB_COLUMNS: ReadonlySet<string> = new Set([

@@ -33,6 +33,7 @@ const ENCODERS: Partial<Record<(typeof RECORD_COLUMNS)[number], Encoder>> = {
   aborted: (value) => (value ? 't' : 'f'),
   request_bytes: String,
   response_bytes: String,
+  chain_seq: String,
   truncated: (value) => escapeCopy(arrayLiteral(value as string[])),
   redactions: (value) => escapeCopy(arrayLiteral(value as string[])),
 };

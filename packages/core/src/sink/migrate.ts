@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { logTableNames } from './names';
 import { pgp, type Database } from './pgp';
 
 interface Migration {
@@ -50,7 +51,7 @@ export async function migrate(db: Database, schema: string, table: string): Prom
     const applied: number[] = [];
     for (const m of migrations()) {
       if (done.has(m.version)) continue;
-      await t.none(pgp.as.format(m.sql, { schema, table }));
+      await t.none(pgp.as.format(m.sql, logTableNames(schema, table)));
       await t.none('INSERT INTO $1:name.$2:name (version, name) VALUES ($3, $4)', [schema, history, m.version, m.name]);
       applied.push(m.version);
     }

@@ -1,4 +1,4 @@
-import { lockKey } from './migrate';
+import { logTableNames } from './names';
 import type { Database } from './pgp';
 
 /** First instant of the UTC month `offset` months after the one containing `ms`. */
@@ -12,21 +12,12 @@ export function partitionName(table: string, month: Date): string {
 }
 
 /**
- * Creates the monthly partitions covering `months` (each a month start) that do not exist yet, under the
- * table's advisory lock so concurrent writers do not race on CREATE.
+ * Creates the monthly partitions covering `months` (each a month start) that do not exist yet, through
+ * the table's `<table>_add_partition` function (migration 2): it runs with the owner's rights, so a
+ * writer role that may only INSERT still gets its partitions, and it takes the schema's advisory lock,
+ * so concurrent writers do not race on CREATE.
  */
 export async function ensurePartitions(db: Database, schema: string, table: string, months: Date[]): Promise<void> {
-  await db.tx('inferlog-partitions', async (t) => {
-    await t.one('SELECT pg_advisory_xact_lock(hashtext($1)) AS locked', [lockKey(schema)]);
-    for (const month of months) {
-      const next = monthStart(month.getTime(), 1);
-      await t.none('CREATE TABLE IF NOT EXISTS $1:name.$2:name PARTITION OF $1:name.$3:name FOR VALUES FROM ($4) TO ($5)', [
-        schema,
-        partitionName(table, month),
-        table,
-        month.toISOString(),
-        next.toISOString(),
-      ]);
-    }
-  });
+  const { addPartition } = logTableNames(schema, table);
+  for (const month of months) await db.any('SELECT $1:name.$2:name($3::date)', [schema, addPartition, month.toISOString().slice(0, 10)]);
 }

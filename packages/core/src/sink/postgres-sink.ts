@@ -1,9 +1,11 @@
 import { from as copyFrom } from 'pg-copy-streams';
+import type { ChainRegistration, Chained } from '../chain/chain';
 import type { InferenceRecord } from '../record/record';
 import { JSONB_COLUMNS, RECORD_COLUMNS } from '../record/record';
 import { toJsonb, toText } from '../record/sanitize';
 import { toCopyText } from './copy-text';
 import { migrate } from './migrate';
+import { logTableNames, type LogTableNames } from './names';
 import { ensurePartitions, monthStart } from './partitions';
 import { pgp, type Database } from './pgp';
 
@@ -15,8 +17,26 @@ function textValue(value: unknown): unknown {
 
 /** Where records go. The sink is an interface so another store (a queue, Citus) can replace PostgreSQL. */
 export interface RecordSink {
+  /** Stores the records (idempotent: rows already stored are skipped) and moves their chains' heads, in one transaction. */
   insert(records: InferenceRecord[]): Promise<void>;
+  /** Registers a writer's chain (once, before its first rows). */
+  registerChain(chain: ChainRegistration): Promise<void>;
+  /** Which of these record ids are stored already (for records replayed from a journal, before they are sealed). */
+  existing(ids: string[]): Promise<Set<string>>;
+  /** A chain's head as the database recorded it: the last stored sequence number and hash. */
+  chainHead(chainId: string): Promise<{ seq: number; hash: string | null }>;
   close(): Promise<void>;
+}
+
+/** The newest row of each chain among rows just stored: the chain heads to record. */
+export function chainHeads(rows: readonly Chained[]): { chain_id: string; seq: number; hash: string | null }[] {
+  const heads = new Map<string, { chain_id: string; seq: number; hash: string | null }>();
+  for (const row of rows) {
+    if (!row.chain_id || row.chain_seq == null) continue;
+    const head = heads.get(row.chain_id);
+    if (!head || row.chain_seq > head.seq) heads.set(row.chain_id, { chain_id: row.chain_id, seq: row.chain_seq, hash: row.record_hash ?? null });
+  }
+  return [...heads.values()];
 }
 
 const UNIQUE_VIOLATION = '23505';
@@ -32,6 +52,7 @@ export class PostgresSink implements RecordSink {
   private readonly conflict: string;
   private readonly copySql: string;
   private readonly months = new Set<number>();
+  private readonly names: LogTableNames;
   /** Batches written by COPY and by the idempotent INSERT, for tests and benchmarks. */
   readonly writes = { copy: 0, insert: 0 };
   /** Whether the server takes COPY FROM STDIN: PGlite behind pglite-socket does not (its socket does not relay COPY data). */
@@ -54,6 +75,42 @@ export class PostgresSink implements RecordSink {
     );
     this.conflict = ' ON CONFLICT (id, started_at) DO NOTHING';
     this.copySql = pgp.as.format('COPY $1:name.$2:name ($3:name) FROM STDIN', [schema, table, RECORD_COLUMNS]);
+    this.names = logTableNames(schema, table);
+  }
+
+  async registerChain(chain: ChainRegistration): Promise<void> {
+    await this.db.none(
+      'INSERT INTO $1:name.$2:name (chain_id, kind, started_at, host, pid, service, service_version) VALUES ($3, $4, $5, $6, $7, $8, $9) ON CONFLICT (chain_id) DO NOTHING',
+      [this.schema, this.names.chains, chain.chain_id, chain.kind, chain.started_at, chain.host, chain.pid, chain.service, chain.service_version],
+    );
+  }
+
+  async chainHead(chainId: string): Promise<{ seq: number; hash: string | null }> {
+    const row = await this.db.oneOrNone('SELECT last_seq, last_hash FROM $1:name.$2:name WHERE chain_id = $3', [this.schema, this.names.chains, chainId]);
+    return row ? { seq: Number(row.last_seq), hash: row.last_hash } : { seq: 0, hash: null };
+  }
+
+  async existing(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db.any('SELECT id FROM $1:name.$2:name WHERE id = ANY($3::uuid[])', [this.schema, this.table, ids]);
+    return new Set(rows.map((r) => r.id as string));
+  }
+
+  /** The statement that moves chain heads forward (never back: a replay of older rows leaves them). */
+  headsSql(records: readonly Chained[]): string | null {
+    const heads = chainHeads(records);
+    if (heads.length === 0) return null;
+    return heads
+      .map((h) =>
+        pgp.as.format('UPDATE $1:name.$2:name SET last_seq = $4, last_hash = $5, updated_at = now() WHERE chain_id = $3 AND last_seq < $4', [
+          this.schema,
+          this.names.chains,
+          h.chain_id,
+          h.seq,
+          h.hash,
+        ]),
+      )
+      .join('; ');
   }
 
   /** Migrates (when asked) and creates the partitions from this month to `partitionsAhead` months ahead. */
@@ -77,17 +134,24 @@ export class PostgresSink implements RecordSink {
     }
   }
 
-  /** The batch as one multi-row INSERT that skips rows already stored. */
+  /** The batch as one multi-row INSERT that skips rows already stored, with the chain heads, in one transaction. */
   async insertIdempotent(records: InferenceRecord[]): Promise<void> {
-    await this.db.none(pgp.helpers.insert(records, this.columns) + this.conflict);
+    const heads = this.headsSql(records);
+    await this.db.tx('inferlog-insert', async (t) => {
+      await t.none(pgp.helpers.insert(records, this.columns) + this.conflict);
+      if (heads) await t.none(heads);
+    });
     this.writes.insert++;
   }
 
+  /** The batch by COPY, with the chain heads, in one transaction. */
   private async copy(records: InferenceRecord[]): Promise<void> {
     const text = toCopyText(records);
+    const heads = this.headsSql(records);
     const connection = await this.db.connect();
     let broken = false;
     try {
+      await connection.none('BEGIN');
       await new Promise<void>((resolve, reject) => {
         const stream = (connection.client as unknown as { query<T>(submittable: T): T }).query(copyFrom(this.copySql));
         const timer = setTimeout(() => reject(new Error(`COPY did not finish within ${COPY_TIMEOUT_MS} ms`)), COPY_TIMEOUT_MS);
@@ -101,9 +165,11 @@ export class PostgresSink implements RecordSink {
         });
         stream.end(text);
       });
+      await connection.multi(heads ? `${heads}; COMMIT` : 'COMMIT');
     } catch (err) {
       // A failed COPY leaves nothing behind, but only a server-side error leaves the connection usable.
       broken = typeof (err as { code?: string }).code !== 'string' || !/^[0-9A-Z]{5}$/.test((err as { code: string }).code);
+      if (!broken) await connection.none('ROLLBACK').catch(() => (broken = true));
       throw err;
     } finally {
       connection.done(broken);

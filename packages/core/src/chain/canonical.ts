@@ -1,0 +1,131 @@
+// The canonical form of a stored row, which its record_hash covers. It is defined on the row as stored
+// (read back from PostgreSQL, or from an export), so that anyone can recompute it without inferlog:
+//
+//   record_hash = lower-case hex SHA-256 of the UTF-8 bytes of JCS(row)
+//
+// where JCS is the JSON Canonicalization Scheme (RFC 8785: object keys sorted by UTF-16 code units, no
+// whitespace, numbers as ECMAScript prints them) and `row` is the JSON object of every column except
+// record_hash (prev_hash included), with:
+//   - timestamps (started_at, ended_at, created_at) as ISO 8601 UTC strings with milliseconds,
+//   - bigint and integer columns as numbers, double precision as numbers,
+//   - text as strings, text[] as arrays of strings, jsonb as its JSON value, NULL as null,
+//   - every string (values and keys) as stored: U+0000 and lone surrogates are U+FFFD.
+import { createHash } from 'node:crypto';
+
+type ColumnKind = 'timestamp' | 'number' | 'text' | 'texts' | 'json' | 'boolean';
+
+/** A string as PostgreSQL stores it: U+0000 (refused by PostgreSQL) and lone surrogates (not UTF-8) become U+FFFD. */
+function stored(text: string): string {
+  const t = text as string & { isWellFormed(): boolean; toWellFormed(): string };
+  const wellFormed = t.isWellFormed() ? text : t.toWellFormed();
+  return wellFormed.includes('\0') ? wellFormed.replaceAll('\0', '\ufffd') : wellFormed;
+}
+
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * RFC 8785 JSON of a value as JSON.stringify would store it (toJSON applied, undefined and functions
+ * left out of objects and null in arrays, non-finite numbers null) with every string as stored.
+ */
+export function canonicalJson(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(stored(value));
+    case 'number':
+      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return value.toString();
+    case 'object':
+      break;
+    default:
+      return 'null';
+  }
+  if (value === null) return 'null';
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((value as { toJSON(): unknown }).toJSON());
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
+    return `${out}]`;
+  }
+  const object = value as Record<string, unknown>;
+  let keys = Object.keys(object);
+  // Keys are sorted as stored; only a key that storing changes (rare) needs the slow way.
+  const storedKeys = keys.map(stored);
+  const renamed = storedKeys.some((k, i) => k !== keys[i]);
+  const order = renamed ? storedKeys.map((k, i) => [k, keys[i]] as const).sort(([a], [b]) => byCodeUnits(a, b)) : null;
+  if (!order) keys = keys.sort(byCodeUnits);
+  let out = '{';
+  let first = true;
+  for (let i = 0; i < keys.length; i++) {
+    const [name, key] = order ? order[i] : [keys[i], keys[i]];
+    const v = object[key];
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    out += `${first ? '' : ','}${JSON.stringify(name)}:${canonicalJson(v)}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+function normalize(kind: ColumnKind, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  switch (kind) {
+    case 'timestamp':
+      return (value instanceof Date ? value : new Date(value as string)).toISOString();
+    case 'number':
+      return Number(value);
+    case 'text':
+      return stored(String(value));
+    case 'texts':
+      return (value as unknown[]).map((v) => (v === null ? null : stored(String(v))));
+    case 'boolean':
+      return value === true || value === 't' || value === 'true';
+    case 'json':
+      return typeof value === 'string' ? JSON.parse(value) : value;
+  }
+}
+
+/** How each hashed column of the log table is normalised. Columns not listed are not part of the hash. */
+export const RECORD_HASH_COLUMNS: Readonly<Record<string, ColumnKind>> = {
+  id: 'text', started_at: 'timestamp', ended_at: 'timestamp', latency_ms: 'number', request_id: 'text', trace_id: 'text',
+  span_id: 'text', service: 'text', service_version: 'text', host: 'text', method: 'text', route: 'text', path: 'text',
+  status: 'number', aborted: 'boolean', protocol: 'text', model_name: 'text', model_version: 'text', inference_id: 'text',
+  parameters: 'json', inputs: 'json', outputs: 'json', response_parameters: 'json', usage: 'json', error: 'json',
+  request_headers: 'json', response_headers: 'json', request_body: 'text', response_body: 'text', request_bytes: 'number',
+  response_bytes: 'number', request_sha256: 'text', response_sha256: 'text', truncated: 'texts', redactions: 'texts',
+  schema_errors: 'json', annotations: 'json', chain_id: 'text', chain_seq: 'number', prev_hash: 'text',
+};
+
+/** How each hashed column of the event table is normalised. */
+export const EVENT_HASH_COLUMNS: Readonly<Record<string, ColumnKind>> = {
+  id: 'text', created_at: 'timestamp', subject: 'text', type: 'text', actor: 'text', data: 'json', redactions: 'texts',
+  chain_id: 'text', chain_seq: 'number', prev_hash: 'text',
+};
+
+/** The row's canonical JSON object (see the top of this file): every hashed column, normalised. */
+export function canonicalRow(row: Readonly<Record<string, unknown>>, columns: Readonly<Record<string, ColumnKind>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [column, kind] of Object.entries(columns)) out[column] = normalize(kind, row[column]);
+  return out;
+}
+
+/** Each column set's entries in canonical (sorted) order, so rows are serialised without sorting their columns each time. */
+const sortedColumns = new WeakMap<object, readonly (readonly [string, ColumnKind, string])[]>();
+
+/** The record_hash of a row (a record before it is stored, or one read back or exported): SHA-256 of JCS(canonicalRow(row)). */
+export function rowHash(row: Readonly<Record<string, unknown>>, columns: Readonly<Record<string, ColumnKind>> = RECORD_HASH_COLUMNS): string {
+  let order = sortedColumns.get(columns);
+  if (!order) {
+    order = Object.entries(columns)
+      .sort(([a], [b]) => byCodeUnits(a, b))
+      .map(([name, kind]) => [name, kind, JSON.stringify(name)] as const);
+    sortedColumns.set(columns, order);
+  }
+  let json = '{';
+  for (let i = 0; i < order.length; i++) {
+    const [name, kind, quoted] = order[i];
+    json += `${i === 0 ? '' : ','}${quoted}:${canonicalJson(normalize(kind, row[name]))}`;
+  }
+  return createHash('sha256').update(`${json}}`).digest('hex');
+}

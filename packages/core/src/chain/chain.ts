@@ -1,0 +1,98 @@
+import { hostname } from 'node:os';
+import { uuidv7 } from '../ids';
+import { EVENT_HASH_COLUMNS, RECORD_HASH_COLUMNS, rowHash } from './canonical';
+
+/** The chain fields every stored row carries. */
+export interface Chained {
+  chain_id?: string | null;
+  chain_seq?: number | null;
+  prev_hash?: string | null;
+  record_hash?: string | null;
+}
+
+export type ChainKind = 'record' | 'event';
+
+/** Who writes a chain, registered in the chain table. */
+export interface ChainRegistration {
+  chain_id: string;
+  kind: ChainKind;
+  started_at: Date;
+  host: string;
+  pid: number;
+  service: string | null;
+  service_version: string | null;
+}
+
+/**
+ * One writer's hash chain: every row it stores gets the next sequence number (gap-free), the hash of the
+ * row before (null for the first) and its own hash over its canonical form (chain/canonical.ts). No
+ * other writer touches it, so nothing serialises writers. Rows are sealed right before their first
+ * write and keep their seals for every retry, so a retry never re-numbers what may already be stored.
+ */
+export class Chain {
+  readonly registration: ChainRegistration;
+  private seq = 0;
+  private head: string | null = null;
+  private readonly columns;
+
+  constructor(kind: ChainKind, service: string | null, serviceVersion: string | null, host = hostname()) {
+    this.registration = { chain_id: uuidv7(), kind, started_at: new Date(), host, pid: process.pid, service, service_version: serviceVersion };
+    this.columns = kind === 'record' ? RECORD_HASH_COLUMNS : EVENT_HASH_COLUMNS;
+  }
+
+  get id(): string {
+    return this.registration.chain_id;
+  }
+
+  /** Sequence number and hash of the last row sealed. */
+  get last(): { seq: number; hash: string | null } {
+    return { seq: this.seq, hash: this.head };
+  }
+
+  /** Gives each row that has no chain yet the next position in this chain. Rows already sealed (by this or another writer) are left as they are. */
+  seal(rows: Chained[]): void {
+    for (const row of rows) {
+      if (row.chain_id) continue;
+      row.chain_id = this.id;
+      row.chain_seq = ++this.seq;
+      row.prev_hash = this.head;
+      row.record_hash = rowHash(row as Record<string, unknown>, this.columns);
+      this.head = row.record_hash;
+    }
+  }
+
+  /**
+   * Seals again rows `from` onwards after the row at `from` was replaced (stored without its payload:
+   * `base` is its predecessor, unchanged) or removed (refused even so: `base` is the removed row's
+   * predecessor, and the rows after it close up). Only the batch being written may be relinked: it is
+   * the chain's newest (a batch is sealed right before it is written), so the head follows it.
+   */
+  relink(rows: Chained[], from: number, base: { seq: number; hash: string | null }): void {
+    let seq = base.seq;
+    let hash = base.hash;
+    for (let i = from; i < rows.length; i++) {
+      const row = rows[i];
+      row.chain_seq = ++seq;
+      row.prev_hash = hash;
+      row.record_hash = rowHash(row as Record<string, unknown>, this.columns);
+      hash = row.record_hash;
+    }
+    this.seq = seq;
+    this.head = hash;
+  }
+
+  /**
+   * Takes the seals off rows whose write failed. Some of them may have been stored all the same (a part
+   * of the batch, or a commit whose answer was lost): the chain's head is then only known to the
+   * database, so `resync` must set it before the next seal, and the rows found stored are left out.
+   */
+  unseal(rows: Chained[]): void {
+    for (const row of rows) row.chain_id = row.chain_seq = row.prev_hash = row.record_hash = null;
+  }
+
+  /** Sets the head to what the database recorded (the head moves in the same transaction as the rows). */
+  resync(seq: number, hash: string | null): void {
+    this.seq = seq;
+    this.head = hash;
+  }
+}
