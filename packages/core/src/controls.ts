@@ -1,3 +1,4 @@
+import type { OversightEvent, StoredEvent } from './events/event';
 import { InferenceLogger, type CloseOptions, type InferenceLogStats } from './logger';
 import type { InferenceLogOptions } from './options';
 
@@ -13,6 +14,8 @@ export interface LoggerControls {
   stats(): InferenceLogStats;
   /** Resolves once the database is connected and migrated; rejects with the start-up error. */
   ready(): Promise<void>;
+  /** Records an oversight event (review, override, feedback, ground truth, incident) about an inference, by its `id` or `request_id`. */
+  event(subject: string, event: OversightEvent): Promise<StoredEvent>;
 }
 
 /** The logger an adapter wraps: the one given, or a new one made from options. */
@@ -28,5 +31,6 @@ export function withControls<F extends object>(middleware: F, logger: InferenceL
     close: (options?: CloseOptions) => logger.close(options),
     stats: () => logger.stats(),
     ready: () => logger.ready(),
+    event: (subject: string, event: OversightEvent) => logger.event(subject, event),
   });
 }

@@ -13,7 +13,9 @@ export type InferlogErrorCode =
   /** The spill journal could not be written or read; records stay in memory (and may be dropped). */
   | 'E_SPILL'
   /** The logger was closed: records captured afterwards, or still unwritten at the deadline, are lost. */
-  | 'E_CLOSED';
+  | 'E_CLOSED'
+  /** An oversight event was not valid, or could not be stored (`event()` rejects with it). */
+  | 'E_EVENT';
 
 /** Every failure inferlog reports to `onError` is one of these. */
 export class InferlogError extends Error {

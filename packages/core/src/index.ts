@@ -42,3 +42,5 @@ export { canonicalJson, canonicalRow, rowHash, RECORD_HASH_COLUMNS, EVENT_HASH_C
 export { verifyLog, type VerifyReport, type VerifyOptions, type ChainProblem, type ChainSummary } from './audit/verify';
 export { forEachRow } from './audit/cursor';
 export { logTableNames, type LogTableNames } from './sink/names';
+export type { OversightEvent, OversightEventType, StoredEvent } from './events/event';
+export { recordEvent, type EventRouteOptions, type EventReply } from './events/http';

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Exchange, ExchangeSink } from './capture/exchange';
 import { Chain } from './chain/chain';
+import { eventRow, type OversightEvent, type StoredEvent } from './events/event';
 import { Spill } from './delivery/spill';
 import { writeIsolatingBadRows } from './delivery/write';
 import { describe, InferlogError, type InferlogErrorCode } from './errors';
@@ -89,6 +90,10 @@ export class InferenceLogger implements ExchangeSink {
   readonly chain: Chain;
   /** False after a failed write: the chain's head is then read back from the database before the next seal. */
   private chainInSync = true;
+  /** The chain of this writer's oversight events, made at the first one. */
+  private eventChain: { chain: Chain; registered: boolean; inSync: boolean } | null = null;
+  /** Events are stored one after another (each sealed into the event chain right before its write). */
+  private events: Promise<unknown> = Promise.resolve();
   private opening: Promise<RecordSink> | null = null;
   private draining: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -226,6 +231,7 @@ export class InferenceLogger implements ExchangeSink {
       }
     }
     await this.draining;
+    await this.events;
     if (this.pendingRows > 0) await this.spillQueue(true);
     const lost = this.pendingRows;
     if (lost > 0) {
@@ -238,6 +244,52 @@ export class InferenceLogger implements ExchangeSink {
     await sink?.close().catch((err) => this.report('E_CLOSED', `closing the database connection failed: ${describe(err)}`, err));
     await this.spill?.close().catch((err) => this.report('E_SPILL', `closing the spill journal failed: ${describe(err)}`, err));
     if (lost > 0) throw this.drop(lost, 'E_CLOSED', `${lost} records could not be written or spilled before the close() deadline: ${this.lastError}`);
+  }
+
+  /**
+   * Records an oversight event about an inference (`subject`: its `id` or `request_id`): a human review,
+   * an override, a second verifier's decision, feedback, a ground-truth label, an incident flag. Stored
+   * at once in `<table>_event`, chained like records; resolves with the stored event. Rejects with an
+   * `InferlogError` (`E_EVENT`) when the event is not valid or the database cannot take it now; the event
+   * may still have been stored if only the answer was lost: send it again with the same `id`.
+   */
+  event(subject: string, event: OversightEvent): Promise<StoredEvent> {
+    let row: StoredEvent;
+    try {
+      row = eventRow(subject, event, this.options.redactor);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const stored = this.events.then(() => this.storeEvent(row, event.id !== undefined));
+    this.events = stored.catch(() => {});
+    return stored;
+  }
+
+  private async storeEvent(row: StoredEvent, idGiven: boolean): Promise<StoredEvent> {
+    if (this.closed) throw new InferlogError('E_CLOSED', 'the logger is closed: the oversight event was not stored');
+    this.eventChain ??= { chain: new Chain('event', this.options.service, this.options.serviceVersion, this.options.host), registered: false, inSync: true };
+    const state = this.eventChain;
+    try {
+      const sink = await this.open();
+      if (!state.registered) {
+        await sink.registerChain(state.chain.registration);
+        state.registered = true;
+      }
+      if (!state.inSync) {
+        const head = await sink.chainHead(state.chain.id);
+        state.chain.resync(head.seq, head.hash);
+        state.inSync = true;
+      }
+      const already = idGiven ? await sink.storedEvent(row.id) : null;
+      if (already) return already;
+      state.chain.seal([row]);
+      await sink.insertEvent(row);
+      return row;
+    } catch (err) {
+      state.chain.unseal([row]);
+      state.inSync = false;
+      throw this.report('E_EVENT', `the oversight event ${row.id} (${row.type} on ${row.subject}) could not be stored; send it again with the same id: ${describe(err)}`, err);
+    }
   }
 
   /** Resolves once the store is connected and migrated; rejects with the start-up error if that failed. */

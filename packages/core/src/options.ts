@@ -155,6 +155,8 @@ export interface ResolvedOptions {
   onDrop: ((count: number, reason: string) => void) | null;
   /** How body digests are made: plain SHA-256, HMAC-SHA-256 with this key, or not at all. */
   bodyDigest: { kind: 'sha256' } | { kind: 'hmac'; key: Buffer } | { kind: 'none' };
+  /** The global redaction rules alone (applied to oversight events' data); null when there are none. */
+  redactor: Redactor | null;
 }
 
 const TOP_LEVEL_KEYS = [
@@ -353,6 +355,7 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
     spillAfterMs: integer('spillAfterMs', options.spillAfterMs, 1000, 0, 3_600_000),
     overflow: (options.overflow as OverflowPolicy | undefined) ?? 'drop-newest',
     onDrop: (options.onDrop as ResolvedOptions['onDrop']) ?? null,
+    redactor: redact.length > 0 ? new Redactor(redact) : null,
     bodyDigest: options.bodyDigest === 'hmac' ? { kind: 'hmac', key: key! } : { kind: (options.bodyDigest as 'sha256' | 'none' | undefined) ?? 'sha256' },
   };
 }

@@ -1,6 +1,6 @@
 import type { Context, Middleware, Next } from 'koa';
-import { annotate as annotateRequest, failClosedBody, loggerFrom, startExchange, withControls } from '@inferlog/core';
-import type { Exchange, InferenceLogger, InferenceLogOptions, LoggerControls } from '@inferlog/core';
+import { annotate as annotateRequest, failClosedBody, loggerFrom, recordEvent, startExchange, withControls } from '@inferlog/core';
+import type { EventRouteOptions, Exchange, InferenceLogger, InferenceLogOptions, LoggerControls } from '@inferlog/core';
 
 export * from '@inferlog/core';
 
@@ -48,6 +48,22 @@ export function inferenceLog(options?: InferenceLogOptions | InferenceLogger): I
     }
   };
   return withControls(middleware, logger);
+}
+
+/**
+ * A route handler that records oversight events about an inference: mount it behind your authentication,
+ * after a body parser, on a path with an `:id` parameter (the inference's id or request id):
+ * `router.post('/inferences/:id/events', requireReviewer, bodyParser(), inferenceEvents(log, { actor: (ctx) => ctx.state.user.id }))`.
+ * The body is `{ type, actor?, data?, id? }`; answers 201 with the stored event, 400 when it is not
+ * valid, 503 when the log cannot take it now.
+ */
+export function inferenceEvents(log: LoggerControls, options: EventRouteOptions<Context> = {}): Middleware {
+  return async function inferenceEventsHandler(ctx: Context): Promise<void> {
+    const params = (ctx as { params?: Record<string, string> }).params ?? {};
+    const reply = await recordEvent((subject, event) => log.event(subject, event), params.id, (ctx.request as { body?: unknown }).body, options.actor?.(ctx));
+    ctx.status = reply.status;
+    ctx.body = reply.body;
+  };
 }
 
 /** Adds annotations (tenant, pseudonymous subject, …) to this request's record; a no-op when it is not logged. */

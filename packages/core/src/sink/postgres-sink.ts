@@ -1,5 +1,6 @@
 import { from as copyFrom } from 'pg-copy-streams';
 import type { ChainRegistration, Chained } from '../chain/chain';
+import type { StoredEvent } from '../events/event';
 import type { InferenceRecord } from '../record/record';
 import { JSONB_COLUMNS, RECORD_COLUMNS } from '../record/record';
 import { toJsonb, toText } from '../record/sanitize';
@@ -25,6 +26,10 @@ export interface RecordSink {
   existing(ids: string[]): Promise<Set<string>>;
   /** A chain's head as the database recorded it: the last stored sequence number and hash. */
   chainHead(chainId: string): Promise<{ seq: number; hash: string | null }>;
+  /** Stores a sealed oversight event and moves its chain's head, in one transaction. */
+  insertEvent(event: StoredEvent): Promise<void>;
+  /** The stored event with this id, if there is one. */
+  storedEvent(id: string): Promise<StoredEvent | null>;
   close(): Promise<void>;
 }
 
@@ -88,6 +93,21 @@ export class PostgresSink implements RecordSink {
   async chainHead(chainId: string): Promise<{ seq: number; hash: string | null }> {
     const row = await this.db.oneOrNone('SELECT last_seq, last_hash FROM $1:name.$2:name WHERE chain_id = $3', [this.schema, this.names.chains, chainId]);
     return row ? { seq: Number(row.last_seq), hash: row.last_hash } : { seq: 0, hash: null };
+  }
+
+  async insertEvent(event: StoredEvent): Promise<void> {
+    const heads = this.headsSql([event]);
+    await this.db.tx('inferlog-event', async (t) => {
+      await t.none(
+        'INSERT INTO $1:name.$2:name (id, created_at, subject, type, actor, data, redactions, chain_id, chain_seq, prev_hash, record_hash) VALUES ($3, $4, $5, $6, $7, $8::jsonb, $9::text[], $10, $11, $12, $13)',
+        [this.schema, this.names.events, event.id, event.created_at, toText(event.subject), toText(event.type), toText(event.actor), toJsonb(event.data), event.redactions, event.chain_id, event.chain_seq, event.prev_hash, event.record_hash],
+      );
+      if (heads) await t.none(heads);
+    });
+  }
+
+  async storedEvent(id: string): Promise<StoredEvent | null> {
+    return this.db.oneOrNone('SELECT * FROM $1:name.$2:name WHERE id = $3', [this.schema, this.names.events, id]);
   }
 
   async existing(ids: string[]): Promise<Set<string>> {

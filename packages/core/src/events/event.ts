@@ -1,0 +1,79 @@
+import type { Chained } from '../chain/chain';
+import { InferlogError } from '../errors';
+import { uuidv7 } from '../ids';
+import { redact, type Redactor } from '../redact/redactor';
+import { limitDepth } from '../record/sanitize';
+
+/**
+ * What kind of oversight event: the common ones are named (AI Act Art. 14 human oversight, Art. 12(3)
+ * verification, Art. 72/73 monitoring and incidents); any other non-empty name is accepted too.
+ */
+export type OversightEventType =
+  | 'human_review'
+  | 'override'
+  | 'second_verifier'
+  | 'feedback'
+  | 'ground_truth'
+  | 'incident'
+  | (string & NonNullable<unknown>);
+
+/** An oversight event about one inference, given to `event()`. */
+export interface OversightEvent {
+  /** What happened: `human_review`, `override`, `second_verifier`, `feedback`, `ground_truth`, `incident`, or a name of your own. */
+  type: OversightEventType;
+  /** Who: a reviewer's pseudonymous id, a system's name. */
+  actor?: string;
+  /** The event's details (decision, label, comment, …), JSON. Redacted by the global `redact` rules as if it were `annotations`. */
+  data?: unknown;
+  /** Your id for the event (a UUID): sending the same event again with the same id never stores it twice. Default: a new UUIDv7. */
+  id?: string;
+}
+
+/** An oversight event as stored in `<table>_event`. */
+export interface StoredEvent extends Chained {
+  id: string;
+  created_at: Date;
+  /** The inference the event is about: its `id` or its `request_id`, as given. */
+  subject: string;
+  type: string;
+  actor: string | null;
+  data: unknown;
+  redactions: string[];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_TEXT = 200;
+
+function invalid(message: string): never {
+  throw new InferlogError('E_EVENT', `invalid oversight event: ${message}`);
+}
+
+function text(name: string, value: unknown, required: boolean): string | null {
+  if (value === undefined || value === null) return required ? invalid(`"${name}" is required (a string of 1 to ${MAX_TEXT} characters)`) : null;
+  if (typeof value !== 'string' || value === '' || value.length > MAX_TEXT) invalid(`"${name}" must be a string of 1 to ${MAX_TEXT} characters; got ${typeof value === 'string' ? `${value.length} characters` : typeof value}`);
+  return value;
+}
+
+/** Checks an event and makes its row (not yet sealed): data cut to the stored depth and redacted. */
+export function eventRow(subject: unknown, event: unknown, redactor: Redactor | null): StoredEvent {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) invalid('it must be an object { type, actor?, data?, id? }');
+  const e = event as Record<string, unknown>;
+  for (const key of Object.keys(e)) if (!['type', 'actor', 'data', 'id'].includes(key)) invalid(`unknown field "${key}"; fields are type, actor, data, id`);
+  const id = e.id === undefined ? uuidv7() : typeof e.id === 'string' && UUID.test(e.id) ? e.id.toLowerCase() : invalid('"id" must be a UUID');
+  let data: unknown = e.data === undefined ? null : limitDepth(e.data);
+  try {
+    if (JSON.stringify(data) === undefined) data = null;
+  } catch (err) {
+    invalid(`"data" must be JSON: ${(err as Error).message}`);
+  }
+  const { parts, fired } = redact(redactor, { annotations: data });
+  return {
+    id,
+    created_at: new Date(),
+    subject: text('subject', subject, true)!,
+    type: text('type', e.type, true)!,
+    actor: text('actor', e.actor, false),
+    data: parts.annotations ?? null,
+    redactions: fired,
+  };
+}

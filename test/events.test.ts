@@ -1,0 +1,77 @@
+// Oversight events (AI Act Art. 14): recorded beside the inference they concern, chained like records,
+// through the logger and through the route helpers of both adapters.
+import express from 'express';
+import Koa from 'koa';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import request from 'supertest';
+import { inferenceEvents, inferenceLog, verifyLog } from '@inferlog/express';
+import { inferenceEvents as koaEvents, inferenceLog as koaLog } from '@inferlog/koa';
+import { db, dropSchema, endPool, logOptions, oipRequest, settle, uniqueSchema } from './helpers';
+
+const schema = uniqueSchema('events');
+const log = inferenceLog(logOptions(schema, { redact: [{ detect: 'email', action: 'mask' }] }));
+const events = (subject?: string) =>
+  db.any(`SELECT * FROM $1:name.inference_log_event ${subject ? 'WHERE subject = $2' : ''} ORDER BY chain_seq`, [schema, subject]);
+
+afterAll(async () => {
+  await log.close();
+  await dropSchema(schema);
+  await endPool();
+});
+
+test('events about an inference are stored with it, chained, redacted by the global rules, and never twice for one id', async () => {
+  const app = express();
+  app.use(log);
+  app.use(express.json());
+  app.post('/v2/models/:model/infer', (_req, res) => res.json({ model_name: 'credit', outputs: [{ name: 'p', shape: [1], datatype: 'FP32', data: [0.9] }] }));
+  await request(app).post('/v2/models/credit/infer').set('x-request-id', 'loan-1').send(oipRequest([1, 2, 3, 4])).expect(200);
+  await settle(log, 1);
+  const [{ id }] = await db.any("SELECT id FROM $1:name.inference_log WHERE request_id = 'loan-1'", [schema]);
+
+  const review = await log.event('loan-1', { type: 'human_review', actor: 'reviewer-17', data: { decision: 'confirmed', note: 'called jan@example.nl' } });
+  const override = await log.event(id, { type: 'override', actor: 'reviewer-17', data: { from: 0.9, to: 0.2, reason: 'income verified' } });
+  const label = '0190a7e4-1111-7000-8000-00000000beef';
+  const first = await log.event(id, { type: 'ground_truth', data: { defaulted: false }, id: label });
+  const again = await log.event(id, { type: 'ground_truth', data: { defaulted: false }, id: label });
+  expect(again.id).toBe(first.id);
+
+  const stored = await events();
+  expect(stored.map((e) => [e.subject, e.type, e.actor, e.chain_seq])).toEqual([
+    ['loan-1', 'human_review', 'reviewer-17', '1'],
+    [id, 'override', 'reviewer-17', '2'],
+    [id, 'ground_truth', null, '3'],
+  ]);
+  expect(stored[0]).toMatchObject({ id: review.id, data: { decision: 'confirmed', note: 'called [REDACTED]' }, redactions: ['email'], record_hash: review.record_hash });
+  expect(stored[1].prev_hash).toBe(review.record_hash);
+  expect(stored[1].record_hash).toBe(override.record_hash);
+  const report = await verifyLog(db, schema, 'inference_log');
+  expect(report).toMatchObject({ ok: true, rows: 4, problems: [] });
+  expect(report.chains.map((c) => [c.table, c.rows])).toEqual([['records', 1], ['events', 3]]);
+});
+
+test('invalid events are refused with a message that names the field', async () => {
+  await expect(log.event('x', { type: '' })).rejects.toThrow('invalid oversight event: "type" must be a string of 1 to 200 characters; got 0 characters');
+  await expect(log.event('', { type: 'feedback' })).rejects.toThrow('"subject" must be a string of 1 to 200 characters; got 0 characters');
+  await expect(log.event('x', { type: 'feedback', colour: 'red' } as never)).rejects.toThrow('unknown field "colour"; fields are type, actor, data, id');
+  await expect(log.event('x', { type: 'feedback', id: 'not-a-uuid' })).rejects.toThrow('"id" must be a UUID');
+});
+
+test('the route helpers record events from Express and Koa; the authenticated actor wins over the body', async () => {
+  const app = express();
+  app.post('/inferences/:id/events', express.json(), inferenceEvents(log, { actor: () => 'sso:anna' }));
+  const created = await request(app).post('/inferences/loan-2/events').send({ type: 'feedback', actor: 'someone-else', data: { helpful: true } }).expect(201);
+  expect(created.body).toMatchObject({ subject: 'loan-2', type: 'feedback', actor: 'sso:anna', data: { helpful: true } });
+  expect((await request(app).post('/inferences/loan-2/events').send({ data: 1 }).expect(400)).body.error).toMatch(/"type" is required/);
+
+  const koaLogger = koaLog(logOptions(schema, { table: 'koa_log' }));
+  const koa = new Koa();
+  const router = new Router();
+  router.post('/inferences/:id/events', bodyParser(), koaEvents(koaLogger));
+  koa.use(router.routes());
+  const viaKoa = await request(koa.callback()).post('/inferences/loan-3/events').send({ type: 'incident', actor: 'ops', data: { severity: 'high' } }).expect(201);
+  expect(viaKoa.body).toMatchObject({ subject: 'loan-3', type: 'incident', actor: 'ops' });
+  await koaLogger.close();
+  expect((await db.any('SELECT subject, type FROM $1:name.koa_log_event', [schema])).map((e) => [e.subject, e.type])).toEqual([['loan-3', 'incident']]);
+  expect((await events('loan-2')).map((e) => e.actor)).toEqual(['sso:anna']);
+});
