@@ -16,7 +16,10 @@ import { DATABASE_URL, db, dropSchema, endPool, logOptions, settle, uniqueSchema
 const schema = uniqueSchema('redact');
 const KEY = 'test-hmac-key-0123456789abcdef';
 const sha256 = (data: string) => createHash('sha256').update(data).digest('hex');
-const pseudonym = (key: string, value: string) => `hmac:${createHmac('sha256', key).update(value).digest('hex').slice(0, 32)}`;
+// The documented schemes, written out here: keys derived from hmacKey per use, 128-bit pseudonyms.
+const derived = (key: string, use: string) => createHmac('sha256', key).update(`inferlog:${use}`).digest();
+const pseudonym = (key: string, value: string) => `hmac:${createHmac('sha256', derived(key, 'pseudonym')).update(value).digest('hex').slice(0, 32)}`;
+const hmacDigest = (key: string, body: string) => `hmac:${createHmac('sha256', derived(key, 'body-digest')).update(body).digest('hex')}`;
 const closers: (() => Promise<void>)[] = [];
 
 /** The whole stored row as PostgreSQL renders it, for "the secret appears nowhere" checks. */
@@ -74,7 +77,7 @@ test("the README's worked example: BSN pseudonymised, email masked, digests of t
     ],
     outputs: [{ name: 'probability_of_default', data: [0.0712] }],
     redactions: ['input:bsn', 'applicant-email'],
-    request_sha256: sha256(body),
+    request_sha256: hmacDigest(KEY, body), // a key is set: digests are keyed too, so small bodies cannot be guessed
     request_bytes: String(Buffer.byteLength(body)),
   });
   const text = await rowText('credit', 'worked-example');
@@ -111,27 +114,29 @@ test('Koa: route-scoped rules, raw bodies, headers and annotations; other routes
   expect(JSON.parse(score.response_body)).toEqual({ ok: true, contact: pseudonym(KEY, 'desk@example.org') });
   expect(score.request_headers['x-customer-note']).toBe(`mail ${pseudonym(KEY, 'jan@example.nl')}`);
   expect(score.annotations).toEqual({ reviewer: pseudonym(KEY, 'anna@example.org') });
-  expect(score.redactions).toEqual(['email', '$.request_body.customer.iban', '$..phone']);
+  // Path rules run before detector rules, whichever list they come from.
+  expect(score.redactions).toEqual(['$.request_body.customer.iban', '$..phone', 'email']);
   // The route without its own rules gets only the global ones: its IBAN and phone stay.
   expect(JSON.parse(echo.request_body)).toEqual({ customer: { iban: 'NL91ABNA0417164300', phone: '0612345678' } });
 });
 
-test('bodyDigest: sha256 of the original body by default, hmac: with the key, or none', async () => {
+test('bodyDigest: sha256 of the original body, hmac: with the key (the default when there is one), or none', async () => {
   const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }] });
   const digests: Record<string, unknown> = {};
-  for (const mode of ['sha256', 'hmac', 'none'] as const) {
-    const log = expressLog(`digest_${mode}`, { bodyDigest: mode, hmacKey: KEY });
+  for (const mode of ['sha256', 'hmac', 'none', undefined] as const) {
+    const log = expressLog(`digest_${mode ?? 'default'}`, { ...(mode ? { bodyDigest: mode } : {}), hmacKey: KEY });
     const app = express();
     app.use(log);
     app.use((_req, res) => res.type('text/plain').send('ok'));
     await request(app).post('/v2/models/m/infer').set('content-type', 'application/json').set('x-request-id', `digest-${mode}`).send(body).expect(200);
     await settle(log, 1);
-    digests[mode] = (await db.one('SELECT request_sha256, response_sha256 FROM $1:name.$2:name', [schema, `digest_${mode}`]));
+    digests[mode ?? 'default'] = await db.one('SELECT request_sha256, response_sha256 FROM $1:name.$2:name', [schema, `digest_${mode ?? 'default'}`]);
   }
   expect(digests).toEqual({
     sha256: { request_sha256: sha256(body), response_sha256: sha256('ok') },
-    hmac: { request_sha256: `hmac:${createHmac('sha256', KEY).update(body).digest('hex')}`, response_sha256: `hmac:${createHmac('sha256', KEY).update('ok').digest('hex')}` },
+    hmac: { request_sha256: hmacDigest(KEY, body), response_sha256: hmacDigest(KEY, 'ok') },
     none: { request_sha256: null, response_sha256: null },
+    default: { request_sha256: hmacDigest(KEY, body), response_sha256: hmacDigest(KEY, 'ok') },
   });
 });
 
@@ -231,4 +236,35 @@ test('a streamed chat completion is redacted after reassembly: tool-call argumen
   expect(row.outputs[0].data[0].tool_calls[0].function.arguments).toBe('{"query":"Find the logs of [REDACTED] please"}');
   expect(row.redactions).toEqual(['email']);
   expect(await rowText('chat_stream', 'chat-stream-redacted')).not.toContain('marie.curie@example.org');
+});
+
+test('what path rules cannot reach is not stored: unparsed bodies withheld, duplicate keys dropped, ids, paths and parse errors searched too', async () => {
+  const log = expressLog('edges', {
+    routes: [{ path: '/raw/*rest', protocol: 'raw' }],
+    maxBodyBytes: 200,
+    redact: [{ path: '$..password', action: 'remove' }, { detect: 'email', action: 'mask' }],
+  });
+  const app = express();
+  app.use(log);
+  app.use((_req, res) => res.status(400).json({ error: { message: 'bad', password: 'hunter2' } }));
+  const send = (path: string, id: string, body: string) =>
+    request(app).post(path).set('content-type', 'application/json').set('x-request-id', id).send(body).expect(400);
+  await send('/raw/a', 'too-big', JSON.stringify({ password: 'hunter2', pad: 'x'.repeat(400) })); // cut at 200 bytes: not JSON
+  await send('/raw/b', 'malformed', '{"password": "hunter2", oops}');
+  await send('/raw/c', 'duplicate', '{"password":"hunter2","password":"x","note":"fine"}');
+  await send('/raw/users/jan%40example.nl/score', 'jan@example.nl', '{}');
+  await settle(log, 4);
+  const rows = await db.any('SELECT * FROM $1:name.edges ORDER BY started_at, id', [schema]);
+  const [big, malformed, duplicate, byPath] = rows;
+  expect(big).toMatchObject({ request_body: null, redactions: expect.arrayContaining(['withheld:request_body']), truncated: ['request_body'] });
+  expect(malformed).toMatchObject({ request_body: null, redactions: expect.arrayContaining(['withheld:request_body']) });
+  expect(JSON.parse(duplicate.request_body)).toEqual({ note: 'fine' });
+  expect(byPath.path).toBe('/raw/users/[REDACTED]/score');
+  expect(byPath.request_id).toBe('[REDACTED]');
+  for (const row of rows) {
+    expect(JSON.stringify(row)).not.toContain('hunter2');
+    expect(JSON.stringify(row)).not.toContain('jan@example.nl');
+    // The error keeps its message; the body it came from is in response_body, where the rules reach it.
+    expect(row.error).toEqual({ status: 400, message: 'bad' });
+  }
 });

@@ -3,6 +3,7 @@ import { resolve as resolvePath } from 'node:path';
 import { InferlogConfigError, type InferlogError } from './errors';
 import { PROTOCOL_NAMES } from './protocol';
 import { DEFAULT_REQUEST_HEADERS, DEFAULT_RESPONSE_HEADERS, isSecretHeader } from './record/headers';
+import { derivedKey } from './redact/actions';
 import { Redactor } from './redact/redactor';
 import { compileRule, type CompiledRule, type RedactRule } from './redact/rules';
 import { compileRoute, DEFAULT_ROUTES, RouteSelector, type RouteSpec } from './routes';
@@ -114,8 +115,9 @@ export interface InferenceLogOptions {
   hmacKey?: string | Buffer;
   /**
    * What `request_sha256`/`response_sha256` hold, always over the original body (before redaction):
-   * `sha256` (default; anyone can check a body they have against it, and guess small bodies),
-   * `hmac` (`hmac:` + HMAC-SHA-256 with `hmacKey`: only key holders can check or guess), or `none`.
+   * `sha256` (anyone can check a body they have against it, and test guesses of small bodies), `hmac`
+   * (`hmac:` + HMAC-SHA-256 with a key derived from `hmacKey`: only key holders can), or `none`.
+   * Default: `hmac` when `hmacKey` (or INFERLOG_HMAC_KEY) is set, else `sha256`.
    */
   bodyDigest?: BodyDigest;
 }
@@ -231,9 +233,14 @@ function ruleList(name: string, value: unknown, key: Buffer | null): CompiledRul
   return value.map((rule, i) => compileRule(`${name}[${i}]`, rule, key));
 }
 
+function bodyDigestMode(kind: BodyDigest, key: Buffer | null): ResolvedOptions['bodyDigest'] {
+  return kind === 'hmac' ? { kind, key: derivedKey(key!, 'body-digest') } : { kind };
+}
+
 /** The HMAC key from the option or INFERLOG_HMAC_KEY; null when neither is set. */
 function hmacKey(value: unknown): Buffer | null {
   const from = value === undefined ? 'INFERLOG_HMAC_KEY' : 'option "hmacKey"';
+  if (value !== undefined && (value === '' || (Buffer.isBuffer(value) && value.length === 0))) fail('option "hmacKey" is empty: give the key, or leave the option out to use INFERLOG_HMAC_KEY');
   const raw = value ?? process.env.INFERLOG_HMAC_KEY;
   if (raw === undefined || raw === '') return null;
   if (typeof raw !== 'string' && !Buffer.isBuffer(raw)) fail('option "hmacKey" must be a string or a Buffer');
@@ -257,6 +264,7 @@ function routeList(name: string, value: unknown, fallback: readonly RouteSpec[],
         fail(`option "${where}.protocol" must be one of ${PROTOCOL_NAMES.join(', ')} or a mapper function; got ${JSON.stringify(spec.protocol)}`);
       }
       fraction(`${where}.sample`, spec.sample, sample);
+      if (name === 'exclude' && spec.redact !== undefined) fail(`option "${where}.redact": excluded requests are not logged, so they have nothing to redact`);
       own = ruleList(`${where}.redact`, spec.redact, key);
       spec = spec.path;
       if (spec === undefined) fail(`option "${where}.path" is required`);
@@ -356,6 +364,6 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
     overflow: (options.overflow as OverflowPolicy | undefined) ?? 'drop-newest',
     onDrop: (options.onDrop as ResolvedOptions['onDrop']) ?? null,
     redactor: redact.length > 0 ? new Redactor(redact) : null,
-    bodyDigest: options.bodyDigest === 'hmac' ? { kind: 'hmac', key: key! } : { kind: (options.bodyDigest as 'sha256' | 'none' | undefined) ?? 'sha256' },
+    bodyDigest: bodyDigestMode((options.bodyDigest as BodyDigest | undefined) ?? (key ? 'hmac' : 'sha256'), key),
   };
 }

@@ -102,7 +102,22 @@ export function omitKeys(object: Record<string, unknown>, keys: readonly string[
   return out;
 }
 
-/** The message of a typical error body: `{"error": "..."}`, `{"error": {"message": "..."}}`, `{"message": "..."}` or text. */
+/**
+ * Why a text is not JSON, without quoting it (JSON.parse's own message repeats a piece of the payload,
+ * which would slip past redaction rules written for the body).
+ */
+export function jsonProblem(err: unknown): string {
+  const message = (err as Error)?.message ?? '';
+  const position = /position (\d+)/.exec(message);
+  if (position) return `not valid JSON (at character ${position[1]})`;
+  return /end of (JSON )?input|Unterminated/i.test(message) ? 'not valid JSON (it ends too early)' : 'not valid JSON';
+}
+
+/**
+ * `{status, message}` of a typical error body: `{"error": "..."}`, `{"error": {"message": "..."}}`,
+ * `{"message": "..."}` or text. The body itself is not copied here: mappers keep it in `response_body`
+ * when it is more than the message, where the rules for response bodies apply to it.
+ */
 export function errorFromBody(body: DecodedBody, status: number | null): Record<string, unknown> {
   const json = body.json;
   let message: string | null = null;
@@ -112,5 +127,5 @@ export function errorFromBody(body: DecodedBody, status: number | null): Record<
   } else if (body.text && !body.text.startsWith('base64:')) {
     message = body.text.slice(0, 1000);
   }
-  return { status, message, ...(isObject(json) && !(typeof json.error === 'string' && Object.keys(json).length === 1) ? { body: json } : {}) };
+  return { status, message };
 }

@@ -3,7 +3,7 @@ import { parseTraceparent } from '../ids';
 import type { ResolvedOptions } from '../options';
 import type { ResponseWrite } from '../protocols/mapper';
 import { runMapper } from '../protocols/run';
-import { redact } from '../redact/redactor';
+import { redact, type Redactor } from '../redact/redactor';
 import { decodeBody, decodeParsedBody, type DecodedBody } from './decode';
 import { pickHeaders } from './headers';
 import { limitEachDepth } from './sanitize';
@@ -23,13 +23,39 @@ function responseWrites(x: Exchange): ResponseWrite[] {
 }
 
 /**
- * The stored text of a raw body after redaction: its original text when no rule touched it; else the
- * redacted value, as JSON when the body was JSON.
+ * A raw body as the redaction rules see it: its parsed JSON, or its text. Path and tensor rules cannot
+ * reach into a body that is not JSON (cut at the size cap, malformed): when the route has such rules, the
+ * body is withheld rather than stored past them. A text cut at the size cap loses its last word when
+ * detectors run: it may be the start of something they would have recognised whole.
  */
-function bodyText(body: DecodedBody, before: unknown, after: unknown): string | null {
-  if (after === before) return body.text;
+function redactable(body: DecodedBody, redactor: Redactor | null, part: string, withheld: string[]): unknown {
+  if (body.json !== undefined) return body.json;
+  if (body.text === null || !redactor) return body.text;
+  if (redactor.selects) {
+    withheld.push(`withheld:${part}`);
+    return null;
+  }
+  return redactor.detects && body.truncated ? body.text.replace(/\S*$/, '') : body.text;
+}
+
+/**
+ * The stored text of a raw body after redaction: the redacted value (as JSON when the body was JSON, so
+ * a duplicate key the rules never saw is not stored either); the original text when no rules ran.
+ */
+function bodyText(body: DecodedBody, after: unknown, redacted: boolean): string | null {
   if (after === undefined || after === null) return null;
-  return body.json !== undefined || typeof after !== 'string' ? JSON.stringify(after) : after;
+  if (body.json !== undefined) return redacted ? JSON.stringify(after) : body.text;
+  return typeof after === 'string' ? after : JSON.stringify(after);
+}
+
+/** The path as redaction sees it: percent-decoded, so `/users/jan%40example.nl` is searched as the email it is. */
+function decodedPath(path: string): string {
+  if (!path.includes('%')) return path;
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 /**
@@ -78,10 +104,14 @@ export function buildRecord(x: Exchange, o: ResolvedOptions, onMapperFailure?: (
   let error = mapped.error ?? null;
   if (x.thrown) error = { ...(error as object | null), status, exception: x.thrown };
   const trace = parseTraceparent(x.requestHeaders.traceparent);
-  const requestBody = mapped.keepRequestBody ? (request.json ?? request.text) : null;
-  const responseBody = mapped.keepResponseBody ? (response.json ?? response.text) : null;
+  const redactor = x.route.redactor;
+  const withheld: string[] = [];
+  const requestBody = mapped.keepRequestBody ? redactable(request, redactor, 'request_body', withheld) : null;
+  const responseBody = mapped.keepResponseBody ? redactable(response, redactor, 'response_body', withheld) : null;
+  const scannedPath = redactor ? decodedPath(path) : path;
   const limited = limitEachDepth({
-    path,
+    path: scannedPath,
+    request_id: x.requestId,
     inference_id: mapped.inference_id ?? null,
     parameters: mapped.parameters ?? null,
     inputs: mapped.inputs ?? null,
@@ -97,14 +127,14 @@ export function buildRecord(x: Exchange, o: ResolvedOptions, onMapperFailure?: (
     schema_errors: mapped.schema_errors ?? null,
   });
   truncated.push(...limited.cut);
-  const { parts, fired } = redact(x.route.redactor, limited.values);
+  const { parts, fired } = redact(redactor, limited.values);
 
   return {
     id: x.id,
     started_at: new Date(x.startedAt),
     ended_at: new Date(x.startedAt + x.latencyMs),
     latency_ms: x.latencyMs,
-    request_id: x.requestId,
+    request_id: typeof parts.request_id === 'string' && parts.request_id !== '' ? parts.request_id : x.id,
     trace_id: trace.traceId,
     span_id: trace.spanId,
     service: o.service,
@@ -112,7 +142,7 @@ export function buildRecord(x: Exchange, o: ResolvedOptions, onMapperFailure?: (
     host: o.host,
     method: x.method,
     route: x.route.label ?? x.frameworkRoute,
-    path: typeof parts.path === 'string' ? parts.path : '',
+    path: parts.path === scannedPath ? path : typeof parts.path === 'string' ? parts.path : '',
     status,
     aborted: x.aborted,
     protocol: mapped.protocol ?? 'raw',
@@ -127,14 +157,14 @@ export function buildRecord(x: Exchange, o: ResolvedOptions, onMapperFailure?: (
     error: parts.error ?? null,
     request_headers: parts.request_headers ?? null,
     response_headers: parts.response_headers ?? null,
-    request_body: mapped.keepRequestBody ? bodyText(request, requestBody, parts.request_body) : null,
-    response_body: mapped.keepResponseBody ? bodyText(response, responseBody, parts.response_body) : null,
+    request_body: mapped.keepRequestBody ? bodyText(request, parts.request_body, redactor !== null) : null,
+    response_body: mapped.keepResponseBody ? bodyText(response, parts.response_body, redactor !== null) : null,
     request_bytes: requestBytes,
     response_bytes: x.response.bytes,
     request_sha256: requestSha,
     response_sha256: x.response.digest(keptResponse),
     truncated,
-    redactions: fired,
+    redactions: [...withheld, ...fired],
     schema_errors: parts.schema_errors ?? null,
     annotations: parts.annotations ?? null,
   };

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { jsonProblem } from '../protocols/mapper';
 import { brotliDecompressSync, constants, gunzipSync, inflateRawSync, inflateSync, type ZlibOptions } from 'node:zlib';
 
 /** A body as the flush path sees it: decoded text when it is text, parsed JSON when it parses. */
@@ -141,7 +142,7 @@ function parseJson(text: string, contentType: string, cut: boolean): { json: unk
   try {
     return { json: JSON.parse(text), parseError: null };
   } catch (err) {
-    return { json: undefined, parseError: `not valid JSON: ${(err as Error).message}` };
+    return { json: undefined, parseError: jsonProblem(err) };
   }
 }
 

@@ -6,39 +6,65 @@ const BAD_JSON_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/gi;
 
 /** Nesting kept in stored JSON: more than any real payload has, few enough for every recursive walk. */
 export const MAX_JSON_DEPTH = 200;
+/** Objects and arrays kept in one stored JSON value: an app's object graph with shared parts could expand without end. */
+const MAX_CONTAINERS = 1_000_000;
 const TOO_DEEP = `[nested deeper than ${MAX_JSON_DEPTH} levels: not stored]`;
+const CIRCULAR = '[circular reference: not stored]';
+const TOO_LARGE = `[more than ${MAX_CONTAINERS} objects and arrays: not stored]`;
 
-/** Whether `value` nests deeper than `room` more levels; a plain loop, allocation-free (it runs on every record). */
-function deeperThan(value: unknown, room: number): boolean {
+/**
+ * Whether `value` needs cutting: nests deeper than `room` more levels, refers to itself (an app's own
+ * objects may: JSON.parse's never do), or holds more containers than the budget. A plain walk with no
+ * copying (it runs on every record).
+ */
+function needsCut(value: unknown, room: number, ancestors: Set<object>, budget: { left: number }): boolean {
   if (typeof value !== 'object' || value === null) return false;
-  if (room === 0) return true;
+  if (room === 0 || ancestors.has(value) || --budget.left < 0) return true;
+  ancestors.add(value);
+  let found = false;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (deeperThan(value[i], room - 1)) return true;
-    return false;
+    for (let i = 0; i < value.length && !found; i++) found = needsCut(value[i], room - 1, ancestors, budget);
+  } else {
+    for (const key in value) {
+      if (Object.hasOwn(value, key) && needsCut((value as Record<string, unknown>)[key], room - 1, ancestors, budget)) {
+        found = true;
+        break;
+      }
+    }
   }
-  for (const key in value) if (Object.hasOwn(value, key) && deeperThan((value as Record<string, unknown>)[key], room - 1)) return true;
-  return false;
+  ancestors.delete(value);
+  return found;
 }
 
-function cut(value: unknown, room: number): unknown {
+function cut(value: unknown, room: number, ancestors: Set<object>, budget: { left: number }): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (room === 0) return TOO_DEEP;
-  if (Array.isArray(value)) return value.map((child) => cut(child, room - 1));
-  const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) Object.defineProperty(out, key, { value: cut(child, room - 1), writable: true, enumerable: true, configurable: true });
+  if (ancestors.has(value)) return CIRCULAR;
+  if (--budget.left < 0) return TOO_LARGE;
+  ancestors.add(value);
+  let out: unknown;
+  if (Array.isArray(value)) {
+    out = value.map((child) => cut(child, room - 1, ancestors, budget));
+  } else {
+    const copy: Record<string, unknown> = {};
+    for (const [key, child] of Object.entries(value)) Object.defineProperty(copy, key, { value: cut(child, room - 1, ancestors, budget), writable: true, enumerable: true, configurable: true });
+    out = copy;
+  }
+  ancestors.delete(value);
   return out;
 }
 
 /**
- * `value` with what nests deeper than MAX_JSON_DEPTH replaced by a note; the same reference when nothing
- * does (the common case costs one walk and no copy). JSON.parse takes any depth; JSON.stringify and other
- * recursive walks overflow the stack on it.
+ * `value` with what nests deeper than MAX_JSON_DEPTH, refers back to itself, or passes MAX_CONTAINERS
+ * replaced by a note; the same reference when nothing does (the common case costs one walk and no copy).
+ * JSON.parse takes any depth; JSON.stringify and other recursive walks overflow the stack on it.
  */
 export function limitDepth(value: unknown): unknown {
-  return deeperThan(value, MAX_JSON_DEPTH) ? cut(value, MAX_JSON_DEPTH) : value;
+  if (!needsCut(value, MAX_JSON_DEPTH, new Set(), { left: MAX_CONTAINERS })) return value;
+  return cut(value, MAX_JSON_DEPTH, new Set(), { left: MAX_CONTAINERS });
 }
 
-/** The values, each cut to MAX_JSON_DEPTH in place (the object is the caller's own); `cut` names those that were. */
+/** The values, each cut by `limitDepth` in place (the object is the caller's own); `cut` names those that were. */
 export function limitEachDepth<T extends Record<string, unknown>>(values: T): { values: T; cut: string[] } {
   const names: string[] = [];
   for (const key of Object.keys(values)) {

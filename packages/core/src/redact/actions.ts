@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { normalFormOf } from './detectors';
 import { REMOVE } from './update';
 
 /** What a rule does to what it selects or detects. */
@@ -17,37 +18,73 @@ export interface CompiledAction {
 const PSEUDONYM_HEX = 32;
 
 /**
- * The keyed pseudonym of a value, as the `hash` action stores it: `hmac:` + the first 128 bits of
- * HMAC-SHA-256(key, value), in hex. The same value and key always give the same pseudonym, so a known
- * value can be looked up in the log (detected values are hashed in their normal form: digits only for
- * BSNs and card numbers, upper case without spaces for IBANs, lower case for emails, +country digits for phones).
+ * The key an HMAC use derives from `hmacKey`: pseudonyms and body digests each get their own, so one
+ * never reveals the other (a body that is one string would otherwise have its pseudonym as digest prefix).
  */
-export function pseudonym(key: Buffer | string, value: string): string {
-  return `hmac:${createHmac('sha256', key).update(value).digest('hex').slice(0, PSEUDONYM_HEX)}`;
+export function derivedKey(key: Buffer | string, use: 'pseudonym' | 'body-digest'): Buffer {
+  return createHmac('sha256', key).update(`inferlog:${use}`).digest();
 }
 
-/** Applies `leaf` to every scalar inside `value` (objects and arrays keep their shape); null stays null. */
-function mapLeaves(value: unknown, leaf: (scalar: string | number | boolean) => unknown): unknown {
+const pseudonymKeys = new WeakMap<Buffer, Buffer>();
+const pseudonymKeysByText = new Map<string, Buffer>();
+
+/**
+ * The keyed pseudonym of a value, as the `hash` action stores it: `hmac:` + the first 128 bits of
+ * HMAC-SHA-256 (with a key derived from `hmacKey`) of the value's normal form, in hex. Values that are,
+ * as a whole, personal data a detector knows are hashed in their normal form (BSN and card digits only,
+ * IBAN upper case without spaces, email lower case, phone `+<country><number>`), so `1234.56.782` and
+ * `123456782` give one pseudonym; other values as they are. The same value and key always give the same
+ * pseudonym, so a known value can be looked up in the log.
+ */
+export function pseudonym(key: Buffer | string, value: string): string {
+  let derived = typeof key === 'string' ? pseudonymKeysByText.get(key) : pseudonymKeys.get(key);
+  if (!derived) {
+    derived = derivedKey(key, 'pseudonym');
+    if (typeof key === 'string') pseudonymKeysByText.set(key, derived);
+    else pseudonymKeys.set(key, derived);
+  }
+  return pseudonymOfNormal(derived, normalFormOf(value) ?? value);
+}
+
+function pseudonymOfNormal(derived: Buffer, normal: string): string {
+  return `hmac:${createHmac('sha256', derived).update(normal).digest('hex').slice(0, PSEUDONYM_HEX)}`;
+}
+
+/**
+ * Applies `leaf` to every scalar inside `value` and `key` to every object key (lists and objects keep
+ * their shape; keys can be personal data too, e.g. a map keyed by email). Null stays null.
+ */
+function mapAll(value: unknown, leaf: (scalar: string | number | boolean) => unknown, key: (name: string, index: number) => string): unknown {
   if (value === null || value === undefined) return value;
-  if (Array.isArray(value)) return value.map((v) => mapLeaves(v, leaf));
-  if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapLeaves(v, leaf)]));
+  if (Array.isArray(value)) return value.map((v) => mapAll(v, leaf, key));
+  if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v], i) => [key(k, i), mapAll(v, leaf, key)]));
   return leaf(value as string | number | boolean);
+}
+
+/** Keeps the first `keep` characters of a string or number (as text), elements of a list, or members of an object. */
+function truncate(value: unknown, keep: number): unknown {
+  if (typeof value === 'string') return value.slice(0, keep);
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value).slice(0, keep);
+  if (Array.isArray(value)) return value.slice(0, keep);
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).slice(0, keep));
+  return value;
 }
 
 export function compileAction(action: RedactAction, options: { censor: string; keep: number; key: Buffer | null }): CompiledAction {
   switch (action) {
     case 'remove':
       return { value: () => REMOVE, text: () => '' };
-    case 'mask':
-      return { value: (v) => mapLeaves(v, () => options.censor), text: () => options.censor };
+    case 'mask': {
+      // Masked keys stay distinct, so masking never merges two members into one.
+      const maskKey = (_name: string, i: number) => (i === 0 ? options.censor : `${options.censor}#${i + 1}`);
+      return { value: (v) => mapAll(v, () => options.censor, maskKey), text: () => options.censor };
+    }
     case 'hash': {
-      const key = options.key!;
-      return { value: (v) => mapLeaves(v, (s) => pseudonym(key, String(s))), text: (_found, normal) => pseudonym(key, normal) };
+      const derived = derivedKey(options.key!, 'pseudonym');
+      const hash = (s: string | number | boolean) => pseudonymOfNormal(derived, normalFormOf(String(s)) ?? String(s));
+      return { value: (v) => mapAll(v, hash, (name) => hash(name)), text: (_found, normal) => pseudonymOfNormal(derived, normal) };
     }
     case 'truncate':
-      return {
-        value: (v) => (typeof v === 'string' || Array.isArray(v) ? v.slice(0, options.keep) : v),
-        text: (found) => found.slice(0, options.keep),
-      };
+      return { value: (v) => truncate(v, options.keep), text: (found) => found.slice(0, options.keep) };
   }
 }

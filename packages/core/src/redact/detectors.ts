@@ -36,38 +36,76 @@ function matches(text: string, pattern: RegExp, check: (match: string) => string
 const digitsOf = (text: string) => text.replace(/\D/g, '');
 const DIGIT = /\d/;
 
-// RFC 5322 "dot-atom" local part and a domain of letter/digit labels, Unicode letters included.
-const EMAIL = /(?<![\p{L}\p{N}!#$%&'*+/=?^_`{|}~.-])[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+)*@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+\p{L}[\p{L}\p{N}-]*[\p{L}\p{N}]/gu;
-// International: + country code and 7–14 more digits, in groups separated by space, dot, dash or (…).
-const PHONE_INTERNATIONAL = /(?<![\w+])\+[1-9](?:[ .-]?\(?\d\)?){7,14}(?![\w])/g;
-// Dutch: 0 (or 0031) and nine digits, e.g. 06-12345678, 020 123 4567, 0031 6 1234 5678.
-const PHONE_DUTCH = /(?<![\w+])(?:0031[ .-]?|0)[1-9](?:[ .-]?\d){8}(?![\w])/g;
-const IBAN_START = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?=[ ]?[A-Z0-9])/g;
-// Nine digits, bare or grouped 4.2.3 / 3-3-3 / 3 3 3 as they are written; not glued to letters or other
-// digits (then they are part of another token: an account number, a product code).
-const BSN = /(?<![\w.,-])(?:\d{9}|\d{4}[.\s]\d{2}[.\s]\d{3}|\d{3}[.\s-]\d{3}[.\s-]\d{3})(?!\w|[.,-]\d)/g;
-// 13–19 digits, bare or in groups separated by spaces or dashes; not glued to letters or other digits.
-const CARD = /(?<![\w.,-])(?:\d[ -]?){12,18}\d(?!\w|[.,-]\d)/g;
-const IPV4 = /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)/g;
-const IPV6_CANDIDATE = /(?<![0-9A-Fa-f:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?:%[0-9A-Za-z]+)?(?![0-9A-Za-z:])/g;
+// An email: an RFC 5322 dot-atom local part (letters of any script with combining marks, digits and
+// ! # $ % & ' * + / = ? ^ _ ` { | } ~ -) and a domain of letter/digit labels. The characters ' = / ? { | }
+// mostly surround addresses in real text (quotes, key=value, URL paths, JSON): a match is trimmed after
+// the last of them, so "email=jan@x.nl" is found as jan@x.nl, unless nothing would be left of the local part.
+const EMAIL = /(?<![\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~.-])[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+)*@(?:[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?\.)+\p{L}[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}]/gu;
+const EMAIL_SURROUNDING = /^.*['=/?{|}][.]*/u;
 
-/** IBANs: country code, check digits and the country's BBAN length (spaces allowed in groups), mod 97 checked. */
+function findEmails(text: string): Found[] {
+  return matches(text, EMAIL, (m) => m).map((f) => {
+    const found = text.slice(f.start, f.end);
+    const at = found.lastIndexOf('@');
+    const surrounding = EMAIL_SURROUNDING.exec(found.slice(0, at));
+    const skip = surrounding && surrounding[0].length < at ? surrounding[0].length : 0;
+    return { start: f.start + skip, end: f.end, normal: found.slice(skip).normalize('NFC').toLowerCase() };
+  });
+}
+
+// Separators people put in numbers: space, no-break space, dot, dash, slash.
+const SEP = '[ \\u00a0.\\-/]';
+// International: + country code and 7–14 more digits, in groups (an area code in parentheses, a (0) included).
+const PHONE_INTERNATIONAL = new RegExp(`(?<![\\w+])\\+[1-9](?:${SEP}{0,2}\\(?\\d\\)?){7,15}(?!\\w)`, 'g');
+// Dutch: 0 (or 0031) and nine digits: 06-12345678, 06/12345678, (020) 123 4567, 0031 6 1234 5678.
+const PHONE_DUTCH = new RegExp(`(?<![\\w+(])(?:\\(0\\d{1,3}\\)|0031${SEP}?\\d|0\\d)(?:${SEP}{0,2}\\d){7,9}(?!\\w)`, 'g');
+const IBAN_START = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[\s\u00a0-]{0,2}[A-Za-z0-9])/g;
+// Nine digits, bare or grouped (4.2.3, 3-3-3, 3 3 3); not glued to letters or other digits (then they
+// are part of another token: an account number, a product code, a decimal).
+const BSN = /(?<![\w,-]|\d[.,])(?:\d{9}|\d{4}[.\s\u00a0]\d{2}[.\s\u00a0]\d{3}|\d{3}[.\s\u00a0-]\d{3}[.\s\u00a0-]\d{3})(?!\w|[.,-]\d)/g;
+// A run of digits in groups (separators as in SEP); card numbers (13–19 digits) are looked for inside it.
+const CARD_RUN = new RegExp(`(?<![\\w,-]|\\d[.,])\\d+(?:${SEP}{1,3}\\d+)*(?!\\w|[.,-]\\d)`, 'g');
+const IPV4 = /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)/g;
+// The dotted-quad ending first, so ::ffff:192.168.1.20 is one address, not ::ffff:192 and the rest.
+const IPV6_CANDIDATE = /(?<![0-9A-Fa-f:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?:%[0-9A-Za-z]+)?(?![0-9A-Za-z:]|\.\d)/g;
+
+/** The normal form of a phone number: + and its digits, the Dutch trunk 0 and an international "(0)" left out. */
+function phoneNormal(found: string): string | null {
+  if (found.startsWith('+')) {
+    const digits = digitsOf(found.replace(/\(0\)/, ''));
+    return digits.length >= 8 && digits.length <= 15 ? `+${digits}` : null;
+  }
+  const digits = digitsOf(found);
+  const national = digits.startsWith('0031') ? digits.slice(4) : digits.slice(1);
+  return national.length === 9 && national[0] !== '0' ? `+31${national}` : null;
+}
+
+/** The canonical text of an IPv6 address (lower case, zeros compressed), as the WHATWG URL parser writes it. */
+function ipv6Normal(found: string): string | null {
+  const [address, zone] = found.split('%');
+  if (!isIPv6(address)) return null;
+  try {
+    return new URL(`http://[${address}]/`).hostname.slice(1, -1) + (zone ? `%${zone}` : '');
+  } catch {
+    return address.toLowerCase();
+  }
+}
+
+/** IBANs: country code, check digits and the country's BBAN length (separators allowed between groups), mod 97 checked. */
 function findIbans(text: string): Found[] {
   const found: Found[] = [];
   IBAN_START.lastIndex = 0;
   for (let m = IBAN_START.exec(text); m; m = IBAN_START.exec(text)) {
-    const length = IBAN_LENGTHS[m[0].slice(0, 2)];
+    const length = IBAN_LENGTHS[m[0].slice(0, 2).toUpperCase()];
     if (!length) continue;
-    let iban = m[0];
+    let iban = m[0].toUpperCase();
     let end = m.index + 4;
     while (iban.length < length && end < text.length) {
+      const separators = /^[\s\u00a0-]{1,2}(?=[A-Za-z0-9])/.exec(text.slice(end, end + 3));
+      if (separators) end += separators[0].length;
       const ch = text[end];
-      if (ch === ' ' && /[A-Z0-9]/.test(text[end + 1] ?? '')) {
-        end++;
-        continue;
-      }
-      if (!/[A-Z0-9]/.test(ch)) break;
-      iban += ch;
+      if (!/[A-Za-z0-9]/.test(ch ?? '')) break;
+      iban += ch.toUpperCase();
       end++;
     }
     if (iban.length === length && !/[A-Za-z0-9]/.test(text[end] ?? '') && ibanValid(iban)) {
@@ -78,39 +116,72 @@ function findIbans(text: string): Found[] {
   return found;
 }
 
+/**
+ * Card numbers: inside each run of digit groups, the longest stretch of whole groups with 13–19 digits
+ * that passes Luhn (so a card followed or preceded by other numbers is still found).
+ */
+function findCards(text: string): Found[] {
+  const found: Found[] = [];
+  CARD_RUN.lastIndex = 0;
+  for (let m = CARD_RUN.exec(text); m; m = CARD_RUN.exec(text)) {
+    const groups = [...m[0].matchAll(/\d+/g)].map((g) => ({ start: m.index + g.index!, end: m.index + g.index! + g[0].length, digits: g[0] }));
+    let first = 0;
+    while (first < groups.length) {
+      let hit: Found | null = null;
+      let digits = '';
+      const candidates: { end: number; digits: string }[] = [];
+      for (let last = first; last < groups.length && digits.length < 19; last++) {
+        digits += groups[last].digits;
+        if (digits.length >= 13 && digits.length <= 19) candidates.push({ end: groups[last].end, digits });
+      }
+      for (const c of candidates.reverse()) {
+        if (luhnValid(c.digits)) {
+          hit = { start: groups[first].start, end: c.end, normal: c.digits };
+          break;
+        }
+      }
+      if (hit) {
+        found.push(hit);
+        while (first < groups.length && groups[first].start < hit.end) first++;
+      } else {
+        first++;
+      }
+    }
+  }
+  return found;
+}
+
 const DETECTORS: Record<DetectorName, Detector> = {
-  email: { name: 'email', numeric: false, hint: '@', find: (t) => (t.includes('@') ? matches(t, EMAIL, (m) => m.toLowerCase()) : []) },
+  email: { name: 'email', numeric: false, hint: '@', find: (t) => (t.includes('@') ? findEmails(t) : []) },
   phone: {
     name: 'phone',
     numeric: false,
     hint: '\\d',
-    find: (t) => {
-      if (!DIGIT.test(t)) return [];
-      const international = matches(t, PHONE_INTERNATIONAL, (m) => {
-        const digits = digitsOf(m);
-        return digits.length >= 8 && digits.length <= 15 ? `+${digits}` : null;
-      });
-      return international.concat(matches(t, PHONE_DUTCH, (m) => `+31${digitsOf(m).replace(/^(0031|0)/, '')}`));
-    },
+    find: (t) => (DIGIT.test(t) ? [...matches(t, PHONE_INTERNATIONAL, phoneNormal), ...matches(t, PHONE_DUTCH, phoneNormal)].sort((a, b) => a.start - b.start) : []),
   },
   iban: { name: 'iban', numeric: false, hint: '\\d', find: (t) => (DIGIT.test(t) ? findIbans(t) : []) },
   bsn: { name: 'bsn', numeric: true, hint: '\\d', find: (t) => (DIGIT.test(t) ? matches(t, BSN, (m) => (bsnValid(digitsOf(m)) ? digitsOf(m) : null)) : []) },
-  creditcard: {
-    name: 'creditcard',
-    numeric: true,
-    hint: '\\d',
-    find: (t) =>
-      DIGIT.test(t)
-        ? matches(t, CARD, (m) => {
-            const digits = digitsOf(m);
-            return digits.length >= 13 && digits.length <= 19 && luhnValid(digits) ? digits : null;
-          })
-        : [],
-  },
+  creditcard: { name: 'creditcard', numeric: true, hint: '\\d', find: (t) => (DIGIT.test(t) ? findCards(t) : []) },
   ipv4: { name: 'ipv4', numeric: false, hint: '\\d', find: (t) => (t.includes('.') ? matches(t, IPV4, (m) => (isIPv4(m) ? m : null)) : []) },
-  ipv6: { name: 'ipv6', numeric: false, hint: ':', find: (t) => (t.includes(':') ? matches(t, IPV6_CANDIDATE, (m) => (isIPv6(m) ? m.toLowerCase() : null)) : []) },
+  ipv6: { name: 'ipv6', numeric: false, hint: ':', find: (t) => (t.includes(':') ? matches(t, IPV6_CANDIDATE, ipv6Normal) : []) },
 };
 
 export function detector(name: DetectorName): Detector {
   return DETECTORS[name];
+}
+
+/**
+ * The normal form of a value that is, as a whole, one piece of personal data some detector knows (an
+ * email, a BSN written with dots, …); null otherwise. A path rule's `hash` uses it, so a value gives the
+ * same pseudonym whether a path selected it or a detector found it.
+ */
+export function normalFormOf(value: string): string | null {
+  const text = value.trim();
+  // Every detected value has an @, a colon, three dots or at least eight digits: most values have none.
+  if (!text.includes('@') && !text.includes(':') && text.split('.').length < 4 && digitsOf(text).length < 8) return null;
+  for (const name of DETECTOR_NAMES) {
+    const found = DETECTORS[name].find(text);
+    if (found.length === 1 && found[0].start === 0 && found[0].end === text.length) return found[0].normal;
+  }
+  return null;
 }

@@ -1,7 +1,7 @@
 import type { CompiledAction } from './actions';
 import type { Detector, Found } from './detectors';
 import type { CompiledRule, RecordPart } from './rules';
-import { REMOVE, removalOrder, setIn, type Location } from './update';
+import { updateMany, type Location } from './update';
 
 /** The record's parts as rules see them: the root of every JSONPath. */
 export type RecordParts = Partial<Record<RecordPart, unknown>>;
@@ -22,18 +22,19 @@ function findAll(text: string, detectors: readonly Detector[]): (Found & { detec
   return kept;
 }
 
-/** Runs a rule's detectors over every text (keys too) and integer inside a value, copy-on-write. */
+/** Runs a rule's detectors over every text (keys too) and integer member inside a value, copy-on-write. */
 class Scan {
   /** Texts without any of the characters every detected value has are not searched (most keys and names). */
   private readonly hint: RegExp;
+  private readonly numeric: readonly Detector[];
 
   constructor(
     private readonly detectors: readonly Detector[],
-    private readonly numeric: readonly Detector[],
     private readonly action: CompiledAction,
     private readonly fire: (detector: Detector) => void,
   ) {
     this.hint = new RegExp(`[${[...new Set(detectors.map((d) => d.hint))].join('')}]`);
+    this.numeric = detectors.filter((d) => d.numeric);
   }
 
   text(text: string): string {
@@ -50,14 +51,24 @@ class Scan {
     return out + text.slice(at);
   }
 
-  value(value: unknown): unknown {
-    if (typeof value === 'string') return this.text(value);
-    if (typeof value === 'number') {
-      if (this.numeric.length === 0 || !Number.isSafeInteger(value)) return value;
-      const digits = String(Math.abs(value));
-      const found = findAll(digits, this.numeric);
-      return found.length === 1 && found[0].start === 0 && found[0].end === digits.length ? this.text(digits) : value;
+  /**
+   * An integer sent as a JSON number that is, whole, a BSN (possibly with its leading zero lost) or a
+   * card number. Only members of objects (`{"bsn": 111222333}`) are looked at: in lists — tensor data,
+   * ids, timestamps — one number in eleven passes the 11-proef and one in ten passes Luhn by chance.
+   */
+  private integer(value: number): unknown {
+    if (this.numeric.length === 0 || !Number.isSafeInteger(value) || value < 0) return value;
+    const digits = String(value);
+    for (const candidate of digits.length === 8 ? [digits, `0${digits}`] : [digits]) {
+      const found = findAll(candidate, this.numeric);
+      if (found.length === 1 && found[0].start === 0 && found[0].end === candidate.length) return this.text(candidate);
     }
+    return value;
+  }
+
+  value(value: unknown, member = false): unknown {
+    if (typeof value === 'string') return this.text(value);
+    if (typeof value === 'number') return member ? this.integer(value) : value;
     if (typeof value !== 'object' || value === null) return value;
     if (Array.isArray(value)) {
       let out: unknown[] | null = null;
@@ -75,46 +86,67 @@ class Scan {
       if (!Object.hasOwn(value, key)) continue;
       const child = (value as Record<string, unknown>)[key];
       const nextKey = this.text(key);
-      const next = this.value(child);
+      const next = this.value(child, true);
       if (!out && (nextKey !== key || next !== child)) out = Object.entries(value).slice(0, index);
       out?.push([nextKey, next]);
       index++;
     }
-    return out ? Object.fromEntries(out) : value;
+    return out ? Object.fromEntries(distinctKeys(out)) : value;
   }
 }
 
+/** Entries whose keys redaction made equal get `#2`, `#3`, … so that no member is lost by merging. */
+function distinctKeys(entries: [string, unknown][]): [string, unknown][] {
+  const seen = new Map<string, number>();
+  return entries.map(([key, value]) => {
+    const n = (seen.get(key) ?? 0) + 1;
+    seen.set(key, n);
+    return [n === 1 ? key : `${key}#${n}`, value];
+  });
+}
+
 /**
- * Applies a route's rules to a record's parts, in the order they are given: each rule's selections get
- * its action (or, with detectors, only the personal data found inside them); detector rules without a
- * path search every part. Nothing is modified in place — the parts may be the app's own objects. The
- * parts must nest no deeper than MAX_JSON_DEPTH (`limitDepth`), as every record's parts do.
+ * Applies a route's rules to a record's parts: first every rule that selects by path or tensor name, in
+ * the order given (so a pseudonym is made of the value itself, never of text a detector already
+ * masked), then the detector rules. A rule's selections are all found on the same document and changed
+ * in one pass. Nothing is modified in place — the parts may be the app's own objects. The parts must nest
+ * no deeper than MAX_JSON_DEPTH (`limitDepth`), as every record's parts do.
  */
 export class Redactor {
-  constructor(readonly rules: readonly CompiledRule[]) {}
+  readonly rules: readonly CompiledRule[];
+  /** Whether any rule selects by path or tensor name (such rules cannot be applied to a body that is not JSON). */
+  readonly selects: boolean;
+  /** Whether any rule runs detectors. */
+  readonly detects: boolean;
+
+  constructor(rules: readonly CompiledRule[]) {
+    this.rules = [...rules.filter((r) => r.detectors.length === 0), ...rules.filter((r) => r.detectors.length > 0)];
+    this.selects = rules.some((r) => r.selectors !== null);
+    this.detects = rules.some((r) => r.detectors.length > 0);
+  }
 
   apply(input: RecordParts): Redacted {
     const fired = new Set<string>();
     let doc = input;
     for (const rule of this.rules) {
-      const scan = rule.detectors.length > 0 ? new Scan(rule.detectors, rule.detectors.filter((d) => d.numeric), rule.action, (d) => fired.add(rule.id ?? d.name)) : null;
+      const scan = rule.detectors.length > 0 ? new Scan(rule.detectors, rule.action, (d) => fired.add(rule.id ?? d.name)) : null;
       if (!rule.selectors) {
         doc = scan!.value(doc) as RecordParts;
         continue;
       }
+      const ops: { location: Location; value: unknown }[] = [];
+      const seen = new Set<string>();
       for (const selector of rule.selectors) {
-        const locations = selector.find(doc).filter((l) => l.length > 0);
+        const locations = selector.find(doc).filter((l) => l.length > 0 && !seen.has(l.join('\u0000')));
         if (locations.length === 0) continue;
-        if (scan) {
-          for (const location of locations) doc = setIn(doc, location, scan.value(valueAt(doc, location))) as RecordParts;
-          continue;
+        if (!scan) fired.add(rule.id ?? selector.label);
+        for (const location of locations) {
+          seen.add(location.join('\u0000'));
+          const current = valueAt(doc, location);
+          ops.push({ location, value: scan ? scan.value(current) : rule.action.value(current) });
         }
-        fired.add(rule.id ?? selector.label);
-        const replaced = locations.map((location) => [location, rule.action.value(valueAt(doc, location))] as const);
-        for (const [location, value] of replaced) if (value !== REMOVE) doc = setIn(doc, location, value) as RecordParts;
-        const removed = replaced.filter(([, value]) => value === REMOVE).map(([location]) => location as Location);
-        for (const location of removed.sort(removalOrder)) doc = setIn(doc, location, REMOVE) as RecordParts;
       }
+      if (ops.length > 0) doc = updateMany(doc, ops) as RecordParts;
     }
     return { parts: doc, fired: [...fired] };
   }

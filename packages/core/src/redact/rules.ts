@@ -15,7 +15,7 @@ export interface RedactRule {
   /**
    * A JSONPath (RFC 9535) into the record: `$.parameters.user_email`, `$..password`,
    * `$.inputs[?@.name=='ssn'].data`, `$.request_headers['x-user']`, `$.request_body.customer.name`.
-   * The record's parts are `path`, `inference_id`, `parameters`, `inputs`, `outputs`, `response_parameters`, `usage`,
+   * The record's parts are `path` (percent-decoded), `request_id`, `inference_id`, `parameters`, `inputs`, `outputs`, `response_parameters`, `usage`,
    * `error`, `annotations`, `request_headers`, `response_headers`, `request_body`, `response_body`
    * (raw bodies as parsed JSON when they are JSON) and `schema_errors`.
    */
@@ -46,7 +46,7 @@ export interface RedactRule {
 
 /** The parts of a record rules see, as the root of their JSONPaths. */
 export const RECORD_PARTS = [
-  'path', 'inference_id', 'parameters', 'inputs', 'outputs', 'response_parameters', 'usage', 'error', 'annotations',
+  'path', 'request_id', 'inference_id', 'parameters', 'inputs', 'outputs', 'response_parameters', 'usage', 'error', 'annotations',
   'request_headers', 'response_headers', 'request_body', 'response_body', 'schema_errors',
 ] as const;
 export type RecordPart = (typeof RECORD_PARTS)[number];
@@ -156,13 +156,13 @@ export function compileRule(where: string, rule: unknown, key: Buffer | null): C
   }
   if (r.action === 'hash' && !key) fail(`option "${where}" hashes, which needs a key: set the "hmacKey" option or INFERLOG_HMAC_KEY (at least 16 bytes, kept secret)`);
 
+  if (r.path !== undefined && (typeof r.path !== 'string' || r.path === '')) fail(`option "${where}.path" must be one JSONPath string (use "paths" for several)`);
   const selectors: CompiledSelector[] = [
-    ...(r.path !== undefined ? strings(`${where}.path`, r.path).slice(0, 1) : []).map((p) => compilePath(`${where}.path`, p, p)),
+    ...(r.path !== undefined ? [r.path as string] : []).map((p) => compilePath(`${where}.path`, p, p)),
     ...(r.paths !== undefined ? strings(`${where}.paths`, r.paths) : []).map((p, i) => compilePath(`${where}.paths[${i}]`, p, p)),
     ...(r.input !== undefined ? strings(`${where}.input`, r.input) : []).map((n) => compilePath(`${where}.input`, tensorData('inputs', n), `input:${n}`)),
     ...(r.output !== undefined ? strings(`${where}.output`, r.output) : []).map((n) => compilePath(`${where}.output`, tensorData('outputs', n), `output:${n}`)),
   ];
-  if (r.path !== undefined && typeof r.path !== 'string') fail(`option "${where}.path" must be one JSONPath string (use "paths" for several)`);
   const detectors = list(r.detect as DetectorName | DetectorName[] | undefined).map((name) => {
     if (!DETECTOR_NAMES.includes(name)) fail(`option "${where}.detect" has unknown detector ${JSON.stringify(name)}; detectors are: ${DETECTOR_NAMES.join(', ')}`);
     return detector(name);

@@ -21,35 +21,49 @@ export function define(target: Record<string, unknown>, key: string, value: unkn
   Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
-/**
- * `root` with the value at `location` replaced by `value` (or removed, for REMOVE). Returns `root` itself
- * when the location does not exist. Array removals shift later indexes: remove in descending order.
- */
-export function setIn(root: unknown, location: Location, value: unknown, depth = 0): unknown {
-  if (!isContainer(root)) return root;
-  const key = location[depth];
-  if (!Object.hasOwn(root, key)) return root;
-  const current = (root as Record<string | number, unknown>)[key];
-  const next = depth === location.length - 1 ? value : setIn(current, location, value, depth + 1);
-  if (next === current) return root;
-  const out = copy(root);
-  if (next === REMOVE) {
-    if (Array.isArray(out)) out.splice(key as number, 1);
-    else delete out[key as string];
-  } else if (Array.isArray(out)) {
-    out[key as number] = next;
-  } else {
-    define(out, String(key), next);
-  }
-  return out;
+interface Trie {
+  children: Map<string | number, Trie>;
+  /** The new value for this location (REMOVE to remove it), when an operation ends here. */
+  op?: { value: unknown };
 }
 
-/** Orders locations so removing them one after another never shifts one still to come: deepest and last first. */
-export function removalOrder(a: Location, b: Location): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    if (a[i] === b[i]) continue;
-    if (typeof a[i] === 'number' && typeof b[i] === 'number') return (b[i] as number) - (a[i] as number);
-    return String(b[i]) < String(a[i]) ? -1 : 1;
+/**
+ * `root` with every operation applied (each location's value replaced, or removed for REMOVE) in one
+ * pass: each container on the way to a change is copied once, however many changes it holds, and array
+ * removals are done together, so indexes selected on the original document stay right. An operation on
+ * a location inside another operation's location is overruled by the outer one.
+ */
+export function updateMany(root: unknown, ops: readonly { location: Location; value: unknown }[]): unknown {
+  const trie: Trie = { children: new Map() };
+  for (const { location, value } of ops) {
+    let node = trie;
+    for (const key of location) {
+      if (node.op) break;
+      let child = node.children.get(key);
+      if (!child) node.children.set(key, (child = { children: new Map() }));
+      node = child;
+    }
+    node.op ??= { value };
   }
-  return b.length - a.length;
+  return apply(root, trie);
+}
+
+function apply(value: unknown, node: Trie): unknown {
+  if (node.op) return node.op.value;
+  if (!isContainer(value) || node.children.size === 0) return value;
+  const out = copy(value);
+  const removed: (string | number)[] = [];
+  for (const [key, child] of node.children) {
+    if (!Object.hasOwn(value, key)) continue;
+    const next = apply((value as Record<string | number, unknown>)[key], child);
+    if (next === REMOVE) removed.push(key);
+    else if (Array.isArray(out)) out[key as number] = next;
+    else define(out, String(key), next);
+  }
+  if (Array.isArray(out)) {
+    const gone = new Set(removed as number[]);
+    return gone.size > 0 ? out.filter((_, i) => !gone.has(i)) : out;
+  }
+  for (const key of removed) delete out[key as string];
+  return out;
 }

@@ -1,4 +1,4 @@
-import { isObject, type SchemaError } from '../mapper';
+import { isObject, jsonProblem, type SchemaError } from '../mapper';
 import { parseSse } from './sse';
 
 /** Fields every choice has; the others are kept as the choice's extras. */
@@ -172,7 +172,7 @@ export function reassembleStream(text: string): ReassembledStream {
       chunk = JSON.parse(event.data);
     } catch (err) {
       // A last event the stream was cut inside is expected to be partial; any other is an error of the server.
-      if (event.complete) result.schemaErrors.push({ part: 'response', message: `event ${result.chunks} is not JSON: ${(err as Error).message}` });
+      if (event.complete) result.schemaErrors.push({ part: 'response', message: `event ${result.chunks} is ${jsonProblem(err)}` });
       continue;
     }
     result.chunks++;
