@@ -251,6 +251,10 @@ test('keep 90d is refused below the 180-day floor, and works with force', async 
       'Nothing was dropped. Keep 6mo / 180d or more, or, where Union or national law provides otherwise, pass force: true (CLI: --force).',
   });
   await expect(applyRetention(db, log.schema, TABLE, { keep: '5mo', actor: 'ops', dryRun: true })).rejects.toMatchObject({ code: 'E_RETENTION_FLOOR' });
+  const future = new Date(NOW + 366 * 86_400_000);
+  await expect(applyRetention(db, log.schema, TABLE, { keep: '6mo', actor: 'ops', now: future })).rejects.toThrow(
+    `inferlog: retention option now (${future.toISOString()}) lies in the future: it would drop rows younger than 6mo. Leave it out to count back from the current time.`,
+  );
   expect(await snapshot(log.schema)).toEqual(before);
 
   const result = await applyRetention(db, log.schema, TABLE, { keep: '90d', actor: 'ops', force: true });

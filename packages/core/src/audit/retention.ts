@@ -46,7 +46,7 @@ export interface RetentionOptions {
   dryRun?: boolean;
   /** Allow a period shorter than the 180-day floor (where Union or national law allows less). Never overrides a legal hold. */
   force?: boolean;
-  /** The time the period counts back from. Default: now. */
+  /** The time the period counts back from: now (the default) or earlier, never later. */
   now?: Date;
   /** How long to wait for the locks on the log table before giving up (changing nothing). Default 10,000 ms. */
   lockTimeoutMs?: number;
@@ -119,6 +119,8 @@ export async function applyRetention(db: Database, schema: string, table: string
   if (!actor) throw new InferlogConfigError('retention needs an actor (who runs it): the audit table records it');
   const now = opts.now ?? new Date();
   if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new InferlogConfigError(`retention option now must be a valid Date, got ${String(opts.now)}`);
+  // A `now` in the future would drop rows younger than `keep` and get round the floor.
+  if (now.getTime() > Date.now() + 60_000) throw new InferlogConfigError(`retention option now (${now.toISOString()}) lies in the future: it would drop rows younger than ${period.label}. Leave it out to count back from the current time.`);
   const lockTimeoutMs = opts.lockTimeoutMs ?? 10_000;
   if (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 1) throw new InferlogConfigError(`retention option lockTimeoutMs must be a whole number of milliseconds ≥ 1, got ${String(opts.lockTimeoutMs)}`);
   const dryRun = opts.dryRun === true;
