@@ -37,6 +37,24 @@ export class InferlogConfigError extends Error {
   }
 }
 
+/** Why an operation on the log itself (retention) was refused: a rule stopped it, nothing was changed. */
+export type InferlogRefusalCode =
+  /** A legal hold is active: retention drops nothing until it is lifted, `force` or not. */
+  | 'E_LEGAL_HOLD'
+  /** The retention period can be shorter than the 180-day floor and `force` was not given. */
+  | 'E_RETENTION_FLOOR';
+
+/** Thrown when a rule refuses an operation on the log (retention under a legal hold or below the floor); the message says which rule and how to proceed. */
+export class InferlogRefusedError extends Error {
+  override readonly name = 'InferlogRefusedError';
+  constructor(
+    readonly code: InferlogRefusalCode,
+    message: string,
+  ) {
+    super(`inferlog: ${message}`);
+  }
+}
+
 export function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -13,7 +13,7 @@ export {
 export type { RedactRule } from './redact/rules';
 export { pseudonym, type RedactAction } from './redact/actions';
 export { DETECTOR_NAMES, type DetectorName } from './redact/detectors';
-export { InferlogError, InferlogConfigError, type InferlogErrorCode } from './errors';
+export { InferlogError, InferlogConfigError, InferlogRefusedError, type InferlogErrorCode, type InferlogRefusalCode } from './errors';
 export { DEFAULT_ROUTES, compilePattern, type RouteSpec, type RouteRule, type RoutePattern, type RouteRequest, type CompiledRoute } from './routes';
 export { PROTOCOL_NAMES, type ProtocolName } from './protocol';
 export type { Mapper, MapperInput, MappedFields, ResponseWrite, SchemaError, DecodedBody } from './protocols/mapper';
@@ -41,6 +41,18 @@ export { Chain, type Chained, type ChainKind, type ChainRegistration } from './c
 export { canonicalJson, canonicalRow, rowHash, RECORD_HASH_COLUMNS, EVENT_HASH_COLUMNS } from './chain/canonical';
 export { verifyLog, type VerifyReport, type VerifyOptions, type ChainProblem, type ChainSummary } from './audit/verify';
 export { forEachRow } from './audit/cursor';
+export {
+  applyRetention,
+  holdStatus,
+  parseRetentionPeriod,
+  setHold,
+  RETENTION_FLOOR_DAYS,
+  type HoldState,
+  type RetentionOptions,
+  type RetentionPeriod,
+  type RetentionPlanPartition,
+  type RetentionResult,
+} from './audit/retention';
 export { logTableNames, type LogTableNames } from './sink/names';
 export type { OversightEvent, OversightEventType, StoredEvent } from './events/event';
 export { recordEvent, type EventRouteOptions, type EventReply } from './events/http';

@@ -56,10 +56,26 @@ interface Gap {
 }
 
 /**
+ * The gap that starts at `from`, followed through the gaps adjacent to it (1..100, then 101..250 from a
+ * later retention run) until one reaches `until`: what they cover as one, with the hash of the last row
+ * dropped. Undefined when no gap starts at `from`.
+ */
+function followGaps(gaps: Map<number, Gap> | undefined, from: number, until: number): Gap | undefined {
+  let gap = gaps?.get(from);
+  while (gap && gap.to_seq < until) {
+    const next = gaps!.get(gap.to_seq + 1);
+    if (!next) break;
+    gap = next;
+  }
+  return gap && { from_seq: from, to_seq: gap.to_seq, last_hash: gap.last_hash };
+}
+
+/**
  * Recomputes every hash chain of a log table (and of its events) from the rows as stored, in one
  * snapshot and constant memory: each row's hash must match its content, each row must follow the one
  * before it (sequence number + 1, prev_hash = that row's hash) unless retention dropped the rows in
- * between (recorded with the hash of the last one dropped), every chain must reach the head its writer
+ * between (recorded with the hash of the last one dropped; the gaps of several retention runs that meet
+ * count as one, and may start at the chain's first row), every chain must reach the head its writer
  * recorded, and every row must belong to a registered chain. Names the first row that was changed,
  * removed, inserted or moved.
  */
@@ -74,9 +90,10 @@ export async function verifyLog(db: Database, schema: string, table: string, opt
   const heads = new Map<string, { seq: number; hash: string | null; kind: string }>(
     (await db.any('SELECT chain_id, kind, last_seq, last_hash FROM $1:name.$2:name', [schema, names.chains])).map((r) => [r.chain_id, { seq: Number(r.last_seq), hash: r.last_hash, kind: r.kind }]),
   );
-  const gaps = new Map<string, Gap[]>();
-  for (const g of await db.any('SELECT chain_id, from_seq, to_seq, last_hash FROM $1:name.$2:name ORDER BY chain_id, from_seq', [schema, names.gaps])) {
-    gaps.set(g.chain_id, [...(gaps.get(g.chain_id) ?? []), { from_seq: Number(g.from_seq), to_seq: Number(g.to_seq), last_hash: g.last_hash }]);
+  const gaps = new Map<string, Map<number, Gap>>();
+  for (const g of await db.any('SELECT chain_id, from_seq, to_seq, last_hash FROM $1:name.$2:name', [schema, names.gaps])) {
+    if (!gaps.has(g.chain_id)) gaps.set(g.chain_id, new Map());
+    gaps.get(g.chain_id)!.set(Number(g.from_seq), { from_seq: Number(g.from_seq), to_seq: Number(g.to_seq), last_hash: g.last_hash });
   }
 
   for (const which of options.tables ?? ['records', 'events']) {
@@ -89,8 +106,8 @@ export async function verifyLog(db: Database, schema: string, table: string, opt
       if (!current) return;
       const head = current.head;
       if (head && (current.last_seq ?? 0) < head.seq && !(options.throughSeq !== undefined)) {
-        const covered = (gaps.get(current.chain_id) ?? []).some((g) => g.from_seq === (current!.last_seq ?? 0) + 1 && g.to_seq >= head.seq);
-        if (!covered) {
+        const covered = followGaps(gaps.get(current.chain_id), (current.last_seq ?? 0) + 1, head.seq);
+        if (!covered || covered.to_seq < head.seq) {
           current.ok = false;
           problem({
             kind: 'truncated', table: which, chain_id: current.chain_id, seq: (current.last_seq ?? 0) + 1, id: null,
@@ -133,12 +150,15 @@ export async function verifyLog(db: Database, schema: string, table: string, opt
           continue;
         }
         if (seq !== expectedSeq) {
-          const gap = (gaps.get(chainId) ?? []).find((g) => g.from_seq === expectedSeq && g.to_seq === seq - 1);
-          if (gap) {
+          // Also for the chain's first row: a gap from seq 1 means retention dropped the chain's start.
+          const gap = followGaps(gaps.get(chainId), expectedSeq, seq - 1);
+          if (gap?.to_seq === seq - 1) {
             expectedPrev = gap.last_hash;
           } else {
             chain.ok = false;
-            problem({ kind: 'missing', table: which, chain_id: chainId, seq: expectedSeq, id, message: `chain ${chainId}: seq ${expectedSeq}${seq - 1 > expectedSeq ? `..${seq - 1}` : ''} ${seq - 1 > expectedSeq ? 'are' : 'is'} missing before row ${id} (seq ${seq}): deleted` });
+            // Rows missing right after what retention dropped: name the first one retention did not drop.
+            const from = gap && gap.to_seq < seq - 1 ? gap.to_seq + 1 : expectedSeq;
+            problem({ kind: 'missing', table: which, chain_id: chainId, seq: from, id, message: `chain ${chainId}: seq ${from}${seq - 1 > from ? `..${seq - 1}` : ''} ${seq - 1 > from ? 'are' : 'is'} missing before row ${id} (seq ${seq}): deleted` });
             expectedPrev = row.prev_hash as string | null;
           }
         }
