@@ -117,6 +117,12 @@ describe('each tampering is found and the row named', () => {
     await asAttacker('INSERT INTO $1:name.inference_log SELECT * FROM $1:name.saved; DROP TABLE $1:name.saved', [schema]);
   }, 300_000);
 
+  test('every row of a chain deleted', async () => {
+    await asAttacker('CREATE TABLE $1:name.saved AS SELECT * FROM $1:name.inference_log; DELETE FROM $1:name.inference_log', [schema]);
+    expect(await firstProblem()).toMatchObject({ kind: 'truncated', seq: 1, message: `chain ${chain.id} has no rows left but its writer recorded rows up to seq ${N}: all of them are missing` });
+    await asAttacker('INSERT INTO $1:name.inference_log SELECT * FROM $1:name.saved; DROP TABLE $1:name.saved', [schema]);
+  }, 300_000);
+
   test('after every restore the log verifies again', async () => {
     expect(await verifyLog(db, schema, 'inference_log')).toMatchObject({ ok: true, rows: N, problems: [] });
   }, 300_000);

@@ -176,6 +176,19 @@ export async function verifyLog(db: Database, schema: string, table: string, opt
       options.onProgress?.(report.rows);
     });
     finish();
+    // A registered chain with nothing left of it: every row deleted, unless retention dropped them all.
+    const seen = new Set(report.chains.filter((c) => c.table === which).map((c) => c.chain_id));
+    for (const [chainId, head] of heads) {
+      if (head.kind !== (which === 'records' ? 'record' : 'event') || head.seq === 0 || seen.has(chainId)) continue;
+      if (options.chain !== undefined && options.chain !== chainId) continue;
+      const covered = followGaps(gaps.get(chainId), 1, head.seq);
+      const summary: ChainSummary = { chain_id: chainId, table: which, rows: 0, first_seq: null, last_seq: null, last_hash: null, head: { seq: head.seq, hash: head.hash }, ok: true };
+      if (!covered || covered.to_seq < head.seq) {
+        summary.ok = false;
+        problem({ kind: 'truncated', table: which, chain_id: chainId, seq: 1, id: null, message: `chain ${chainId} has no rows left but its writer recorded rows up to seq ${head.seq}: all of them are missing` });
+      }
+      report.chains.push(summary);
+    }
   }
   return report;
 }
