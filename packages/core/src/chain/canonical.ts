@@ -10,29 +10,39 @@
 //   - bigint and integer columns as numbers, double precision as numbers,
 //   - text as strings, text[] as arrays of strings, jsonb as its JSON value, NULL as null,
 //   - every string (values and keys) as stored: U+0000 and lone surrogates are U+FFFD.
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+
+// crypto.hash (Node >= 20.12) hashes in one call, without a Hash object per row.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const sha256Hex = oneShot ? (text: string) => oneShot('sha256', text, 'hex') : (text: string) => crypto.createHash('sha256').update(text).digest('hex');
 
 type ColumnKind = 'timestamp' | 'number' | 'text' | 'texts' | 'json' | 'boolean';
 
+/** Characters that storing may change: U+0000 and surrogates (only lone ones are changed). */
+const MAY_CHANGE = /[\0\ud800-\udfff]/;
+
 /** A string as PostgreSQL stores it: U+0000 (refused by PostgreSQL) and lone surrogates (not UTF-8) become U+FFFD. */
 function stored(text: string): string {
+  if (!MAY_CHANGE.test(text)) return text;
   const t = text as string & { isWellFormed(): boolean; toWellFormed(): string };
   const wellFormed = t.isWellFormed() ? text : t.toWellFormed();
   return wellFormed.includes('\0') ? wellFormed.replaceAll('\0', '\ufffd') : wellFormed;
 }
 
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const byStoredName = (a: readonly [string, string], b: readonly [string, string]) => byCodeUnits(a[0], b[0]);
 
 /**
  * RFC 8785 JSON of a value as JSON.stringify would store it (toJSON applied, undefined and functions
  * left out of objects and null in arrays, non-finite numbers null) with every string as stored.
+ * It runs for every record written: plain loops, no intermediate arrays in the common case.
  */
 export function canonicalJson(value: unknown): string {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(stored(value));
     case 'number':
-      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+      return Number.isFinite(value) ? String(value) : 'null';
     case 'boolean':
       return value ? 'true' : 'false';
     case 'bigint':
@@ -45,22 +55,26 @@ export function canonicalJson(value: unknown): string {
   if (value === null) return 'null';
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((value as { toJSON(): unknown }).toJSON());
   if (Array.isArray(value)) {
+    // Tensor data: a list of finite numbers is printed the same way by JSON.stringify, natively and faster.
+    let numbers = true;
+    for (let i = 0; i < value.length && numbers; i++) numbers = typeof value[i] === 'number' && Number.isFinite(value[i]);
+    if (numbers) return JSON.stringify(value);
     let out = '[';
     for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
     return `${out}]`;
   }
   const object = value as Record<string, unknown>;
-  let keys = Object.keys(object);
-  // Keys are sorted as stored; only a key that storing changes (rare) needs the slow way.
-  const storedKeys = keys.map(stored);
-  const renamed = storedKeys.some((k, i) => k !== keys[i]);
-  const order = renamed ? storedKeys.map((k, i) => [k, keys[i]] as const).sort(([a], [b]) => byCodeUnits(a, b)) : null;
-  if (!order) keys = keys.sort(byCodeUnits);
+  const keys = Object.keys(object);
+  let changed = false;
+  for (let i = 0; i < keys.length && !changed; i++) changed = MAY_CHANGE.test(keys[i]) && stored(keys[i]) !== keys[i];
+  // Keys are sorted as stored; only a key that storing changes (rare) needs pairs of names.
+  const order: (readonly [string, string])[] = changed ? keys.map((k) => [stored(k), k] as const).sort(byStoredName) : [];
+  if (!changed) keys.sort(byCodeUnits);
   let out = '{';
   let first = true;
   for (let i = 0; i < keys.length; i++) {
-    const [name, key] = order ? order[i] : [keys[i], keys[i]];
-    const v = object[key];
+    const name = changed ? order[i][0] : keys[i];
+    const v = object[changed ? order[i][1] : keys[i]];
     if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
     out += `${first ? '' : ','}${JSON.stringify(name)}:${canonicalJson(v)}`;
     first = false;
@@ -82,7 +96,7 @@ function normalize(kind: ColumnKind, value: unknown): unknown {
     case 'boolean':
       return value === true || value === 't' || value === 'true';
     case 'json':
-      return typeof value === 'string' ? JSON.parse(value) : value;
+      return value; // a jsonb value as the driver returns it (a JSON string is a string)
   }
 }
 
@@ -113,8 +127,18 @@ export function canonicalRow(row: Readonly<Record<string, unknown>>, columns: Re
 /** Each column set's entries in canonical (sorted) order, so rows are serialised without sorting their columns each time. */
 const sortedColumns = new WeakMap<object, readonly (readonly [string, ColumnKind, string])[]>();
 
-/** The record_hash of a row (a record before it is stored, or one read back or exported): SHA-256 of JCS(canonicalRow(row)). */
-export function rowHash(row: Readonly<Record<string, unknown>>, columns: Readonly<Record<string, ColumnKind>> = RECORD_HASH_COLUMNS): string {
+/**
+ * The JSON text of a sealed record's jsonb columns, made while hashing it: valid jsonb text for the same
+ * values (keys sorted), which the COPY encoder sends instead of serialising each value a second time.
+ */
+export const sealedJson = new WeakMap<object, Record<string, string>>();
+
+/**
+ * The record_hash of a row (a record before it is stored, or one read back or exported): SHA-256 of
+ * JCS(canonicalRow(row)). `keepJson` remembers the jsonb columns' text in `sealedJson` (for writing).
+ */
+export function rowHash(row: Readonly<Record<string, unknown>>, columns: Readonly<Record<string, ColumnKind>> = RECORD_HASH_COLUMNS, keepJson = false): string {
+  const json: Record<string, string> | null = keepJson ? {} : null;
   let order = sortedColumns.get(columns);
   if (!order) {
     order = Object.entries(columns)
@@ -122,10 +146,14 @@ export function rowHash(row: Readonly<Record<string, unknown>>, columns: Readonl
       .map(([name, kind]) => [name, kind, JSON.stringify(name)] as const);
     sortedColumns.set(columns, order);
   }
-  let json = '{';
+  let canonical = '{';
   for (let i = 0; i < order.length; i++) {
     const [name, kind, quoted] = order[i];
-    json += `${i === 0 ? '' : ','}${quoted}:${canonicalJson(normalize(kind, row[name]))}`;
+    const value = normalize(kind, row[name]);
+    const text = canonicalJson(value);
+    if (json && kind === 'json' && value !== null) json[name] = text;
+    canonical += `${i === 0 ? '' : ','}${quoted}:${text}`;
   }
-  return createHash('sha256').update(`${json}}`).digest('hex');
+  if (json) sealedJson.set(row, json);
+  return sha256Hex(`${canonical}}`);
 }

@@ -56,7 +56,7 @@ export class Chain {
       row.chain_id = this.id;
       row.chain_seq = ++this.seq;
       row.prev_hash = this.head;
-      row.record_hash = rowHash(row as Record<string, unknown>, this.columns);
+      row.record_hash = rowHash(row as Record<string, unknown>, this.columns, true);
       this.head = row.record_hash;
     }
   }
@@ -74,7 +74,7 @@ export class Chain {
       const row = rows[i];
       row.chain_seq = ++seq;
       row.prev_hash = hash;
-      row.record_hash = rowHash(row as Record<string, unknown>, this.columns);
+      row.record_hash = rowHash(row as Record<string, unknown>, this.columns, true);
       hash = row.record_hash;
     }
     this.seq = seq;

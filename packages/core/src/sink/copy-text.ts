@@ -1,5 +1,6 @@
 import type { InferenceRecord } from '../record/record';
 import { JSONB_COLUMNS, RECORD_COLUMNS } from '../record/record';
+import { sealedJson } from '../chain/canonical';
 import { toJsonb, toText } from '../record/sanitize';
 
 // PostgreSQL COPY text format: one line per row, columns separated by tabs, \N for NULL, and
@@ -44,9 +45,13 @@ const COLUMN_ENCODERS: readonly Encoder[] = RECORD_COLUMNS.map((column) => ENCOD
 export function toCopyText(records: readonly InferenceRecord[]): string {
   let out = '';
   for (const record of records) {
+    // A sealed record's JSON was serialised for its hash already: that text is sent (same jsonb value).
+    const json = sealedJson.get(record);
     for (let i = 0; i < RECORD_COLUMNS.length; i++) {
-      const value = record[RECORD_COLUMNS[i]];
-      out += (i === 0 ? '' : '\t') + (value === null || value === undefined ? '\\N' : COLUMN_ENCODERS[i](value));
+      const column = RECORD_COLUMNS[i];
+      const value = record[column];
+      const sealed = json?.[column];
+      out += (i === 0 ? '' : '\t') + (value === null || value === undefined ? '\\N' : sealed !== undefined ? escapeCopy(sealed) : COLUMN_ENCODERS[i](value));
     }
     out += '\n';
   }
