@@ -2,7 +2,7 @@
 // inference requests (some invalid, one for a model that does not exist), then the OpenAI-compatible chat
 // API a plain and a streamed completion, and prints what was logged.
 import type { AddressInfo } from 'node:net';
-import { acquireEmbedded, pgp } from '@inferlog/express';
+import { acquireEmbedded, pgp, verifyLog } from '@inferlog/express';
 import { createExpressApp } from './express-oip';
 import { MODEL } from './model';
 import { createOpenAiApp } from './openai-chat';
@@ -86,6 +86,11 @@ async function main(): Promise<void> {
   );
   console.log(`\n${chats.length} chat completions recorded (the streamed one reassembled from its events):\n`);
   printTable(chats, [['request_id', 16], ['protocol', 11], ['model', 10], ['stream', 6], ['ms', 6], ['ttft_ms', 7], ['tokens', 6], ['answer', 60]]);
+  const report = await verifyLog(db, 'inferlog', 'inference_log');
+  console.log(
+    `\ntamper evidence: ${report.ok ? 'every hash chain verifies' : `${report.problems.length} problems, first: ${report.problems[0].message}`} ` +
+      `(${report.rows} rows in ${report.chains.length} writer chains; \`inferlog verify\` checks the same)`,
+  );
   await db.$pool.end();
   await embedded.release();
   server.close();
