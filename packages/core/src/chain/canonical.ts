@@ -12,7 +12,8 @@
 //   - every string (values and keys) as stored: U+0000 and lone surrogates are U+FFFD.
 import { createHash } from 'node:crypto';
 
-type ColumnKind = 'timestamp' | 'number' | 'text' | 'texts' | 'json' | 'boolean';
+/** How a column is normalised in the canonical form. */
+export type ColumnKind = 'timestamp' | 'number' | 'text' | 'texts' | 'json' | 'boolean';
 
 /** A string as PostgreSQL stores it: U+0000 (refused by PostgreSQL) and lone surrogates (not UTF-8) become U+FFFD. */
 function stored(text: string): string {
