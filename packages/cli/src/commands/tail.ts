@@ -1,0 +1,58 @@
+import { followRecords, tailRecords, type RecordRow } from '@inferlog/core';
+import { act, type CommandModule } from '../context';
+import { withLog } from '../database';
+import { interruption } from '../io';
+import { addFilterOptions, addLogOptions, duration, filterOf, logOptionsOf, wholeNumber, type CommonOptions, type FilterOptions } from '../options';
+import { fixedHeader, fixedLine, printJsonLine, print } from '../output';
+import { RECORD_COLUMNS } from '../records';
+
+interface TailOptions extends CommonOptions, FilterOptions {
+  lines: number;
+  follow?: boolean;
+  interval: number;
+  grace: number;
+}
+
+/** `inferlog tail`: the newest records, and with -f the ones that arrive. */
+export const tail: CommandModule = (program, ctx) => {
+  addLogOptions(
+    addFilterOptions(
+      program
+        .command('tail')
+        .summary('show the newest records; -f follows new ones as they arrive')
+        .description(
+          'Prints the newest records, oldest first: time, request id, model, version, status, latency, protocol, route. ' +
+            'With -f it then polls for records that arrive and prints each once, until Ctrl-C. With --json each record is one ' +
+            'JSON line (every column, canonical form).',
+        )
+        .option('-n, --lines <n>', 'how many of the newest records', wholeNumber('--lines', 0, 10_000), 20)
+        .option('-f, --follow', 'keep printing records as they arrive (Ctrl-C ends)')
+        .option('--interval <duration>', 'with -f: time between polls', duration('--interval'), 1000)
+        .option(
+          '--grace <duration>',
+          'with -f: how late a record may arrive and still be shown (a row is written when its request ends, so a long stream lands after shorter requests that started later)',
+          duration('--grace'),
+          60_000,
+        ),
+    ),
+  ).action(
+    act(ctx, async (opts: TailOptions) =>
+      withLog(logOptionsOf(opts), ctx.io, async (log) => {
+        const filter = filterOf(opts);
+        const show = (rows: RecordRow[]) => {
+          for (const row of rows) opts.json ? printJsonLine(ctx.io, row) : print(ctx.io, fixedLine(row, RECORD_COLUMNS));
+        };
+        if (!opts.json) print(ctx.io, fixedHeader(RECORD_COLUMNS));
+        const { rows, newest } = opts.lines > 0 ? await tailRecords(log.db, log.schema, log.table, opts.lines, filter) : { rows: [], newest: null };
+        show(rows);
+        if (!opts.follow) return;
+        const { signal, release } = interruption(ctx.io);
+        try {
+          await followRecords(log.db, log.schema, log.table, show, { filter, after: newest ?? undefined, intervalMs: opts.interval, graceMs: opts.grace, signal });
+        } finally {
+          release();
+        }
+      }),
+    ),
+  );
+};
