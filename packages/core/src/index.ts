@@ -55,7 +55,7 @@ export {
 } from './audit/filter';
 export { toRecordRow, toEventRow, type RecordRow, type EventRow } from './audit/rows';
 export { queryRecords, tailRecords, encodeCursor, decodeCursor, type RecordPage, type QueryOptions, type RecordPosition, type TailResult } from './audit/query';
-export { followRecords, type FollowOptions } from './audit/follow';
+export { followRecords, LogFollower, type FollowOptions } from './audit/follow';
 export { showInference, type ShowResult, type ShowOptions, type InferenceView, type ChainCheck } from './audit/show';
 export { logStats, type DailyModelStats } from './audit/stats';
 export { exportLog, countRecords, type ExportOptions, type ExportResult } from './audit/export';

@@ -1,4 +1,4 @@
-import { followRecords, tailRecords, type RecordRow } from '@inferlog/core';
+import { LogFollower, tailRecords, type RecordRow } from '@inferlog/core';
 import { act, type CommandModule } from '../context';
 import { withLog } from '../database';
 import { interruption } from '../io';
@@ -42,15 +42,18 @@ export const tail: CommandModule = (program, ctx) => {
         const show = (rows: RecordRow[]) => {
           for (const row of rows) opts.json ? printJsonLine(ctx.io, row) : print(ctx.io, fixedLine(row, RECORD_COLUMNS));
         };
-        if (!opts.json) print(ctx.io, fixedHeader(RECORD_COLUMNS));
-        const { rows, newest } = opts.lines > 0 ? await tailRecords(log.db, log.schema, log.table, opts.lines, filter) : { rows: [], newest: null };
-        show(rows);
-        if (!opts.follow) return;
-        const { signal, release } = interruption(ctx.io);
+        const stop = opts.follow ? interruption(ctx.io) : null;
         try {
-          await followRecords(log.db, log.schema, log.table, show, { filter, after: newest ?? undefined, intervalMs: opts.interval, graceMs: opts.grace, signal });
+          // The follower starts before the first rows are read, so a row that lands in between is shown, once.
+          const follower = stop ? await LogFollower.start(log.db, log.schema, log.table, { filter, intervalMs: opts.interval, graceMs: opts.grace, signal: stop.signal }) : null;
+          const { rows } = opts.lines > 0 ? await tailRecords(log.db, log.schema, log.table, opts.lines, filter) : { rows: [] };
+          if (!opts.json) print(ctx.io, fixedHeader(RECORD_COLUMNS));
+          show(rows);
+          if (!follower) return;
+          follower.markShown(rows);
+          await follower.run(show);
         } finally {
-          release();
+          stop?.release();
         }
       }),
     ),

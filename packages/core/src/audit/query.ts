@@ -83,7 +83,13 @@ export interface TailResult {
   rows: RecordRow[];
   /** The newest row's position, from which `followRecords` continues. */
   newest: RecordPosition | null;
+  /** The database's time when the rows were read: where to follow from when there were none. */
+  readAt: RecordPosition;
 }
+
+/** The position before every row that starts after the database's `now()`. */
+export const NOW_POSITION_SQL = `SELECT now() AS now, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at`;
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 /**
  * The `n` newest records that match `filter`. It looks at the last hour first, then the last day, month
@@ -92,7 +98,7 @@ export interface TailResult {
  */
 export async function tailRecords(db: Database, schema: string, table: string, n = 20, filter: RecordFilter = {}): Promise<TailResult> {
   checkLimit(n, 'the number of rows', 10_000);
-  const [{ now }] = await db.any('SELECT now() AS now');
+  const [{ now, at }] = await db.any(NOW_POSITION_SQL);
   for (const window of TAIL_WINDOWS_MS) {
     const since = Number.isFinite(window) ? pgp.as.format('started_at >= $1', [new Date((now as Date).getTime() - window)]) : 'TRUE';
     const found = await db.any(
@@ -102,7 +108,7 @@ export async function tailRecords(db: Database, schema: string, table: string, n
     if (found.length === n || !Number.isFinite(window)) {
       const rows = found.map(split).reverse();
       const last = rows.at(-1);
-      return { rows: rows.map((r) => r.row), newest: last ? { at: last.at, id: last.row.id } : null };
+      return { rows: rows.map((r) => r.row), newest: last ? { at: last.at, id: last.row.id } : null, readAt: { at, id: NIL_UUID } };
     }
   }
   throw new Error('unreachable');
