@@ -1,4 +1,8 @@
 // Running the inferlog CLI in-process, and writing sealed records the way a writer does.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Chain, openPostgresSink, resolveOptions, uuidv7, type InferenceRecord, type PostgresSink } from '@inferlog/core';
 import { main } from '@inferlog/cli';
@@ -77,4 +81,55 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+const ROOT = join(__dirname, '..');
+/** The built CLI's entry (`inferlog`), and a runner that reports a child's peak RSS. */
+export const BIN = join(ROOT, 'packages', 'cli', 'dist', 'bin.js');
+export const PEAK_RSS_RUNNER = join(__dirname, 'fixtures', 'cli-peak-rss.js');
+
+/**
+ * Builds the CLI (tsc -b, incremental: quick when up to date) so child processes run the current code;
+ * a lock directory keeps test files that run side by side from building at once.
+ */
+export async function buildCli(): Promise<void> {
+  const lock = join(tmpdir(), 'inferlog-cli-build.lock');
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`could not take the build lock ${lock}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  try {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', join(ROOT, 'packages', 'cli')], { cwd: ROOT, stdio: 'pipe' });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+export interface ChildRun extends CliRun {
+  /** Peak resident set size of the child, MiB (from the runner; null for the plain bin). */
+  peakRssMiB: number | null;
+}
+
+/** Runs the built CLI in a child process (through the peak-RSS runner when `measure`). */
+export function runChild(args: string[], { measure = false, env = {} as Record<string, string>, timeoutMs = 600_000 } = {}): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [measure ? PEAK_RSS_RUNNER : BIN, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const rss = /peak_rss_kib=(\d+)/.exec(stderr);
+      resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr: stderr.replace(/peak_rss_kib=\d+\n?/, ''), peakRssMiB: rss ? Number(rss[1]) / 1024 : null });
+    });
+  });
 }
