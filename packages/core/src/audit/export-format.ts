@@ -1,4 +1,4 @@
-import { canonicalJson, RECORD_HASH_COLUMNS, type ColumnKind } from '../chain/canonical';
+import { canonicalJson, normalize, RECORD_HASH_COLUMNS, type ColumnKind } from '../chain/canonical';
 import { RECORD_COLUMNS } from '../record/record';
 import { csvRecord } from './csv';
 import type { RecordRow } from './rows';
@@ -12,10 +12,22 @@ export const EXPORT_COLUMNS: readonly string[] = RECORD_COLUMNS;
 const COLUMN_SET: ReadonlySet<string> = new Set(EXPORT_COLUMNS);
 
 const kindOf = (column: string): ColumnKind => RECORD_HASH_COLUMNS[column] ?? 'text';
+const KINDS: readonly ColumnKind[] = EXPORT_COLUMNS.map(kindOf);
+/** The columns in canonical (sorted) order, with their kinds and quoted names, so lines are written without sorting keys. */
+const SORTED: readonly (readonly [string, ColumnKind, string])[] = EXPORT_COLUMNS.map((c) => [c, kindOf(c), JSON.stringify(c)] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
-/** One exported row as a JSONL line: the canonical JSON (RFC 8785) of the row with its record_hash, and a LF. */
-export function jsonlLine(row: RecordRow): string {
-  return `${canonicalJson(row)}\n`;
+/**
+ * One row as a JSONL line: the canonical JSON (RFC 8785) of the row with its record_hash, and a LF. Takes
+ * a row as PostgreSQL returns it (or already canonical) and normalises each column on the way.
+ */
+export function jsonlLine(row: Readonly<Record<string, unknown>> | RecordRow): string {
+  const values = row as Readonly<Record<string, unknown>>;
+  let json = '{';
+  for (let i = 0; i < SORTED.length; i++) {
+    const [name, kind, quoted] = SORTED[i];
+    json += `${i === 0 ? '' : ','}${quoted}:${canonicalJson(normalize(kind, values[name]))}`;
+  }
+  return `${json}}\n`;
 }
 
 /** A CSV cell's text: jsonb and text[] as canonical JSON, timestamps ISO 8601, NULL as null. */
@@ -39,10 +51,10 @@ export function csvHeader(): string {
   return csvRecord(EXPORT_COLUMNS);
 }
 
-/** One exported row as a CSV record (RFC 4180, CRLF). */
-export function csvLine(row: RecordRow): string {
-  const values = row as unknown as Record<string, unknown>;
-  return csvRecord(EXPORT_COLUMNS.map((column) => cellText(kindOf(column), values[column])));
+/** One row as a CSV record (RFC 4180, CRLF), from a row as PostgreSQL returns it (or already canonical). */
+export function csvLine(row: Readonly<Record<string, unknown>> | RecordRow): string {
+  const values = row as Readonly<Record<string, unknown>>;
+  return csvRecord(EXPORT_COLUMNS.map((column, i) => cellText(KINDS[i], normalize(KINDS[i], values[column]))));
 }
 
 /**

@@ -10,7 +10,7 @@ import { forEachRow } from './cursor';
 import { csvHeader, csvLine, EXPORT_COLUMNS, EXPORT_FORMATS, jsonlLine, type ExportFormat } from './export-format';
 import { describeFilter, filterSql, type RecordFilter } from './filter';
 import { manifestPath, RECORD_HASH_DEFINITION, type ExportManifest, type ManifestChain } from './manifest';
-import { toRecordRow, type RecordRow } from './rows';
+import type { RecordRow } from './rows';
 
 /** Options of `exportLog`. */
 export interface ExportOptions {
@@ -46,7 +46,7 @@ class ChainTally {
   private current: ManifestChain | null = null;
   private listedGaps = 0;
 
-  add(row: RecordRow): void {
+  add(row: Pick<RecordRow, 'chain_id' | 'chain_seq' | 'prev_hash' | 'record_hash'>): void {
     let c = this.current;
     if (!c || c.chain_id !== row.chain_id) {
       c = this.current = { chain_id: row.chain_id, rows: 0, first_seq: row.chain_seq, first_prev_hash: row.prev_hash, last_seq: null, last_hash: null, gaps: [] };
@@ -130,9 +130,13 @@ export async function exportLog(db: Database, schema: string, table: string, opt
       async (batch) => {
         if (options.signal?.aborted) throw new Error(`the export to ${options.out} was interrupted; nothing was kept`);
         let chunk = '';
-        for (const raw of batch) {
-          const row = toRecordRow(raw);
-          tally.add(row);
+        for (const row of batch) {
+          tally.add({
+            chain_id: (row.chain_id as string | null) ?? null,
+            chain_seq: row.chain_seq === null || row.chain_seq === undefined ? null : Number(row.chain_seq),
+            prev_hash: (row.prev_hash as string | null) ?? null,
+            record_hash: (row.record_hash as string | null) ?? null,
+          });
           chunk += line(row);
         }
         await writer.write(chunk);

@@ -69,7 +69,8 @@ export function canonicalJson(value: unknown): string {
   return `${out}}`;
 }
 
-function normalize(kind: ColumnKind, value: unknown): unknown {
+/** A column's value in the canonical form (see the top of this file). */
+export function normalize(kind: ColumnKind, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   switch (kind) {
     case 'timestamp':
