@@ -13,6 +13,15 @@ export class CliError extends Error {
   }
 }
 
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory (check the path and that its directory exists)',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory; give a file name',
+  ENOTDIR: 'a part of the path is not a directory',
+  ENOSPC: 'no space left on the device',
+  EROFS: 'the file system is read-only',
+};
+
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
 
 /** Where the log is, for messages: `inferlog.inference_log at postgres://user@host/db`. */
@@ -44,6 +53,11 @@ export function explain(err: unknown, place?: LogPlace): { message: string; exit
       return { message: `${log} lacks columns this inferlog reads (${message}). Run "inferlog migrate ${options}" to bring it up to date.`, exitCode: EXIT.error };
     case '42501':
       return { message: `permission denied${at} (${message}). Reading the log needs a role in inferlog_reader (GRANT inferlog_reader TO <login>); migrate needs the owner of the schema.`, exitCode: EXIT.error };
+  }
+  const file = err as { path?: string; syscall?: string };
+  if (e?.code && FILE_ERRORS[e.code] && file.path) {
+    const path = file.path.replace(/\.partial$/, '');
+    return { message: `cannot ${file.syscall === 'open' || file.syscall === 'read' ? 'open' : 'write'} ${path}: ${FILE_ERRORS[e.code]}.`, exitCode: EXIT.error };
   }
   if ((e?.code && UNREACHABLE.has(e.code)) || /timeout exceeded when trying to connect|Connection terminated/i.test(message)) {
     return { message: `cannot reach PostgreSQL${at}: ${message}. Check --database or DATABASE_URL, and that the server runs and accepts connections from this machine.`, exitCode: EXIT.error };

@@ -22,8 +22,15 @@ export function wholeNumber(name: string, min: number, max = Number.MAX_SAFE_INT
   };
 }
 
-/** A duration in milliseconds (`500ms`, `2s`, `1m`). */
-export const duration = (name: string) => parser(parseDuration, name);
+/** A duration in milliseconds (`500ms`, `2s`, `1m`), at least `min`. */
+export function duration(name: string, min = 0): (value: string) => number {
+  const parse = parser(parseDuration, name);
+  return (value) => {
+    const ms = parse(value);
+    if (ms < min) throw new InvalidArgumentError(`${name} must be at least ${min} ms`);
+    return ms;
+  };
+}
 
 /** `--database`, `--embedded-dir`, `--schema`, `--table`, `--json`: every command takes them. */
 export function addLogOptions(command: Command): Command {

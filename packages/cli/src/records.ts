@@ -2,7 +2,7 @@ import type { RecordRow } from '@inferlog/core';
 import { ms, type Column } from './output';
 
 /** The columns tail and query print for a record. */
-export const RECORD_COLUMNS: readonly Column<RecordRow>[] = [
+export const RECORD_TABLE_COLUMNS: readonly Column<RecordRow>[] = [
   { header: 'time', value: (r) => r.started_at, max: 24 },
   { header: 'request id', value: (r) => r.request_id, max: 26 },
   { header: 'model', value: (r) => r.model_name ?? '-', max: 20 },

@@ -4,7 +4,7 @@ import { act, type CommandModule } from '../context';
 import { withLog } from '../database';
 import { addFilterOptions, addLogOptions, filterOf, logOptionsOf, wholeNumber, type CommonOptions, type FilterOptions } from '../options';
 import { print, printJson, table } from '../output';
-import { RECORD_COLUMNS } from '../records';
+import { RECORD_TABLE_COLUMNS } from '../records';
 
 interface QueryOptions extends CommonOptions, FilterOptions {
   limit: number;
@@ -41,7 +41,7 @@ export const query: CommandModule = (program, ctx) => {
         const page = await queryRecords(log.db, log.schema, log.table, filterOf(opts), { limit: opts.limit, after: opts.after });
         if (opts.json) return printJson(ctx.io, page);
         if (page.rows.length === 0) return print(ctx.io, opts.after ? 'no more records' : 'no records match');
-        print(ctx.io, table(page.rows, RECORD_COLUMNS));
+        print(ctx.io, table(page.rows, RECORD_TABLE_COLUMNS));
         print(ctx.io, page.next ? `\nnext page: --after ${page.next}` : `\n(${page.rows.length} records; last page)`);
       }),
     ),

@@ -1,10 +1,11 @@
+import { Option } from 'commander';
 import { LogFollower, tailRecords, type RecordRow } from '@inferlog/core';
 import { act, type CommandModule } from '../context';
 import { withLog } from '../database';
 import { interruption } from '../io';
 import { addFilterOptions, addLogOptions, duration, filterOf, logOptionsOf, wholeNumber, type CommonOptions, type FilterOptions } from '../options';
 import { fixedHeader, fixedLine, printJsonLine, print } from '../output';
-import { RECORD_COLUMNS } from '../records';
+import { RECORD_TABLE_COLUMNS } from '../records';
 
 interface TailOptions extends CommonOptions, FilterOptions {
   lines: number;
@@ -27,12 +28,14 @@ export const tail: CommandModule = (program, ctx) => {
         )
         .option('-n, --lines <n>', 'how many of the newest records', wholeNumber('--lines', 0, 10_000), 20)
         .option('-f, --follow', 'keep printing records as they arrive (Ctrl-C ends)')
-        .option('--interval <duration>', 'with -f: time between polls', duration('--interval'), 1000)
-        .option(
-          '--grace <duration>',
-          'with -f: how late a record may arrive and still be shown (a row is written when its request ends, so a long stream lands after shorter requests that started later)',
-          duration('--grace'),
-          60_000,
+        .addOption(new Option('--interval <duration>', 'with -f: time between polls (500ms, 2s)').argParser(duration('--interval', 10)).default(1000, '1s'))
+        .addOption(
+          new Option(
+            '--grace <duration>',
+            'with -f: how late a record may arrive and still be shown (a row is written when its request ends, so a long stream lands after shorter requests that started later)',
+          )
+            .argParser(duration('--grace'))
+            .default(60_000, '60s'),
         ),
     ),
   ).action(
@@ -40,14 +43,14 @@ export const tail: CommandModule = (program, ctx) => {
       withLog(logOptionsOf(opts), ctx.io, async (log) => {
         const filter = filterOf(opts);
         const show = (rows: RecordRow[]) => {
-          for (const row of rows) opts.json ? printJsonLine(ctx.io, row) : print(ctx.io, fixedLine(row, RECORD_COLUMNS));
+          for (const row of rows) opts.json ? printJsonLine(ctx.io, row) : print(ctx.io, fixedLine(row, RECORD_TABLE_COLUMNS));
         };
         const stop = opts.follow ? interruption(ctx.io) : null;
         try {
           // The follower starts before the first rows are read, so a row that lands in between is shown, once.
           const follower = stop ? await LogFollower.start(log.db, log.schema, log.table, { filter, intervalMs: opts.interval, graceMs: opts.grace, signal: stop.signal }) : null;
           const { rows } = opts.lines > 0 ? await tailRecords(log.db, log.schema, log.table, opts.lines, filter) : { rows: [] };
-          if (!opts.json) print(ctx.io, fixedHeader(RECORD_COLUMNS));
+          if (!opts.json) print(ctx.io, fixedHeader(RECORD_TABLE_COLUMNS));
           show(rows);
           if (!follower) return;
           follower.markShown(rows);
