@@ -30,7 +30,7 @@ export { buildRecord } from './record/build';
 export { migrate } from './sink/migrate';
 export { uuidv7 } from './ids';
 export { acquireEmbedded } from './sink/embedded';
-export { pgp } from './sink/pgp';
+export { pgp, type Database } from './sink/pgp';
 export { RECORD_COLUMNS, JSONB_COLUMNS } from './record/record';
 export { toJsonb, toText } from './record/sanitize';
 export { openPostgresSink } from './sink/connect';
@@ -38,7 +38,7 @@ export { PostgresSink, type RecordSink } from './sink/postgres-sink';
 export { registerInferlogMetrics } from './prometheus';
 export { toCopyText } from './sink/copy-text';
 export { Chain, type Chained, type ChainKind, type ChainRegistration } from './chain/chain';
-export { canonicalJson, canonicalRow, rowHash, RECORD_HASH_COLUMNS, EVENT_HASH_COLUMNS } from './chain/canonical';
+export { canonicalJson, canonicalRow, rowHash, RECORD_HASH_COLUMNS, EVENT_HASH_COLUMNS, type ColumnKind } from './chain/canonical';
 export { verifyLog, type VerifyReport, type VerifyOptions, type ChainProblem, type ChainSummary } from './audit/verify';
 export { forEachRow } from './audit/cursor';
 export {
@@ -53,6 +53,29 @@ export {
   type RetentionPlanPartition,
   type RetentionResult,
 } from './audit/retention';
+export {
+  parseInstant,
+  parseDuration,
+  parseStatus,
+  parseAnnotation,
+  filterSql,
+  describeFilter,
+  type RecordFilter,
+  type StatusMatch,
+  type StatusClass,
+  type AnnotationMatch,
+} from './audit/filter';
+export { toRecordRow, toEventRow, type RecordRow, type EventRow } from './audit/rows';
+export { queryRecords, tailRecords, encodeCursor, decodeCursor, type RecordPage, type QueryOptions, type RecordPosition, type TailResult } from './audit/query';
+export { followRecords, LogFollower, type FollowOptions } from './audit/follow';
+export { showInference, type ShowResult, type ShowOptions, type InferenceView, type ChainCheck } from './audit/show';
+export { logStats, type DailyModelStats } from './audit/stats';
+export { exportLog, countRecords, type ExportOptions, type ExportResult } from './audit/export';
+export { EXPORT_FORMATS, EXPORT_COLUMNS, jsonlLine, csvLine, csvHeader, rowFromCsv, rowFromJsonl, type ExportFormat } from './audit/export-format';
+export { manifestPath, readManifest, RECORD_HASH_DEFINITION, type ExportManifest, type ManifestChain } from './audit/manifest';
+export { verifyBundle, type BundleReport, type BundleProblem, type BundleOptions, type BundleChainSummary } from './audit/bundle';
+export { prepareLog, type PrepareResult } from './sink/prepare';
+export { VERSION } from './version';
 export { logTableNames, type LogTableNames } from './sink/names';
 export type { OversightEvent, OversightEventType, StoredEvent } from './events/event';
 export { recordEvent, type EventRouteOptions, type EventReply } from './events/http';

@@ -16,7 +16,8 @@ import * as crypto from 'node:crypto';
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
 const sha256Hex = oneShot ? (text: string) => oneShot('sha256', text, 'hex') : (text: string) => crypto.createHash('sha256').update(text).digest('hex');
 
-type ColumnKind = 'timestamp' | 'number' | 'text' | 'texts' | 'json' | 'boolean';
+/** How a column is normalised in the canonical form. */
+export type ColumnKind = 'timestamp' | 'number' | 'text' | 'texts' | 'json' | 'boolean';
 
 /** Characters that storing may change: U+0000 and surrogates (only lone ones are changed). */
 const MAY_CHANGE = /[\0\ud800-\udfff]/;
@@ -82,7 +83,8 @@ export function canonicalJson(value: unknown): string {
   return `${out}}`;
 }
 
-function normalize(kind: ColumnKind, value: unknown): unknown {
+/** A column's value in the canonical form (see the top of this file). */
+export function normalize(kind: ColumnKind, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   switch (kind) {
     case 'timestamp':

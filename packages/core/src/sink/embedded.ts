@@ -12,10 +12,11 @@ let warned = false;
 /**
  * Starts (or shares, within this process) the embedded PostgreSQL: PGlite on `dataDir`, served over the
  * PostgreSQL wire protocol by pglite-socket on a free loopback port, so the same pg-promise sink and SQL
- * serve it. Returns its connection string and a release function.
+ * serve it. Returns its connection string and a release function. The first call in a process warns that
+ * the store is meant for development, unless `warn: false` (a tool that says so itself).
  */
-export async function acquireEmbedded(dataDir: string): Promise<{ connectionString: string; release: () => Promise<void> }> {
-  if (!warned) {
+export async function acquireEmbedded(dataDir: string, { warn = true }: { warn?: boolean } = {}): Promise<{ connectionString: string; release: () => Promise<void> }> {
+  if (warn && !warned) {
     warned = true;
     process.emitWarning(
       `logging to the embedded PGlite store in ${dataDir}, which is meant for development. ` +

@@ -1,0 +1,11 @@
+import type { CommandModule } from '../context';
+import { exportCommand } from './export';
+import { migrate } from './migrate';
+import { query } from './query';
+import { show } from './show';
+import { stats } from './stats';
+import { tail } from './tail';
+import { verify } from './verify';
+
+/** Every command, in the order `inferlog --help` lists them. A new command is one file here and one entry. */
+export const COMMANDS: readonly CommandModule[] = [migrate, tail, show, query, stats, exportCommand, verify];

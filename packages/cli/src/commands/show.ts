@@ -1,0 +1,155 @@
+import { showInference, type ChainCheck, type EventRow, type InferenceView } from '@inferlog/core';
+import { act, type CommandModule } from '../context';
+import { withLog } from '../database';
+import { EXIT } from '../errors';
+import { addLogOptions, logOptionsOf, wholeNumber, type CommonOptions } from '../options';
+import { bytes, count, fit, indent, ms, pretty, print, printJson } from '../output';
+
+interface ShowOptions extends CommonOptions {
+  limit: number;
+  verify: boolean;
+}
+
+const orNone = (values: readonly unknown[] | null | undefined) => (values && values.length ? values.join(', ') : 'none');
+const present = (value: unknown) => value !== null && value !== undefined;
+
+function field(label: string, value: string): string {
+  return value.includes('\n') ? `${label}:\n${indent(value, 4)}` : `${label.padEnd(14)}${value}`;
+}
+
+interface TensorLike {
+  name?: unknown;
+  datatype?: unknown;
+  shape?: unknown;
+  data?: unknown;
+  parameters?: unknown;
+}
+
+const isTensors = (value: unknown): value is TensorLike[] =>
+  Array.isArray(value) && value.length > 0 && value.every((t) => typeof t === 'object' && t !== null && 'name' in t && 'data' in t);
+
+/** Tensors one per line: name, datatype, shape, then the data as compact JSON (cut when long). */
+function tensors(value: unknown): string {
+  if (!isTensors(value)) return pretty(value);
+  return value
+    .map((t) => {
+      const shape = Array.isArray(t.shape) ? `[${t.shape.join(', ')}]` : '';
+      return `${String(t.name)} ${String(t.datatype ?? '')} ${shape}: ${fit(JSON.stringify(t.data) ?? 'null', 2000)}`.replace(/\s+:/, ':');
+    })
+    .join('\n');
+}
+
+/** An object's members one per line (key, then compact JSON); short objects stay on one line. */
+function members(value: unknown): string {
+  const compact = JSON.stringify(value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || compact.length <= 100) return fit(compact, 2000);
+  const entries = Object.entries(value);
+  const width = Math.max(...entries.map(([k]) => k.length));
+  return entries.map(([k, v]) => `${k.padEnd(width)}  ${fit(typeof v === 'string' ? v : JSON.stringify(v), 2000)}`).join('\n');
+}
+
+function chainLine(check: ChainCheck | null, what: string): string {
+  if (!check) return `${what} belongs to no chain: nothing vouches for it`;
+  if (check.ok) return `verifies: chain ${check.chain_id} checked from its start through seq ${check.through_seq} (${count(check.rows)} row${check.rows === 1 ? '' : 's'}), no problem`;
+  const first = check.problems[0];
+  return `DOES NOT VERIFY: chain ${check.chain_id} through seq ${check.through_seq}: ${first ? first.message : 'no rows found'}${check.problems.length > 1 ? ` (and ${check.problems.length - 1} more problems; run "inferlog verify --chain ${check.chain_id}")` : ''}`;
+}
+
+function eventLine(e: EventRow): string {
+  const data = present(e.data) ? ` ${pretty(e.data, 400)}` : '';
+  const redactions = e.redactions.length ? ` (redacted: ${e.redactions.join(', ')})` : '';
+  return `${e.created_at}  ${e.type}${e.actor ? ` by ${e.actor}` : ''}${data}${redactions}  [chain ${e.chain_id} seq ${e.chain_seq}]`;
+}
+
+function render({ record: r, events, chain }: InferenceView): string {
+  const usage = (r.usage ?? null) as Record<string, unknown> | null;
+  const lines = [
+    `Inference ${r.id}  (request id ${r.request_id})`,
+    '',
+    'Identity and timing',
+    indent(field('started', r.started_at)),
+    indent(field('ended', `${r.ended_at}  (latency ${ms(r.latency_ms)})`)),
+    indent(field('service', `${r.service ?? '(not recorded)'}${r.service_version ? ` ${r.service_version}` : ''} on host ${r.host ?? '(not recorded)'}`)),
+    ...(r.trace_id ? [indent(field('trace', `${r.trace_id}${r.span_id ? ` span ${r.span_id}` : ''}`))] : []),
+    '',
+    'Model',
+    indent(field('model', `${r.model_name ?? '-'}${r.model_version ? ` version ${r.model_version}` : ''}`)),
+    indent(field('protocol', `${r.protocol}${r.inference_id ? `  (inference id ${r.inference_id})` : ''}`)),
+    '',
+    'Route and status',
+    indent(field('request', `${r.method} ${r.path}${r.route ? `  (route ${r.route})` : ''}`)),
+    indent(field('status', `${r.status ?? 'none (no response sent)'}${r.aborted ? '  ABORTED: the client went away first' : ''}`)),
+    '',
+    'Request',
+    indent(field('parameters', present(r.parameters) ? members(r.parameters) : 'none')),
+    indent(field('inputs', present(r.inputs) ? tensors(r.inputs) : 'none')),
+    ...(present(r.request_body) ? [indent(field('raw body', pretty(r.request_body)))] : []),
+    indent(field('body', `${bytes(r.request_bytes)}${r.request_sha256 ? `, sha256 ${r.request_sha256}` : ''}`)),
+    '',
+    'Response',
+    indent(field('outputs', present(r.outputs) ? tensors(r.outputs) : 'none')),
+    ...(present(r.response_parameters) ? [indent(field('parameters', members(r.response_parameters)))] : []),
+    ...(present(r.response_body) ? [indent(field('raw body', pretty(r.response_body)))] : []),
+    indent(field('usage', usage ? members(usage) : 'none')),
+    ...(usage && typeof usage.time_to_first_token_ms === 'number' ? [indent(field('first token', `after ${ms(usage.time_to_first_token_ms)}`))] : []),
+    indent(field('error', present(r.error) ? pretty(r.error) : 'none')),
+    indent(field('body', `${bytes(r.response_bytes)}${r.response_sha256 ? `, sha256 ${r.response_sha256}` : ''}`)),
+    '',
+    'Headers',
+    indent(field('request', present(r.request_headers) ? members(r.request_headers) : 'none')),
+    indent(field('response', present(r.response_headers) ? members(r.response_headers) : 'none')),
+    '',
+    'Record keeping',
+    indent(field('redactions', orNone(r.redactions))),
+    indent(field('truncated', orNone(r.truncated))),
+    indent(field('schema errors', present(r.schema_errors) ? pretty(r.schema_errors) : 'none')),
+    ...(present(r.annotations) ? [indent(field('annotations', members(r.annotations)))] : []),
+    '',
+    `Oversight events (${events.length})`,
+    ...(events.length ? events.map((e) => indent(eventLine(e))) : [indent('none')]),
+    '',
+    'Chain',
+    indent(field('position', r.chain_id ? `chain ${r.chain_id} seq ${r.chain_seq}, record_hash ${r.record_hash}` : 'none')),
+    indent(chain === null && r.chain_id ? 'not verified (--no-verify)' : chainLine(chain, 'this row')),
+  ];
+  return lines.join('\n');
+}
+
+/** `inferlog show <id|request-id>`: one inference, reconstructed, with its events and chain verification. */
+export const show: CommandModule = (program, ctx) => {
+  addLogOptions(
+    program
+      .command('show')
+      .summary('show one inference: request, response, events, and whether its chain verifies up to it')
+      .description(
+        'Reconstructs an inference from its row, by id or request id: identity and timing, model, route and status, the request ' +
+          '(parameters, inputs or raw body), the response (outputs, usage with time to first token, error), headers, redactions, ' +
+          'truncation, schema errors, its oversight events (subject = its id or request id), and whether its hash chain verifies ' +
+          'from the start up to it. Rows that share a request id are all shown. Exits 1 when nothing is found or a chain does not verify.',
+      )
+      .argument('<id>', "the inference's id (UUID) or its request id")
+      .option('--limit <n>', 'most inferences shown when several share the request id', wholeNumber('--limit', 1, 1000), 10)
+      .option('--no-verify', 'do not verify the chains (verifying reads each chain from its start)'),
+  ).action(
+    act(ctx, async (key: string, opts: ShowOptions) =>
+      withLog(logOptionsOf(opts), ctx.io, async (log) => {
+        const result = await showInference(log.db, log.schema, log.table, key, { limit: opts.limit, verify: opts.verify });
+        const verified = [...result.inferences.map((i) => i.chain), ...result.event_chains].every((c) => !opts.verify || (c !== null && c.ok));
+        if (opts.json) {
+          printJson(ctx.io, result);
+        } else if (result.total === 0) {
+          print(ctx.io, `no inference with id or request id "${key}" in ${log.schema}.${log.table}`);
+        } else {
+          if (result.total > 1) print(ctx.io, `${result.total} inferences have request id "${key}"${result.total > result.inferences.length ? `; the first ${result.inferences.length} are shown (--limit)` : ''}.\n`);
+          print(ctx.io, result.inferences.map(render).join(`\n\n${'─'.repeat(80)}\n\n`));
+          if (result.event_chains.length) {
+            print(ctx.io, '');
+            print(ctx.io, 'Event chains');
+            for (const c of result.event_chains) print(ctx.io, indent(chainLine(c, 'the event')));
+          }
+        }
+        return result.total === 0 || !verified ? EXIT.failed : EXIT.ok;
+      }),
+    ),
+  );
+};

@@ -1,0 +1,100 @@
+import { InvalidArgumentError } from 'commander';
+import { verifyBundle, verifyLog, type BundleReport, type VerifyReport } from '@inferlog/core';
+import { act, type CommandModule } from '../context';
+import { withLog } from '../database';
+import { CliError, EXIT } from '../errors';
+import { addLogOptions, logOptionsOf, wholeNumber, type CommonOptions } from '../options';
+import { bytes, count, print, printJson, table } from '../output';
+
+interface VerifyOptions extends CommonOptions {
+  chain?: string;
+  bundle?: string;
+  maxProblems: number;
+}
+
+const range = (first: number | null, last: number | null) => (first === null ? '-' : `${first}..${last ?? first}`);
+
+function problems(list: readonly { message: string }[], ok: boolean, total: string): string[] {
+  if (ok) return [];
+  const [first, ...rest] = list;
+  return [
+    '',
+    `FIRST PROBLEM: ${first?.message ?? 'unknown'}`,
+    ...(rest.length ? ['', `${rest.length} more:`, ...rest.map((p) => `  - ${p.message}`)] : []),
+    '',
+    `FAILED: ${total}`,
+  ];
+}
+
+function renderLog(report: VerifyReport, place: string): string {
+  const lines = [
+    `${place}: ${count(report.rows)} rows in ${report.chains.length} chain${report.chains.length === 1 ? '' : 's'}`,
+    '',
+    report.chains.length === 0 ? '(no rows)' : table(report.chains, [
+      { header: 'table', value: (c) => c.table },
+      { header: 'chain', value: (c) => c.chain_id },
+      { header: 'rows', value: (c) => count(c.rows), right: true },
+      { header: 'seq', value: (c) => range(c.first_seq, c.last_seq) },
+      { header: 'recorded head', value: (c) => (c.head ? String(c.head.seq) : 'unregistered') },
+      { header: 'ok', value: (c) => (c.ok ? 'ok' : 'FAILED') },
+    ]),
+  ];
+  lines.push(...problems(report.problems, report.ok, `${report.problems.length}${report.problems.length >= 100 ? '+' : ''} problem${report.problems.length === 1 ? '' : 's'}`));
+  if (report.ok) lines.push('', `OK: every row matches its hash and follows the one before it; every chain reaches its recorded head`);
+  return lines.join('\n');
+}
+
+function renderBundle(report: BundleReport): string {
+  const m = report.manifest;
+  const lines = [
+    `${report.file}: ${m.format}, ${count(report.rows)} rows, ${bytes(report.bytes)}, sha256 ${report.sha256}`,
+    `exported ${m.exported_at} from ${m.source.schema}.${m.source.table} by inferlog ${m.inferlog_version}; filters ${JSON.stringify(m.filters)}`,
+    '',
+    table(report.chains, [
+      { header: 'chain', value: (c) => c.chain_id ?? '(none)' },
+      { header: 'rows', value: (c) => count(c.rows), right: true },
+      { header: 'seq', value: (c) => range(c.first_seq, c.last_seq) },
+      { header: 'last hash', value: (c) => c.last_hash ?? '-', max: 64 },
+      { header: 'ok', value: (c) => (c.ok ? 'ok' : 'FAILED') },
+    ]),
+  ];
+  lines.push(...problems(report.problems, report.ok, `the export does not match its manifest (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'})`));
+  if (report.ok) lines.push('', 'OK: size and SHA-256 match the manifest; every row matches its record_hash; chains link and end at the heads the manifest records');
+  return lines.join('\n');
+}
+
+/** `inferlog verify`: recomputes the hash chains of the database, or checks an export offline. */
+export const verify: CommandModule = (program, ctx) => {
+  addLogOptions(
+    program
+      .command('verify')
+      .summary('recompute the hash chains and name the first row changed, removed or inserted; or check an export (--bundle)')
+      .description(
+        'Without --bundle: reads every row of the log and its events in one snapshot and recomputes each chain: every row must ' +
+          'match its record_hash and follow the row before it, and every chain must reach the head its writer recorded. Prints a ' +
+          'summary per chain and every problem, the first (where tampering starts) first. ' +
+          'With --bundle FILE.manifest.json: checks an export without the database: the file\'s size and SHA-256, every row\'s ' +
+          'record_hash, the links between rows, and each chain\'s head against the manifest. Exits 1 on any problem.',
+      )
+      .option('--chain <id>', 'only this chain (its UUID)', (value: string) => {
+        if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) throw new InvalidArgumentError('--chain takes a chain id (a UUID, as verify and show print it)');
+        return value.toLowerCase();
+      })
+      .option('--bundle <manifest>', "check an export offline: the export's FILE.manifest.json")
+      .option('--max-problems <n>', 'problems listed at most', wholeNumber('--max-problems', 1, 1_000_000), 100),
+  ).action(
+    act(ctx, async (opts: VerifyOptions) => {
+      if (opts.bundle) {
+        const report = await verifyBundle(opts.bundle, { maxProblems: opts.maxProblems });
+        opts.json ? printJson(ctx.io, report) : print(ctx.io, renderBundle(report));
+        return report.ok ? EXIT.ok : EXIT.failed;
+      }
+      return withLog(logOptionsOf(opts), ctx.io, async (log) => {
+        const report = await verifyLog(log.db, log.schema, log.table, { chain: opts.chain, maxProblems: opts.maxProblems });
+        if (opts.chain && report.rows === 0) throw new CliError(`chain ${opts.chain} has no rows in ${log.schema}.${log.table}: nothing to verify (check the id with "inferlog verify" without --chain)`, EXIT.failed);
+        opts.json ? printJson(ctx.io, report) : print(ctx.io, renderLog(report, `${log.schema}.${log.table} at ${log.where}`));
+        return report.ok ? EXIT.ok : EXIT.failed;
+      });
+    }),
+  );
+};

@@ -1,0 +1,287 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { rowHash } from '../chain/canonical';
+import { CsvReader } from './csv';
+import { EXPORT_COLUMNS, rowFromCsv, rowFromJsonl } from './export-format';
+import { readManifest, type ExportManifest, type ManifestChain } from './manifest';
+
+/** What is wrong with an export, and where. */
+export interface BundleProblem {
+  /**
+   * `file`: size or SHA-256 differ from the manifest; `count`: row counts differ; `malformed`: a line is
+   * not a row; `changed`: a row's content does not match its record_hash; `missing`: rows of a chain are
+   * not there; `reordered`: a row is out of chain order or does not link to the row before it;
+   * `inserted`: a row or chain the manifest does not know; `head`: a chain does not end (or start) where
+   * the manifest says.
+   */
+  kind: 'file' | 'count' | 'malformed' | 'changed' | 'missing' | 'reordered' | 'inserted' | 'head';
+  /** The line of the file where the row starts (1-based; a CSV's header is line 1), when a row is concerned. */
+  line: number | null;
+  /** The row's number in the file (1-based, header not counted). */
+  row: number | null;
+  chain_id: string | null;
+  seq: number | null;
+  /** The row's id, when it could be read. */
+  id: string | null;
+  message: string;
+}
+
+/** A chain as found in the file. */
+export interface BundleChainSummary {
+  chain_id: string | null;
+  rows: number;
+  first_seq: number | null;
+  last_seq: number | null;
+  last_hash: string | null;
+  ok: boolean;
+}
+
+/** The result of `verifyBundle`. */
+export interface BundleReport {
+  ok: boolean;
+  manifest: ExportManifest;
+  /** The exported file's path. */
+  file: string;
+  rows: number;
+  bytes: number;
+  /** SHA-256 of the file as read. */
+  sha256: string;
+  chains: BundleChainSummary[];
+  /** Every problem found (at most `maxProblems`), in file order, then the file-level ones; the first is where the damage starts. */
+  problems: BundleProblem[];
+}
+
+/** Options of `verifyBundle`. */
+export interface BundleOptions {
+  /** Problems kept in the report. Default 100. */
+  maxProblems?: number;
+  /** Called now and then with the rows and bytes read so far. */
+  onProgress?: (rows: number, bytes: number) => void;
+}
+
+interface ChainState extends BundleChainSummary {
+  expected: ManifestChain | undefined;
+  /** Seqs the manifest says were left out, next first. */
+  gaps: [number, number][] | null;
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** Splits bytes into LF-terminated lines (UTF-8 never has 0x0A inside a character), across chunks. */
+async function* jsonlLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<{ text: string; line: number }> {
+  let rest: Buffer | null = null;
+  let line = 0;
+  for await (const chunk of chunks) {
+    const data: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
+    let from = 0;
+    for (let at = data.indexOf(10, from); at !== -1; at = data.indexOf(10, from)) {
+      yield { text: data.toString('utf8', from, at), line: ++line };
+      from = at + 1;
+    }
+    rest = from < data.length ? data.subarray(from) : null;
+  }
+  if (rest && rest.length > 0) yield { text: rest.toString('utf8'), line: ++line };
+}
+
+type CsvItem = { fields: (string | null)[]; line: number; error?: undefined } | { error: string; line: number | null };
+
+/** CSV records with the line each starts on; the header is checked and not yielded. After a record that cannot be read, one error and nothing more (the rest is still consumed, so the whole file is hashed). */
+async function* csvRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<CsvItem> {
+  const reader = new CsvReader();
+  const decoder = new StringDecoder('utf8');
+  let header = true;
+  let broken = false;
+  const take = function* (read: () => { fields: (string | null)[]; line: number }[]): Generator<CsvItem> {
+    if (broken) return;
+    let rows;
+    try {
+      rows = read();
+    } catch (err) {
+      broken = true;
+      const message = (err as Error).message;
+      yield { error: `the file cannot be read as CSV from ${message}`, line: Number(/^line (\d+)/.exec(message)?.[1] ?? NaN) || null };
+      return;
+    }
+    for (const r of rows) {
+      if (header) {
+        header = false;
+        if (r.fields.join(',') !== EXPORT_COLUMNS.join(',')) {
+          broken = true;
+          yield { error: `line 1: the header is not the export's ${EXPORT_COLUMNS.length} columns (id … record_hash)`, line: 1 };
+          return;
+        }
+        continue;
+      }
+      yield r;
+    }
+  };
+  for await (const chunk of chunks) yield* take(() => reader.push(decoder.write(chunk)));
+  yield* take(() => reader.push(decoder.end()));
+  yield* take(() => reader.end());
+}
+
+/**
+ * Checks an export offline, from its manifest and file alone (no database): the file's size and SHA-256
+ * match the manifest; every row's record_hash matches its content (recomputed by `rowHash`); the rows of
+ * each chain come in sequence order and link (each row's prev_hash is the record_hash of the row before,
+ * when their sequence numbers are consecutive); a missing sequence number is one the manifest lists as
+ * left out; every chain starts, ends and counts as the manifest says. Reads the file once, streaming, in
+ * constant memory (per chain, a few numbers). Names the line and row of each problem.
+ */
+export async function verifyBundle(manifestFile: string, options: BundleOptions = {}): Promise<BundleReport> {
+  const manifest = await readManifest(manifestFile);
+  const file = join(dirname(manifestFile), manifest.file);
+  const max = options.maxProblems ?? 100;
+  const report: BundleReport = { ok: true, manifest, file, rows: 0, bytes: 0, sha256: '', chains: [], problems: [] };
+  const problem = (p: BundleProblem) => {
+    report.ok = false;
+    if (report.problems.length < max) report.problems.push(p);
+  };
+  const expectedChains = new Map(manifest.chains.map((c) => [c.chain_id, c]));
+  const done = new Set<string | null>();
+  let chain: ChainState | null = null;
+
+  const finish = () => {
+    if (!chain) return;
+    const c = chain;
+    const e = c.expected;
+    if (e && (e.last_seq !== c.last_seq || e.last_hash !== c.last_hash || e.rows !== c.rows || e.first_seq !== c.first_seq)) {
+      c.ok = false;
+      problem({
+        kind: 'head', line: null, row: null, chain_id: c.chain_id, seq: c.last_seq, id: null,
+        message: `chain ${c.chain_id} in the file: ${c.rows} rows, seq ${c.first_seq}..${c.last_seq}, last hash ${c.last_hash}; the manifest says ${e.rows} rows, seq ${e.first_seq}..${e.last_seq}, last hash ${e.last_hash}`,
+      });
+    }
+    report.chains.push({ chain_id: c.chain_id, rows: c.rows, first_seq: c.first_seq, last_seq: c.last_seq, last_hash: c.last_hash, ok: c.ok });
+    chain = null;
+  };
+
+  const check = (row: Record<string, unknown>, line: number, n: number) => {
+    const id = str(row.id);
+    const chainId = str(row.chain_id);
+    const seq = num(row.chain_seq);
+    const at = `line ${line} (row ${n}, id ${id}${chainId ? `, chain ${chainId} seq ${seq}` : ''})`;
+    const base = { line, row: n, chain_id: chainId, seq, id };
+    if (!chain || chain.chain_id !== chainId) {
+      finish();
+      if (done.has(chainId)) problem({ ...base, kind: 'reordered', message: `${at}: chain ${chainId} appears again after other chains: lines were moved` });
+      done.add(chainId);
+      const expected = expectedChains.get(chainId);
+      chain = { chain_id: chainId, rows: 0, first_seq: seq, last_seq: null, last_hash: null, ok: true, expected, gaps: expected?.gaps ? expected.gaps.map(([a, b]) => [a, b]) : null };
+      if (!expected) {
+        chain.ok = false;
+        problem({ ...base, kind: 'inserted', message: `${at}: chain ${chainId} is not in the manifest: rows were added` });
+      } else if (expected.first_seq !== seq) {
+        chain.ok = false;
+        problem({ ...base, kind: 'missing', message: `${at}: chain ${chainId} starts at seq ${seq} here; the manifest says it starts at seq ${expected.first_seq}: rows before this one were removed or moved` });
+      }
+    }
+    const c: ChainState = chain!;
+    c.rows++;
+    let hash: string;
+    try {
+      hash = rowHash(row);
+    } catch (err) {
+      c.ok = false;
+      return problem({ ...base, kind: 'malformed', message: `${at}: cannot be read as a row: ${(err as Error).message}` });
+    }
+    if (chainId === null || seq === null) {
+      c.ok = false;
+      problem({ ...base, kind: 'inserted', message: `${at}: the row belongs to no chain, so nothing vouches for it` });
+    } else if (hash !== row.record_hash) {
+      c.ok = false;
+      problem({ ...base, kind: 'changed', message: `${at}: its content does not match its record_hash: the row was changed` });
+    } else if (c.last_seq !== null) {
+      if (seq <= c.last_seq) {
+        c.ok = false;
+        problem({ ...base, kind: 'reordered', message: `${at}: seq ${seq} comes after seq ${c.last_seq}: lines are out of chain order` });
+      } else if (seq === c.last_seq + 1) {
+        if (row.prev_hash !== c.last_hash) {
+          c.ok = false;
+          problem({ ...base, kind: 'reordered', message: `${at}: its prev_hash is not the record_hash of the row before it (seq ${c.last_seq}): a row was replaced or the chain was re-sealed` });
+        }
+      } else {
+        const from = c.last_seq + 1;
+        const to = seq - 1;
+        while (c.gaps && c.gaps.length > 0 && c.gaps[0][1] < from) c.gaps.shift();
+        const listed = c.gaps === null || (c.gaps.length > 0 && c.gaps[0][0] === from && c.gaps[0][1] === to);
+        if (!listed) {
+          c.ok = false;
+          problem({ ...base, kind: 'missing', message: `${at}: seq ${from}${to > from ? `..${to}` : ''} ${to > from ? 'are' : 'is'} missing before it, and the manifest does not list ${to > from ? 'them' : 'it'} as left out: rows were deleted or moved` });
+        }
+      }
+    }
+    if (seq !== null && (c.last_seq === null || seq > c.last_seq)) {
+      c.last_seq = seq;
+      c.last_hash = str(row.record_hash);
+    }
+  };
+
+  const hash = createHash('sha256');
+  const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  async function* counted(): AsyncGenerator<Buffer> {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      report.bytes += chunk.length;
+      yield chunk;
+    }
+  }
+  const lastProgress = { at: 0 };
+  const progress = () => {
+    if (options.onProgress && report.rows - lastProgress.at >= 10_000) {
+      lastProgress.at = report.rows;
+      options.onProgress(report.rows, report.bytes);
+    }
+  };
+
+  if (manifest.format === 'csv') {
+    for await (const item of csvRows(counted())) {
+      if (item.error !== undefined) {
+        problem({ kind: 'malformed', line: item.line, row: null, chain_id: null, seq: null, id: null, message: item.error });
+        continue;
+      }
+      const { fields, line } = item;
+      const n = ++report.rows;
+      let row: Record<string, unknown>;
+      try {
+        row = rowFromCsv(fields);
+      } catch (err) {
+        problem({ kind: 'malformed', line, row: n, chain_id: null, seq: null, id: fields[0] ?? null, message: `line ${line} (row ${n}): ${(err as Error).message}` });
+        continue;
+      }
+      check(row, line, n);
+      progress();
+    }
+  } else {
+    for await (const { text, line } of jsonlLines(counted())) {
+      const n = ++report.rows;
+      let row: Record<string, unknown>;
+      try {
+        row = rowFromJsonl(text);
+      } catch (err) {
+        problem({ kind: 'malformed', line, row: n, chain_id: null, seq: null, id: null, message: `line ${line} (row ${n}) ${(err as Error).message}` });
+        continue;
+      }
+      check(row, line, n);
+      progress();
+    }
+  }
+  finish();
+  report.sha256 = hash.digest('hex');
+  options.onProgress?.(report.rows, report.bytes);
+
+  for (const e of manifest.chains) {
+    if (!done.has(e.chain_id)) problem({ kind: 'missing', line: null, row: null, chain_id: e.chain_id, seq: e.first_seq, id: null, message: `chain ${e.chain_id} (${e.rows} rows in the manifest) is not in the file: its rows were removed` });
+  }
+  if (report.rows !== manifest.rows) problem({ kind: 'count', line: null, row: null, chain_id: null, seq: null, id: null, message: `the file has ${report.rows} rows; the manifest says ${manifest.rows}` });
+  if (report.bytes !== manifest.bytes || report.sha256 !== manifest.sha256) {
+    problem({
+      kind: 'file', line: null, row: null, chain_id: null, seq: null, id: null,
+      message: `the file is not the one exported: ${report.bytes} bytes with SHA-256 ${report.sha256}; the manifest says ${manifest.bytes} bytes with SHA-256 ${manifest.sha256}`,
+    });
+  }
+  return report;
+}

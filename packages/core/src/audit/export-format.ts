@@ -1,0 +1,111 @@
+import { canonicalJson, normalize, RECORD_HASH_COLUMNS, type ColumnKind } from '../chain/canonical';
+import { RECORD_COLUMNS } from '../record/record';
+import { csvRecord } from './csv';
+import type { RecordRow } from './rows';
+
+/** File formats of an export. */
+export type ExportFormat = 'jsonl' | 'csv';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv'];
+
+/** The columns of an exported row, in table order (the CSV header): every column of the log, record_hash last. */
+export const EXPORT_COLUMNS: readonly string[] = RECORD_COLUMNS;
+const COLUMN_SET: ReadonlySet<string> = new Set(EXPORT_COLUMNS);
+
+const kindOf = (column: string): ColumnKind => RECORD_HASH_COLUMNS[column] ?? 'text';
+const KINDS: readonly ColumnKind[] = EXPORT_COLUMNS.map(kindOf);
+/** The columns in canonical (sorted) order, with their kinds and quoted names, so lines are written without sorting keys. */
+const SORTED: readonly (readonly [string, ColumnKind, string])[] = EXPORT_COLUMNS.map((c) => [c, kindOf(c), JSON.stringify(c)] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+/**
+ * One row as a JSONL line: the canonical JSON (RFC 8785) of the row with its record_hash, and a LF. Takes
+ * a row as PostgreSQL returns it (or already canonical) and normalises each column on the way.
+ */
+export function jsonlLine(row: Readonly<Record<string, unknown>> | RecordRow): string {
+  const values = row as Readonly<Record<string, unknown>>;
+  let json = '{';
+  for (let i = 0; i < SORTED.length; i++) {
+    const [name, kind, quoted] = SORTED[i];
+    json += `${i === 0 ? '' : ','}${quoted}:${canonicalJson(normalize(kind, values[name]))}`;
+  }
+  return `${json}}\n`;
+}
+
+/** A CSV cell's text: jsonb and text[] as canonical JSON, timestamps ISO 8601, NULL as null. */
+function cellText(kind: ColumnKind, value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  switch (kind) {
+    case 'texts':
+    case 'json':
+      return canonicalJson(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      return canonicalJson(value);
+    default:
+      return String(value);
+  }
+}
+
+/** The CSV header record. */
+export function csvHeader(): string {
+  return csvRecord(EXPORT_COLUMNS);
+}
+
+/** One row as a CSV record (RFC 4180, CRLF), from a row as PostgreSQL returns it (or already canonical). */
+export function csvLine(row: Readonly<Record<string, unknown>> | RecordRow): string {
+  const values = row as Readonly<Record<string, unknown>>;
+  return csvRecord(EXPORT_COLUMNS.map((column, i) => cellText(KINDS[i], normalize(KINDS[i], values[column]))));
+}
+
+/**
+ * A CSV record back as a row `rowHash` reads: numbers and booleans typed, text[] parsed, jsonb left as
+ * its JSON text (which the canonical form parses). Throws, naming the column, when a cell cannot be read.
+ */
+export function rowFromCsv(fields: readonly (string | null)[]): Record<string, unknown> {
+  if (fields.length !== EXPORT_COLUMNS.length) throw new Error(`has ${fields.length} fields; an export has ${EXPORT_COLUMNS.length}`);
+  const row: Record<string, unknown> = {};
+  EXPORT_COLUMNS.forEach((column, i) => {
+    const text = fields[i];
+    const kind = kindOf(column);
+    if (text === null) {
+      row[column] = null;
+    } else if (kind === 'number') {
+      if (!/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(text)) throw new Error(`column ${column}: "${text.slice(0, 40)}" is not a number`);
+      row[column] = Number(text);
+    } else if (kind === 'boolean') {
+      if (text !== 'true' && text !== 'false') throw new Error(`column ${column}: "${text.slice(0, 40)}" is not true or false`);
+      row[column] = text === 'true';
+    } else if (kind === 'texts') {
+      try {
+        row[column] = JSON.parse(text);
+      } catch {
+        throw new Error(`column ${column}: not a JSON array of text`);
+      }
+    } else if (kind === 'json') {
+      try {
+        row[column] = JSON.parse(text);
+      } catch {
+        throw new Error(`column ${column}: not JSON`);
+      }
+    } else {
+      row[column] = text;
+    }
+  });
+  return row;
+}
+
+/** A JSONL line back as a row; throws when it is not a JSON object with exactly the exported columns. */
+export function rowFromJsonl(line: string): Record<string, unknown> {
+  let row: unknown;
+  try {
+    row = JSON.parse(line);
+  } catch (err) {
+    throw new Error(`is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new Error('is not a JSON object');
+  const keys = Object.keys(row);
+  const unknown = keys.find((k) => !COLUMN_SET.has(k));
+  if (unknown !== undefined) throw new Error(`has a field "${unknown.slice(0, 60)}" that is no column of the log`);
+  if (keys.length !== EXPORT_COLUMNS.length) throw new Error(`lacks the column "${EXPORT_COLUMNS.find((c) => !(c in row))}"`);
+  return row as Record<string, unknown>;
+}

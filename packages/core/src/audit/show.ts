@@ -1,0 +1,91 @@
+import { InferlogConfigError } from '../errors';
+import { logTableNames } from '../sink/names';
+import type { Database } from '../sink/pgp';
+import { toEventRow, toRecordRow, type EventRow, type RecordRow } from './rows';
+import { verifyLog, type ChainProblem } from './verify';
+
+/** Whether a chain verifies from its first row up to and including one row. */
+export interface ChainCheck {
+  /** `records` for an inference's chain, `events` for an event chain. */
+  table: 'records' | 'events';
+  chain_id: string;
+  /** Verified through this sequence number. */
+  through_seq: number;
+  /** True when every row up to `through_seq` matches its hash and follows the one before it. */
+  ok: boolean;
+  /** Rows checked. */
+  rows: number;
+  problems: ChainProblem[];
+}
+
+/** One inference with its oversight events and the verification of its chain. */
+export interface InferenceView {
+  record: RecordRow;
+  /** Events whose subject is the record's `id` or `request_id`, oldest first (in chain order within a chain). */
+  events: EventRow[];
+  /** The record's chain verified up to it; null when verification was not asked for, or the row belongs to no chain. */
+  chain: ChainCheck | null;
+}
+
+/** What `showInference` found. */
+export interface ShowResult {
+  /** The id or request id asked for. */
+  key: string;
+  /** Rows that carry it (more than `inferences.length` when `limit` cut them). */
+  total: number;
+  /** The matching inferences, oldest first, at most `limit`. */
+  inferences: InferenceView[];
+  /** The event chains of the events shown, each verified up to its newest event shown. */
+  event_chains: ChainCheck[];
+}
+
+/** Options of `showInference`. */
+export interface ShowOptions {
+  /** Most inferences shown when several share a request id. Default 10. */
+  limit?: number;
+  /** Verify each chain up to the rows shown (reads the chain from its start). Default true. */
+  verify?: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function checkChain(db: Database, schema: string, table: string, which: 'records' | 'events', chainId: string, throughSeq: number): Promise<ChainCheck> {
+  const report = await verifyLog(db, schema, table, { chain: chainId, throughSeq, tables: [which] });
+  return { table: which, chain_id: chainId, through_seq: throughSeq, ok: report.ok && report.rows > 0, rows: report.rows, problems: report.problems };
+}
+
+/** The highest sequence number per chain among rows. */
+function chainTips(rows: readonly { chain_id: string | null; chain_seq: number | null }[]): Map<string, number> {
+  const tips = new Map<string, number>();
+  for (const r of rows) if (r.chain_id && r.chain_seq !== null) tips.set(r.chain_id, Math.max(tips.get(r.chain_id) ?? 0, r.chain_seq));
+  return tips;
+}
+
+/**
+ * One inference, by its `id` or its `request_id`, reconstructed from its row: with its oversight events
+ * and, unless `verify: false`, whether its chain verifies from its start up to it (and each event chain
+ * up to its events). Several rows may share a request id (clients reuse them): all are returned, up to
+ * `limit`, oldest first, and `total` says how many there are.
+ */
+export async function showInference(db: Database, schema: string, table: string, key: string, options: ShowOptions = {}): Promise<ShowResult> {
+  const limit = options.limit ?? 10;
+  if (!Number.isInteger(limit) || limit < 1) throw new InferlogConfigError(`limit must be a whole number of 1 or more; got ${limit}`);
+  const names = logTableNames(schema, table);
+  const match = UUID.test(key) ? '(id = $3::uuid OR request_id = $3)' : 'request_id = $3';
+  const [{ total }] = await db.any(`SELECT count(*)::int AS total FROM $1:name.$2:name WHERE ${match}`, [schema, table, key]);
+  const found = (await db.any(`SELECT * FROM $1:name.$2:name WHERE ${match} ORDER BY started_at, id LIMIT $4`, [schema, table, key, limit])).map(toRecordRow);
+  const subjects = [...new Set(found.flatMap((r) => [r.id, r.request_id]))];
+  const events = subjects.length
+    ? (await db.any('SELECT * FROM $1:name.$2:name WHERE subject = ANY($3::text[]) ORDER BY created_at, chain_id, chain_seq', [schema, names.events, subjects])).map(toEventRow)
+    : [];
+
+  const verify = options.verify ?? true;
+  const inferences: InferenceView[] = [];
+  for (const record of found) {
+    const chain = verify && record.chain_id && record.chain_seq !== null ? await checkChain(db, schema, table, 'records', record.chain_id, record.chain_seq) : null;
+    inferences.push({ record, events: events.filter((e) => e.subject === record.id || e.subject === record.request_id), chain });
+  }
+  const eventChains: ChainCheck[] = [];
+  if (verify) for (const [chainId, seq] of chainTips(events)) eventChains.push(await checkChain(db, schema, table, 'events', chainId, seq));
+  return { key, total, inferences, event_chains: eventChains };
+}

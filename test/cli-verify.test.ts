@@ -1,0 +1,121 @@
+// `inferlog verify` over the database: 0 on a clean log; after tampering (as the table's owner with the
+// triggers off, as in audit-chain.test.ts), non-zero with the row named first; `show` agrees.
+import { randomUUID } from 'node:crypto';
+import { InferenceLogger, type VerifyReport } from '@inferlog/core';
+import { cli, openWriter, record, type Writer } from './cli-helpers';
+import { db, dropSchema, endPool, logOptions, uniqueSchema } from './helpers';
+
+const schema = uniqueSchema('cli_verify');
+const N = 1000;
+let a: Writer;
+let b: Writer;
+let logger: InferenceLogger;
+
+/** SQL as the table's owner with triggers off (`session_replication_role = replica`): what an attacker with the owner's rights can do. */
+async function asAttacker(sql: string, params: unknown[] = []): Promise<void> {
+  await db.tx(async (t) => {
+    await t.none('SET LOCAL session_replication_role = replica');
+    await t.none(sql, params);
+  });
+}
+const rowAt = (chain: string, seq: number) => db.one('SELECT * FROM $1:name.inference_log WHERE chain_id = $2 AND chain_seq = $3', [schema, chain, seq]);
+const verifyJson = async (args: string[] = []): Promise<{ code: number; report: VerifyReport }> => {
+  const run = await cli(schema, ['verify', '--json', ...args]);
+  return { code: run.code, report: JSON.parse(run.stdout) };
+};
+
+beforeAll(async () => {
+  a = await openWriter(schema, 'api-a');
+  b = await openWriter(schema, 'api-b');
+  const start = Date.now() - 2 * N;
+  await a.write(Array.from({ length: N }, (_, i) => record(i, start + 2 * i)));
+  await b.write(Array.from({ length: N }, (_, i) => record(N + i, start + 2 * i + 1)));
+  logger = new InferenceLogger(logOptions(schema));
+  await logger.ready();
+  await logger.event('r-10', { type: 'human_review', actor: 'reviewer-1', data: { decision: 'confirmed' } });
+  await logger.event('r-11', { type: 'incident', actor: 'ops', data: { severity: 'low' } });
+});
+
+afterAll(async () => {
+  await logger.close();
+  await a.close();
+  await b.close();
+  await dropSchema(schema);
+  await endPool();
+});
+
+test('a clean log: exit 0, a summary per chain (records and events), OK', async () => {
+  const { code, report } = await verifyJson();
+  expect(code).toBe(0);
+  expect(report).toMatchObject({ ok: true, rows: 2 * N + 2, problems: [] });
+  expect(report.chains.map((c) => [c.table, c.chain_id, c.rows, c.last_seq, c.ok])).toEqual([
+    ...[a.chain.id, b.chain.id].sort().map((id) => ['records', id, N, N, true]),
+    ['events', expect.any(String), 2, 2, true],
+  ]);
+  const text = await cli(schema, ['verify']);
+  expect(text.code).toBe(0);
+  expect(text.stdout).toContain(`${(2 * N + 2).toLocaleString('en')} rows in 3 chains`);
+  expect(text.stdout).toContain('OK: every row matches its hash');
+  expect(text.stdout).toContain(a.chain.id);
+});
+
+test('a changed row: exit 1, the row named first; show of a later row of that chain fails, of an earlier one passes; the other chain still verifies alone', async () => {
+  const row = await rowAt(a.chain.id, 500);
+  await asAttacker(`UPDATE $1:name.inference_log SET status = 500 WHERE id = $2`, [schema, row.id]);
+  try {
+    const { code, report } = await verifyJson();
+    expect(code).toBe(1);
+    expect(report.problems[0]).toMatchObject({ kind: 'changed', table: 'records', chain_id: a.chain.id, seq: 500, id: row.id });
+    const text = await cli(schema, ['verify']);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(`FIRST PROBLEM: row ${row.id} (chain ${a.chain.id}, seq 500) was changed after it was written`);
+    expect(text.stdout).toMatch(/FAILED: 1 problem$/m);
+
+    const later = await rowAt(a.chain.id, 501);
+    const shown = await cli(schema, ['show', later.request_id]);
+    expect(shown.code).toBe(1);
+    expect(shown.stdout).toContain(`DOES NOT VERIFY: chain ${a.chain.id} through seq 501: row ${row.id}`);
+    expect((await cli(schema, ['show', (await rowAt(a.chain.id, 499)).request_id])).code).toBe(0);
+
+    expect((await verifyJson(['--chain', b.chain.id])).report).toMatchObject({ ok: true, rows: N });
+    expect((await verifyJson(['--chain', a.chain.id])).code).toBe(1);
+  } finally {
+    await asAttacker('UPDATE $1:name.inference_log SET status = $2 WHERE id = $3', [schema, row.status, row.id]);
+  }
+  expect((await verifyJson()).code).toBe(0);
+});
+
+test('a deleted row and a changed event are named', async () => {
+  const row = await rowAt(b.chain.id, 300);
+  const next = await rowAt(b.chain.id, 301);
+  await asAttacker('CREATE TABLE $1:name.saved AS SELECT * FROM $1:name.inference_log WHERE id = $2; DELETE FROM $1:name.inference_log WHERE id = $2', [schema, row.id]);
+  const [event] = await db.any("SELECT * FROM $1:name.inference_log_event WHERE type = 'incident'", [schema]);
+  await asAttacker(`UPDATE $1:name.inference_log_event SET data = '{"severity": "none"}' WHERE id = $2`, [schema, event.id]);
+  try {
+    const { code, report } = await verifyJson();
+    expect(code).toBe(1);
+    expect(report.problems.map((p) => [p.kind, p.table, p.id])).toEqual([
+      ['missing', 'records', next.id],
+      ['changed', 'events', event.id],
+    ]);
+    expect((await cli(schema, ['verify'])).stdout).toContain(`FIRST PROBLEM: chain ${b.chain.id}: seq 300 is missing before row ${next.id} (seq 301): deleted`);
+  } finally {
+    await asAttacker('INSERT INTO $1:name.inference_log SELECT * FROM $1:name.saved; DROP TABLE $1:name.saved', [schema]);
+    await asAttacker('UPDATE $1:name.inference_log_event SET data = $2 WHERE id = $3', [schema, JSON.stringify(event.data), event.id]);
+  }
+  expect((await verifyJson()).code).toBe(0);
+});
+
+test('--chain: a chain with no rows exits 1, an id that is not a UUID is a usage error; no database reachable exits 3 saying what to do', async () => {
+  expect(await cli(schema, ['verify', '--chain', randomUUID()])).toMatchObject({ code: 1, stderr: expect.stringContaining('has no rows') });
+  expect(await cli(schema, ['verify', '--chain', 'main'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--chain takes a chain id (a UUID') });
+  const down = await cli(null, ['verify', '--database', 'postgres://postgres@127.0.0.1:1/none', '--schema', schema]);
+  expect(down).toMatchObject({ code: 3, stderr: expect.stringContaining('cannot reach PostgreSQL at postgres://postgres@127.0.0.1:1/none') });
+  expect(down.stderr).toContain('Check --database or DATABASE_URL');
+  const nothing = await cli(null, ['query', '--embedded-dir', '/nonexistent/inferlog']);
+  expect(nothing).toMatchObject({ code: 3, stderr: expect.stringContaining('no database: pass --database <url> or set DATABASE_URL') });
+  expect(await cli(null, ['query', '--database', (await import('./helpers')).DATABASE_URL, '--schema', 'no_such_schema'])).toMatchObject({
+    code: 3,
+    stderr: expect.stringContaining('Run "inferlog migrate --schema no_such_schema --table inference_log" to create it'),
+  });
+});
