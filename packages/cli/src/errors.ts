@@ -1,4 +1,4 @@
-import { InferlogConfigError } from '@inferlog/core';
+import { InferlogConfigError, InferlogRefusedError } from '@inferlog/core';
 
 /** Exit codes: 0 success; 1 a check failed (verify found a problem, show found nothing); 2 invalid usage; 3 could not run (database, files). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, error: 3 } as const;
@@ -36,6 +36,8 @@ export interface LogPlace {
 export function explain(err: unknown, place?: LogPlace): { message: string; exitCode: number } {
   if (err instanceof CliError) return { message: err.message, exitCode: err.exitCode };
   if (err instanceof InferlogConfigError) return { message: err.message.replace(/^inferlog: /, ''), exitCode: EXIT.usage };
+  // A legal hold or the retention floor said no: nothing was changed, and the message says why.
+  if (err instanceof InferlogRefusedError) return { message: err.message.replace(/^inferlog: /, ''), exitCode: EXIT.failed };
   const e = err as { code?: string; message?: string };
   const message = (e?.message ?? String(err)).replace(/^inferlog: /, '');
   const at = place ? ` at ${place.where}` : '';

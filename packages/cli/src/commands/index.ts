@@ -1,11 +1,13 @@
 import type { CommandModule } from '../context';
 import { exportCommand } from './export';
+import { hold } from './hold';
 import { migrate } from './migrate';
 import { query } from './query';
+import { retention } from './retention';
 import { show } from './show';
 import { stats } from './stats';
 import { tail } from './tail';
 import { verify } from './verify';
 
 /** Every command, in the order `inferlog --help` lists them. A new command is one file here and one entry. */
-export const COMMANDS: readonly CommandModule[] = [migrate, tail, show, query, stats, exportCommand, verify];
+export const COMMANDS: readonly CommandModule[] = [migrate, tail, show, query, stats, exportCommand, verify, retention, hold];

@@ -61,7 +61,7 @@ function holdRefusal(schema: string, table: string, hold: HoldState): InferlogRe
   return new InferlogRefusedError(
     'E_LEGAL_HOLD',
     `retention of ${schema}.${table} refused: a legal hold is active since ${hold.since?.toISOString() ?? 'an unknown time'}, set by ${hold.actor ?? 'an unknown actor'} (reason: ${hold.reason ?? 'none given'}). ` +
-      'Nothing was dropped. Retention stays blocked, even with force, until the hold is lifted (setHold with active: false) when the case is closed.',
+      'Nothing was dropped. Retention stays blocked, even with force, until the hold is lifted ("inferlog hold off --reason …", or setHold with active: false) when the case is closed.',
   );
 }
 
