@@ -25,7 +25,7 @@ test('the bin has a shebang; --help, --version, an unknown command and no databa
   expect(help.code).toBe(0);
   for (const command of ['migrate', 'tail', 'show', 'query', 'stats', 'export', 'verify']) expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   expect((await runChild(['--version'])).stdout.trim()).toBe('0.1.0');
-  expect(await runChild(['retention'])).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown command 'retention'") });
+  expect(await runChild(['frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown command 'frobnicate'") });
   expect(await runChild(['query', '--embedded-dir', join(dir, 'none')])).toMatchObject({ code: 3, stderr: expect.stringContaining('no database: pass --database <url> or set DATABASE_URL') });
 });
 

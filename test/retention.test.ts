@@ -279,7 +279,7 @@ test('a legal hold blocks retention even with force and names its reason and act
   const before = await snapshot(log.schema);
   const message =
     `inferlog: retention of ${log.schema}.${TABLE} refused: a legal hold is active since ${on.since!.toISOString()}, set by legal@example.org (reason: case C-123/26, preservation order). ` +
-    'Nothing was dropped. Retention stays blocked, even with force, until the hold is lifted (setHold with active: false) when the case is closed.';
+    'Nothing was dropped. Retention stays blocked, even with force, until the hold is lifted ("inferlog hold off --reason …", or setHold with active: false) when the case is closed.';
   for (const opts of [{}, { force: true }, { dryRun: true }, { force: true, keep: '90d' }]) {
     await expect(applyRetention(db, log.schema, TABLE, { keep: '6mo', actor: 'ops', ...opts })).rejects.toMatchObject({ code: 'E_LEGAL_HOLD', message });
   }
