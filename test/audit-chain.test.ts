@@ -39,7 +39,7 @@ const firstProblem = async () => {
   expect(report.ok).toBe(false);
   return report.problems[0];
 };
-const rowAt = (seq: number) => db.one('SELECT * FROM $1:name.inference_log WHERE chain_seq = $2', [schema, seq]);
+const rowAt = (seq: number) => db.one('SELECT * FROM $1:name.inference_log WHERE chain_id = $2 AND chain_seq = $3', [schema, chain.id, seq]);
 
 beforeAll(async () => {
   sink = await openPostgresSink(resolveOptions({ database: DATABASE_URL, schema }));
@@ -123,10 +123,77 @@ describe('each tampering is found and the row named', () => {
     await asAttacker('INSERT INTO $1:name.inference_log SELECT * FROM $1:name.saved; DROP TABLE $1:name.saved', [schema]);
   }, 300_000);
 
+  test('a row appended past the head, hash and link made right by an attacker who knows the canonical form', async () => {
+    const { rowHash } = await import('@inferlog/core');
+    const last = await rowAt(N);
+    const extra = { ...last, id: uuidv7(), chain_seq: N + 1, prev_hash: last.record_hash, request_id: 'appended' };
+    extra.record_hash = rowHash(extra);
+    await asAttacker(`INSERT INTO $1:name.inference_log SELECT (jsonb_populate_record(t, $2::jsonb)).* FROM $1:name.inference_log t WHERE id = $3`, [
+      schema, JSON.stringify({ id: extra.id, chain_seq: extra.chain_seq, prev_hash: extra.prev_hash, request_id: extra.request_id, record_hash: extra.record_hash }), last.id,
+    ]);
+    expect(await firstProblem()).toMatchObject({ kind: 'inserted', seq: N + 1, message: `chain ${chain.id} goes on to seq ${N + 1} but its writer recorded rows only up to seq ${N}: seq ${N + 1}..${N + 1} were added by something else` });
+    await asAttacker('DELETE FROM $1:name.inference_log WHERE id = $2', [schema, extra.id]);
+  }, 300_000);
+
+  test('the last row replaced, its hash recomputed: the head the writer recorded tells', async () => {
+    const { rowHash } = await import('@inferlog/core');
+    const last = await rowAt(N);
+    const forged = { ...last, status: 500 };
+    await asAttacker('UPDATE $1:name.inference_log SET status = 500, record_hash = $2 WHERE id = $3', [schema, rowHash(forged), last.id]);
+    expect(await firstProblem()).toMatchObject({ kind: 'changed', seq: N, message: expect.stringContaining(`its last row (seq ${N}) is not the row its writer wrote`) });
+    await asAttacker('UPDATE $1:name.inference_log SET status = $2, record_hash = $3 WHERE id = $4', [schema, last.status, last.record_hash, last.id]);
+  }, 300_000);
+
+  test('rows deleted and a gap written by hand to cover them: no retention run accounts for it', async () => {
+    const [first, lastDeleted] = [await rowAt(300), await rowAt(302)];
+    const partition = (await db.one('SELECT tableoid::regclass::text AS p FROM $1:name.inference_log WHERE id = $2', [schema, first.id])).p.split('.').pop();
+    await asAttacker('CREATE TABLE $1:name.saved AS SELECT * FROM $1:name.inference_log WHERE chain_id = $2 AND chain_seq BETWEEN 300 AND 302; DELETE FROM $1:name.inference_log WHERE id IN (SELECT id FROM $1:name.saved)', [schema, chain.id]);
+    const forgeGap = (name: string) =>
+      asAttacker('INSERT INTO $1:name.inference_log_gap (chain_id, from_seq, to_seq, last_hash, partition) VALUES ($2, 300, 302, $3, $4)', [schema, chain.id, lastDeleted.record_hash, name]);
+    const removeGap = () => asAttacker('DELETE FROM $1:name.inference_log_gap WHERE chain_id = $2', [schema, chain.id]);
+
+    await forgeGap(partition);
+    expect(await firstProblem()).toMatchObject({ kind: 'missing', seq: 300, message: `chain ${chain.id}: the gap recorded for seq 300..302 was not made by retention (its partition ${partition} still exists): rows were deleted and the gap written to hide it` });
+    await removeGap();
+    await forgeGap('inference_log_p2001_01');
+    expect(await firstProblem()).toMatchObject({ kind: 'missing', seq: 300, message: expect.stringContaining('(no retention run in the audit table dropped its partition inference_log_p2001_01)') });
+    await removeGap();
+    await asAttacker('INSERT INTO $1:name.inference_log SELECT * FROM $1:name.saved; DROP TABLE $1:name.saved', [schema]);
+  }, 300_000);
+
   test('after every restore the log verifies again', async () => {
     expect(await verifyLog(db, schema, 'inference_log')).toMatchObject({ ok: true, rows: N, problems: [] });
   }, 300_000);
 });
+
+test('verify reads heads, gaps and rows in one snapshot: a writer storing rows meanwhile is not taken for tampering', async () => {
+  const writer = new Chain('record', 'credit-api', '1.0.0');
+  await sink.registerChain(writer.registration);
+  let writing = true;
+  let written = 0;
+  const writes = (async () => {
+    while (writing) {
+      const batch = Array.from({ length: 50 }, (_, k) => record(written + k, Date.now()));
+      writer.seal(batch);
+      await sink.insert(batch);
+      written += batch.length;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
+  try {
+    for (let run = 0; run < 3; run++) {
+      const before = written;
+      const report = await verifyLog(db, schema, 'inference_log');
+      expect(report.problems).toEqual([]);
+      expect(report.ok).toBe(true);
+      expect(written).toBeGreaterThan(before);
+    }
+  } finally {
+    writing = false;
+    await writes;
+  }
+  expect(await verifyLog(db, schema, 'inference_log', { chain: writer.id })).toMatchObject({ ok: true, rows: written });
+}, 300_000);
 
 describe('append-only', () => {
   test('the writer role may insert but not update or delete; the trigger refuses the owner too', async () => {
@@ -166,8 +233,13 @@ describe('append-only', () => {
       }
       await logger.flush();
       expect(logger.stats()).toMatchObject({ written: 5, dropped: 0 });
+      // An event sent again with its id: the writer reads the stored one back (SELECT on events is granted).
+      const event = { type: 'human_review', actor: 'reviewer-1', data: { ok: true }, id: '0190a7e4-3333-7000-8000-00000000f00d' };
+      const first = await logger.event('w-1', event);
+      expect(await logger.event('w-1', event)).toMatchObject({ id: event.id, record_hash: first.record_hash });
       const report = await verifyLog(db, schema, 'inference_log', { chain: logger.chain.id });
       expect(report).toMatchObject({ ok: true, rows: 5 });
+      expect(await verifyLog(db, schema, 'inference_log', { tables: ['events'] })).toMatchObject({ ok: true, rows: 1 });
       await logger.close();
       // 14 months ahead were created through the owner's function, not by the writer itself.
       const months = await db.one("SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = $1::regnamespace AND relname ~ '^inference_log_p[0-9]{4}_[0-9]{2}$'", [schema]);

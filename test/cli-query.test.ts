@@ -7,6 +7,9 @@ const schema = uniqueSchema('cli_query');
 const DAY = 86_400_000;
 const N = 240;
 const now = Date.now();
+// Names with what a query formatter could take for its own syntax: a parameter, a quote.
+const BETA = "beta $3's";
+const GLOBEX = 'globex $1:raw';
 let writer: Writer;
 let rows: InferenceRecord[];
 
@@ -15,7 +18,7 @@ function dataset(): InferenceRecord[] {
   const out: InferenceRecord[] = [];
   for (let i = 0; i < N; i++) {
     const at = i % 10 === 1 ? out[i - 1].started_at.getTime() : now - (i % 3) * DAY - 60_000 - ((i * 37_000) % 3_000_000);
-    const model = ['alpha', 'alpha', 'beta', 'gamma'][i % 4];
+    const model = ['alpha', 'alpha', BETA, 'gamma'][i % 4];
     const status = i % 17 === 0 ? null : i % 11 === 0 ? 500 : i % 13 === 0 ? 404 : 200;
     out.push(
       record(i, at, {
@@ -28,7 +31,7 @@ function dataset(): InferenceRecord[] {
         error: i % 19 === 0 ? { status: 200, message: 'stream failed' } : status && status >= 400 ? { status, message: 'failed' } : null,
         latency_ms: ((i * 7919) % 997) / 3 + 1,
         usage: i % 2 === 0 ? { input_tokens: (i % 50) + 1, output_tokens: (i % 30) + 2 } : null,
-        annotations: i % 3 === 0 ? { tenant: 'acme', tier: 3 } : i % 3 === 1 ? { tenant: 'globex', tier: '3' } : null,
+        annotations: i % 3 === 0 ? { tenant: 'acme', tier: 3 } : i % 3 === 1 ? { tenant: GLOBEX, tier: '3' } : null,
       }),
     );
   }
@@ -62,7 +65,7 @@ describe('query', () => {
     const since = new Date(now - DAY - 30 * 60_000);
     const cases: [string[], (r: InferenceRecord) => boolean][] = [
       [[], () => true],
-      [['--model', 'beta'], (r) => r.model_name === 'beta'],
+      [['--model', BETA], (r) => r.model_name === BETA],
       [['--model', 'alpha', '--version', '2'], (r) => r.model_name === 'alpha' && r.model_version === '2'],
       [['--route', '/v1/chat/completions'], (r) => r.route === '/v1/chat/completions'],
       [['--protocol', 'oip-v2'], (r) => r.protocol === 'oip-v2'],
@@ -77,7 +80,7 @@ describe('query', () => {
       // A number also matches its text: tier 3 and tier "3".
       [['--annotation', 'tier=3'], (r) => r.annotations !== null],
       [['--annotation', 'tier="3"'], (r) => (r.annotations as { tier?: unknown } | null)?.tier === '3'],
-      [['--annotation', 'tenant=globex', '--annotation', 'tier=3', '--model', 'alpha'], (r) => (r.annotations as { tenant?: string } | null)?.tenant === 'globex' && r.model_name === 'alpha'],
+      [['--annotation', `tenant=${GLOBEX}`, '--annotation', 'tier=3', '--model', 'alpha'], (r) => (r.annotations as { tenant?: string } | null)?.tenant === GLOBEX && r.model_name === 'alpha'],
       [['--model', 'gamma', '--status', '200', '--since', since.toISOString()], (r) => r.model_name === 'gamma' && r.status === 200 && r.started_at >= since],
     ];
     for (const [args, keep] of cases) {
@@ -169,8 +172,8 @@ test('stats: count, error rate, p50/p95 latency and token totals per model and U
   });
   expect(expected.some((s) => s.errors > 0 && s.errors < s.count)).toBe(true);
 
-  const beta = JSON.parse((await cli(schema, ['stats', '--json', '--model', 'beta', '--since', new Date(now - DAY / 2).toISOString()])).stdout) as DailyModelStats[];
-  expect(beta.map((s) => [s.model_name, s.count])).toEqual([['beta', rows.filter((r) => r.model_name === 'beta' && r.started_at.getTime() >= now - DAY / 2).length]]);
+  const beta = JSON.parse((await cli(schema, ['stats', '--json', '--model', BETA, '--since', new Date(now - DAY / 2).toISOString()])).stdout) as DailyModelStats[];
+  expect(beta.map((s) => [s.model_name, s.count])).toEqual([[BETA, rows.filter((r) => r.model_name === BETA && r.started_at.getTime() >= now - DAY / 2).length]]);
 
   const text = (await cli(schema, ['stats'])).stdout;
   expect(text.split('\n')[0]).toMatch(/^day\s+model\s+count\s+errors\s+error rate\s+p50\s+p95\s+input tokens\s+output tokens$/);
@@ -185,8 +188,8 @@ describe('tail', () => {
     const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as RecordRow);
     expect(ids(lines)).toEqual(ids(newest));
     // Older than the last hour: the search widens until it has n rows.
-    const old = sorted(rows.filter((r) => r.started_at.getTime() < now - DAY / 2 && r.model_name === 'beta')).slice(-3);
-    const wide = (await cli(schema, ['tail', '-n', '3', '--json', '--model', 'beta', '--until', new Date(now - DAY / 2).toISOString()])).stdout;
+    const old = sorted(rows.filter((r) => r.started_at.getTime() < now - DAY / 2 && r.model_name === BETA)).slice(-3);
+    const wide = (await cli(schema, ['tail', '-n', '3', '--json', '--model', BETA, '--until', new Date(now - DAY / 2).toISOString()])).stdout;
     expect(ids(wide.trim().split('\n').map((l) => JSON.parse(l)))).toEqual(ids(old));
 
     const text = (await cli(schema, ['tail', '-n', '5'])).stdout.trim().split('\n');

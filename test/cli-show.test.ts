@@ -162,3 +162,23 @@ test('rows that share a request id are all shown; an unknown id exits 1', async 
   const missing = await cli(schema, ['show', 'no-such-request']);
   expect(missing).toMatchObject({ code: 1, stdout: 'no inference with id or request id "no-such-request" in ' + schema + '.inference_log\n' });
 });
+
+test('values a client chose are printed so a terminal shows them, never acts on them: escape sequences and bidi overrides come out as \\u escapes', async () => {
+  const express = (await import('express')).default;
+  const { inferenceLog } = await import('@inferlog/express');
+  const log = inferenceLog(logOptions(schema, { service: 'escape-api' }));
+  const app = express();
+  app.use(log);
+  app.use(express.json());
+  app.post('/v2/models/:model/infer', (req, res) => res.json({ model_name: req.params.model, outputs: [{ name: 'y', shape: [1], datatype: 'FP32', data: [1] }] }));
+  // ESC [2J clears the screen, ESC ]0; sets the window title, U+202E reverses the text after it.
+  await request(app).post('/v2/models/%1B%5B2J%1B%5D0%3Bpwned%07evil%E2%80%AEtxt.exe/infer').set('x-request-id', 'show-escape').send(oipRequest([1, 2, 3, 4])).expect(200);
+  await settle(log, 1);
+  await log.event('show-escape', { type: 'human_review', actor: 'rev\u001b[31mred\u009b' });
+  await log.close();
+  const run = await cli(schema, ['show', 'show-escape']);
+  expect(run.code).toBe(0);
+  expect(run.stdout).not.toMatch(/[\u001b\u0007\u009b\u202e]/);
+  expect(run.stdout).toContain('\\u001b[2J\\u001b]0;pwned\\u0007evil\\u202etxt.exe');
+  expect(run.stdout).toContain('human_review by rev\\u001b[31mred\\u009b');
+});

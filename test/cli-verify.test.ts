@@ -119,3 +119,44 @@ test('--chain: a chain with no rows exits 1, an id that is not a UUID is a usage
     stderr: expect.stringContaining('Run "inferlog migrate --schema no_such_schema --table inference_log" to create it'),
   });
 });
+
+test('--against an earlier export: a chain rewritten from some row on, head and all, verifies alone but not against the manifest', async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { rowHash } = await import('@inferlog/core');
+  const out = join(mkdtempSync(join(tmpdir(), 'inferlog-against-')), 'log.jsonl');
+  expect((await cli(schema, ['export', '--since', '2000-01-01', '--until', 'now', '--format', 'jsonl', '--out', out])).code).toBe(0);
+  const manifest = `${out}.manifest.json`;
+  const clean = await cli(schema, ['verify', '--against', manifest]);
+  expect(clean.code).toBe(0);
+  expect(clean.stdout).toContain('OK: the database still holds the first and last row of every chain as that export recorded them');
+
+  // The owner rewrites chain a from seq 900 on (a status changed, every hash after it recomputed) and moves the head.
+  const saved = await db.any('SELECT * FROM $1:name.inference_log WHERE chain_id = $2 AND chain_seq >= 900 ORDER BY chain_seq', [schema, a.chain.id]);
+  let prev = (await rowAt(a.chain.id, 899)).record_hash;
+  for (const row of saved) {
+    const forged = { ...row, prev_hash: prev, status: row.chain_seq === '900' || row.chain_seq === 900 ? 503 : row.status };
+    forged.record_hash = rowHash(forged);
+    await asAttacker('UPDATE $1:name.inference_log SET status = $2, prev_hash = $3, record_hash = $4 WHERE id = $5', [schema, forged.status, forged.prev_hash, forged.record_hash, row.id]);
+    prev = forged.record_hash;
+  }
+  await asAttacker('UPDATE $1:name.inference_log_chain SET last_hash = $2 WHERE chain_id = $3', [schema, prev, a.chain.id]);
+  try {
+    expect((await verifyJson()).report).toMatchObject({ ok: true, problems: [] });
+    const run = await cli(schema, ['verify', '--against', manifest, '--json']);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report.ok).toBe(true);
+    expect(report.against).toMatchObject({ ok: false, problems: [{ kind: 'changed', chain_id: a.chain.id, seq: N }] });
+    expect(report.against.problems[0].message).toContain('the chain was rewritten after that export');
+    const text = await cli(schema, ['verify', '--against', manifest]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(`FIRST PROBLEM: chain ${a.chain.id} seq ${N}:`);
+    expect((await cli(schema, ['verify', '--against', manifest, '--bundle', manifest])).code).toBe(2);
+  } finally {
+    for (const row of saved) await asAttacker('UPDATE $1:name.inference_log SET status = $2, prev_hash = $3, record_hash = $4 WHERE id = $5', [schema, row.status, row.prev_hash, row.record_hash, row.id]);
+    await asAttacker('UPDATE $1:name.inference_log_chain SET last_hash = $2 WHERE chain_id = $3', [schema, saved[saved.length - 1].record_hash, a.chain.id]);
+  }
+  expect((await cli(schema, ['verify', '--against', manifest])).code).toBe(0);
+});

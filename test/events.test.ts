@@ -57,6 +57,47 @@ test('invalid events are refused with a message that names the field', async () 
   await expect(log.event('x', { type: 'feedback', id: 'not-a-uuid' })).rejects.toThrow('"id" must be a UUID');
 });
 
+test('an id already taken by another event is refused (409 from the route); the same event sent again is answered with the stored one', async () => {
+  const id = '0190a7e4-2222-7000-8000-00000000cafe';
+  const first = await log.event('loan-9', { type: 'human_review', actor: 'reviewer-3', data: { decision: 'approve', score: 0.7 }, id });
+  // Same content, keys in another order: the same event.
+  expect(await log.event('loan-9', { type: 'human_review', actor: 'reviewer-3', data: { score: 0.7, decision: 'approve' }, id })).toMatchObject({ id, record_hash: first.record_hash });
+  for (const [other, field] of [
+    [{ type: 'human_review', actor: 'reviewer-3', data: { decision: 'reject', score: 0.7 } }, 'data'],
+    [{ type: 'override', actor: 'reviewer-3', data: { decision: 'approve', score: 0.7 } }, 'type'],
+    [{ type: 'human_review', actor: 'reviewer-4', data: { decision: 'approve', score: 0.7 } }, 'actor'],
+  ] as const) {
+    await expect(log.event('loan-9', { ...other, id })).rejects.toMatchObject({ code: 'E_EVENT', message: expect.stringContaining(`id ${id} is already stored for an event with another ${field}`) });
+  }
+  await expect(log.event('loan-10', { type: 'human_review', actor: 'reviewer-3', data: { decision: 'approve', score: 0.7 }, id })).rejects.toThrow(/another subject/);
+
+  const app = express();
+  app.post('/inferences/:id/events', express.json(), inferenceEvents(log));
+  const conflict = await request(app).post('/inferences/loan-9/events').send({ type: 'human_review', actor: 'reviewer-3', data: { decision: 'reject' }, id }).expect(409);
+  expect(conflict.body.error).toMatch(/already stored for an event with another data/);
+  expect((await events('loan-9')).map((e) => e.data)).toEqual([{ decision: 'approve', score: 0.7 }]);
+});
+
+test('with an actor option, the route takes the actor from it alone: a request it finds none for is refused with 403, whatever the body says', async () => {
+  const app = express();
+  const user = (req: express.Request) => (req.headers['x-user'] as string | undefined) ?? undefined;
+  app.post('/a/:id/events', express.json(), inferenceEvents(log, { actor: user }));
+  app.post('/b/:id/events', express.json(), inferenceEvents(log, { actor: (req) => (req as unknown as { user: { id: string } }).user.id }));
+  for (const path of ['/a/loan-11/events', '/b/loan-11/events']) {
+    const refused = await request(app).post(path).send({ type: 'feedback', actor: 'claimed-in-body' }).expect(403);
+    expect(refused.body.error).toMatch(/could not tell who is recording this event/);
+  }
+  await request(app).post('/a/loan-11/events').set('x-user', 'sso:bob').send({ type: 'feedback', actor: 'claimed-in-body' }).expect(201);
+
+  const koa = new Koa();
+  const router = new Router();
+  router.post('/k/:id/events', bodyParser(), koaEvents(log, { actor: (ctx) => ctx.get('x-user') || undefined }));
+  koa.use(router.routes());
+  await request(koa.callback()).post('/k/loan-11/events').send({ type: 'feedback', actor: 'claimed-in-body' }).expect(403);
+  await request(koa.callback()).post('/k/loan-11/events').set('x-user', 'sso:eve').send({ type: 'feedback' }).expect(201);
+  expect((await events('loan-11')).map((e) => e.actor)).toEqual(['sso:bob', 'sso:eve']);
+});
+
 test('the route helpers record events from Express and Koa; the authenticated actor wins over the body', async () => {
   const app = express();
   app.post('/inferences/:id/events', express.json(), inferenceEvents(log, { actor: () => 'sso:anna' }));

@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import express from 'express';
 import { inferenceLog, uuidv7, verifyLog, type InferenceLogMiddleware, type InferenceRecord, type InferlogError } from '@inferlog/express';
@@ -121,12 +121,13 @@ test(`${N} requests with the database cut off for the middle half: exactly ${N} 
   await proxy.refuse();
 }, 900_000);
 
-test('SIGKILL with spilled records on disk: the next process replays every one of them', async () => {
+test('a journal is taken over only once its process stops touching it: not while it lives (here or on another host), and soon after it dies', async () => {
   const table = 'inference_log';
   const killedSchema = `${schema}_killed`;
   const spillDir = tempDir();
+  const STALE_MS = 1500;
   const proxy = await TcpProxy.create(DATABASE_URL); // refusing: the child's database is down
-  const child = fork(join(__dirname, 'fixtures', 'spill-child.js'), [proxy.url(DATABASE_URL), killedSchema, spillDir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(join(__dirname, 'fixtures', 'spill-child.js'), [proxy.url(DATABASE_URL), killedSchema, spillDir, String(STALE_MS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const messages: Record<string, any>[] = [];
   child.on('message', (m) => messages.push(m as Record<string, any>));
   const nextMessage = async () => {
@@ -143,20 +144,38 @@ test('SIGKILL with spilled records on disk: the next process replays every one o
     if (stats.spilled !== 300) await sleep(20);
   }
   expect(stats).toMatchObject({ captured: 300, spilled: 300, queueRows: 0 });
-  child.kill('SIGKILL');
-  await new Promise((resolve) => child.once('exit', resolve));
+  const [journal] = await fs.readdir(spillDir);
+  expect(journal).toMatch(/\.journal$/);
 
-  const log = inferenceLog(logOptions(killedSchema, { spillDir }));
+  // A process on another host (or in another container) sharing the directory: a pid that does not
+  // exist here, a journal it keeps touching.
+  const remote = join(spillDir, `inferlog-${killedSchema}.inference_log-4194305-0000beef.journal`);
+  await fs.writeFile(remote, encodeEntry(Array.from({ length: 10 }, (_, i) => journalRecord(i))));
+  const touching = setInterval(() => void fs.utimes(remote, new Date(), new Date()).catch(() => {}), STALE_MS / 4);
+
+  // Another process starts beside them: for three times the stale age, both live journals stay their owners'.
+  const log = inferenceLog(logOptions(killedSchema, { spillDir, spillStaleMs: STALE_MS }));
   await log.ready();
+  await sleep(3 * STALE_MS);
+  expect(log.stats()).toMatchObject({ replayed: 0, written: 0 });
+  expect((await fs.readdir(spillDir)).sort()).toEqual([journal, basename(remote)].sort());
+
+  child.kill('SIGKILL');
+  clearInterval(touching);
+  await new Promise((resolve) => child.once('exit', resolve));
+  const killedAt = Date.now();
+  for (let i = 0; i < 400 && log.stats().written < 310; i++) await sleep(25);
   await drainFully(log);
-  expect(log.stats()).toMatchObject({ replayed: 300, written: 300, dropped: 0 });
+  console.log(`journals of a killed process and a silent remote one taken over and replayed ${Date.now() - killedAt} ms after (spillStaleMs ${STALE_MS})`);
+  expect(log.stats()).toMatchObject({ replayed: 310, written: 310, dropped: 0 });
   const rows = await storedRows(killedSchema, table);
-  expect(new Set(rows.map((r) => r.request_id)).size).toBe(300);
-  expect(rows).toHaveLength(300);
+  expect(new Set(rows.map((r) => r.request_id)).size).toBe(310);
+  expect(rows).toHaveLength(310);
   expect(await fs.readdir(spillDir)).toEqual([]);
-  // The killed writer never stored a row; the replaying one chained all 300.
-  expect(await verifyLog(db, killedSchema, table)).toMatchObject({ ok: true, rows: 300, problems: [] });
+  // The killed writer never stored a row; the replaying one chained all 310.
+  expect(await verifyLog(db, killedSchema, table)).toMatchObject({ ok: true, rows: 310, problems: [] });
   await log.close();
+  await proxy.refuse();
   await dropSchema(killedSchema);
 }, 60_000);
 
@@ -173,26 +192,62 @@ function journalRecord(i: number): InferenceRecord {
   };
 }
 
-test('a torn journal tail (file cut mid-entry) is detected and skipped; the entries before it are replayed', async () => {
-  const tornSchema = `${schema}_torn`;
+/** Writes a journal as a process that is gone left it: named like one, untouched for ten minutes. */
+async function leftJournal(spillDir: string, logSchema: string, bytes: Buffer): Promise<string> {
+  const path = join(spillDir, `inferlog-${logSchema}.inference_log-1-0badc0de.journal`);
+  await fs.writeFile(path, bytes);
+  const tenMinutesAgo = new Date(Date.now() - 600_000);
+  await fs.utimes(path, tenMinutesAgo, tenMinutesAgo);
+  return path;
+}
+
+/** Starts a logger beside a journal a gone process left (`bytes`), waits until it replayed `expected` records; returns it with its errors and what is left in the directory. */
+async function replayLeft(logSchema: string, bytes: Buffer, expected: number) {
   const spillDir = tempDir();
-  const entries = [0, 1, 2].map((e) => encodeEntry(Array.from({ length: 10 }, (_, i) => journalRecord(e * 10 + i))));
+  // pid 1, as in every container: the pid says nothing, the file's age does.
+  await leftJournal(spillDir, logSchema, bytes);
+  const errors: InferlogError[] = [];
+  const log = inferenceLog(logOptions(logSchema, { spillDir, onError: (e) => errors.push(e) }));
+  await log.ready();
+  for (let i = 0; i < 100 && log.stats().replayed < expected; i++) await sleep(20);
+  await drainFully(log);
+  const left = await fs.readdir(spillDir);
+  return { log, errors, left, kept: left.length === 1 ? await fs.readFile(join(spillDir, left[0])) : null };
+}
+
+const tenEntries = () => [0, 1, 2].map((e) => encodeEntry(Array.from({ length: 10 }, (_, i) => journalRecord(e * 10 + i))));
+const tornIds = (numbers: number[]) => numbers.map((n) => `torn-${n}`).sort();
+
+test('a torn journal tail (file cut mid-entry) is detected and skipped; the entries before it are replayed; the torn bytes are kept', async () => {
+  const tornSchema = `${schema}_torn`;
+  const entries = tenEntries();
   const whole = Buffer.concat(entries);
   const cut = whole.subarray(0, whole.length - Math.floor(entries[2].length / 2));
-  // A journal left by a process that is gone (pid 2^22 + 1 is above Linux's pid_max default).
-  await fs.writeFile(join(spillDir, `inferlog-${tornSchema}.inference_log-4194305-0badc0de.journal`), cut);
-  const errors: InferlogError[] = [];
-  const log = inferenceLog(logOptions(tornSchema, { spillDir, onError: (e) => errors.push(e) }));
-  await log.ready();
-  for (let i = 0; i < 100 && log.stats().replayed < 20; i++) await sleep(20);
-  await drainFully(log);
+  const { log, errors, left, kept } = await replayLeft(tornSchema, cut, 20);
   expect(log.stats()).toMatchObject({ replayed: 20, written: 20 });
-  const rows = await storedRows(tornSchema);
-  expect(rows.map((r) => r.request_id).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `torn-${i}`).sort());
+  expect((await storedRows(tornSchema)).map((r) => r.request_id).sort()).toEqual(tornIds([...Array(20).keys()]));
   expect(errors.some((e) => e.code === 'E_SPILL' && /not a whole entry/.test(e.message))).toBe(true);
-  expect(await fs.readdir(spillDir)).toEqual([]);
+  expect(left).toEqual([expect.stringMatching(/\.damaged$/)]);
+  expect(kept).toEqual(cut.subarray(entries[0].length + entries[1].length));
   await log.close();
   await dropSchema(tornSchema);
+});
+
+test('a damaged entry in the middle of a journal is skipped and kept aside; the entries after it are still replayed', async () => {
+  const damagedSchema = `${schema}_damaged`;
+  const entries = tenEntries();
+  const original = Buffer.from(entries[1]);
+  entries[1][entries[1].length - 20] ^= 0xff; // one byte flipped inside the second entry's payload
+  const { log, errors, left, kept } = await replayLeft(damagedSchema, Buffer.concat(entries), 20);
+  expect(log.stats()).toMatchObject({ replayed: 20, written: 20 });
+  expect((await storedRows(damagedSchema)).map((r) => r.request_id).sort()).toEqual(tornIds([...Array(10).keys(), ...Array.from({ length: 10 }, (_, i) => 20 + i)]));
+  const report = errors.find((e) => e.code === 'E_SPILL' && /fail their checksum/.test(e.message));
+  expect(report?.message).toContain(`held ${original.length} bytes of entries that fail their checksum`);
+  expect(left).toEqual([expect.stringMatching(/\.damaged$/)]);
+  expect(kept).toEqual(entries[1]);
+  expect(kept!.equals(original)).toBe(false);
+  await log.close();
+  await dropSchema(damagedSchema);
 });
 
 test('fail-closed answers 503 with a clear body when the log can take nothing, and serves again once it can', async () => {

@@ -68,3 +68,66 @@ test('a batch written twice, or overlapping one already stored, never duplicates
   // PGlite, where every batch uses it.
   expect(sink.writes.insert - before.insert).toBeGreaterThanOrEqual(2);
 });
+
+test('a sealed batch that meets rows stored meanwhile is refused whole: nothing written, the head unmoved', async () => {
+  const { Chain, StoredMeanwhileError } = await import('@inferlog/core');
+  const other = new Chain('record', 'svc', null);
+  const mine = new Chain('record', 'svc', null);
+  await sink.registerChain(other.registration);
+  await sink.registerChain(mine.registration);
+  const batch = Array.from({ length: 10 }, (_, i) => record(400 + i));
+  const planted = batch.slice(0, 3).map((r) => ({ ...r }));
+  other.seal(planted);
+  await sink.insert(planted);
+  mine.seal(batch);
+  await expect(sink.insert(batch)).rejects.toBeInstanceOf(StoredMeanwhileError);
+  expect(await readBack(400, 410)).toHaveLength(3);
+  expect(await sink.chainHead(mine.id)).toEqual({ seq: 0, hash: null });
+});
+
+test('a logger whose batch meets rows another process stored meanwhile seals the rest again: its chain has no gap', async () => {
+  const { Chain, Exchange, InferenceLogger, verifyLog } = await import('@inferlog/core');
+  const schema2 = uniqueSchema('sink_meanwhile');
+  const errors: Error[] = [];
+  let planted = 0;
+  // The real sink; the first sealed batch finds its first 3 rows already stored by another writer's chain
+  // (a second process replaying the same journal), just after the logger checked which were stored.
+  const openRacing: typeof openPostgresSink = async (options) => {
+    const real = await openPostgresSink(options);
+    const otherChain = new Chain('record', 'other-process', null);
+    const insert = real.insert.bind(real);
+    real.insert = async (records) => {
+      if (planted === 0 && records.length >= 5 && records[0].chain_id) {
+        const copies = records.slice(0, 3).map((r) => ({ ...r, chain_id: null, chain_seq: null, prev_hash: null, record_hash: null }));
+        await real.registerChain(otherChain.registration);
+        otherChain.seal(copies);
+        await insert(copies);
+        planted = copies.length;
+      }
+      return insert(records);
+    };
+    return real;
+  };
+  const logger = new InferenceLogger({ database: DATABASE_URL, schema: schema2, spillDir: false, onError: (e) => errors.push(e) }, openRacing);
+  try {
+    await logger.ready();
+    const route = logger.options.selector.select('POST', '/v2/models/m/infer', {})!;
+    for (let i = 0; i < 8; i++) {
+      const x = new Exchange(route, { method: 'POST', url: '/v2/models/m/infer', headers: { 'x-request-id': `meanwhile-${i}` } } as never, 1024, 'x-request-id');
+      x.status = 200;
+      logger.enqueue(x);
+    }
+    await logger.flush();
+    expect(planted).toBe(3);
+    expect(logger.stats()).toMatchObject({ written: 8, dropped: 0 });
+    const rows = await db.any('SELECT request_id, chain_id FROM $1:name.inference_log ORDER BY request_id', [schema2]);
+    expect(rows.map((r) => r.request_id)).toEqual(Array.from({ length: 8 }, (_, i) => `meanwhile-${i}`));
+    const report = await verifyLog(db as never, schema2, 'inference_log');
+    expect(report.problems).toEqual([]);
+    expect(report.chains.find((c) => c.chain_id === logger.chain.id)).toMatchObject({ rows: 5, first_seq: 1, last_seq: 5, ok: true });
+    expect(errors).toEqual([]);
+  } finally {
+    await logger.close();
+    await dropSchema(schema2);
+  }
+});

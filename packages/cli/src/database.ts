@@ -18,14 +18,15 @@ export interface OpenLog extends LogPlace {
   close(): Promise<void>;
 }
 
-/** A connection string with its password hidden, for messages. */
+/** A connection string with its password hidden, for messages: in the URL's user part, in a `password` query parameter, or as a `password=` keyword. */
 export function hidePassword(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
-    return u.toString();
+    for (const key of [...u.searchParams.keys()]) if (/^(ssl)?password$/i.test(key)) u.searchParams.set(key, '***');
+    return u.toString().replaceAll('%2A%2A%2A', '***');
   } catch {
-    return url.replace(/:[^:@/]*@/, ':***@');
+    return url.replace(/:[^:@/]*@/, ':***@').replace(/\b((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/gi, '$1***');
   }
 }
 

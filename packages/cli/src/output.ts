@@ -1,8 +1,23 @@
 import type { CliIo } from './io';
 
-/** Writes to stdout. */
+/**
+ * Characters a terminal acts on rather than shows: C0 and C1 controls (ESC starts the sequences that
+ * move the cursor, rewrite the screen or set the window title) and the bidirectional overrides that
+ * make text display in another order than it is. Logged values come from clients: printed raw, a
+ * request path could hide or fake lines in what an auditor reads.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Text with every character a terminal would act on shown as an escape (`\u001b`); newlines and tabs kept. */
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Writes human-readable text to stdout, made safe for a terminal. */
 export function print(io: CliIo, text = ''): void {
-  io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  const safe = terminalSafe(text);
+  io.stdout.write(safe.endsWith('\n') ? safe : `${safe}\n`);
 }
 
 /** Machine output: one JSON document, indented. */
@@ -23,7 +38,7 @@ export function note(io: CliIo, text: string): void {
 /** Cuts text to `width` characters with an ellipsis; control characters (a newline in a value) shown as spaces. */
 export function fit(text: string, width: number): string {
   // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ');
   return flat.length <= width ? flat : `${flat.slice(0, Math.max(0, width - 1))}…`;
 }
 

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Exchange, ExchangeSink } from './capture/exchange';
 import { Chain } from './chain/chain';
-import { eventRow, type OversightEvent, type StoredEvent } from './events/event';
+import { canonicalJson } from './chain/canonical';
+import { differingField, EventConflictError, eventRow, type OversightEvent, type StoredEvent } from './events/event';
 import { Spill } from './delivery/spill';
 import { writeIsolatingBadRows } from './delivery/write';
 import { describe, InferlogError, type InferlogErrorCode } from './errors';
@@ -11,7 +12,7 @@ import { fallbackRecord } from './record/fallback';
 import type { InferenceRecord } from './record/record';
 import type { CompiledRoute } from './routes';
 import { openPostgresSink } from './sink/connect';
-import type { RecordSink } from './sink/postgres-sink';
+import { StoredMeanwhileError, type RecordSink } from './sink/postgres-sink';
 
 /** Counters and gauges of one logger, from `stats()`. */
 export interface InferenceLogStats {
@@ -101,11 +102,16 @@ export class InferenceLogger implements ExchangeSink {
   private backoffUntil = 0;
   private closed = false;
   private readonly reported = new Map<InferlogErrorCode, number>();
+  private claimTimer: NodeJS.Timeout | null = null;
 
   constructor(options: InferenceLogOptions | ResolvedOptions = {}, private readonly openSink = openPostgresSink) {
     this.options = 'selector' in options ? (options as ResolvedOptions) : resolveOptions(options as InferenceLogOptions);
     this.chain = new Chain('record', this.options.service, this.options.serviceVersion, this.options.host);
-    this.spill = this.options.spillDir ? new Spill(this.options.spillDir, `${this.options.schema}.${this.options.table}`, this.options.maxSpillBytes) : null;
+    this.spill = this.options.spillDir
+      ? new Spill(this.options.spillDir, `${this.options.schema}.${this.options.table}`, this.options.maxSpillBytes, this.options.spillStaleMs, (err, path) =>
+          this.report('E_SPILL', `cannot keep ${path} marked as in use (another process may take it over and replay it too; replays are idempotent): ${describe(err)}`, err),
+        )
+      : null;
     liveLoggers.add(this);
     if (!exitHooked) {
       exitHooked = true;
@@ -116,10 +122,19 @@ export class InferenceLogger implements ExchangeSink {
       });
     }
     this.open().catch(() => {});
-    this.spill
-      ?.claimOrphans()
-      .then(() => this.spill!.pending && this.schedule(0))
-      .catch((err) => this.report('E_SPILL', `cannot read the spill directory ${this.options.spillDir}: ${describe(err)}`, err));
+    if (this.spill) {
+      void this.claimOrphans();
+      // A process that dies while this one runs leaves a journal that goes stale later: look again now and then.
+      this.claimTimer = setInterval(() => void this.claimOrphans(), Math.max(100, Math.floor(this.options.spillStaleMs / 2))).unref();
+    }
+  }
+
+  private async claimOrphans(): Promise<void> {
+    try {
+      if ((await this.spill!.claimOrphans()) > 0 && !this.closed) this.schedule(0);
+    } catch (err) {
+      this.report('E_SPILL', `cannot read the spill directory ${this.options.spillDir}: ${describe(err)}`, err);
+    }
   }
 
   get maxBodyBytes(): number {
@@ -242,6 +257,7 @@ export class InferenceLogger implements ExchangeSink {
     const sink = this.sink ?? (await this.opening?.catch(() => null));
     this.sink = null;
     await sink?.close().catch((err) => this.report('E_CLOSED', `closing the database connection failed: ${describe(err)}`, err));
+    if (this.claimTimer) clearInterval(this.claimTimer);
     await this.spill?.close().catch((err) => this.report('E_SPILL', `closing the spill journal failed: ${describe(err)}`, err));
     if (lost > 0) throw this.drop(lost, 'E_CLOSED', `${lost} records could not be written or spilled before the close() deadline: ${this.lastError}`);
   }
@@ -281,11 +297,17 @@ export class InferenceLogger implements ExchangeSink {
         state.inSync = true;
       }
       const already = idGiven ? await sink.storedEvent(row.id) : null;
-      if (already) return already;
+      if (already) {
+        // The same event sent again (its answer was lost): the stored one. Another event under its id: refused.
+        const field = differingField(row, already, (a, b) => canonicalJson(a) === canonicalJson(b));
+        if (field) throw new EventConflictError(row.id, field);
+        return already;
+      }
       state.chain.seal([row]);
       await sink.insertEvent(row);
       return row;
     } catch (err) {
+      if (err instanceof EventConflictError) throw err;
       state.chain.unseal([row]);
       state.inSync = false;
       throw this.report('E_EVENT', `the oversight event ${row.id} (${row.type} on ${row.subject}) could not be stored; send it again with the same id: ${describe(err)}`, err);
@@ -408,26 +430,30 @@ export class InferenceLogger implements ExchangeSink {
    * database, leaves out the rows found stored, and seals the rest anew, so the chain has no gaps.
    */
   private async write(sink: RecordSink, batch: Batch): Promise<void> {
-    try {
-      if (!this.chainInSync) {
-        const head = await sink.chainHead(this.chain.id);
-        this.chain.resync(head.seq, head.hash);
-        this.chainInSync = true;
-      }
-      if (batch.attempted) {
-        const stored = await sink.existing(batch.records.map((r) => r.id));
-        if (stored.size > 0) {
-          batch.records = batch.records.filter((r) => !stored.has(r.id));
-          this.counts.written += stored.size; // stored by an attempt whose answer was lost
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (!this.chainInSync) {
+          const head = await sink.chainHead(this.chain.id);
+          this.chain.resync(head.seq, head.hash);
+          this.chainInSync = true;
         }
+        if (batch.attempted) {
+          const stored = await sink.existing(batch.records.map((r) => r.id));
+          if (stored.size > 0) {
+            batch.records = batch.records.filter((r) => !stored.has(r.id));
+            this.counts.written += stored.size; // stored by an attempt whose answer was lost
+          }
+        }
+        batch.attempted = true;
+        this.chain.seal(batch.records);
+        await this.writeSealed(sink, batch.records);
+        return;
+      } catch (err) {
+        this.chain.unseal(batch.records);
+        this.chainInSync = false;
+        // Rows stored meanwhile by another attempt: seal the rest again now rather than after a backoff.
+        if (!(err instanceof StoredMeanwhileError) || attempt >= 3) throw err;
       }
-      batch.attempted = true;
-      this.chain.seal(batch.records);
-      await this.writeSealed(sink, batch.records);
-    } catch (err) {
-      this.chain.unseal(batch.records);
-      this.chainInSync = false;
-      throw err;
     }
   }
 
@@ -447,7 +473,10 @@ export class InferenceLogger implements ExchangeSink {
     this.counts.replayed += replayed.records;
     this.writeSucceeded();
     if (replayed.tornBytes > 0) {
-      this.report('E_SPILL', `the spill journal ${replayed.source} ended in ${replayed.tornBytes} bytes that are not a whole entry (a write cut short by a crash); the entries before them were replayed`);
+      this.report('E_SPILL', `the spill journal ${replayed.source} ended in ${replayed.tornBytes} bytes that are not a whole entry (a write cut short by a crash); the entries before them were replayed${replayed.keptAt ? `, the bytes kept in ${replayed.keptAt}` : ''}`);
+    }
+    if (replayed.damagedBytes > 0) {
+      this.report('E_SPILL', `the spill journal ${replayed.source} held ${replayed.damagedBytes} bytes of entries that fail their checksum (damaged on disk): their records could not be replayed and are kept in ${replayed.keptAt}; the other entries were replayed`);
     }
   }
 

@@ -91,6 +91,13 @@ export interface InferenceLogOptions {
   spillDir?: string | false;
   /** Bytes the spill journal may hold before the overflow policy applies. Default 1 GiB. */
   maxSpillBytes?: number;
+  /**
+   * A journal in `spillDir` that nobody has touched for this long, in ms, belongs to a process that is
+   * gone and is taken over and replayed. Each process touches its own journal every quarter of this, so
+   * processes sharing the directory (also across containers or hosts) must use the same value. Default
+   * 60000.
+   */
+  spillStaleMs?: number;
   /** How long writes may keep failing before batches are spilled to disk, in ms. Default 1000. */
   spillAfterMs?: number;
   /**
@@ -152,6 +159,7 @@ export interface ResolvedOptions {
   onError: ((error: InferlogError) => void) | null;
   spillDir: string | null;
   maxSpillBytes: number;
+  spillStaleMs: number;
   spillAfterMs: number;
   overflow: OverflowPolicy;
   onDrop: ((count: number, reason: string) => void) | null;
@@ -164,7 +172,7 @@ export interface ResolvedOptions {
 const TOP_LEVEL_KEYS = [
   'database', 'schema', 'table', 'migrate', 'partitionsAhead', 'poolSize', 'embeddedDir', 'routes', 'exclude',
   'sample', 'requestIdHeader', 'headers', 'maxBodyBytes', 'batch', 'maxQueueBytes', 'service', 'serviceVersion',
-  'host', 'onError', 'spillDir', 'maxSpillBytes', 'spillAfterMs', 'overflow', 'onDrop', 'redact', 'hmacKey', 'bodyDigest',
+  'host', 'onError', 'spillDir', 'maxSpillBytes', 'spillStaleMs', 'spillAfterMs', 'overflow', 'onDrop', 'redact', 'hmacKey', 'bodyDigest',
 ] as const satisfies readonly (keyof InferenceLogOptions)[];
 const ROUTE_RULE_KEYS = ['path', 'methods', 'protocol', 'sample', 'redact'];
 const MIN_HMAC_KEY_BYTES = 16;
@@ -360,6 +368,7 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
     onError: (options.onError as ResolvedOptions['onError']) ?? null,
     spillDir: options.spillDir === false ? null : resolvePath((options.spillDir as string | undefined) ?? './.inferlog/spill'),
     maxSpillBytes: integer('maxSpillBytes', options.maxSpillBytes, 1024 * MiB, 0),
+    spillStaleMs: integer('spillStaleMs', options.spillStaleMs, 60_000, 200, 86_400_000),
     spillAfterMs: integer('spillAfterMs', options.spillAfterMs, 1000, 0, 3_600_000),
     overflow: (options.overflow as OverflowPolicy | undefined) ?? 'drop-newest',
     onDrop: (options.onDrop as ResolvedOptions['onDrop']) ?? null,

@@ -10,7 +10,8 @@ test('instants: ISO dates and times (UTC unless an offset is given), now, and ti
   expect(parseInstant('24h', '--since', now).toISOString()).toBe('2026-05-09T12:00:00.000Z');
   expect(parseInstant('7d', '--since', now).toISOString()).toBe('2026-05-03T12:00:00.000Z');
   expect(parseInstant('90m', '--since', now).toISOString()).toBe('2026-05-10T10:30:00.000Z');
-  for (const bad of ['yesterday', '24', '2026-13-45', '-1h', '']) expect(() => parseInstant(bad, '--since', now)).toThrow(/--since ".*" is not a time/);
+  for (const bad of ['yesterday', '24', '2026-13-45', '-1h', '', '2026-02-30', '2026-04-31T10:00Z', '2026-02-29']) expect(() => parseInstant(bad, '--since', now)).toThrow(/--since ".*" is not a time/);
+  expect(parseInstant('2028-02-29', '--since', now).toISOString()).toBe('2028-02-29T00:00:00.000Z');
 });
 
 test('durations, statuses, annotations', () => {

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { annotate as annotateRequest, loggerFrom, recordEvent, refuseUnlogged, startExchange, withControls } from '@inferlog/core';
+import { annotate as annotateRequest, loggerFrom, recordEvent, refuseUnlogged, routeActor, startExchange, withControls } from '@inferlog/core';
 import type { EventRouteOptions, InferenceLogger, InferenceLogOptions, LoggerControls } from '@inferlog/core';
 
 export * from '@inferlog/core';
@@ -34,11 +34,12 @@ export function inferenceLog(options?: InferenceLogOptions | InferenceLogger): I
  * after a JSON body parser, on a path with an `:id` parameter (the inference's id or request id):
  * `app.post('/inferences/:id/events', requireReviewer, express.json(), inferenceEvents(log, { actor: (req) => req.user.id }))`.
  * The body is `{ type, actor?, data?, id? }`; answers 201 with the stored event, 400 when it is not
- * valid, 503 when the log cannot take it now.
+ * valid, 403 when the `actor` option finds no actor for the request, 409 when its `id` names another
+ * stored event, 503 when the log cannot take it now.
  */
 export function inferenceEvents(log: LoggerControls, options: EventRouteOptions<Request> = {}): RequestHandler {
   return function inferenceEventsHandler(req: Request, res: Response, next: NextFunction): void {
-    recordEvent((subject, event) => log.event(subject, event), req.params.id, req.body, options.actor?.(req))
+    recordEvent((subject, event) => log.event(subject, event), req.params.id, req.body, options.actor ? { value: routeActor(options, req) } : undefined)
       .then((reply) => res.status(reply.status).json(reply.body))
       .catch(next);
   };

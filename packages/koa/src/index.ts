@@ -1,5 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
-import { annotate as annotateRequest, failClosedBody, loggerFrom, recordEvent, startExchange, withControls } from '@inferlog/core';
+import { annotate as annotateRequest, failClosedBody, loggerFrom, recordEvent, routeActor, startExchange, withControls } from '@inferlog/core';
 import type { EventRouteOptions, Exchange, InferenceLogger, InferenceLogOptions, LoggerControls } from '@inferlog/core';
 
 export * from '@inferlog/core';
@@ -55,12 +55,13 @@ export function inferenceLog(options?: InferenceLogOptions | InferenceLogger): I
  * after a body parser, on a path with an `:id` parameter (the inference's id or request id):
  * `router.post('/inferences/:id/events', requireReviewer, bodyParser(), inferenceEvents(log, { actor: (ctx) => ctx.state.user.id }))`.
  * The body is `{ type, actor?, data?, id? }`; answers 201 with the stored event, 400 when it is not
- * valid, 503 when the log cannot take it now.
+ * valid, 403 when the `actor` option finds no actor for the request, 409 when its `id` names another
+ * stored event, 503 when the log cannot take it now.
  */
 export function inferenceEvents(log: LoggerControls, options: EventRouteOptions<Context> = {}): Middleware {
   return async function inferenceEventsHandler(ctx: Context): Promise<void> {
     const params = (ctx as { params?: Record<string, string> }).params ?? {};
-    const reply = await recordEvent((subject, event) => log.event(subject, event), params.id, (ctx.request as { body?: unknown }).body, options.actor?.(ctx));
+    const reply = await recordEvent((subject, event) => log.event(subject, event), params.id, (ctx.request as { body?: unknown }).body, options.actor ? { value: routeActor(options, ctx) } : undefined);
     ctx.status = reply.status;
     ctx.body = reply.body;
   };

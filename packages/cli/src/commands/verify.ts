@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from 'commander';
-import { verifyBundle, verifyLog, type BundleReport, type VerifyReport } from '@inferlog/core';
+import { InvalidArgumentError, Option } from 'commander';
+import { compareWithManifest, readManifest, verifyBundle, verifyLog, type AnchorReport, type BundleReport, type VerifyReport } from '@inferlog/core';
 import { act, type CommandModule } from '../context';
 import { withLog } from '../database';
 import { CliError, EXIT } from '../errors';
@@ -9,6 +9,7 @@ import { bytes, count, print, printJson, table } from '../output';
 interface VerifyOptions extends CommonOptions {
   chain?: string;
   bundle?: string;
+  against?: string;
   maxProblems: number;
 }
 
@@ -63,6 +64,13 @@ function renderBundle(report: BundleReport): string {
   return lines.join('\n');
 }
 
+function renderAnchors(report: AnchorReport, manifest: string): string {
+  const lines = [`Compared with ${manifest}: ${count(report.checked)} rows compared${report.dropped ? `, ${count(report.dropped)} dropped by retention since` : ''}`];
+  lines.push(...problems(report.problems, report.ok, `the database no longer holds what that export recorded (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'})`));
+  if (report.ok) lines.push('OK: the database still holds the first and last row of every chain as that export recorded them');
+  return lines.join('\n');
+}
+
 /** `inferlog verify`: recomputes the hash chains of the database, or checks an export offline. */
 export const verify: CommandModule = (program, ctx) => {
   addLogOptions(
@@ -74,13 +82,16 @@ export const verify: CommandModule = (program, ctx) => {
           'match its record_hash and follow the row before it, and every chain must reach the head its writer recorded. Prints a ' +
           'summary per chain and every problem, the first (where tampering starts) first. ' +
           'With --bundle FILE.manifest.json: checks an export without the database: the file\'s size and SHA-256, every row\'s ' +
-          'record_hash, the links between rows, and each chain\'s head against the manifest. Exits 1 on any problem.',
+          'record_hash, the links between rows, and each chain\'s head against the manifest. ' +
+          'With --against FILE.manifest.json: also compares the database with what that earlier export recorded (the first and last ' +
+          'row of each chain), which shows a chain rewritten, head and all, since. Exits 1 on any problem.',
       )
       .option('--chain <id>', 'only this chain (its UUID)', (value: string) => {
         if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) throw new InvalidArgumentError('--chain takes a chain id (a UUID, as verify and show print it)');
         return value.toLowerCase();
       })
-      .option('--bundle <manifest>', "check an export offline: the export's FILE.manifest.json")
+      .addOption(new Option('--bundle <manifest>', "check an export offline: the export's FILE.manifest.json").conflicts('against'))
+      .option('--against <manifest>', 'also compare the database with an earlier export\'s FILE.manifest.json (kept outside the database)')
       .option('--max-problems <n>', 'problems listed at most', wholeNumber('--max-problems', 1, 1_000_000), 100),
   ).action(
     act(ctx, async (opts: VerifyOptions) => {
@@ -90,8 +101,16 @@ export const verify: CommandModule = (program, ctx) => {
         return report.ok ? EXIT.ok : EXIT.failed;
       }
       return withLog(logOptionsOf(opts), ctx.io, async (log) => {
+        const manifest = opts.against ? await readManifest(opts.against) : null;
         const report = await verifyLog(log.db, log.schema, log.table, { chain: opts.chain, maxProblems: opts.maxProblems });
         if (opts.chain && report.rows === 0) throw new CliError(`chain ${opts.chain} has no rows in ${log.schema}.${log.table}: nothing to verify (check the id with "inferlog verify" without --chain)`, EXIT.failed);
+        if (manifest) {
+          const scope = opts.chain ? { ...manifest, chains: manifest.chains.filter((c) => c.chain_id === opts.chain) } : manifest;
+          const against = await compareWithManifest(log.db, log.schema, log.table, scope);
+          if (opts.json) printJson(ctx.io, { ...report, against });
+          else print(ctx.io, `${renderLog(report, `${log.schema}.${log.table} at ${log.where}`)}\n\n${renderAnchors(against, opts.against!)}`);
+          return report.ok && against.ok ? EXIT.ok : EXIT.failed;
+        }
         opts.json ? printJson(ctx.io, report) : print(ctx.io, renderLog(report, `${log.schema}.${log.table} at ${log.where}`));
         return report.ok ? EXIT.ok : EXIT.failed;
       });

@@ -107,7 +107,8 @@ class HashingWriter {
  * order (chain_id, chain_seq): each row carries every column in the canonical form and its
  * record_hash, so `verifyBundle` (or anyone, from the definition in the manifest) can recompute every
  * hash and follow every chain from the file alone. The file is written as `<out>.partial` and renamed
- * when complete; the manifest is written last.
+ * when complete; the manifest is written last (and an older one of the same name removed first), so a
+ * manifest beside the file always describes it.
  */
 export async function exportLog(db: Database, schema: string, table: string, options: ExportOptions): Promise<ExportResult> {
   if (!EXPORT_FORMATS.includes(options.format)) throw new InferlogConfigError(`format must be one of ${EXPORT_FORMATS.join(', ')}; got "${options.format}"`);
@@ -125,8 +126,8 @@ export async function exportLog(db: Database, schema: string, table: string, opt
     if (options.format === 'csv') await writer.write(csvHeader());
     await forEachRow(
       db,
-      `SELECT * FROM $1:name.$2:name WHERE ${filterSql(filter)} ORDER BY chain_id NULLS LAST, chain_seq, id`,
-      [schema, table],
+      `SELECT * FROM $1:name.$2:name WHERE $3:raw ORDER BY chain_id NULLS LAST, chain_seq, id`,
+      [schema, table, filterSql(filter)],
       async (batch) => {
         if (options.signal?.aborted) throw new Error(`the export to ${options.out} was interrupted; nothing was kept`);
         let chunk = '';
@@ -151,6 +152,9 @@ export async function exportLog(db: Database, schema: string, table: string, opt
     await rm(partial, { force: true });
     throw err;
   }
+  const path = manifestPath(options.out);
+  // A manifest left by an earlier export to the same name must not describe the new file, even for a moment.
+  await rm(path, { force: true });
   await rename(partial, options.out);
   const manifest: ExportManifest = {
     manifest_version: 1,
@@ -168,13 +172,13 @@ export async function exportLog(db: Database, schema: string, table: string, opt
     record_hash: RECORD_HASH_DEFINITION,
     chains: tally.chains,
   };
-  const path = manifestPath(options.out);
-  await writeFile(path, `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeFile(`${path}.partial`, `${JSON.stringify(manifest, null, 2)}\n`);
+  await rename(`${path}.partial`, path);
   return { file: options.out, manifestPath: path, manifest };
 }
 
 /** How many records match the filter (for a progress bar's total). */
 export async function countRecords(db: Database, schema: string, table: string, filter: RecordFilter = {}): Promise<number> {
-  const { n } = await db.one(`SELECT count(*) AS n FROM $1:name.$2:name WHERE ${filterSql(filter)}`, [schema, table]);
+  const { n } = await db.one('SELECT count(*) AS n FROM $1:name.$2:name WHERE $3:raw', [schema, table, filterSql(filter)]);
   return Number(n);
 }

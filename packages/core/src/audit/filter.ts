@@ -60,7 +60,10 @@ function annotationCondition({ key, value }: AnnotationMatch): string {
   return `(${exact} OR ${pgp.as.format('annotations @> $1::jsonb', [JSON.stringify({ [key]: String(value) })])})`;
 }
 
-/** The filter's SQL conditions (values escaped), joined by AND; `TRUE` for an empty filter. */
+/**
+ * The filter's SQL conditions (values quoted), joined by AND; `TRUE` for an empty filter. Pass it to a query as a `:raw` parameter, never
+ * inside the query text: formatted again, a `$3` in a value would be taken for a parameter.
+ */
 export function filterSql(filter: RecordFilter): string {
   const conditions: string[] = [];
   if (filter.since) conditions.push(pgp.as.format('started_at >= $1', [filter.since]));
@@ -90,7 +93,10 @@ export function parseInstant(text: string, name: string, now: Date = new Date())
     // A date and time without an offset is read as UTC, not as this machine's time zone.
     const withZone = /[T ]\d{2}:\d{2}/.test(value) && !/(Z|[+-]\d{2}:?\d{2})$/.test(value) ? `${value}Z` : value;
     const ms = Date.parse(withZone.replace(' ', 'T'));
-    if (Number.isFinite(ms)) return new Date(ms);
+    // Date.parse rolls 2026-02-30 over into March: a date that is not on the calendar is refused.
+    const [year, month, day] = value.slice(0, 10).split('-').map(Number);
+    const onCalendar = month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+    if (Number.isFinite(ms) && onCalendar) return new Date(ms);
   }
   throw new InferlogConfigError(`${name} "${text}" is not a time: give an ISO 8601 date or time (2026-05-01, 2026-05-01T12:00:00Z) or a time before now (30m, 24h, 7d, 2w)`);
 }

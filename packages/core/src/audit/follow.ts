@@ -110,10 +110,11 @@ export class LogFollower {
   }
 
   private window(): Promise<{ id: string; at: string }[]> {
-    return this.db.any(`SELECT id, ${POSITION_SQL} AS at FROM $1:name.$2:name WHERE ${this.where} AND started_at >= $3 ORDER BY started_at, id`, [
+    return this.db.any(`SELECT id, ${POSITION_SQL} AS at FROM $1:name.$2:name WHERE $4:raw AND started_at >= $3 ORDER BY started_at, id`, [
       this.schema,
       this.table,
       this.windowStart(),
+      this.where,
     ]);
   }
 }

@@ -66,8 +66,8 @@ export async function queryRecords(db: Database, schema: string, table: string, 
   checkLimit(limit, 'limit', 10_000);
   const after = options.after === undefined ? 'TRUE' : afterSql(decodeCursor(options.after));
   const found = await db.any(
-    `SELECT *, ${POSITION_SQL} AS inferlog_position FROM $1:name.$2:name WHERE ${filterSql(filter)} AND ${after} ORDER BY started_at, id LIMIT $3`,
-    [schema, table, limit + 1],
+    `SELECT *, ${POSITION_SQL} AS inferlog_position FROM $1:name.$2:name WHERE $4:raw AND $5:raw ORDER BY started_at, id LIMIT $3`,
+    [schema, table, limit + 1, filterSql(filter), after],
   );
   const rows = found.slice(0, limit).map(split);
   const last = rows.at(-1);
@@ -102,8 +102,8 @@ export async function tailRecords(db: Database, schema: string, table: string, n
   for (const window of TAIL_WINDOWS_MS) {
     const since = Number.isFinite(window) ? pgp.as.format('started_at >= $1', [new Date((now as Date).getTime() - window)]) : 'TRUE';
     const found = await db.any(
-      `SELECT *, ${POSITION_SQL} AS inferlog_position FROM $1:name.$2:name WHERE ${filterSql(filter)} AND ${since} ORDER BY started_at DESC, id DESC LIMIT $3`,
-      [schema, table, n],
+      `SELECT *, ${POSITION_SQL} AS inferlog_position FROM $1:name.$2:name WHERE $4:raw AND $5:raw ORDER BY started_at DESC, id DESC LIMIT $3`,
+      [schema, table, n, filterSql(filter), since],
     );
     if (found.length === n || !Number.isFinite(window)) {
       const rows = found.map(split).reverse();

@@ -35,10 +35,10 @@ export async function logStats(db: Database, schema: string, table: string, filt
             ${tokens('input_tokens')} AS input_tokens,
             ${tokens('output_tokens')} AS output_tokens
        FROM $1:name.$2:name
-      WHERE ${filterSql(filter)}
+      WHERE $3:raw
       GROUP BY 1, 2
       ORDER BY 1, 2 NULLS LAST`,
-    [schema, table],
+    [schema, table, filterSql(filter)],
   );
   return rows.map((r) => {
     const count = Number(r.count);

@@ -1,7 +1,8 @@
 import { EVENT_HASH_COLUMNS, RECORD_HASH_COLUMNS, rowHash } from '../chain/canonical';
 import { logTableNames } from '../sink/names';
 import type { Database } from '../sink/pgp';
-import { forEachRow } from './cursor';
+import { followGaps, loadGaps, unbackedGaps } from './chain-gaps';
+import { forEachRowIn, inSnapshot, type Snapshot } from './cursor';
 
 /** What verification found wrong, for one row or one chain. */
 export interface ChainProblem {
@@ -49,37 +50,22 @@ export interface VerifyOptions {
   onProgress?: (rows: number) => void;
 }
 
-interface Gap {
-  from_seq: number;
-  to_seq: number;
-  last_hash: string;
-}
-
 /**
- * The gap that starts at `from`, followed through the gaps adjacent to it (1..100, then 101..250 from a
- * later retention run) until one reaches `until`: what they cover as one, with the hash of the last row
- * dropped. Undefined when no gap starts at `from`.
- */
-function followGaps(gaps: Map<number, Gap> | undefined, from: number, until: number): Gap | undefined {
-  let gap = gaps?.get(from);
-  while (gap && gap.to_seq < until) {
-    const next = gaps!.get(gap.to_seq + 1);
-    if (!next) break;
-    gap = next;
-  }
-  return gap && { from_seq: from, to_seq: gap.to_seq, last_hash: gap.last_hash };
-}
-
-/**
- * Recomputes every hash chain of a log table (and of its events) from the rows as stored, in one
- * snapshot and constant memory: each row's hash must match its content, each row must follow the one
+ * Recomputes every hash chain of a log table (and of its events) from the rows as stored, in constant
+ * memory: each row's hash must match its content, each row must follow the one
  * before it (sequence number + 1, prev_hash = that row's hash) unless retention dropped the rows in
  * between (recorded with the hash of the last one dropped; the gaps of several retention runs that meet
- * count as one, and may start at the chain's first row), every chain must reach the head its writer
- * recorded, and every row must belong to a registered chain. Names the first row that was changed,
- * removed, inserted or moved.
+ * count as one, and may start at the chain's first row; a gap no retention run accounts for is itself
+ * a problem), every chain must end exactly at the head its writer recorded (same seq, same hash), and
+ * every row must belong to a registered chain. Heads, gaps and rows are read in one snapshot, so rows
+ * written meanwhile cannot show up as tampering. Names the first row that was changed, removed,
+ * inserted or moved.
  */
-export async function verifyLog(db: Database, schema: string, table: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+export function verifyLog(db: Database, schema: string, table: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  return inSnapshot(db, (t) => verifyIn(t, schema, table, options));
+}
+
+async function verifyIn(t: Snapshot, schema: string, table: string, options: VerifyOptions): Promise<VerifyReport> {
   const names = logTableNames(schema, table);
   const report: VerifyReport = { ok: true, rows: 0, chains: [], problems: [] };
   const max = options.maxProblems ?? 100;
@@ -88,15 +74,19 @@ export async function verifyLog(db: Database, schema: string, table: string, opt
     if (report.problems.length < max) report.problems.push(p);
   };
   const heads = new Map<string, { seq: number; hash: string | null; kind: string }>(
-    (await db.any('SELECT chain_id, kind, last_seq, last_hash FROM $1:name.$2:name', [schema, names.chains])).map((r) => [r.chain_id, { seq: Number(r.last_seq), hash: r.last_hash, kind: r.kind }]),
+    (await t.any('SELECT chain_id, kind, last_seq, last_hash FROM $1:name.$2:name', [schema, names.chains])).map((r) => [r.chain_id, { seq: Number(r.last_seq), hash: r.last_hash, kind: r.kind }]),
   );
-  const gaps = new Map<string, Map<number, Gap>>();
-  for (const g of await db.any('SELECT chain_id, from_seq, to_seq, last_hash FROM $1:name.$2:name', [schema, names.gaps])) {
-    if (!gaps.has(g.chain_id)) gaps.set(g.chain_id, new Map());
-    gaps.get(g.chain_id)!.set(Number(g.from_seq), { from_seq: Number(g.from_seq), to_seq: Number(g.to_seq), last_hash: g.last_hash });
+  const gaps = await loadGaps(t, schema, table);
+  const tables = options.tables ?? ['records', 'events'];
+  const gapsToCheck = tables.includes('records') ? await unbackedGaps(t, schema, table, options.chain) : [];
+  for (const gap of gapsToCheck) {
+    problem({
+      kind: 'missing', table: 'records', chain_id: gap.chain_id, seq: gap.from_seq, id: null,
+      message: `chain ${gap.chain_id}: the gap recorded for seq ${gap.from_seq}..${gap.to_seq} was not made by retention (${gap.reason}): rows were deleted and the gap written to hide it`,
+    });
   }
 
-  for (const which of options.tables ?? ['records', 'events']) {
+  for (const which of tables) {
     const relation = which === 'records' ? table : names.events;
     const columns = which === 'records' ? RECORD_HASH_COLUMNS : EVENT_HASH_COLUMNS;
     let current: ChainSummary | null = null;
@@ -115,13 +105,28 @@ export async function verifyLog(db: Database, schema: string, table: string, opt
           });
         }
       }
+      if (head && options.throughSeq === undefined && current.last_seq !== null) {
+        if (current.last_seq > head.seq) {
+          current.ok = false;
+          problem({
+            kind: 'inserted', table: which, chain_id: current.chain_id, seq: head.seq + 1, id: null,
+            message: `chain ${current.chain_id} goes on to seq ${current.last_seq} but its writer recorded rows only up to seq ${head.seq}: seq ${head.seq + 1}..${current.last_seq} were added by something else`,
+          });
+        } else if (current.last_seq === head.seq && current.last_hash !== head.hash) {
+          current.ok = false;
+          problem({
+            kind: 'changed', table: which, chain_id: current.chain_id, seq: head.seq, id: null,
+            message: `chain ${current.chain_id}: its last row (seq ${head.seq}) is not the row its writer wrote: its hash differs from the head the writer recorded (replaced)`,
+          });
+        }
+      }
       report.chains.push(current);
       current = null;
     };
 
     const where = options.chain ? `WHERE chain_id = $3${options.throughSeq !== undefined ? ' AND chain_seq <= $4' : ''}` : '';
     const sql = `SELECT * FROM $1:name.$2:name ${where} ORDER BY chain_id NULLS LAST, chain_seq, id`;
-    await forEachRow(db, sql, [schema, relation, options.chain, options.throughSeq], (rows) => {
+    await forEachRowIn(t, sql, [schema, relation, options.chain, options.throughSeq], (rows) => {
       for (const row of rows) {
         report.rows++;
         const id = String(row.id);

@@ -34,8 +34,11 @@ const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const byStoredName = (a: readonly [string, string], b: readonly [string, string]) => byCodeUnits(a[0], b[0]);
 
 /**
- * RFC 8785 JSON of a value as JSON.stringify would store it (toJSON applied, undefined and functions
- * left out of objects and null in arrays, non-finite numbers null) with every string as stored.
+ * RFC 8785 JSON of a value as it is stored: what JSON.stringify writes (toJSON applied; Number, String
+ * and Boolean objects unwrapped; undefined and functions left out of objects and null in arrays;
+ * non-finite numbers null) with every string as stored, a BigInt as its decimal string (JSON cannot hold
+ * it exactly), and of keys that storing makes equal only the last (as jsonb keeps them). This text is
+ * both what is hashed and what is written, so the two cannot differ.
  * It runs for every record written: plain loops, no intermediate arrays in the common case.
  */
 export function canonicalJson(value: unknown): string {
@@ -47,7 +50,7 @@ export function canonicalJson(value: unknown): string {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'bigint':
-      return value.toString();
+      return `"${value.toString()}"`;
     case 'object':
       break;
     default:
@@ -55,6 +58,7 @@ export function canonicalJson(value: unknown): string {
   }
   if (value === null) return 'null';
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((value as { toJSON(): unknown }).toJSON());
+  if (value instanceof Number || value instanceof String || value instanceof Boolean) return canonicalJson(value.valueOf());
   if (Array.isArray(value)) {
     // Tensor data: a list of finite numbers is printed the same way by JSON.stringify, natively and faster.
     let numbers = true;
@@ -68,18 +72,29 @@ export function canonicalJson(value: unknown): string {
   const keys = Object.keys(object);
   let changed = false;
   for (let i = 0; i < keys.length && !changed; i++) changed = MAY_CHANGE.test(keys[i]) && stored(keys[i]) !== keys[i];
-  // Keys are sorted as stored; only a key that storing changes (rare) needs pairs of names.
-  const order: (readonly [string, string])[] = changed ? keys.map((k) => [stored(k), k] as const).sort(byStoredName) : [];
-  if (!changed) keys.sort(byCodeUnits);
+  if (changed) return storedKeysObject(object, keys);
+  keys.sort(byCodeUnits);
   let out = '{';
   let first = true;
   for (let i = 0; i < keys.length; i++) {
-    const name = changed ? order[i][0] : keys[i];
-    const v = object[changed ? order[i][1] : keys[i]];
-    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-    out += `${first ? '' : ','}${JSON.stringify(name)}:${canonicalJson(v)}`;
+    const v = object[keys[i]];
+    if (leftOut(v)) continue;
+    out += `${first ? '' : ','}${JSON.stringify(keys[i])}:${canonicalJson(v)}`;
     first = false;
   }
+  return `${out}}`;
+}
+
+/** What JSON.stringify leaves out of an object. */
+const leftOut = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol';
+
+/** An object with a key that storing changes (rare): keys as stored; of keys that become equal, the last one written, which is the one jsonb keeps. */
+function storedKeysObject(object: Record<string, unknown>, keys: string[]): string {
+  const byName = new Map<string, string>();
+  for (const key of keys) if (!leftOut(object[key])) byName.set(stored(key), key);
+  const members = [...byName].sort(byStoredName);
+  let out = '{';
+  for (let i = 0; i < members.length; i++) out += `${i === 0 ? '' : ','}${JSON.stringify(members[i][0])}:${canonicalJson(object[members[i][1]])}`;
   return `${out}}`;
 }
 

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { strippedRecord } from '../record/fallback';
 import type { InferenceRecord } from '../record/record';
+import type { Heartbeat } from './heartbeat';
 
 // One entry per spilled batch: [u32 LE payload length][32-byte SHA-256 of the payload][payload: JSON
 // array of records]. An entry is appended and fsynced before the batch leaves memory; a crash can only
@@ -15,6 +16,11 @@ export interface JournalEntry {
   end: number;
 }
 
+/** An entry whose length is plausible but whose checksum or JSON is not: skipped, its bytes kept aside. */
+export interface DamagedEntry {
+  damaged: Buffer;
+  end: number;
+}
 /** The records as a JSON array; a record JSON cannot hold (it should never happen) goes in without its payload. */
 function recordsJson(records: readonly InferenceRecord[]): string {
   try {
@@ -47,10 +53,11 @@ function revive(records: InferenceRecord[]): InferenceRecord[] {
 }
 
 /**
- * The entry at `offset` of an open journal of `size` bytes; null at the end, and null for a torn or
- * corrupt entry (short, or failing its checksum), after which nothing is read.
+ * The entry at `offset` of an open journal of `size` bytes; null at the end and for a torn tail (an
+ * entry that runs past the end: a write cut short), a `DamagedEntry` for one that fits but fails its
+ * checksum or does not parse (the entries after it are still read).
  */
-export async function readEntry(handle: fs.FileHandle, offset: number, size: number): Promise<JournalEntry | null> {
+export async function readEntry(handle: fs.FileHandle, offset: number, size: number): Promise<JournalEntry | DamagedEntry | null> {
   if (offset + HEADER_BYTES > size) return null;
   const header = Buffer.alloc(HEADER_BYTES);
   await handle.read(header, 0, HEADER_BYTES, offset);
@@ -59,28 +66,27 @@ export async function readEntry(handle: fs.FileHandle, offset: number, size: num
   if (end > size) return null;
   const payload = Buffer.alloc(length);
   await handle.read(payload, 0, length, offset + HEADER_BYTES);
-  if (!createHash('sha256').update(payload).digest().equals(header.subarray(4))) return null;
+  const damaged = () => ({ damaged: Buffer.concat([header, payload]), end });
+  if (!createHash('sha256').update(payload).digest().equals(header.subarray(4))) return damaged();
   try {
     return { records: revive(JSON.parse(payload.toString('utf8')) as InferenceRecord[]), end };
   } catch {
-    return null;
+    return damaged();
   }
 }
 
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** The bytes of a journal that could not be replayed, kept beside it as `<journal>.damaged` (never replayed, never deleted by inferlog). */
+export async function keepDamaged(source: string, bytes: Buffer): Promise<string> {
+  const path = `${source.replace(/\.(journal|replay)$/, '')}.damaged`;
+  await fs.appendFile(path, bytes);
+  return path;
 }
 
 /**
- * This process's append-only spill journal in `dir`, created on the first append. Journals left by
- * processes that are no longer running are claimed (renamed, so two processes never replay the same one)
- * and replayed by `orphans()`.
+ * This process's append-only spill journal in `dir`, created on the first append and kept alive by the
+ * heartbeat while it is open. Journals nobody has touched for `staleMs` (their process is gone, on this
+ * host or another sharing the directory) are claimed (renamed, so two processes do not replay the same
+ * one) and replayed by `orphans()`.
  */
 export class Journal {
   readonly path: string;
@@ -94,9 +100,11 @@ export class Journal {
   constructor(
     readonly dir: string,
     private readonly namespace: string,
+    private readonly staleMs: number,
+    private readonly heartbeat: Heartbeat,
   ) {
     this.path = join(dir, `inferlog-${namespace}-${process.pid}-${randomBytes(4).toString('hex')}.journal`);
-    this.pattern = new RegExp(`^inferlog-${namespace.replace('.', '\\.')}-(\\d+)-[0-9a-f]+\\.(journal|replay)$`);
+    this.pattern = new RegExp(`^inferlog-${namespace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)-[0-9a-f]+\\.(journal|replay)$`);
   }
 
   async append(records: readonly InferenceRecord[]): Promise<number> {
@@ -104,15 +112,22 @@ export class Journal {
     if (!this.handle) {
       await fs.mkdir(this.dir, { recursive: true });
       this.handle = await fs.open(this.path, 'a+');
+      await this.heartbeat.keep(this.path);
     }
-    await this.handle.write(entry);
-    await this.handle.datasync();
+    try {
+      await this.handle.write(entry);
+      await this.handle.datasync();
+    } catch (err) {
+      // A write cut short (disk full) must not leave a partial entry for the next one to land behind.
+      await this.handle.truncate(this.size).catch(() => {});
+      throw err;
+    }
     this.size += entry.length;
     return entry.length;
   }
 
-  /** The entry of this process's journal at `offset` (null at the end or at a torn entry). */
-  async readAt(offset: number): Promise<JournalEntry | null> {
+  /** The entry of this process's journal at `offset` (null at the end or at a torn tail). */
+  async readAt(offset: number): Promise<JournalEntry | DamagedEntry | null> {
     return this.handle ? readEntry(this.handle, offset, this.size) : null;
   }
 
@@ -124,32 +139,38 @@ export class Journal {
     this.size = 0;
   }
 
+  /** Closes the journal: an empty one is removed; a non-empty one stops beating and is claimed by the next process. */
   async close(): Promise<void> {
     const handle = this.handle;
     this.handle = null;
+    this.heartbeat.release(this.path);
     await handle?.close();
     if (this.size === 0) await fs.rm(this.path, { force: true });
   }
 
-  /** Claims the journals of processes that are gone: paths renamed to this process's name space. */
+  /** Claims the journals nobody has touched for `staleMs`: renamed into this process's name space and kept alive until replayed. */
   async orphans(): Promise<string[]> {
     let files: string[];
     try {
       files = await fs.readdir(this.dir);
-    } catch {
-      return [];
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
     }
     const claimed: string[] = [];
     for (const file of files.sort()) {
-      const found = this.pattern.exec(file);
-      if (!found || isAlive(Number(found[1]))) continue;
+      const path = join(this.dir, file);
+      if (!this.pattern.test(file) || path === this.path || this.heartbeat.owns(path)) continue;
+      const stat = await fs.stat(path).catch(() => null);
+      if (!stat || Date.now() - stat.mtimeMs < this.staleMs) continue;
       const target = join(this.dir, `inferlog-${this.namespace}-${process.pid}-${randomBytes(4).toString('hex')}.replay`);
       try {
-        await fs.rename(join(this.dir, file), target);
-        claimed.push(target);
+        await fs.rename(path, target);
       } catch {
-        // another process claimed it first
+        continue; // another process claimed it first
       }
+      await this.heartbeat.keep(target);
+      claimed.push(target);
     }
     return claimed;
   }

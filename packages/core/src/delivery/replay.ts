@@ -1,32 +1,47 @@
 import { promises as fs } from 'node:fs';
 import type { InferenceRecord } from '../record/record';
-import { readEntry } from './journal';
+import { keepDamaged, readEntry } from './journal';
 
 export interface ReplayResult {
   records: number;
-  /** Bytes at the end that did not form a whole, valid entry (a write torn by a crash). */
+  /** Bytes at the end that did not form a whole entry (a write torn by a crash). */
   tornBytes: number;
+  /** Bytes of whole entries that failed their checksum or did not parse (the disk damaged them). */
+  damagedBytes: number;
+  /** Where the torn and damaged bytes were kept (`<journal>.damaged`), if there were any. */
+  keptAt: string | null;
 }
 
 /**
  * Writes every entry of a journal file left by an earlier process, in order, then deletes the file.
- * A torn tail is skipped (reported in the result); entries before it are all written.
+ * A damaged entry is skipped and the ones after it are still written; a torn tail ends the replay.
+ * Nothing unreadable is deleted: those bytes are kept in `<journal>.damaged` and reported.
  */
 export async function replayFile(path: string, write: (records: InferenceRecord[]) => Promise<void>): Promise<ReplayResult> {
   const handle = await fs.open(path, 'r');
-  let offset = 0;
-  let records = 0;
-  let size = 0;
+  const result: ReplayResult = { records: 0, tornBytes: 0, damagedBytes: 0, keptAt: null };
   try {
-    size = (await handle.stat()).size;
+    const size = (await handle.stat()).size;
+    let offset = 0;
     for (let entry = await readEntry(handle, 0, size); entry; entry = await readEntry(handle, offset, size)) {
-      await write(entry.records);
-      records += entry.records.length;
+      if ('damaged' in entry) {
+        result.damagedBytes += entry.damaged.length;
+        result.keptAt = await keepDamaged(path, entry.damaged);
+      } else {
+        await write(entry.records);
+        result.records += entry.records.length;
+      }
       offset = entry.end;
+    }
+    result.tornBytes = size - offset;
+    if (result.tornBytes > 0) {
+      const tail = Buffer.alloc(result.tornBytes);
+      await handle.read(tail, 0, tail.length, offset);
+      result.keptAt = await keepDamaged(path, tail);
     }
   } finally {
     await handle.close();
   }
   await fs.rm(path, { force: true });
-  return { records, tornBytes: size - offset };
+  return result;
 }

@@ -1,26 +1,33 @@
 import type { InferenceRecord } from '../record/record';
-import { Journal } from './journal';
-import { replayFile } from './replay';
+import { Heartbeat } from './heartbeat';
+import { Journal, keepDamaged } from './journal';
+import { replayFile, type ReplayResult } from './replay';
 
-export interface Replayed {
-  records: number;
-  /** Bytes of a torn or corrupt tail that were skipped. */
-  tornBytes: number;
+export interface Replayed extends ReplayResult {
   source: string;
 }
 
 /**
  * The spill journal of one logger: appends batches that cannot go to the database now, and hands them
- * back in order, entry by entry, once it can; also replays journals that crashed processes left behind.
+ * back in order, entry by entry, once it can; also claims and replays journals that processes which are
+ * gone left behind (see `Journal`).
  */
 export class Spill {
   private readonly journal: Journal;
+  private readonly heartbeat: Heartbeat;
   /** Replay position in this process's journal. */
   private offset = 0;
   private orphans: string[] = [];
 
-  constructor(dir: string, namespace: string, private readonly maxBytes: number) {
-    this.journal = new Journal(dir, namespace);
+  constructor(
+    dir: string,
+    namespace: string,
+    private readonly maxBytes: number,
+    staleMs: number,
+    onError: (err: unknown, path: string) => void,
+  ) {
+    this.heartbeat = new Heartbeat(Math.max(50, Math.floor(staleMs / 4)), onError);
+    this.journal = new Journal(dir, namespace, staleMs, this.heartbeat);
   }
 
   /** Bytes in this process's journal. */
@@ -41,9 +48,11 @@ export class Spill {
     await this.journal.append(records);
   }
 
-  /** Takes over the journals of processes that are gone; they are replayed first. */
-  async claimOrphans(): Promise<void> {
-    this.orphans.push(...(await this.journal.orphans()));
+  /** Takes over the journals of processes that are gone; they are replayed first. Returns how many were claimed. */
+  async claimOrphans(): Promise<number> {
+    const claimed = await this.journal.orphans();
+    this.orphans.push(...claimed);
+    return claimed.length;
   }
 
   /** Writes the next piece of the journal (a whole orphan file, or one entry of ours) with `write`. */
@@ -52,17 +61,22 @@ export class Spill {
     if (orphan) {
       const result = await replayFile(orphan, write);
       this.orphans.shift();
+      this.heartbeat.release(orphan);
       return { ...result, source: orphan };
     }
     if (this.offset >= this.journal.size) return null;
     const entry = await this.journal.readAt(this.offset);
-    let replayed: Replayed;
-    if (entry) {
+    const replayed: Replayed = { records: 0, tornBytes: 0, damagedBytes: 0, keptAt: null, source: this.journal.path };
+    if (entry && 'damaged' in entry) {
+      replayed.damagedBytes = entry.damaged.length;
+      replayed.keptAt = await keepDamaged(this.journal.path, entry.damaged);
+      this.offset = entry.end;
+    } else if (entry) {
       await write(entry.records);
       this.offset = entry.end;
-      replayed = { records: entry.records.length, tornBytes: 0, source: this.journal.path };
+      replayed.records = entry.records.length;
     } else {
-      replayed = { records: 0, tornBytes: this.journal.size - this.offset, source: this.journal.path };
+      replayed.tornBytes = this.journal.size - this.offset;
       this.offset = this.journal.size;
     }
     if (this.offset >= this.journal.size) {
@@ -72,8 +86,9 @@ export class Spill {
     return replayed;
   }
 
-  /** Closes the journal; a non-empty one stays on disk for the next process to replay. */
+  /** Closes the journal; a non-empty one, and orphans claimed but not replayed, stay on disk for the next process. */
   async close(): Promise<void> {
     await this.journal.close();
+    this.heartbeat.stop();
   }
 }

@@ -44,6 +44,22 @@ export interface StoredEvent extends Chained {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_TEXT = 200;
 
+/** An event was sent with the id of a stored event whose content differs: the id is taken, nothing was stored. */
+export class EventConflictError extends InferlogError {
+  constructor(id: string, field: string) {
+    super('E_EVENT', `the oversight event id ${id} is already stored for an event with another ${field}: an id names one event; send a new event with a new id (or none)`);
+  }
+}
+
+/** Whether `row` (not yet sealed) is the event stored as `stored`: the same subject, type, actor and data. Returns the first field that differs. */
+export function differingField(row: StoredEvent, stored: StoredEvent, sameJson: (a: unknown, b: unknown) => boolean): string | null {
+  if (stored.subject !== row.subject) return 'subject';
+  if (stored.type !== row.type) return 'type';
+  if ((stored.actor ?? null) !== (row.actor ?? null)) return 'actor';
+  if (!sameJson(stored.data, row.data)) return 'data';
+  return null;
+}
+
 function invalid(message: string): never {
   throw new InferlogError('E_EVENT', `invalid oversight event: ${message}`);
 }

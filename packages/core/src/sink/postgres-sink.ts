@@ -1,4 +1,5 @@
 import { from as copyFrom } from 'pg-copy-streams';
+import { sealedJson } from '../chain/canonical';
 import type { ChainRegistration, Chained } from '../chain/chain';
 import type { StoredEvent } from '../events/event';
 import type { InferenceRecord } from '../record/record';
@@ -45,12 +46,29 @@ export function chainHeads(rows: readonly Chained[]): { chain_id: string; seq: n
 }
 
 const UNIQUE_VIOLATION = '23505';
+const CHECK_VIOLATION = '23514';
+
+/**
+ * Some rows of a sealed batch were stored meanwhile by another attempt (a commit that landed after its
+ * client gave up on it, or another process replaying the same journal). Their seals may differ from the
+ * batch's, so nothing of it was written: unseal, read the chain's head back, leave out the rows stored
+ * and seal the rest anew. Not a data error: the batch is fine, only its seals are stale.
+ */
+export class StoredMeanwhileError extends Error {
+  override readonly name = 'StoredMeanwhileError';
+  constructor(readonly skipped: number) {
+    super(`${skipped} records of the batch were stored meanwhile by another attempt; the batch is sealed again without them`);
+  }
+}
+
+const isSealed = (records: readonly InferenceRecord[]) => records.some((r) => r.chain_id != null);
 const COPY_TIMEOUT_MS = 60_000;
 
 /**
  * Writes each batch with one COPY (the fastest way into PostgreSQL). COPY cannot skip rows that exist,
  * so when a batch meets a row already stored (a retry of a batch whose first attempt did commit, or a
- * replay) it is written again with a multi-row INSERT … ON CONFLICT DO NOTHING: never a duplicate.
+ * replay) it is written again with a multi-row INSERT … ON CONFLICT DO NOTHING: never a duplicate (and
+ * a sealed batch that meets one is refused whole, see `StoredMeanwhileError`).
  */
 export class PostgresSink implements RecordSink {
   private readonly columns: InstanceType<typeof pgp.helpers.ColumnSet>;
@@ -72,7 +90,8 @@ export class PostgresSink implements RecordSink {
   ) {
     this.columns = new pgp.helpers.ColumnSet(
       RECORD_COLUMNS.map((name) => {
-        if (JSONB_COLUMNS.has(name)) return { name, cast: 'jsonb', init: (c: { value: unknown }) => toJsonb(c.value) };
+        // A sealed record's JSON text is the one its hash was made of: written as it is.
+        if (JSONB_COLUMNS.has(name)) return { name, cast: 'jsonb', init: (c: { value: unknown; source: object }) => sealedJson.get(c.source)?.[name] ?? toJsonb(c.value) };
         if (name === 'truncated' || name === 'redactions') return { name, cast: 'text[]', init: (c: { value: unknown }) => textValue(c.value) };
         return { name, init: (c: { value: unknown }) => textValue(c.value) };
       }),
@@ -100,7 +119,7 @@ export class PostgresSink implements RecordSink {
     await this.db.tx('inferlog-event', async (t) => {
       await t.none(
         'INSERT INTO $1:name.$2:name (id, created_at, subject, type, actor, data, redactions, chain_id, chain_seq, prev_hash, record_hash) VALUES ($3, $4, $5, $6, $7, $8::jsonb, $9::text[], $10, $11, $12, $13)',
-        [this.schema, this.names.events, event.id, event.created_at, toText(event.subject), toText(event.type), toText(event.actor), toJsonb(event.data), event.redactions, event.chain_id, event.chain_seq, event.prev_hash, event.record_hash],
+        [this.schema, this.names.events, event.id, event.created_at, toText(event.subject), toText(event.type), toText(event.actor), sealedJson.get(event)?.data ?? toJsonb(event.data), event.redactions, event.chain_id, event.chain_seq, event.prev_hash, event.record_hash],
       );
       if (heads) await t.none(heads);
     });
@@ -144,6 +163,18 @@ export class PostgresSink implements RecordSink {
   async insert(records: InferenceRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.ensureMonths(records.map((r) => r.started_at.getTime()));
+    try {
+      await this.insertOnce(records);
+    } catch (err) {
+      // A month this process had made was dropped since (retention): make it again, once.
+      if ((err as { code?: string }).code !== CHECK_VIOLATION || !/no partition/i.test((err as Error).message)) throw err;
+      this.months.clear();
+      await this.ensureMonths(records.map((r) => r.started_at.getTime()));
+      await this.insertOnce(records);
+    }
+  }
+
+  private async insertOnce(records: InferenceRecord[]): Promise<void> {
     if (!this.copySupported) return this.insertIdempotent(records);
     try {
       await this.copy(records);
@@ -154,11 +185,17 @@ export class PostgresSink implements RecordSink {
     }
   }
 
-  /** The batch as one multi-row INSERT that skips rows already stored, with the chain heads, in one transaction. */
+  /**
+   * The batch as one multi-row INSERT that skips rows already stored, with the chain heads, in one
+   * transaction. Unsealed rows already stored are simply skipped; for a sealed batch that would leave
+   * the chain with the seals of two attempts, so it is rolled back with a `StoredMeanwhileError`.
+   */
   async insertIdempotent(records: InferenceRecord[]): Promise<void> {
     const heads = this.headsSql(records);
+    const sealed = isSealed(records);
     await this.db.tx('inferlog-insert', async (t) => {
-      await t.none(pgp.helpers.insert(records, this.columns) + this.conflict);
+      const { rowCount } = await t.result(pgp.helpers.insert(records, this.columns) + this.conflict);
+      if (sealed && rowCount < records.length) throw new StoredMeanwhileError(records.length - rowCount);
       if (heads) await t.none(heads);
     });
     this.writes.insert++;
