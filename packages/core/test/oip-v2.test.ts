@@ -265,6 +265,50 @@ describe('OIP binary tensor data extension', () => {
   });
 });
 
+describe('OIP binary tensor data: hostile headers', () => {
+  test.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('a datatype named %s is refused, and a BYTES tensor after it still stops at the size cap', (datatype) => {
+    const text = 'x'.repeat(1000);
+    const elements = Buffer.concat(Array.from({ length: 100 }, () => bytesElement(text)));
+    const header = {
+      inputs: [
+        { name: 'a', shape: [1], datatype, parameters: { binary_data_size: 4 } },
+        { name: 's', shape: [100], datatype: 'BYTES', parameters: { binary_data_size: elements.length } },
+      ],
+    };
+    const { body, headers } = binaryBody(header, Buffer.alloc(4), elements);
+    const cap = 20_000;
+    const out = mapOipV2(mapperInput({ request: body.subarray(0, cap), requestHeaders: headers, response: validResponse, cap: body.length }));
+    expect(out.schema_errors).toEqual(expect.arrayContaining([{ part: 'request', path: '/inputs/0/datatype', message: 'is not a datatype whose binary data can be decoded' }]));
+    const full = mapOipV2(mapperInput({ request: body, requestHeaders: headers, response: validResponse, cap: cap }));
+    const inputs = full.inputs as { data: unknown[] | null }[];
+    expect(inputs[0].data).toBeNull();
+    expect(JSON.stringify(inputs[1].data ?? []).length).toBeLessThanOrEqual(cap);
+    expect(full.truncated).toEqual(['inputs']);
+    expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain('binary_data_size');
+  });
+
+  test('the BYTES budget counts characters as stored: quotes and backslashes take two each', () => {
+    const text = '"\\'.repeat(300); // 900 characters, 1800 once escaped in JSON
+    const elements = Buffer.concat(Array.from({ length: 50 }, () => bytesElement(text)));
+    const header = { inputs: [{ name: 's', shape: [50], datatype: 'BYTES', parameters: { binary_data_size: elements.length } }] };
+    const { body, headers } = binaryBody(header, elements);
+    const cap = body.length; // the body fits; its escaped JSON (≈ 90,000 characters) does not
+    const out = mapOipV2(mapperInput({ request: body, requestHeaders: headers, response: validResponse, cap }));
+    const data = (out.inputs as { data: unknown[] }[])[0].data;
+    expect(data.length).toBeGreaterThan(0);
+    expect(data.length).toBeLessThan(50);
+    expect(JSON.stringify(data).length).toBeLessThanOrEqual(cap);
+    expect(out.truncated).toEqual(['inputs']);
+  });
+});
+
+test('an OIP error body sent with status 200 is still the error, and a schema error', () => {
+  const out = mapOipV2(mapperInput({ request: fixture('oip/spec-infer-request.json'), response: { error: 'model is not ready' }, status: 200 }));
+  expect(out.error).toEqual({ status: 200, message: 'model is not ready' });
+  expect(out.schema_errors).toEqual(expect.arrayContaining([{ part: 'response', message: 'an error response must have an error status, not 200' }]));
+  expect(out.outputs).toBeUndefined();
+});
+
 test("a response id that differs from the request's is a schema error", () => {
   const out = mapOipV2(mapperInput({ request: { id: 'a', inputs: [] }, response: { ...validResponse, id: 'b' } }));
   expect(out.inference_id).toBe('b');

@@ -108,6 +108,20 @@ describe('OpenAI chat completions', () => {
     expect(out.truncated).toBeUndefined();
   });
 
+  test('an event: error frame whose data is plain text lands in error as its message', () => {
+    const stream = 'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"},"finish_reason":null}]}\n\nevent: error\ndata: upstream timeout\n\n';
+    const out = mapOpenAiChat(mapperInput({ request: fixture('openai/chat.stream.request.json'), response: stream, responseHeaders: SSE }));
+    expect(out.error).toEqual({ status: 200, message: 'upstream timeout' });
+    expect(out.schema_errors).toBeUndefined();
+    expect((out.outputs as { data: { content: string }[] }[])[0].data[0]).toEqual({ role: 'assistant', content: 'Hel' });
+  });
+
+  test("the HTTP status stays the error's status; a provider's own status is kept as provider_status", () => {
+    const body = { error: { code: 400, message: 'Invalid JSON payload', status: 'INVALID_ARGUMENT' } };
+    const out = mapOpenAiChat(mapperInput({ request: fixture('openai/chat.request.json'), response: body, status: 400 }));
+    expect(out.error).toEqual({ status: 400, message: 'Invalid JSON payload', provider_status: 'INVALID_ARGUMENT', code: 400 });
+  });
+
   test('an error body lands in error with message, type, param and code', () => {
     const out = mapOpenAiChat(mapperInput({ request: fixture('openai/chat.request.json'), response: fixture('openai/error.invalid-api-key.401.response.json'), status: 401 }));
     expect(out.error).toEqual({

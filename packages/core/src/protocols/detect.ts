@@ -20,7 +20,21 @@ function looksKserveV1(request: unknown, response: unknown): boolean {
 }
 
 /**
- * The protocol of routes that do not name one, told by the payloads' shape: OIP tensors (objects with a
+ * The standard paths of each protocol, matched at the end of the path (an API may be mounted under a
+ * prefix). A payload on one of them is mapped as that protocol even when it is invalid for it, so its
+ * faults land in `schema_errors` instead of being taken for another protocol's shape.
+ */
+const BY_PATH: readonly (readonly [RegExp, Mapper])[] = [
+  [/\/v2\/models\/[^/]+(?:\/versions\/[^/]+)?\/infer$/i, mapOipV2],
+  [/\/v1\/models\/[^/]+:(?:predict|explain)$/i, mapKserveV1],
+  [/\/v1\/chat\/completions$/i, OPENAI_MAPPERS.chat],
+  [/\/v1\/completions$/i, OPENAI_MAPPERS.completion],
+  [/\/v1\/embeddings$/i, OPENAI_MAPPERS.embedding],
+];
+
+/**
+ * The protocol of routes that do not name one, told first by a standard path (`/v2/models/:model/infer`,
+ * `/v1/models/:model:predict`, `/v1/chat/completions`, …, also under a prefix), else by the payloads' shape: OIP tensors (objects with a
  * `datatype`, or binary tensor framing) → oip-v2; `messages`, `prompt` or `input` with a `model` →
  * OpenAI chat, completions or embeddings; `instances`/`inputs` or `predictions`/`explanations` →
  * kserve-v1; anything else is stored raw.
@@ -28,6 +42,7 @@ function looksKserveV1(request: unknown, response: unknown): boolean {
 export const detectAndMap: Mapper = (input) => {
   const request = input.request.json;
   const response = input.response.json;
+  for (const [path, mapper] of BY_PATH) if (path.test(input.path)) return mapper(input);
   if (input.request.binary || input.response.binary || looksOip(request, response)) return mapOipV2(input);
   const openAi = openAiKindOf(request, response, true);
   if (openAi) return OPENAI_MAPPERS[openAi](input);

@@ -24,6 +24,7 @@ export function mapperInput(parts: {
   request?: Body;
   response?: Body;
   status?: number | null;
+  path?: string;
   params?: Record<string, string>;
   requestHeaders?: Record<string, string>;
   responseHeaders?: Record<string, string>;
@@ -39,7 +40,7 @@ export function mapperInput(parts: {
     response: decodeBody(response.subarray(0, cap), responseHeaders, response.length > cap, cap),
     status: parts.status === undefined ? 200 : parts.status,
     method: 'POST',
-    path: '/',
+    path: parts.path ?? '/',
     params: parts.params ?? {},
     requestHeaders,
     responseHeaders,

@@ -70,7 +70,7 @@ export const hostileStream: fc.Arbitrary<Buffer> = fc
       ),
       { maxLength: 8 },
     ),
-    fc.constantFrom('', 'data: [DONE]\n\n', 'event: error\ndata: {"error":{"message":"x"}}\n\n', ': ping\n\n'),
+    fc.constantFrom('', 'data: [DONE]\n\n', 'event: error\ndata: {"error":{"message":"x"}}\n\n', 'event: error\ndata: upstream timeout\n\n', ': ping\n\n'),
     fc.nat(),
   )
   .map(([chunks, end, cut]) => {
@@ -80,7 +80,7 @@ export const hostileStream: fc.Arbitrary<Buffer> = fc
 
 const binaryTensor = fc.record({
   name: fc.string({ maxLength: 4 }),
-  datatype: fc.constantFrom('BOOL', 'UINT8', 'INT8', 'UINT16', 'INT16', 'FP16', 'BF16', 'UINT32', 'INT32', 'FP32', 'UINT64', 'INT64', 'FP64', 'BYTES', 'nope'),
+  datatype: fc.constantFrom('BOOL', 'UINT8', 'INT8', 'UINT16', 'INT16', 'FP16', 'BF16', 'UINT32', 'INT32', 'FP32', 'UINT64', 'INT64', 'FP64', 'BYTES', 'nope', 'constructor', '__proto__', 'toString', 'hasOwnProperty'),
   shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }),
   parameters: fc.record({ binary_data_size: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 24 }) }, { weight: 1, arbitrary: scalar }) }),
 });

@@ -7,13 +7,15 @@ import { isUtf8 } from 'node:buffer';
 import { isObject, type SchemaError } from '../mapper';
 import { elementCount } from './tensor-data';
 
-const FIXED_SIZES: Record<string, number> = {
+// Maps, not objects: a datatype named after an Object.prototype member ("constructor", "__proto__")
+// must find nothing, not an inherited function that would turn the decoding budget into NaN.
+const FIXED_SIZES = new Map<string, number>(Object.entries({
   BOOL: 1, UINT8: 1, INT8: 1, UINT16: 2, INT16: 2, FP16: 2, BF16: 2, UINT32: 4, INT32: 4, FP32: 4, UINT64: 8, INT64: 8, FP64: 8,
-};
+}));
 /** Characters an element takes in the stored JSON, at most (for the decoding budget). */
-const JSON_SIZES: Record<string, number> = {
+const JSON_SIZES = new Map<string, number>(Object.entries({
   BOOL: 6, UINT8: 4, INT8: 5, UINT16: 6, INT16: 7, FP16: 24, BF16: 24, UINT32: 11, INT32: 12, FP32: 24, UINT64: 23, INT64: 23, FP64: 24,
-};
+}));
 
 /** Half-precision (IEEE 754 binary16) to a number. */
 function fp16(bits: number): number {
@@ -42,7 +44,7 @@ function jsonInteger(value: bigint): number | string {
 }
 
 type Reader = (bytes: Buffer, offset: number) => unknown;
-const READERS: Record<string, Reader> = {
+const READERS = new Map<string, Reader>(Object.entries({
   BOOL: (b, o) => b[o] !== 0,
   UINT8: (b, o) => b.readUInt8(o),
   INT8: (b, o) => b.readInt8(o),
@@ -56,7 +58,7 @@ const READERS: Record<string, Reader> = {
   UINT64: (b, o) => jsonInteger(b.readBigUInt64LE(o)),
   INT64: (b, o) => jsonInteger(b.readBigInt64LE(o)),
   FP64: (b, o) => jsonNumber(b.readDoubleLE(o)),
-};
+} satisfies Record<string, Reader>));
 
 /** Bytes that are text: UTF-8 without control characters other than tab, line feed and carriage return. */
 function isText(bytes: Buffer): boolean {
@@ -66,23 +68,26 @@ function isText(bytes: Buffer): boolean {
 }
 
 /** BYTES elements: text as a string, anything else as `base64:` + base64; at most `budget` characters of them. */
-function readBytesElements(bytes: Buffer, budget: number): { data: string[]; problem: string | null; spent: number } {
+function readBytesElements(bytes: Buffer, budget: number): { data: string[]; problem: string | null; spent: number; stopped: boolean } {
   const data: string[] = [];
   let offset = 0;
   let spent = 0;
   while (offset < bytes.length) {
-    if (spent >= budget) return { data, problem: null, spent };
-    if (offset + 4 > bytes.length) return { data, problem: `ends inside the length prefix of element ${data.length}`, spent };
+    if (offset + 4 > bytes.length) return { data, problem: `ends inside the length prefix of element ${data.length}`, spent, stopped: false };
     const length = bytes.readUInt32LE(offset);
     offset += 4;
-    if (offset + length > bytes.length) return { data, problem: `element ${data.length} claims ${length} bytes; only ${bytes.length - offset} remain`, spent };
+    if (offset + length > bytes.length) return { data, problem: `element ${data.length} claims ${length} bytes; only ${bytes.length - offset} remain`, spent, stopped: false };
+    // Its JSON is at least its length in characters: one that cannot fit is not decoded at all.
+    if (spent + length > budget) return { data, problem: null, spent, stopped: true };
     const element = bytes.subarray(offset, offset + length);
     const value = isText(element) ? element.toString('utf8') : `base64:${element.toString('base64')}`;
+    const cost = JSON.stringify(value).length + 1; // as stored: quoted, escaped, a comma
+    if (spent + cost > budget) return { data, problem: null, spent, stopped: true };
     data.push(value);
-    spent += value.length + 3;
+    spent += cost;
     offset += length;
   }
-  return { data, problem: null, spent };
+  return { data, problem: null, spent, stopped: false };
 }
 
 export interface BinaryResult {
@@ -135,24 +140,25 @@ export function attachBinaryData(tensors: unknown[], binary: Buffer, part: strin
       const elements = readBytesElements(bytes, budget - spent);
       spent += elements.spent;
       if (elements.problem) errors.push({ part, path: where, message: `BYTES data ${elements.problem}` });
-      else if (spent >= budget && elements.data.length < elementCount(tensor.shape)) cut = true;
+      else if (elements.stopped) cut = true;
       else if (elements.data.length !== elementCount(tensor.shape)) errors.push({ part, path: where, message: `has ${elements.data.length} BYTES elements; shape ${shape} needs ${elementCount(tensor.shape)}` });
       return { ...tensor, data: elements.data };
     }
-    const reader = READERS[datatype];
+    const reader = READERS.get(datatype);
     if (!reader) {
       errors.push({ part, path: `${where}/datatype`, message: 'is not a datatype whose binary data can be decoded' });
       return { ...tensor, data: null };
     }
-    const width = FIXED_SIZES[datatype];
+    const width = FIXED_SIZES.get(datatype)!;
+    const jsonSize = JSON_SIZES.get(datatype)!;
     const expected = elementCount(tensor.shape) * width;
     if (expected !== size) {
       errors.push({ part, path: `${where}/parameters/binary_data_size`, message: `is ${size}; shape ${shape} of ${datatype} needs ${expected} bytes` });
     }
-    const affordable = Math.max(0, Math.floor((budget - spent) / JSON_SIZES[datatype]));
+    const affordable = Math.max(0, Math.floor((budget - spent) / jsonSize));
     const end = Math.min(size - (size % width), affordable * width);
     if (end < size - (size % width)) cut = true;
-    spent += (end / width) * JSON_SIZES[datatype];
+    spent += (end / width) * jsonSize;
     const data: unknown[] = [];
     for (let at = 0; at < end; at += width) data.push(reader(bytes, at));
     return { ...tensor, data };

@@ -72,6 +72,10 @@ export const mapOipV2: Mapper = ({ request, response, status, params, maxBodyByt
     if (requestId !== null && typeof res.id === 'string' && res.id !== requestId) {
       schemaErrors.push({ part: 'response', path: '/id', message: 'differs from the request\'s id, which the response must echo' });
     }
+  } else if (isObject(res) && typeof res.error === 'string') {
+    // An OIP error body sent with a success status: still an error, and a fault of the server.
+    out.error = errorFromBody(response, status);
+    schemaErrors.push({ part: 'response', message: `an error response must have an error status, not ${status ?? "none"}` });
   } else {
     out.keepResponseBody = true;
     if (!response.truncated && response.text !== null) {

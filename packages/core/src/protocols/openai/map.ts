@@ -67,10 +67,13 @@ function inputTensors(kind: OpenAiKind, request: Record<string, unknown>): Tenso
 function openAiError(body: DecodedBody, error: unknown, status: number | null): Record<string, unknown> {
   if (typeof error === 'string') return { status, message: error };
   if (!isObject(error)) return errorFromBody(body, status);
+  // `status` is the HTTP status, as in every record's error; a provider's own `status` (Gemini-style
+  // "INVALID_ARGUMENT") is kept beside it as `provider_status`.
   return Object.fromEntries([
     ['status', status],
     ['message', stringOrNull(error.message)],
-    ...Object.entries(error).filter(([key]) => key !== 'message'),
+    ...(error.status !== undefined ? [['provider_status', error.status]] : []),
+    ...Object.entries(error).filter(([key]) => key !== 'message' && key !== 'status' && key !== 'provider_status'),
   ]);
 }
 

@@ -171,6 +171,12 @@ export function reassembleStream(text: string): ReassembledStream {
     try {
       chunk = JSON.parse(event.data);
     } catch (err) {
+      // An `event: error` frame is the stream's error whatever its data is (some servers send plain text).
+      if (event.event === 'error') {
+        result.chunks++;
+        result.error = { message: event.data };
+        continue;
+      }
       // A last event the stream was cut inside is expected to be partial; any other is an error of the server.
       if (event.complete) result.schemaErrors.push({ part: 'response', message: `event ${result.chunks} is ${jsonProblem(err)}` });
       continue;
