@@ -25,10 +25,16 @@ function responseWrites(x: Exchange): ResponseWrite[] {
 /**
  * A raw body as the redaction rules see it: its parsed JSON, or its text. Path and tensor rules cannot
  * reach into a body that is not JSON (cut at the size cap, malformed): when the route has such rules, the
- * body is withheld rather than stored past them. A text cut at the size cap loses its last word when
- * detectors run: it may be the start of something they would have recognised whole.
+ * body is withheld rather than stored past them. Nor can rules for mapped fields (`$.parameters.email`,
+ * `input: 'bsn'`) reach their values in a JSON body kept raw because it could not be mapped: on a route
+ * with such rules it is withheld too. A text cut at the size cap loses its last word when detectors run:
+ * it may be the start of something they would have recognised whole.
  */
 function redactable(body: DecodedBody, redactor: Redactor | null, part: string, withheld: string[]): unknown {
+  if (body.json !== undefined && redactor?.selectsPayloadFields) {
+    withheld.push(`withheld:${part}`);
+    return null;
+  }
   if (body.json !== undefined) return body.json;
   if (body.text === null || !redactor) return body.text;
   if (redactor.selects) {

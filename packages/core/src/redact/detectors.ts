@@ -41,7 +41,8 @@ const DIGIT = /\d/;
 // mostly surround addresses in real text (quotes, key=value, URL paths, JSON): a match is trimmed after
 // the last of them, so "email=jan@x.nl" is found as jan@x.nl, unless nothing would be left of the local part.
 const EMAIL = /(?<![\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~.-])[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+)*@(?:[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?\.)+\p{L}[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}]/gu;
-const EMAIL_SURROUNDING = /^.*['=/?{|}][.]*/u;
+// An apostrophe between letters is part of a name (o'neill@x.ie), not a quote around the address.
+const EMAIL_SURROUNDING = /^.*(?:[=/?{|}]|(?<!\p{L})'|'(?!\p{L}))[.]*/u;
 
 function findEmails(text: string): Found[] {
   return matches(text, EMAIL, (m) => m).map((f) => {
@@ -56,15 +57,17 @@ function findEmails(text: string): Found[] {
 // Separators people put in numbers: space, no-break space, dot, dash, slash.
 const SEP = '[ \\u00a0.\\-/]';
 // International: + country code and 7–14 more digits, in groups (an area code in parentheses, a (0) included).
-const PHONE_INTERNATIONAL = new RegExp(`(?<![\\w+])\\+[1-9](?:${SEP}{0,2}\\(?\\d\\)?){7,15}(?!\\w)`, 'g');
+const PHONE_INTERNATIONAL = new RegExp(`(?<![\\w+])\\+[1-9](?:${SEP}{0,3}\\(?\\d\\)?){7,15}(?!\\w)`, 'g');
 // Dutch: 0 (or 0031) and nine digits: 06-12345678, 06/12345678, (020) 123 4567, 0031 6 1234 5678.
-const PHONE_DUTCH = new RegExp(`(?<![\\w+(])(?:\\(0\\d{1,3}\\)|0031${SEP}?\\d|0\\d)(?:${SEP}{0,2}\\d){7,9}(?!\\w)`, 'g');
+const PHONE_DUTCH = new RegExp(`(?<![\\w+(])(?:\\(0\\d{1,3}\\)|0031${SEP}?\\d|0\\d)(?:${SEP}{0,3}\\d){7,9}(?!\\w)`, 'g');
 const IBAN_START = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[\s\u00a0-]{0,2}[A-Za-z0-9])/g;
 // Nine digits, bare or grouped (4.2.3, 3-3-3, 3 3 3); not glued to letters or other digits (then they
-// are part of another token: an account number, a product code, a decimal).
-const BSN = /(?<![\w,-]|\d[.,])(?:\d{9}|\d{4}[.\s\u00a0]\d{2}[.\s\u00a0]\d{3}|\d{3}[.\s\u00a0-]\d{3}[.\s\u00a0-]\d{3})(?!\w|[.,-]\d)/g;
+// are part of another token: an account number, a product code, a decimal). After a label joined by a
+// dash or underscore (BSN-111222333, bsn_111222333) they are found: a leak costs more than a product
+// code masked by chance.
+const BSN = /(?<![A-Za-z\d,]|[\d,][-_]|\d[.,])(?:\d{9}|\d{4}[.\s\u00a0]\d{2}[.\s\u00a0]\d{3}|\d{3}[.\s\u00a0-]\d{3}[.\s\u00a0-]\d{3})(?!\w|[.,-]\d)/g;
 // A run of digits in groups (separators as in SEP); card numbers (13–19 digits) are looked for inside it.
-const CARD_RUN = new RegExp(`(?<![\\w,-]|\\d[.,])\\d+(?:${SEP}{1,3}\\d+)*(?!\\w|[.,-]\\d)`, 'g');
+const CARD_RUN = new RegExp(`(?<![A-Za-z\\d,]|[\\d,][-_]|\\d[.,])\\d+(?:${SEP}{1,3}\\d+)*(?!\\w|[.,-]\\d)`, 'g');
 const IPV4 = /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)/g;
 // The dotted-quad ending first, so ::ffff:192.168.1.20 is one address, not ::ffff:192 and the rest.
 const IPV6_CANDIDATE = /(?<![0-9A-Fa-f:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?:%[0-9A-Za-z]+)?(?![0-9A-Za-z:]|\.\d)/g;
@@ -135,7 +138,7 @@ function findCards(text: string): Found[] {
         if (digits.length >= 13 && digits.length <= 19) candidates.push({ end: groups[last].end, digits });
       }
       for (const c of candidates.reverse()) {
-        if (luhnValid(c.digits)) {
+        if (luhnValid(c.digits) && /[1-9]/.test(c.digits)) { // all zeros passes Luhn but is no card
           hit = { start: groups[first].start, end: c.end, normal: c.digits };
           break;
         }

@@ -1,6 +1,6 @@
 import type { CompiledAction } from './actions';
 import type { Detector, Found } from './detectors';
-import type { CompiledRule, RecordPart } from './rules';
+import { PAYLOAD_FIELDS, type CompiledRule, type RecordPart } from './rules';
 import { updateMany, type Location } from './update';
 
 /** The record's parts as rules see them: the root of every JSONPath. */
@@ -118,11 +118,17 @@ export class Redactor {
   readonly selects: boolean;
   /** Whether any rule runs detectors. */
   readonly detects: boolean;
+  /**
+   * Whether any rule selects a mapped payload field (`$.parameters…`, `input: 'ssn'`, …). Such rules
+   * cannot reach those values in a raw body kept because the payload could not be mapped.
+   */
+  readonly selectsPayloadFields: boolean;
 
   constructor(rules: readonly CompiledRule[]) {
     this.rules = [...rules.filter((r) => r.detectors.length === 0), ...rules.filter((r) => r.detectors.length > 0)];
     this.selects = rules.some((r) => r.selectors !== null);
     this.detects = rules.some((r) => r.detectors.length > 0);
+    this.selectsPayloadFields = rules.some((r) => r.selectors?.some((sel) => sel.part !== null && PAYLOAD_FIELDS.includes(sel.part)) ?? false);
   }
 
   apply(input: RecordParts): Redacted {

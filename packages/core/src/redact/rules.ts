@@ -44,6 +44,12 @@ export interface RedactRule {
   keep?: number;
 }
 
+/**
+ * The parts a protocol maps out of a payload. A rule for one of them was written for the mapped record:
+ * it cannot reach the same values in a raw body the mapper kept because it could not map the payload.
+ */
+export const PAYLOAD_FIELDS: readonly string[] = ['inference_id', 'parameters', 'inputs', 'outputs', 'response_parameters', 'usage', 'error'];
+
 /** The parts of a record rules see, as the root of their JSONPaths. */
 export const RECORD_PARTS = [
   'path', 'request_id', 'inference_id', 'parameters', 'inputs', 'outputs', 'response_parameters', 'usage', 'error', 'annotations',
@@ -53,6 +59,8 @@ export type RecordPart = (typeof RECORD_PARTS)[number];
 
 export interface CompiledSelector {
   label: string;
+  /** The part of the record the path starts at; null for one that can select anywhere (`$..name`, `$[*]`). */
+  part: RecordPart | null;
   /** The locations the path selects in a document (normalized paths as key/index lists). */
   find(document: unknown): Location[];
 }
@@ -129,7 +137,7 @@ function compilePath(where: string, path: string, label: string): CompiledSelect
     const query = jsonPath.compile(path);
     const name = DESCENDANT_NAME.exec(path);
     const find = name ? (document: unknown) => descendantsNamed(document, name[1] ?? name[2]) : (document: unknown) => query.query(document as JSONValue).locations();
-    return { label, find };
+    return { label, part: (part as RecordPart | undefined) ?? null, find };
   } catch (err) {
     fail(`option "${where}": ${JSON.stringify(path)} is not a valid JSONPath (RFC 9535): ${(err as Error).message}`);
   }
