@@ -295,3 +295,41 @@ test('a body that could not be mapped is withheld on a route with rules for mapp
   const text = await rowText('unmapped', 'unmapped-1');
   for (const secret of ['111222333', 'j.de.vries@example.nl']) expect(text).not.toContain(secret);
 });
+
+test('review findings: model names, form and Latin-1 bodies, cut bodies, odd escapes and oversight events are redacted too', async () => {
+  const log = expressLog('findings', {
+    routes: [{ path: '/v2/models/:model/infer' }, { path: '/raw/*rest', protocol: 'raw' }],
+    maxBodyBytes: 40,
+    redact: [{ detect: ['email', 'creditcard', 'bsn'], action: 'mask' }],
+  });
+  const app = express();
+  app.use(log);
+  app.use((_req, res) => res.type('text/plain').send('ok'));
+  const post = (path: string, id: string, type: string, body: string | Buffer) =>
+    request(app).post(path).set('content-type', type).set('x-request-id', id).send(body).expect(200);
+  await post('/v2/models/jan%40example.nl/infer', 'by-model', 'application/json', '{"inputs":[]}');
+  await post('/raw/form', 'form', 'application/x-www-form-urlencoded', 'who=jan%40example.nl&bsn=111222333');
+  await post('/raw/latin1', 'latin1', 'text/plain; charset=iso-8859-1', Buffer.from('caf\xe9 jan@example.nl', 'latin1'));
+  await post('/raw/binary', 'binary', 'application/octet-stream', Buffer.from('caf\xe9 jan@example.nl', 'latin1'));
+  await post('/raw/cut', 'cut', 'text/plain', 'pay with card now please: 4111 1111 1111 1111');
+  await post('/raw/users/jan%40example.nl/%ZZ', 'escapes', 'text/plain', '');
+  await settle(log, 6);
+  await log.event('by-model', { type: 'human_review', actor: 'jan@example.nl', data: { note: 'called jan@example.nl' } });
+  const rows = await db.any('SELECT * FROM $1:name.findings', [schema]);
+  const byId = Object.fromEntries(rows.map((row) => [row.request_id, row]));
+  expect(byId['by-model'].model_name).toBe('[REDACTED]');
+  expect(byId.form.request_body).toBe('who=[REDACTED]&bsn=[REDACTED]');
+  expect(byId.latin1.request_body).toBe('café [REDACTED]');
+  // Not UTF-8 and no charset: kept as base64, which detectors cannot read, so withheld.
+  expect(byId.binary).toMatchObject({ request_body: null, redactions: ['withheld:request_body'] });
+  expect(byId.cut.truncated).toEqual(['request_body']);
+  // Cut after 40 bytes, mid-card: the 12 digits that arrived are no card to Luhn, but they are its start.
+  expect(byId.cut.request_body).toBe('pay with card now please:');
+  expect(byId.escapes.path).toBe('/raw/users/[REDACTED]/%ZZ');
+  // No key, rules on every route: no plain digest that would let anyone test guesses of a body.
+  for (const row of rows) expect(row).toMatchObject({ request_sha256: null, response_sha256: null });
+  const event = await db.one('SELECT * FROM $1:name.findings_event', [schema]);
+  expect(event).toMatchObject({ subject: 'by-model', type: 'human_review', actor: '[REDACTED]', data: { note: 'called [REDACTED]' } });
+  const all = JSON.stringify(rows) + JSON.stringify(event);
+  for (const secret of ['jan@example.nl', 'jan%40example.nl', '111222333', '4111', Buffer.from('jan@example.nl').toString('base64').slice(0, 12)]) expect(all).not.toContain(secret);
+});

@@ -124,7 +124,9 @@ export interface InferenceLogOptions {
    * What `request_sha256`/`response_sha256` hold, always over the original body (before redaction):
    * `sha256` (anyone can check a body they have against it, and test guesses of small bodies), `hmac`
    * (`hmac:` + HMAC-SHA-256 with a key derived from `hmacKey`: only key holders can), or `none`.
-   * Default: `hmac` when `hmacKey` (or INFERLOG_HMAC_KEY) is set, else `sha256`.
+   * Default: `hmac` when `hmacKey` (or INFERLOG_HMAC_KEY) is set; else `none` when any route has redaction
+   * rules (a plain digest of a body that is just a BSN, or an OIP request differing only in it, gives the
+   * value away to anyone who tries every one), else `sha256`.
    */
   bodyDigest?: BodyDigest;
 }
@@ -340,6 +342,8 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
 
   const database = resolveDatabase(options.database);
   const embedded = database === 'embedded';
+  const routes = routeList('routes', options.routes, DEFAULT_ROUTES, sample, redact, key);
+  const redacts = routes.some((route) => route.redactor !== null);
   return {
     database,
     schema: text('schema', options.schema, 'inferlog', IDENTIFIER),
@@ -349,7 +353,7 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
     poolSize: embedded ? 1 : integer('poolSize', options.poolSize, 2, 1, 100),
     embeddedDir: resolvePath(text('embeddedDir', options.embeddedDir, './.inferlog/pgdata')),
     selector: new RouteSelector(
-      routeList('routes', options.routes, DEFAULT_ROUTES, sample, redact, key),
+      routes,
       routeList('exclude', options.exclude, [], 1),
     ),
     requestIdHeader: requestIdHeader === false ? null : (requestIdHeader ?? 'x-request-id').toLowerCase(),
@@ -373,6 +377,6 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
     overflow: (options.overflow as OverflowPolicy | undefined) ?? 'drop-newest',
     onDrop: (options.onDrop as ResolvedOptions['onDrop']) ?? null,
     redactor: redact.length > 0 ? new Redactor(redact) : null,
-    bodyDigest: bodyDigestMode((options.bodyDigest as BodyDigest | undefined) ?? (key ? 'hmac' : 'sha256'), key),
+    bodyDigest: bodyDigestMode((options.bodyDigest as BodyDigest | undefined) ?? (key ? 'hmac' : redacts ? 'none' : 'sha256'), key),
   };
 }

@@ -42,6 +42,10 @@ describe('detectors', () => {
     ['ipv4', 'from 192.168.1.20 and 10.0.0.1; not 256.1.1.1 or 1.2.3', ['192.168.1.20', '10.0.0.1']],
     ['ipv6', 'from 2001:db8::8a2e:370:7334, ::1 and fe80::1%eth0; not 12:30:45 or a::b::c', ['2001:db8::8a2e:370:7334', '::1', 'fe80::1%eth0']],
     ['ipv6', 'mapped ::ffff:192.168.1.20 whole', ['::ffff:192.168.1.20']],
+    ['ipv6', 'ip:2001:db8::1 and "2001:db8::2: refused"', ['2001:db8::1', '2001:db8::2']],
+    ['bsn', 'jan,111222333,NL and 123456782_old; not 1,111222333 or 111222333,50', ['111222333', '123456782']],
+    ['creditcard', 'jan,4111111111111111,12/29', ['4111111111111111']],
+    ['phone', 'dial 0044 20 7946 0958 or phone_0612345678; not 0012', ['0044 20 7946 0958', '0612345678']],
   ])('%s finds what it should and nothing else', (name, text, expected) => {
     expect(found(name, text)).toEqual(expected);
   });
@@ -63,6 +67,9 @@ describe('rules', () => {
     [{ path: '$.parameters.a', action: 'truncate' }, /"redact\[0\].keep" must be a whole number/],
     [{ path: '$.parameters.a', action: 'remove', keep: 3 }, /"redact\[0\].keep" only goes with action "truncate"/],
     [{ path: '$.parameters.a', action: 'mask', colour: 'red' }, /unknown option "redact\[0\].colour"/],
+    [{ path: '$ .parametrs.email', action: 'mask' }, /starts at "parametrs", which is not a part of the record/],
+    [{ path: "$['parameters','secrets'].x", action: 'mask' }, /starts at "secrets", which is not a part of the record/],
+    [{ path: '$.request_headers.Authorization', action: 'mask' }, /header names are stored in lower case: write/],
   ])('%j is refused at start with a message naming it', (rule, message) => {
     expect(() => resolveOptions({ database: 'postgres://x@127.0.0.1/none', redact: [rule as RedactRule] })).toThrow(message);
   });

@@ -2,6 +2,7 @@ import type { Chained } from '../chain/chain';
 import { InferlogError } from '../errors';
 import { uuidv7 } from '../ids';
 import { redact, type Redactor } from '../redact/redactor';
+import { storedForm } from '../record/redactable';
 import { limitDepth } from '../record/sanitize';
 
 /**
@@ -82,13 +83,18 @@ export function eventRow(subject: unknown, event: unknown, redactor: Redactor | 
   } catch (err) {
     invalid(`"data" must be JSON: ${(err as Error).message}`);
   }
-  const { parts, fired } = redact(redactor, { annotations: data });
+  const subjectText = text('subject', subject, true)!;
+  const actor = text('actor', e.actor, false);
+  // The subject is a record's id (never redacted) or a request id, redacted as the record's own request_id is,
+  // so a pseudonymised request id still joins; the actor is scanned as any text is.
+  const isRecordId = UUID.test(subjectText);
+  const { parts, fired } = redact(redactor, { annotations: storedForm(data), actor, ...(isRecordId ? {} : { request_id: subjectText }) });
   return {
     id,
     created_at: new Date(),
-    subject: text('subject', subject, true)!,
+    subject: isRecordId ? subjectText : typeof parts.request_id === 'string' && parts.request_id !== '' ? parts.request_id : '[withheld]',
     type: text('type', e.type, true)!,
-    actor: text('actor', e.actor, false),
+    actor: typeof parts.actor === 'string' && parts.actor !== '' ? parts.actor : null,
     data: parts.annotations ?? null,
     redactions: fired,
   };

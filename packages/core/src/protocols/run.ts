@@ -6,6 +6,7 @@ import { isObject, type MappedFields, type Mapper, type MapperInput, type Schema
 import { mapOipV2 } from './oip-v2/map';
 import { mapOpenAi, mapOpenAiChat, mapOpenAiCompletion, mapOpenAiEmbedding } from './openai/map';
 import { mapRaw } from './raw';
+import { storedForm } from '../record/redactable';
 
 const BUILT_IN: Record<ProtocolName, Mapper> = {
   auto: detectAndMap,
@@ -57,7 +58,8 @@ function checkCustomFields(name: string, result: unknown): MappedFields {
       else note(`returned ${key} as ${typeof value}, not a string (stored as null)`);
     } else if (kind === 'json') {
       const problem = serialisable(value);
-      if (problem === null) fields[key] = value;
+      // As JSON will store it (a Date, a URL, a class with toJSON), so redaction sees what is stored.
+      if (problem === null) fields[key] = storedForm(value);
       else note(`returned ${key} that is not JSON-serialisable (stored as null): ${problem}`);
     } else if (kind === 'list') {
       if (Array.isArray(value) && (key !== 'truncated' || value.every((v) => typeof v === 'string')) && serialisable(value) === null) fields[key] = value;

@@ -3,8 +3,9 @@ import { parseTraceparent } from '../ids';
 import type { ResolvedOptions } from '../options';
 import type { ResponseWrite } from '../protocols/mapper';
 import { runMapper } from '../protocols/run';
-import { redact, type Redactor } from '../redact/redactor';
+import { redact } from '../redact/redactor';
 import { decodeBody, decodeParsedBody, type DecodedBody } from './decode';
+import { bodyText, decodedPath, redactable, storedForm } from './redactable';
 import { pickHeaders } from './headers';
 import { limitEachDepth } from './sanitize';
 import type { InferenceRecord } from './record';
@@ -20,48 +21,6 @@ function responseWrites(x: Exchange): ResponseWrite[] {
   const writes: ResponseWrite[] = [];
   for (let i = 0; i + 2 < times.length; i += 3) writes.push({ offset: times[i], bytes: times[i + 1], ms: times[i + 2] - x.startMark });
   return writes;
-}
-
-/**
- * A raw body as the redaction rules see it: its parsed JSON, or its text. Path and tensor rules cannot
- * reach into a body that is not JSON (cut at the size cap, malformed): when the route has such rules, the
- * body is withheld rather than stored past them. Nor can rules for mapped fields (`$.parameters.email`,
- * `input: 'bsn'`) reach their values in a JSON body kept raw because it could not be mapped: on a route
- * with such rules it is withheld too. A text cut at the size cap loses its last word when detectors run:
- * it may be the start of something they would have recognised whole.
- */
-function redactable(body: DecodedBody, redactor: Redactor | null, part: string, withheld: string[]): unknown {
-  if (body.json !== undefined && redactor?.selectsPayloadFields) {
-    withheld.push(`withheld:${part}`);
-    return null;
-  }
-  if (body.json !== undefined) return body.json;
-  if (body.text === null || !redactor) return body.text;
-  if (redactor.selects) {
-    withheld.push(`withheld:${part}`);
-    return null;
-  }
-  return redactor.detects && body.truncated ? body.text.replace(/\S*$/, '') : body.text;
-}
-
-/**
- * The stored text of a raw body after redaction: the redacted value (as JSON when the body was JSON, so
- * a duplicate key the rules never saw is not stored either); the original text when no rules ran.
- */
-function bodyText(body: DecodedBody, after: unknown, redacted: boolean): string | null {
-  if (after === undefined || after === null) return null;
-  if (body.json !== undefined) return redacted ? JSON.stringify(after) : body.text;
-  return typeof after === 'string' ? after : JSON.stringify(after);
-}
-
-/** The path as redaction sees it: percent-decoded, so `/users/jan%40example.nl` is searched as the email it is. */
-function decodedPath(path: string): string {
-  if (!path.includes('%')) return path;
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
 }
 
 /**
@@ -112,20 +71,22 @@ export function buildRecord(x: Exchange, o: ResolvedOptions, onMapperFailure?: (
   const trace = parseTraceparent(x.requestHeaders.traceparent);
   const redactor = x.route.redactor;
   const withheld: string[] = [];
-  const requestBody = mapped.keepRequestBody ? redactable(request, redactor, 'request_body', withheld) : null;
-  const responseBody = mapped.keepResponseBody ? redactable(response, redactor, 'response_body', withheld) : null;
+  const requestBody = mapped.keepRequestBody ? redactable(request, String(x.requestHeaders['content-type'] ?? ''), redactor, 'request_body', withheld) : null;
+  const responseBody = mapped.keepResponseBody ? redactable(response, String(x.responseHeaders['content-type'] ?? ''), redactor, 'response_body', withheld) : null;
   const scannedPath = redactor ? decodedPath(path) : path;
   const limited = limitEachDepth({
     path: scannedPath,
     request_id: x.requestId,
     inference_id: mapped.inference_id ?? null,
+    model_name: mapped.model_name ?? null,
+    model_version: mapped.model_version ?? null,
     parameters: mapped.parameters ?? null,
     inputs: mapped.inputs ?? null,
     outputs: mapped.outputs ?? null,
     response_parameters: mapped.response_parameters ?? null,
     usage: mapped.usage ?? null,
     error,
-    annotations: x.annotations,
+    annotations: redactor ? storedForm(x.annotations) : x.annotations,
     request_headers: pickHeaders(x.requestHeaders, o.requestHeaders),
     response_headers: pickHeaders(x.responseHeaders, o.responseHeaders),
     request_body: requestBody,
@@ -152,8 +113,8 @@ export function buildRecord(x: Exchange, o: ResolvedOptions, onMapperFailure?: (
     status,
     aborted: x.aborted,
     protocol: mapped.protocol ?? 'raw',
-    model_name: mapped.model_name ?? null,
-    model_version: mapped.model_version ?? null,
+    model_name: typeof parts.model_name === 'string' ? parts.model_name : null,
+    model_version: typeof parts.model_version === 'string' ? parts.model_version : null,
     inference_id: typeof parts.inference_id === 'string' ? parts.inference_id : null,
     parameters: parts.parameters ?? null,
     inputs: parts.inputs ?? null,

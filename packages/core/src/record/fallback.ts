@@ -2,20 +2,41 @@ import type { Exchange } from '../capture/exchange';
 import { describe } from '../errors';
 import type { ResolvedOptions } from '../options';
 import { redact } from '../redact/redactor';
+import { decodedPath, storedForm } from './redactable';
 import { limitEachDepth } from './sanitize';
 import type { InferenceRecord } from './record';
 
 const PAYLOAD_PARTS = ['request_body', 'response_body', 'parameters', 'inputs', 'outputs', 'response_parameters', 'usage', 'error', 'annotations'];
 
-/** What of a failed exchange may be stored: its path, annotations and the reason, redacted; nothing of them if redaction fails too. */
-function redactedFacts(x: Exchange, path: string, err: unknown): { path: string; annotations: unknown; schema_errors: unknown; redactions: string[] } {
+interface Facts {
+  path: string;
+  request_id: string;
+  annotations: unknown;
+  schema_errors: unknown;
+  redactions: string[];
+}
+
+/**
+ * What of a failed exchange may be stored: its path, request id, annotations and the reason, redacted as
+ * `buildRecord` redacts them; nothing of them (the record's id for its request id) if redaction fails too.
+ */
+function redactedFacts(x: Exchange, path: string, err: unknown): Facts {
   const schemaErrors = [{ part: 'record', message: `inferlog could not build this record: ${describe(err)}` }];
+  const redactor = x.route.redactor;
   try {
-    const { parts, fired } = redact(x.route.redactor, limitEachDepth({ path, annotations: x.annotations, schema_errors: schemaErrors }).values);
-    return { path: typeof parts.path === 'string' ? parts.path : '', annotations: parts.annotations ?? null, schema_errors: parts.schema_errors ?? null, redactions: fired };
+    const scannedPath = redactor ? decodedPath(path) : path;
+    const annotations = redactor ? storedForm(x.annotations) : x.annotations;
+    const { parts, fired } = redact(redactor, limitEachDepth({ path: scannedPath, request_id: x.requestId, annotations, schema_errors: schemaErrors }).values);
+    return {
+      path: parts.path === scannedPath ? path : typeof parts.path === 'string' ? parts.path : '',
+      request_id: typeof parts.request_id === 'string' && parts.request_id !== '' ? parts.request_id : x.id,
+      annotations: parts.annotations ?? null,
+      schema_errors: parts.schema_errors ?? null,
+      redactions: fired,
+    };
   } catch (again) {
-    const reason = `inferlog could neither build nor redact this record (${(err as Error)?.name ?? 'Error'}, then ${(again as Error)?.name ?? 'Error'}); its path and annotations are withheld`;
-    return { path: x.route.label ?? '', annotations: null, schema_errors: [{ part: 'record', message: reason }], redactions: ['withheld'] };
+    const reason = `inferlog could neither build nor redact this record (${(err as Error)?.name ?? 'Error'}, then ${(again as Error)?.name ?? 'Error'}); its path, request id and annotations are withheld`;
+    return { path: x.route.label ?? '', request_id: x.id, annotations: null, schema_errors: [{ part: 'record', message: reason }], redactions: ['withheld'] };
   }
 }
 
@@ -25,7 +46,7 @@ export function fallbackRecord(x: Exchange, o: ResolvedOptions, err: unknown): I
   const facts = redactedFacts(x, q === -1 ? x.url : x.url.slice(0, q), err);
   return {
     id: x.id, started_at: new Date(x.startedAt), ended_at: new Date(x.startedAt + x.latencyMs), latency_ms: x.latencyMs,
-    request_id: x.requestId, trace_id: null, span_id: null, service: o.service, service_version: o.serviceVersion,
+    request_id: facts.request_id, trace_id: null, span_id: null, service: o.service, service_version: o.serviceVersion,
     host: o.host, method: x.method, route: x.route.label, path: facts.path,
     status: x.status || null, aborted: x.aborted, protocol: 'raw', model_name: null, model_version: null,
     inference_id: null, parameters: null, inputs: null, outputs: null, response_parameters: null, usage: null,

@@ -56,26 +56,31 @@ function findEmails(text: string): Found[] {
 
 // Separators people put in numbers: space, no-break space, dot, dash, slash.
 const SEP = '[ \\u00a0.\\-/]';
-// International: + country code and 7–14 more digits, in groups (an area code in parentheses, a (0) included).
-const PHONE_INTERNATIONAL = new RegExp(`(?<![\\w+])\\+[1-9](?:${SEP}{0,3}\\(?\\d\\)?){7,15}(?!\\w)`, 'g');
+// International: + (or 00; 0031 is Dutch, below) country code and 7–14 more digits, in groups (an area code in parentheses, a (0) included).
+// A label joined by an underscore (phone_+31…, tel_0612345678) does not hide a number.
+const PHONE_INTERNATIONAL = new RegExp(`(?<![A-Za-z\\d+]|\\d_)(?:\\+|00(?!31))[1-9](?:${SEP}{0,3}\\(?\\d\\)?){7,15}(?![A-Za-z\\d]|_\\d)`, 'g');
 // Dutch: 0 (or 0031) and nine digits: 06-12345678, 06/12345678, (020) 123 4567, 0031 6 1234 5678.
-const PHONE_DUTCH = new RegExp(`(?<![\\w+(])(?:\\(0\\d{1,3}\\)|0031${SEP}?\\d|0\\d)(?:${SEP}{0,3}\\d){7,9}(?!\\w)`, 'g');
+const PHONE_DUTCH = new RegExp(`(?<![A-Za-z\\d+(]|\\d_)(?:\\(0\\d{1,3}\\)|0031${SEP}?\\d|0[1-9])(?:${SEP}{0,3}\\d){7,9}(?![A-Za-z\\d]|_\\d)`, 'g');
 const IBAN_START = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[\s\u00a0-]{0,2}[A-Za-z0-9])/g;
 // Nine digits, bare or grouped (4.2.3, 3-3-3, 3 3 3); not glued to letters or other digits (then they
-// are part of another token: an account number, a product code, a decimal). After a label joined by a
-// dash or underscore (BSN-111222333, bsn_111222333) they are found: a leak costs more than a product
-// code masked by chance.
-const BSN = /(?<![A-Za-z\d,]|[\d,][-_]|\d[.,])(?:\d{9}|\d{4}[.\s\u00a0]\d{2}[.\s\u00a0]\d{3}|\d{3}[.\s\u00a0-]\d{3}[.\s\u00a0-]\d{3})(?!\w|[.,-]\d)/g;
+// are part of another token: an account number, a product code, a decimal). After or before a label
+// joined by a dash or underscore (BSN-111222333, bsn_111222333, 111222333_old) and between commas of a
+// text list (jan,111222333,NL) they are found: a leak costs more than a product code masked by chance.
+// Digits joined to other digits by a comma or dot (1,111222333 or 111222333,50) read as one decimal number.
+const BSN = /(?<![A-Za-z\d]|[\d,][-_]|\d[.,])(?:\d{9}|\d{4}[.\s\u00a0]\d{2}[.\s\u00a0]\d{3}|\d{3}[.\s\u00a0-]\d{3}[.\s\u00a0-]\d{3})(?![A-Za-z\d]|[.,\-_]\d)/g;
 // A run of digits in groups (separators as in SEP); card numbers (13–19 digits) are looked for inside it.
-const CARD_RUN = new RegExp(`(?<![A-Za-z\\d,]|[\\d,][-_]|\\d[.,])\\d+(?:${SEP}{1,3}\\d+)*(?!\\w|[.,-]\\d)`, 'g');
+// A comma always ends a run: no decimal has 13 digits before its comma, and CSV puts cards between commas.
+const CARD_RUN = new RegExp(`(?<![A-Za-z\\d]|\\d[-_]|\\d\\.)\\d+(?:${SEP}{1,3}\\d+)*(?![A-Za-z\\d]|[.\\-_]\\d)`, 'g');
 const IPV4 = /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)/g;
 // The dotted-quad ending first, so ::ffff:192.168.1.20 is one address, not ::ffff:192 and the rest.
-const IPV6_CANDIDATE = /(?<![0-9A-Fa-f:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?:%[0-9A-Za-z]+)?(?![0-9A-Za-z:]|\.\d)/g;
+// A candidate may follow a label's colon (ip:2001:db8::1) and be followed by a sentence's (…::1: refused);
+// see findIpv6.
+const IPV6_CANDIDATE = /(?<![0-9A-Fa-f.]|[0-9A-Fa-f.:]:)(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?:%[0-9A-Za-z]+)?(?![0-9A-Za-z]|:[0-9A-Za-z:]|\.\d)/g;
 
 /** The normal form of a phone number: + and its digits, the Dutch trunk 0 and an international "(0)" left out. */
 function phoneNormal(found: string): string | null {
-  if (found.startsWith('+')) {
-    const digits = digitsOf(found.replace(/\(0\)/, ''));
+  if (found.startsWith('+') || (found.startsWith('00') && !found.startsWith('0031'))) {
+    const digits = digitsOf(found.replace(/\(0\)/, '')).replace(/^00/, '');
     return digits.length >= 8 && digits.length <= 15 ? `+${digits}` : null;
   }
   const digits = digitsOf(found);
@@ -92,6 +97,23 @@ function ipv6Normal(found: string): string | null {
   } catch {
     return address.toLowerCase();
   }
+}
+
+/**
+ * IPv6 addresses. A candidate that does not parse is tried without a last lone colon (`2001:db8::1:` of
+ * "…::1: refused"), then again a character later (a label's colon may have started it: `ip:2001:db8::1`).
+ */
+function findIpv6(text: string): Found[] {
+  const found: Found[] = [];
+  IPV6_CANDIDATE.lastIndex = 0;
+  for (let m = IPV6_CANDIDATE.exec(text); m; m = IPV6_CANDIDATE.exec(text)) {
+    let candidate = m[0];
+    let normal = ipv6Normal(candidate);
+    if (normal === null && /[^:]:$/.test(candidate)) normal = ipv6Normal((candidate = candidate.slice(0, -1)));
+    if (normal !== null) found.push({ start: m.index, end: m.index + candidate.length, normal });
+    else IPV6_CANDIDATE.lastIndex = m.index + 1;
+  }
+  return found;
 }
 
 /** IBANs: country code, check digits and the country's BBAN length (separators allowed between groups), mod 97 checked. */
@@ -166,7 +188,7 @@ const DETECTORS: Record<DetectorName, Detector> = {
   bsn: { name: 'bsn', numeric: true, hint: '\\d', find: (t) => (DIGIT.test(t) ? matches(t, BSN, (m) => (bsnValid(digitsOf(m)) ? digitsOf(m) : null)) : []) },
   creditcard: { name: 'creditcard', numeric: true, hint: '\\d', find: (t) => (DIGIT.test(t) ? findCards(t) : []) },
   ipv4: { name: 'ipv4', numeric: false, hint: '\\d', find: (t) => (t.includes('.') ? matches(t, IPV4, (m) => (isIPv4(m) ? m : null)) : []) },
-  ipv6: { name: 'ipv6', numeric: false, hint: ':', find: (t) => (t.includes(':') ? matches(t, IPV6_CANDIDATE, ipv6Normal) : []) },
+  ipv6: { name: 'ipv6', numeric: false, hint: ':', find: (t) => (t.includes(':') ? findIpv6(t) : []) },
 };
 
 export function detector(name: DetectorName): Detector {

@@ -128,7 +128,7 @@ export class Redactor {
     this.rules = [...rules.filter((r) => r.detectors.length === 0), ...rules.filter((r) => r.detectors.length > 0)];
     this.selects = rules.some((r) => r.selectors !== null);
     this.detects = rules.some((r) => r.detectors.length > 0);
-    this.selectsPayloadFields = rules.some((r) => r.selectors?.some((sel) => sel.part !== null && PAYLOAD_FIELDS.includes(sel.part)) ?? false);
+    this.selectsPayloadFields = rules.some((r) => r.selectors?.some((sel) => sel.parts?.some((part) => PAYLOAD_FIELDS.includes(part))) ?? false);
   }
 
   apply(input: RecordParts): Redacted {
@@ -149,7 +149,8 @@ export class Redactor {
         for (const location of locations) {
           seen.add(location.join('\u0000'));
           const current = valueAt(doc, location);
-          ops.push({ location, value: scan ? scan.value(current) : rule.action.value(current) });
+          // A number a path selects as an object's member is looked at as a detector-only rule would (`{"bsn": 111222333}`).
+          ops.push({ location, value: scan ? scan.value(current, typeof location.at(-1) === 'string') : rule.action.value(current) });
         }
       }
       if (ops.length > 0) doc = updateMany(doc, ops) as RecordParts;

@@ -53,14 +53,14 @@ export const PAYLOAD_FIELDS: readonly string[] = ['inference_id', 'parameters', 
 /** The parts of a record rules see, as the root of their JSONPaths. */
 export const RECORD_PARTS = [
   'path', 'request_id', 'inference_id', 'parameters', 'inputs', 'outputs', 'response_parameters', 'usage', 'error', 'annotations',
-  'request_headers', 'response_headers', 'request_body', 'response_body', 'schema_errors',
+  'request_headers', 'response_headers', 'request_body', 'response_body', 'schema_errors', 'model_name', 'model_version', 'actor',
 ] as const;
 export type RecordPart = (typeof RECORD_PARTS)[number];
 
 export interface CompiledSelector {
   label: string;
-  /** The part of the record the path starts at; null for one that can select anywhere (`$..name`, `$[*]`). */
-  part: RecordPart | null;
+  /** The parts of the record the path starts at; null for one that can select anywhere (`$..name`, `$[*]`). */
+  parts: readonly RecordPart[] | null;
   /** The locations the path selects in a document (normalized paths as key/index lists). */
   find(document: unknown): Location[];
 }
@@ -77,7 +77,6 @@ export interface CompiledRule {
 // Records are cut at MAX_JSON_DEPTH before rules see them, so a `..` never meets a deeper document.
 const jsonPath = new JSONPathEnvironment({ maxRecursionDepth: MAX_JSON_DEPTH + 10 });
 const RULE_KEYS = ['id', 'path', 'paths', 'input', 'output', 'detect', 'action', 'censor', 'keep'];
-const FIRST_NAME = /^\$(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]*)['"]\s*\])/;
 
 // `$..name` (or `$..['name']`), the most common redaction path, has a walk of its own: the general
 // evaluator makes a node object for every value it passes, which on a large tensor costs milliseconds.
@@ -126,21 +125,38 @@ function strings(where: string, value: unknown): string[] {
   return items;
 }
 
+type Segment = { constructor: { name: string }; selectors: { constructor: { name: string }; name?: string }[] };
+
+/** The names a segment selects when it selects only by name (`.a`, `['a','b']`); null when it can select anything else. */
+function segmentNames(segment: Segment | undefined): string[] | null {
+  if (!segment || segment.constructor.name !== 'ChildSegment') return null;
+  const names = segment.selectors.map((sel) => (sel.constructor.name === 'NameSelector' && typeof sel.name === 'string' ? sel.name : null));
+  return names.every((n) => n !== null) ? (names as string[]) : null;
+}
+
 function compilePath(where: string, path: string, label: string): CompiledSelector {
-  const first = FIRST_NAME.exec(path);
-  const part = first?.[1] ?? first?.[2];
-  if (part !== undefined && !(RECORD_PARTS as readonly string[]).includes(part)) {
-    fail(`option "${where}": ${JSON.stringify(path)} starts at "${part}", which is not a part of the record; paths start at one of ${RECORD_PARTS.map((p) => `$.${p}`).join(', ')} (or $..name to search everywhere)`);
-  }
   if (path.trim() === '$') fail(`option "${where}": "$" selects the whole record; select a part of it, e.g. $.parameters`);
+  let query;
   try {
-    const query = jsonPath.compile(path);
-    const name = DESCENDANT_NAME.exec(path);
-    const find = name ? (document: unknown) => descendantsNamed(document, name[1] ?? name[2]) : (document: unknown) => query.query(document as JSONValue).locations();
-    return { label, part: (part as RecordPart | undefined) ?? null, find };
+    query = jsonPath.compile(path);
   } catch (err) {
     fail(`option "${where}": ${JSON.stringify(path)} is not a valid JSONPath (RFC 9535): ${(err as Error).message}`);
   }
+  // The parts the path starts at, read from the parsed query (not the text: `$ .a` and `$['a','b']` start at parts too).
+  const segments = (query as unknown as { segments: Segment[] }).segments;
+  const parts = segmentNames(segments[0]);
+  for (const part of parts ?? []) {
+    if (!(RECORD_PARTS as readonly string[]).includes(part)) {
+      fail(`option "${where}": ${JSON.stringify(path)} starts at "${part}", which is not a part of the record; paths start at one of ${RECORD_PARTS.map((p) => `$.${p}`).join(', ')} (or $..name to search everywhere)`);
+    }
+  }
+  if (parts?.some((p) => p === 'request_headers' || p === 'response_headers')) {
+    const upper = segmentNames(segments[1])?.find((name) => name !== name.toLowerCase());
+    if (upper !== undefined) fail(`option "${where}": ${JSON.stringify(path)} names the header "${upper}", but header names are stored in lower case: write "${upper.toLowerCase()}"`);
+  }
+  const name = DESCENDANT_NAME.exec(path);
+  const find = name ? (document: unknown) => descendantsNamed(document, name[1] ?? name[2]) : (document: unknown) => query.query(document as JSONValue).locations();
+  return { label, parts: (parts as RecordPart[] | null) ?? null, find };
 }
 
 /** The JSONPath of the `data` of tensors named `name` in `field`. */

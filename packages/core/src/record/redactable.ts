@@ -1,0 +1,96 @@
+import type { Redactor } from '../redact/redactor';
+import type { DecodedBody } from './decode';
+
+/**
+ * How much of a cut body's tail may hold the start of something a detector would have recognised whole:
+ * the longest grouped value (an IBAN of 34 characters with a separator every four) fits in it.
+ */
+const CUT_TAIL = 64;
+const GROUPED_TAIL = /[\p{L}\p{N} \u00a0.\-/()+_]*$/u;
+
+/**
+ * A text cut at the size cap, without what may be the start of a value the detectors would have found
+ * whole: the last word, then the run of letters, digits and number separators before it (`4111 1111 1111`
+ * of a card cut after its third group), at most CUT_TAIL characters.
+ */
+export function withoutCutTail(text: string): string {
+  const unworded = text.replace(/\S*$/, '');
+  const tail = unworded.slice(-CUT_TAIL);
+  const grouped = GROUPED_TAIL.exec(tail)![0];
+  return unworded.slice(0, unworded.length - grouped.length);
+}
+
+/**
+ * A form body (`application/x-www-form-urlencoded`) as text detectors can read: each name and value
+ * percent-decoded (`jan%40example.nl` is an email), joined as `name=value&…`.
+ */
+function formText(text: string): string {
+  const pairs: string[] = [];
+  for (const [name, value] of new URLSearchParams(text)) pairs.push(`${name}=${value}`);
+  return pairs.join('&');
+}
+
+/**
+ * A raw body as the redaction rules see it: its parsed JSON, or its text. Path and tensor rules cannot
+ * reach into a body that is not JSON (cut at the size cap, malformed): when the route has such rules, the
+ * body is withheld rather than stored past them. Nor can rules for mapped fields (`$.parameters.email`,
+ * `input: 'bsn'`) reach their values in a JSON body kept raw because it could not be mapped: on a route
+ * with such rules it is withheld too. Detectors cannot read a body kept as base64 (not UTF-8 or of an
+ * unknown charset): withheld. A form body is scanned, and stored, decoded. A text cut at the size cap loses
+ * its tail when detectors run: it may be the start of something they would have recognised whole.
+ */
+export function redactable(body: DecodedBody, contentType: string, redactor: Redactor | null, part: string, withheld: string[]): unknown {
+  if (body.json !== undefined && redactor?.selectsPayloadFields) {
+    withheld.push(`withheld:${part}`);
+    return null;
+  }
+  if (body.json !== undefined) return body.json;
+  if (body.text === null || !redactor) return body.text;
+  if (redactor.selects || body.text.startsWith('base64:')) {
+    withheld.push(`withheld:${part}`);
+    return null;
+  }
+  const text = /^\s*application\/x-www-form-urlencoded\b/i.test(contentType) ? formText(body.text) : body.text;
+  return redactor.detects && body.truncated ? withoutCutTail(text) : text;
+}
+
+/**
+ * The stored text of a raw body after redaction: the redacted value (as JSON when the body was JSON, so
+ * a duplicate key the rules never saw is not stored either); the original text when no rules ran.
+ */
+export function bodyText(body: DecodedBody, after: unknown, redacted: boolean): string | null {
+  if (after === undefined || after === null) return null;
+  if (body.json !== undefined) return redacted ? JSON.stringify(after) : body.text;
+  return typeof after === 'string' ? after : JSON.stringify(after);
+}
+
+/**
+ * The path as redaction sees it: percent-decoded, so `/users/jan%40example.nl` is searched as the email
+ * it is. Each run of escapes is decoded on its own, so one malformed escape (`%ZZ`, a lone `%C3`) leaves
+ * only itself encoded.
+ */
+export function decodedPath(path: string): string {
+  if (!path.includes('%')) return path;
+  return path.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run.replace(/%([0-7][0-9A-Fa-f])/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    }
+  });
+}
+
+/**
+ * Annotations as they will be stored: values with a `toJSON` (a URL, a Date, a class) are stored as
+ * what it returns, so redaction must see that, not the object. Annotations that cannot be serialised are
+ * left for `toJsonb`, which stores none.
+ */
+export function storedForm<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  try {
+    const json = JSON.stringify(value);
+    return json === undefined ? value : (JSON.parse(json) as T);
+  } catch {
+    return value;
+  }
+}
