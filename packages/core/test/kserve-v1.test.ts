@@ -1,3 +1,4 @@
+import { detectAndMap } from '../src/protocols/detect';
 import { mapKserveV1 } from '../src/protocols/kserve-v1';
 import { fixture, mapperInput } from './support/mapper-input';
 
@@ -43,6 +44,16 @@ test('explain: predictions and explanations, or an explainer\'s own object, beco
   const own = mapKserveV1({ ...mapperInput({ request: kserve('trustyai-housing.explain.request.json'), response: trusty }), path: '/v1/models/housing:explain' });
   expect(own.outputs).toEqual([{ name: 'explanations', datatype: 'BYTES', shape: [1], data: [trusty], parameters: { content_type: 'json' } }]);
   expect(own.schema_errors).toBeUndefined();
+});
+
+test(':explain/ with a trailing slash is an explain call too, and is detected as KServe v1', () => {
+  const trusty = kserve('trustyai-housing.explain.response.json');
+  const exchange = { ...mapperInput({ request: kserve('trustyai-housing.explain.request.json'), response: trusty }), path: '/v1/models/housing:explain/' };
+  for (const out of [mapKserveV1(exchange), detectAndMap(exchange)]) {
+    expect(out.protocol).toBe('kserve-v1');
+    expect(out.outputs).toEqual([{ name: 'explanations', datatype: 'BYTES', shape: [1], data: [trusty], parameters: { content_type: 'json' } }]);
+    expect(out.schema_errors).toBeUndefined();
+  }
 });
 
 test('an error body lands in error; a request without instances or inputs is kept raw with the reason', () => {

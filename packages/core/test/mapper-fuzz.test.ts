@@ -127,3 +127,21 @@ test('a custom mapper that returns junk is stored safely, each problem named', (
   expect(notAnObject.fields).toMatchObject({ protocol: 'custom', keepRequestBody: true });
   for (const name of PROTOCOL_NAMES as readonly ProtocolName[]) expect(runMapper(name, input(Buffer.from('{}'), Buffer.from('{}'))).failure).toBeNull();
 });
+
+test('an async custom mapper is refused as one that threw: stored raw, and its rejection never goes unhandled', async () => {
+  const unhandled: unknown[] = [];
+  const listener = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', listener);
+  try {
+    const rejecting = async function scorer(): Promise<never> {
+      throw new Error('upstream down');
+    };
+    const { fields, failure } = runMapper(rejecting as never, input(Buffer.from('{"a":1}'), Buffer.from('{}')));
+    expect(failure).toMatch(/custom mapper "scorer" failed; the exchange is stored raw: .*returned a Promise: mappers must be synchronous/);
+    expect(fields).toMatchObject({ protocol: 'scorer', keepRequestBody: true, schema_errors: [{ part: 'mapper', message: failure }] });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off('unhandledRejection', listener);
+  }
+});

@@ -314,3 +314,33 @@ test("a response id that differs from the request's is a schema error", () => {
   expect(out.inference_id).toBe('b');
   expect(out.schema_errors).toEqual([{ part: 'response', path: '/id', message: "differs from the request's id, which the response must echo" }]);
 });
+
+describe('review findings', () => {
+  test('a payload with a million bad values gets a bounded report: the first schema error, not one per element', () => {
+    const shape = Array.from({ length: 1_000_000 }, () => 'x');
+    const out = mapOipV2(mapperInput({ request: { inputs: [{ name: 'a', shape, datatype: 'FP32', data: [1] }] }, response: validResponse, cap: 16 * 1024 * 1024 }));
+    const errors = out.schema_errors as { path?: string }[];
+    expect(errors.length).toBeLessThanOrEqual(3);
+    expect(errors[0]).toEqual({ part: 'request', path: '/inputs/0/shape/0', message: 'must be integer' });
+  });
+
+  test('a binary-framed body whose JSON header does not parse is a schema error, not taken for a raw binary request', () => {
+    const json = Buffer.from('{"inputs": [oops]}');
+    const headers = { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(json.length) };
+    const out = mapOipV2(mapperInput({ request: Buffer.concat([json, Buffer.alloc(8)]), requestHeaders: headers, response: validResponse }));
+    expect(out.keepRequestBody).toBe(true);
+    expect(out.schema_errors).toEqual([{ part: 'request', message: expect.stringMatching(/^not valid JSON/) }]);
+  });
+
+  test('the decoding budget holds for the longest FP64 values and counts the JSON header stored beside them', () => {
+    const pad = 'p'.repeat(2000);
+    const header = { id: pad, inputs: [{ name: 'x', shape: [512], datatype: 'FP64', parameters: { binary_data_size: 8 * 512 } }] };
+    const { body, headers } = binaryBody(header, le(new Float64Array(512).fill(-2.2250738585072014e-308)));
+    const cap = body.length + 10;
+    const out = mapOipV2(mapperInput({ request: body, requestHeaders: headers, response: validResponse, cap }));
+    const data = (out.inputs as { data: unknown[] }[])[0].data;
+    expect(data.length).toBeGreaterThan(0);
+    expect(JSON.stringify(header).length + JSON.stringify(data).length).toBeLessThanOrEqual(cap);
+    expect(out.truncated).toEqual(['inputs']);
+  });
+});

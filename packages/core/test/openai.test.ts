@@ -260,3 +260,41 @@ describe('server-sent events', () => {
     expect((out.outputs as any[])[0].data).toEqual([{ role: 'assistant', content: 'x' }]);
   });
 });
+
+describe('streams: review findings', () => {
+  const chunk = (choice: object, extra: object = {}) => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [choice], ...extra })}\n\n`;
+  const finished = chunk({ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }) + chunk({ index: 0, delta: {}, finish_reason: 'stop' });
+  const usage = `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } })}\n\n`;
+  const map = (request: object, response: string) => mapOpenAiChat(mapperInput({ request: { model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true, ...request }, response, responseHeaders: SSE }));
+
+  test('cut after the finish_reason but before the usage the client asked for: incomplete', () => {
+    expect(map({ stream_options: { include_usage: true } }, finished).truncated).toEqual(['response_stream']);
+    expect(map({ stream_options: { include_usage: true } }, finished + usage).truncated).toBeUndefined();
+    expect(map({ stream_options: { include_usage: true } }, finished + usage).usage).toEqual({ input_tokens: 3, output_tokens: 1, total_tokens: 4 });
+    // Not asked for: every choice finished is a whole stream, [DONE] or not.
+    expect(map({}, finished).truncated).toBeUndefined();
+  });
+
+  test.each([
+    ['a number', 'event: error\ndata: 42\n\n', '42'],
+    ['a JSON string', 'event: error\ndata: "overloaded"\n\n', 'overloaded'],
+    ['a list', 'event: error\ndata: [1,2]\n\n', '[1,2]'],
+  ])('an event: error whose data is %s becomes the message, never the stream text', (_kind, frame, message) => {
+    const out = map({}, chunk({ index: 0, delta: { role: 'assistant', content: 'secret-looking output' }, finish_reason: null }) + frame);
+    expect(out.error).toEqual({ status: 200, message });
+  });
+
+  test('tool-call deltas without index (some servers leave it out) are assembled by position and id', () => {
+    const call = (piece: object) => chunk({ index: 0, delta: { tool_calls: [piece] }, finish_reason: null });
+    const stream =
+      call({ id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":' } }) +
+      call({ function: { arguments: '"Delft"}' } }) +
+      call({ id: 'call_2', type: 'function', function: { name: 'time', arguments: '{}' } }) +
+      chunk({ index: 0, delta: {}, finish_reason: 'tool_calls' });
+    const message = (map({}, stream).outputs as any[])[0].data[0];
+    expect(message.tool_calls).toEqual([
+      { id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Delft"}' } },
+      { id: 'call_2', type: 'function', function: { name: 'time', arguments: '{}' } },
+    ]);
+  });
+});

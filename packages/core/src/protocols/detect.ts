@@ -21,15 +21,15 @@ function looksKserveV1(request: unknown, response: unknown): boolean {
 
 /**
  * The standard paths of each protocol, matched at the end of the path (an API may be mounted under a
- * prefix). A payload on one of them is mapped as that protocol even when it is invalid for it, so its
+ * prefix; a trailing slash is allowed, as Express and Koa routers allow it). A payload on one of them is mapped as that protocol even when it is invalid for it, so its
  * faults land in `schema_errors` instead of being taken for another protocol's shape.
  */
 const BY_PATH: readonly (readonly [RegExp, Mapper])[] = [
-  [/\/v2\/models\/[^/]+(?:\/versions\/[^/]+)?\/infer$/i, mapOipV2],
-  [/\/v1\/models\/[^/]+:(?:predict|explain)$/i, mapKserveV1],
-  [/\/v1\/chat\/completions$/i, OPENAI_MAPPERS.chat],
-  [/\/v1\/completions$/i, OPENAI_MAPPERS.completion],
-  [/\/v1\/embeddings$/i, OPENAI_MAPPERS.embedding],
+  [/\/v2\/models\/[^/]+(?:\/versions\/[^/]+)?\/infer\/?$/i, mapOipV2],
+  [/\/v1\/models\/[^/]+:(?:predict|explain)\/?$/i, mapKserveV1],
+  [/\/v1\/chat\/completions\/?$/i, OPENAI_MAPPERS.chat],
+  [/\/v1\/completions\/?$/i, OPENAI_MAPPERS.completion],
+  [/\/v1\/embeddings\/?$/i, OPENAI_MAPPERS.embedding],
 ];
 
 /**

@@ -45,7 +45,7 @@ export const mapKserveV1: Mapper = ({ request, response, status, params, path })
     out.model_name = stringOrNull(res.model_name) ?? out.model_name;
     out.model_version = stringOrNull(res.model_version) ?? out.model_version;
     out.inference_id = stringOrNull(res.id);
-  } else if (isObject(res) && path.endsWith(':explain')) {
+  } else if (isObject(res) && /:explain\/?$/.test(path)) {
     // KServe does not enforce the explain response's shape: explainers answer with their own objects
     // (Alibi's anchors, TrustyAI's saliencies), which are the explanation.
     out.outputs = [tensorOf('explanations', res)];

@@ -70,7 +70,8 @@ export interface MappedFields {
 /**
  * Turns a captured exchange into the record's fields. A custom mapper is a plain function of this type,
  * given as a route's `protocol`. It runs off the request path; if it throws, the exchange is stored raw
- * with the error in `schema_errors` and reported to `onError`.
+ * with the error in `schema_errors` and reported to `onError`. It must be synchronous: one that returns
+ * a Promise is treated as one that threw.
  */
 export type Mapper = (input: MapperInput) => MappedFields;
 

@@ -38,11 +38,20 @@ function serialisable(value: unknown): string | null {
   }
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
 /**
  * A custom mapper's result made safe to store: only known fields, each of its kind. What had to be
  * dropped or changed is said in `schema_errors` (part `mapper`), so a mapper bug shows in the rows.
  */
 function checkCustomFields(name: string, result: unknown): MappedFields {
+  if (isThenable(result)) {
+    // Its rejection would otherwise be unhandled, which ends a Node process by default.
+    result.then(undefined, () => {});
+    throw new Error('returned a Promise: mappers must be synchronous (they run in the flush path, on the exchange already captured); return the fields themselves');
+  }
   if (!isObject(result)) throw new Error(`returned ${result === null ? 'null' : typeof result}, not an object of record fields`);
   const problems: SchemaError[] = [];
   const note = (message: string) => problems.push({ part: 'mapper', message: `custom mapper "${name}" ${message}` });

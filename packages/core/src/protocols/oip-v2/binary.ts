@@ -14,7 +14,7 @@ const FIXED_SIZES = new Map<string, number>(Object.entries({
 }));
 /** Characters an element takes in the stored JSON, at most (for the decoding budget). */
 const JSON_SIZES = new Map<string, number>(Object.entries({
-  BOOL: 6, UINT8: 4, INT8: 5, UINT16: 6, INT16: 7, FP16: 24, BF16: 24, UINT32: 11, INT32: 12, FP32: 24, UINT64: 23, INT64: 23, FP64: 24,
+  BOOL: 6, UINT8: 4, INT8: 5, UINT16: 6, INT16: 7, FP16: 24, BF16: 24, UINT32: 11, INT32: 12, FP32: 24, UINT64: 23, INT64: 23, FP64: 25,
 }));
 
 /** Half-precision (IEEE 754 binary16) to a number. */

@@ -10,7 +10,9 @@ function readTensors(body: DecodedBody, json: Record<string, unknown>, field: 'i
   let tensors = json[field] as unknown[];
   let cut = false;
   if (body.binary) {
-    const binary = attachBinaryData(tensors, body.binary, part, field, body.truncated, budget);
+    // The JSON header is stored beside the decoded data: both count against the size cap.
+    const header = (body.bytes?.length ?? 0) - body.binary.length;
+    const binary = attachBinaryData(tensors, body.binary, part, field, body.truncated, Math.max(0, budget - header));
     tensors = binary.tensors;
     cut = binary.cut;
     errors.push(...binary.errors);
@@ -49,7 +51,8 @@ export const mapOipV2: Mapper = ({ request, response, status, params, maxBodyByt
     out.parameters = Array.isArray(req.outputs) ? { ...parameters, requested_outputs: req.outputs } : parameters;
   } else {
     out.keepRequestBody = true;
-    if (!request.truncated && request.text !== null && !(request.binary && request.json === undefined)) {
+    // A binary body without a JSON header (header length 0) is raw tensor bytes, not a malformed request.
+    if (!request.truncated && request.text !== null && !(request.binary !== null && request.binary.length === request.bytes?.length)) {
       schemaErrors.push({ part: 'request', message: request.parseError ?? 'not an OIP inference request: "inputs" must be an array' });
     }
   }

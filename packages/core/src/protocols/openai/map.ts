@@ -98,7 +98,9 @@ function mapResponse(kind: OpenAiKind, input: MapperInput, out: MappedFields, sc
     return;
   }
   if (response.text !== null && kind !== 'embedding' && isEventStream(input)) {
-    const stream = reassembleStream(response.text);
+    const req = input.request.json;
+    const expectUsage = isObject(req) && isObject(req.stream_options) && req.stream_options.include_usage === true;
+    const stream = reassembleStream(response.text, expectUsage);
     schemaErrors.push(...stream.schemaErrors);
     out.inference_id = stringOrNull(stream.header.id);
     out.model_name = stringOrNull(stream.header.model) ?? out.model_name;

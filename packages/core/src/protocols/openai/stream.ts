@@ -56,11 +56,25 @@ function carriesToken(choice: Record<string, unknown>): boolean {
   return Object.entries(delta).some(([key, value]) => (key !== 'role' && nonEmptyString(value)) || (key === 'tool_calls' && Array.isArray(value) && value.length > 0));
 }
 
+/**
+ * Where a tool-call delta goes: its `index`; without one (some servers leave it out), a new call when it
+ * brings an id not seen yet or there is none, else the last call, whose arguments it continues.
+ */
+function toolCallIndex(state: ChoiceState, call: Record<string, unknown>): number | null {
+  if (call.index !== undefined) return Number.isSafeInteger(call.index) && (call.index as number) >= 0 && (call.index as number) < MAX_CHOICES ? (call.index as number) : null;
+  const last = Math.max(-1, ...state.toolCalls.keys());
+  const known = typeof call.id === 'string' && [...state.toolCalls.values()].some((entry) => entry.id === call.id);
+  const starts = last === -1 || (typeof call.id === 'string' && !known);
+  return starts ? (last + 1 < MAX_CHOICES ? last + 1 : null) : last;
+}
+
 function mergeToolCalls(state: ChoiceState, calls: unknown[]): void {
   for (const call of calls) {
-    if (!isObject(call) || !Number.isSafeInteger(call.index) || (call.index as number) < 0 || (call.index as number) >= MAX_CHOICES) continue;
-    let entry = state.toolCalls.get(call.index as number);
-    if (!entry) state.toolCalls.set(call.index as number, (entry = { arguments: '' }));
+    if (!isObject(call)) continue;
+    const index = toolCallIndex(state, call);
+    if (index === null) continue;
+    let entry = state.toolCalls.get(index);
+    if (!entry) state.toolCalls.set(index, (entry = { arguments: '' }));
     if (typeof call.id === 'string') entry.id = call.id;
     if (typeof call.type === 'string') entry.type = call.type;
     const fn = call.function;
@@ -130,6 +144,12 @@ function applyChoice(choices: Map<number, ChoiceState>, choice: Record<string, u
   }
 }
 
+/** An error sent in a stream as an object with a message; a bare value (`"overloaded"`, 42) becomes the message. */
+function streamError(error: unknown): unknown {
+  if (isObject(error)) return error;
+  return { message: typeof error === 'string' ? error : JSON.stringify(error) ?? String(error) };
+}
+
 /** A choice as the non-streamed response would carry it: `{index, message | text, finish_reason, logprobs, …extras}`. */
 function finalChoice(state: ChoiceState): Record<string, unknown> {
   const logprobs = state.logprobs ? Object.fromEntries(state.logprobs) : null;
@@ -155,9 +175,9 @@ const HEADER_FIELDS = ['id', 'object', 'created', 'model', 'system_fingerprint',
  * events) into the choices a non-streamed response would carry: content and other string fields
  * concatenated per choice index, tool calls merged by their `index` with `arguments` concatenated,
  * the last `finish_reason`, logprobs concatenated, and usage from the chunk that carries it (the last
- * one, with `stream_options.include_usage`). A stream cut off midway yields what arrived.
+ * one, with `stream_options.include_usage`: pass `expectUsage`). A stream cut off midway yields what arrived.
  */
-export function reassembleStream(text: string): ReassembledStream {
+export function reassembleStream(text: string, expectUsage = false): ReassembledStream {
   const result: ReassembledStream = { header: {}, choices: [], usage: null, error: null, complete: false, chunks: 0, firstTokenAt: null, schemaErrors: [] };
   const header = new Map<string, unknown>();
   const choices = new Map<number, ChoiceState>();
@@ -183,7 +203,7 @@ export function reassembleStream(text: string): ReassembledStream {
     }
     result.chunks++;
     if (event.event === 'error' || (isObject(chunk) && chunk.error !== undefined && chunk.choices === undefined)) {
-      result.error = isObject(chunk) && chunk.error !== undefined ? chunk.error : chunk;
+      result.error = streamError(isObject(chunk) && chunk.error !== undefined ? chunk.error : chunk);
       continue;
     }
     if (!isObject(chunk)) {
@@ -202,6 +222,8 @@ export function reassembleStream(text: string): ReassembledStream {
   const states = [...choices.values()].sort((a, b) => a.index - b.index);
   result.header = Object.fromEntries(header);
   result.choices = states.map(finalChoice);
-  result.complete = done || (states.length > 0 && states.every((s) => s.finishReason !== null));
+  // Without [DONE], a stream is whole only when every choice finished and, if the client asked for usage
+  // (`stream_options.include_usage`), the usage chunk that follows the last finish_reason came too.
+  result.complete = done || (states.length > 0 && states.every((s) => s.finishReason !== null) && (!expectUsage || result.usage !== null));
   return result;
 }
