@@ -31,6 +31,25 @@ function stored(text: string): string {
 }
 
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** Characters JSON.stringify escapes, and those storing may change: a string without them is quoted as it is. */
+const NEEDS_CARE = /[\0-\x1f"\\\ud800-\udfff]/;
+/** Quoted object keys: records repeat the same few (name, shape, datatype, data). */
+const quotedKeys = new Map<string, string>();
+const MAX_QUOTED_KEYS = 10_000;
+
+/** JSON of a string as stored. */
+function quote(text: string): string {
+  return NEEDS_CARE.test(text) ? JSON.stringify(stored(text)) : `"${text}"`;
+}
+
+function quoteKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size < MAX_QUOTED_KEYS) quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
 const byStoredName = (a: readonly [string, string], b: readonly [string, string]) => byCodeUnits(a[0], b[0]);
 
 /**
@@ -44,7 +63,7 @@ const byStoredName = (a: readonly [string, string], b: readonly [string, string]
 export function canonicalJson(value: unknown): string {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(stored(value));
+      return quote(value);
     case 'number':
       return Number.isFinite(value) ? String(value) : 'null';
     case 'boolean':
@@ -58,7 +77,6 @@ export function canonicalJson(value: unknown): string {
   }
   if (value === null) return 'null';
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((value as { toJSON(): unknown }).toJSON());
-  if (value instanceof Number || value instanceof String || value instanceof Boolean) return canonicalJson(value.valueOf());
   if (Array.isArray(value)) {
     // Tensor data: a list of finite numbers is printed the same way by JSON.stringify, natively and faster.
     let numbers = true;
@@ -68,18 +86,21 @@ export function canonicalJson(value: unknown): string {
     for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
     return `${out}]`;
   }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null && (value instanceof Number || value instanceof String || value instanceof Boolean)) return canonicalJson(value.valueOf());
   const object = value as Record<string, unknown>;
   const keys = Object.keys(object);
   let changed = false;
   for (let i = 0; i < keys.length && !changed; i++) changed = MAY_CHANGE.test(keys[i]) && stored(keys[i]) !== keys[i];
   if (changed) return storedKeysObject(object, keys);
-  keys.sort(byCodeUnits);
+  // The default sort compares UTF-16 code units, as RFC 8785 orders keys.
+  keys.sort();
   let out = '{';
   let first = true;
   for (let i = 0; i < keys.length; i++) {
     const v = object[keys[i]];
     if (leftOut(v)) continue;
-    out += `${first ? '' : ','}${JSON.stringify(keys[i])}:${canonicalJson(v)}`;
+    out += `${first ? '' : ','}${quoteKey(keys[i])}:${canonicalJson(v)}`;
     first = false;
   }
   return `${out}}`;
