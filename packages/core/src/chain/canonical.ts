@@ -31,6 +31,8 @@ function stored(text: string): string {
 }
 
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const byStoredName = (a: readonly [string, string], b: readonly [string, string]) => byCodeUnits(a[0], b[0]);
+
 /** Characters JSON.stringify escapes, and those storing may change: a string without them is quoted as it is. */
 const NEEDS_CARE = /[\0-\x1f"\\\ud800-\udfff]/;
 /** Quoted object keys: records repeat the same few (name, shape, datatype, data). */
@@ -42,6 +44,7 @@ function quote(text: string): string {
   return NEEDS_CARE.test(text) ? JSON.stringify(stored(text)) : `"${text}"`;
 }
 
+/** JSON of an object key that storing leaves as it is (keys it would change take storedKeysObject). */
 function quoteKey(key: string): string {
   let quoted = quotedKeys.get(key);
   if (quoted === undefined) {
@@ -50,7 +53,6 @@ function quoteKey(key: string): string {
   }
   return quoted;
 }
-const byStoredName = (a: readonly [string, string], b: readonly [string, string]) => byCodeUnits(a[0], b[0]);
 
 /**
  * RFC 8785 JSON of a value as it is stored: what JSON.stringify writes (toJSON applied; Number, String
