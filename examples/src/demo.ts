@@ -2,7 +2,8 @@
 // inference requests (some invalid, one for a model that does not exist), then the OpenAI-compatible chat
 // API a plain and a streamed completion, and prints what was logged.
 import type { AddressInfo } from 'node:net';
-import { acquireEmbedded, pgp, verifyLog } from '@inferlog/express';
+import { openEmbeddedStore } from '@inferlog/embedded';
+import { pgp, verifyLog, type InferenceLogStats } from '@inferlog/express';
 import { createExpressApp } from './express-oip';
 import { MODEL } from './model';
 import { createOpenAiApp } from './openai-chat';
@@ -44,8 +45,11 @@ async function main(): Promise<void> {
   statuses.push((await send(infer, JSON.stringify({ inputs: [{ name: 'features', shape: [1, 3], datatype: 'FP32', data: [1, 2, 3] }] }), { 'x-request-id': 'demo-bad-shape' })).status);
   statuses.push((await send(infer, JSON.stringify({ inputs: 'nope' }), { 'x-request-id': 'demo-not-oip' })).status);
   statuses.push((await send('/v2/models/no-such-model/infer', JSON.stringify({ inputs: [] }), { 'x-request-id': 'demo-unknown-model' })).status);
-  statuses.push((await fetch(`${base}/v2/health/ready`)).status); // not an inference route: not logged
-  console.log(`sent ${statuses.length} requests: ${statuses.filter((s) => s === 200).length} answered 200, ${statuses.filter((s) => s !== 200).length} errors\n`);
+  const health = (await fetch(`${base}/v2/health/ready`)).status;
+  console.log(
+    `sent ${statuses.length} inference requests: ${statuses.filter((s) => s === 200).length} answered 200, ${statuses.filter((s) => s !== 200).length} errors; ` +
+      `and one health check (${health}), which is not an inference route and so is not logged\n`,
+  );
 
   await log!.flush();
 
@@ -63,10 +67,12 @@ async function main(): Promise<void> {
     }).then((res) => res.text());
   await question('How long are the logs kept?', false, 'demo-chat');
   const streamed = await question('Who may request the logs?', true, 'demo-chat-stream');
-  console.log(`\nOpenAI-compatible chat API on ${chatBase}: sent one plain and one streamed chat completion (${streamed.split('\n\n').length - 1} SSE events)`);
+  // Counted as the record counts them (response_parameters.stream_events): data frames, not the closing [DONE].
+  const chunks = streamed.split('\n\n').filter((frame) => frame.startsWith('data: ') && frame !== 'data: [DONE]').length;
+  console.log(`\nOpenAI-compatible chat API on ${chatBase}: sent one plain and one streamed chat completion (${chunks} stream chunks and [DONE])`);
   await chat.log!.flush();
 
-  const embedded = await acquireEmbedded(EMBEDDED_DIR);
+  const embedded = await openEmbeddedStore(EMBEDDED_DIR);
   const db = pgp({ connectionString: embedded.connectionString, max: 1 });
   const rows = await db.any(
     `SELECT to_char(started_at, 'HH24:MI:SS.MS') AS time, request_id, status, model_name AS model, model_version AS version,
@@ -97,7 +103,16 @@ async function main(): Promise<void> {
   chatServer.close();
   await log!.close();
   await chat.log!.close();
-  console.log(`\nstats: ${JSON.stringify(log!.stats())}`);
+  console.log(`\n${loggerSummary('OIP API logger', log!.stats())}\n${loggerSummary('chat API logger', chat.log!.stats())}`);
+  console.log(
+    `\nThe log stays in ${EMBEDDED_DIR} between runs (each run adds to it; delete the folder .inferlog to start afresh). Look at it with the inferlog command:\n` +
+      '  pnpm inferlog tail -n 5\n  pnpm inferlog show demo-chat-stream\n  pnpm inferlog stats --since 1h\n  pnpm inferlog verify',
+  );
+}
+
+function loggerSummary(name: string, stats: InferenceLogStats): string {
+  const lost = stats.dropped === 0 ? 'none lost' : `${stats.dropped} LOST (see the errors above)`;
+  return `${name}: ${stats.captured} captured, ${stats.written} stored, ${stats.spilled} spilled to the journal, ${lost}`;
 }
 
 main().catch((err) => {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { acquireEmbedded, pgp, type Database } from '@inferlog/core';
+import { openEmbedded, pgp, type Database } from '@inferlog/core';
 import { CliError, explain, type LogPlace } from './errors';
 import type { CliIo } from './io';
 
@@ -49,7 +49,7 @@ export async function openLog(options: LogOptions, io: CliIo, { create = false }
       throw new CliError(`no database: pass --database <url> or set DATABASE_URL (and there is no embedded store in ${dir}; "inferlog migrate" without a database creates one there, for development)`);
     }
     io.stderr.write(`inferlog: no --database or DATABASE_URL: using the embedded store in ${dir} (for development)\n`);
-    const embedded = await acquireEmbedded(dir, { warn: false });
+    const embedded = await openEmbedded(dir, { warn: false });
     connectionString = embedded.connectionString;
     where = `the embedded store in ${dir}`;
     release = embedded.release;

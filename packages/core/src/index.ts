@@ -29,7 +29,7 @@ export type { InferenceRecord } from './record/record';
 export { buildRecord } from './record/build';
 export { migrate } from './sink/migrate';
 export { uuidv7 } from './ids';
-export { acquireEmbedded } from './sink/embedded';
+export { openEmbedded, type EmbeddedStoreHandle } from './sink/embedded';
 export { pgp, type Database } from './sink/pgp';
 export { RECORD_COLUMNS, JSONB_COLUMNS } from './record/record';
 export { toJsonb, toText } from './record/sanitize';

@@ -8,6 +8,7 @@ import { Redactor } from './redact/redactor';
 import { compileRule, type CompiledRule, type RedactRule } from './redact/rules';
 import { compileRoute, DEFAULT_ROUTES, RouteSelector, type RouteSpec } from './routes';
 import { MAX_TABLE_NAME } from './sink/names';
+import { loadEmbedded } from './sink/embedded';
 
 /** A `pg` connection config, passed to pg-promise as it is (`host`, `port`, `user`, `password`, `database`, `ssl`, …). */
 export interface PgConnectionConfig {
@@ -342,6 +343,7 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
 
   const database = resolveDatabase(options.database);
   const embedded = database === 'embedded';
+  if (embedded) loadEmbedded();
   const routes = routeList('routes', options.routes, DEFAULT_ROUTES, sample, redact, key);
   const redacts = routes.some((route) => route.redactor !== null);
   return {

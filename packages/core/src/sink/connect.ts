@@ -1,5 +1,5 @@
 import type { ResolvedOptions } from '../options';
-import { acquireEmbedded } from './embedded';
+import { openEmbedded } from './embedded';
 import { pgp } from './pgp';
 import { PostgresSink } from './postgres-sink';
 
@@ -8,7 +8,7 @@ export async function openPostgresSink(o: ResolvedOptions): Promise<PostgresSink
   let connection: string | object;
   let releaseEmbedded = async () => {};
   if (o.database === 'embedded') {
-    const embedded = await acquireEmbedded(o.embeddedDir);
+    const embedded = await openEmbedded(o.embeddedDir);
     connection = embedded.connectionString;
     releaseEmbedded = embedded.release;
   } else {
