@@ -6,9 +6,8 @@ import request from 'supertest';
 import { inferenceLog } from '@inferlog/express';
 import { migrate, pgp, verifyLog } from '@inferlog/core';
 import { attachedPartitions } from '../packages/core/src/sink/partitions';
-import { DATABASE_URL, db, dropSchema, endPool, logOptions, settle, uniqueSchema } from './helpers';
+import { DATABASE_URL, db, dropSchema, endPool, logOptions, serverOnly, settle, uniqueSchema } from './helpers';
 
-const EMBEDDED = process.env.INFERLOG_TEST_EMBEDDED === '1';
 const schema = uniqueSchema('hardening');
 
 beforeAll(async () => {
@@ -72,7 +71,7 @@ test('a chain head only moves forward; its registration cannot be changed or del
   }
 });
 
-(EMBEDDED ? test.skip : test)('a role whose defaults are another DateStyle, time zone and float precision writes and verifies the same rows', async () => {
+serverOnly('PGlite has one session and no login roles with their own settings')('a role whose defaults are another DateStyle, time zone and float precision writes and verifies the same rows', async () => {
   const login = `${schema}_odd`;
   const odd = uniqueSchema('odd_session');
   await db.none('CREATE ROLE $1:name LOGIN SUPERUSER', [login]);

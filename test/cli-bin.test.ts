@@ -1,13 +1,12 @@
 // The built `inferlog` bin as a user runs it: a child process with its own environment and signals.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, buildCli, openWriter, record, runChild, until, type Writer } from './cli-helpers';
-import { DATABASE_URL, dropSchema, endPool, uniqueSchema } from './helpers';
+import { DATABASE_URL, dropSchema, endPool, tempDir, uniqueSchema } from './helpers';
 
 const schema = uniqueSchema('cli_bin');
-const dir = mkdtempSync(join(tmpdir(), 'inferlog-bin-'));
+const dir = tempDir('inferlog-bin-');
 let writer: Writer | undefined;
 
 beforeAll(() => buildCli(), 180_000);

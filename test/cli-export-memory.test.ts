@@ -1,17 +1,16 @@
 // The export streams: a child process running the built CLI exports 50,000 records (a file about as large
 // as the memory it may use) and verifies the bundle, each with its peak RSS bounded; a fifth of the rows
 // takes about as much memory as all of them.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildCli, openWriter, record, runChild, type Writer } from './cli-helpers';
-import { DATABASE_URL, dropSchema, endPool, uniqueSchema } from './helpers';
+import { DATABASE_URL, dropSchema, endPool, tempDir, uniqueSchema } from './helpers';
 
 const schema = uniqueSchema('cli_export_rss');
 // 50,000 on a real PostgreSQL; the embedded one (WASM, no COPY) takes 10,000 in about the same time.
 const N = Number(process.env.EXPORT_RSS_N ?? (process.env.INFERLOG_TEST_EMBEDDED === '1' ? 10_000 : 50_000));
 const LIMIT_MIB = 160;
-const dir = mkdtempSync(join(tmpdir(), 'inferlog-export-rss-'));
+const dir = tempDir('inferlog-export-rss-');
 const body = 'x'.repeat(1500);
 let writer: Writer;
 

@@ -3,16 +3,15 @@
 // changed value, a deleted line, two swapped lines, a re-sealed row or a cut file fail, naming the line.
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { CsvReader } from '../packages/core/src/audit/csv';
 import { EXPORT_COLUMNS, rowFromCsv, rowHash, type BundleReport, type ExportManifest, type ExportResult, type InferenceRecord } from '@inferlog/core';
 import { cli, openWriter, record, type Writer } from './cli-helpers';
-import { dropSchema, endPool, uniqueSchema } from './helpers';
+import { db, dropSchema, endPool, tempDir, uniqueSchema } from './helpers';
 
 const schema = uniqueSchema('cli_export');
 const N = 3000;
-const dir = mkdtempSync(join(tmpdir(), 'inferlog-export-'));
+const dir = tempDir('inferlog-export-');
 const start = Date.UTC(2026, 3, 1, 8);
 let a: Writer;
 let b: Writer;
@@ -270,9 +269,23 @@ test('a filtered export lists the sequence numbers it left out, verifies, and st
   expect(report.problems[0]).toMatchObject({ kind: 'missing', line: 100, message: expect.stringContaining('the manifest does not list them as left out') });
 });
 
-test('export needs --since, --until and --out, and takes jsonl or csv only (exit 2); a missing manifest exits 3', async () => {
+test('export needs --since and --out, and takes jsonl or csv only (exit 2); a missing manifest exits 3', async () => {
   expect(await cli(schema, ['export', '--until', 'now', '--out', join(dir, 'x')])).toMatchObject({ code: 2, stderr: expect.stringContaining("required option '--since <time>' not specified") });
   expect(await cli(schema, ['export', '--since', '1d', '--until', 'now'])).toMatchObject({ code: 2, stderr: expect.stringContaining("required option '--out <file>' not specified") });
   expect(await cli(schema, ['export', '--since', '1d', '--until', 'now', '--out', join(dir, 'x'), '--format', 'xml'])).toMatchObject({ code: 2, stderr: expect.stringContaining('Allowed choices are jsonl, csv') });
   expect(await cli(null, ['verify', '--bundle', join(dir, 'nope.manifest.json')])).toMatchObject({ code: 3, stderr: expect.stringContaining('no such file') });
+});
+
+test('export with --since alone, as query and stats take it, covers up to the moment it started, and its manifest says so', async () => {
+  const before = Date.now();
+  const run = await cli(schema, ['export', '--since', '2026-04-01', '--out', join(dir, 'open-ended.jsonl'), '--json']);
+  expect(run).toMatchObject({ code: 0, stderr: '' });
+  const result: ExportResult = JSON.parse(run.stdout);
+  const until = Date.parse(result.manifest.filters.until as string);
+  expect(until).toBeGreaterThanOrEqual(before);
+  expect(until).toBeLessThanOrEqual(Date.now());
+  const stored = await db.one("SELECT count(*)::int AS n FROM $1:name.inference_log WHERE started_at >= '2026-04-01'", [schema]);
+  expect(result.manifest.rows).toBe(stored.n);
+  expect(stored.n).toBeGreaterThan(0);
+  expect((await verifyJson(result.manifestPath)).report).toMatchObject({ ok: true, problems: [] });
 });

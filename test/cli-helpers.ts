@@ -7,6 +7,7 @@ import { PassThrough } from 'node:stream';
 import { Chain, openPostgresSink, resolveOptions, uuidv7, type InferenceRecord, type PostgresSink } from '@inferlog/core';
 import { main } from '@inferlog/cli';
 import { DATABASE_URL } from './helpers';
+export { until } from './helpers';
 
 export interface CliRun {
   code: number;
@@ -74,14 +75,6 @@ export function record(i: number, at: number, fields: Partial<InferenceRecord> =
   };
 }
 
-/** Polls until `check` holds (or throws after `timeoutMs`). */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const ROOT = join(__dirname, '..');
 /** The built CLI's entry (`inferlog`), and a runner that reports a child's peak RSS. */

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { InferenceLogger, type VerifyReport } from '@inferlog/core';
 import { cli, openWriter, record, type Writer } from './cli-helpers';
-import { db, dropSchema, endPool, logOptions, uniqueSchema } from './helpers';
+import { db, dropSchema, endPool, logOptions, tempDir, uniqueSchema } from './helpers';
 
 const schema = uniqueSchema('cli_verify');
 const N = 1000;
@@ -121,11 +121,9 @@ test('--chain: a chain with no rows exits 1, an id that is not a UUID is a usage
 });
 
 test('--against an earlier export: a chain rewritten from some row on, head and all, verifies alone but not against the manifest', async () => {
-  const { mkdtempSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const { rowHash } = await import('@inferlog/core');
-  const out = join(mkdtempSync(join(tmpdir(), 'inferlog-against-')), 'log.jsonl');
+  const out = join(tempDir('inferlog-against-'), 'log.jsonl');
   expect((await cli(schema, ['export', '--since', '2000-01-01', '--until', 'now', '--format', 'jsonl', '--out', out])).code).toBe(0);
   const manifest = `${out}.manifest.json`;
   const clean = await cli(schema, ['verify', '--against', manifest]);

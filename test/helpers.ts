@@ -18,9 +18,23 @@ export function uniqueSchema(prefix: string): string {
   return `t_${prefix}_${randomBytes(4).toString('hex')}`;
 }
 
-/** A fresh directory for a spill journal. */
+/** True when the tests run on the embedded PGlite (no DATABASE_URL was given). */
+export const EMBEDDED = process.env.INFERLOG_TEST_EMBEDDED === '1';
+
+/**
+ * A fresh directory (a spill journal, an export, an embedded store), inside the directory the global
+ * setup made for this run and the global teardown removes.
+ */
 export function tempDir(prefix = 'inferlog-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return mkdtempSync(join(process.env.INFERLOG_TEST_TMP ?? tmpdir(), prefix));
+}
+
+/**
+ * `test` for what only a PostgreSQL server can show. On the embedded store the test is skipped with
+ * `reason` in its name, which the summary at the end of the run lists.
+ */
+export function serverOnly(reason: string): (name: string, fn: () => Promise<unknown>, timeout?: number) => void {
+  return (name, fn, timeout) => (EMBEDDED ? test.skip(`${name} [skipped on the embedded store: ${reason}]`, fn) : test(name, fn, timeout));
 }
 
 /** Logger options for a test: the test database, its own schema and spill directory, quick flushes. */
@@ -62,6 +76,15 @@ export async function storedRow(
   const row = (await storedRows(schema)).find((r) => r.request_id === requestId);
   if (!row) throw new Error(`no row with request id ${requestId}: ${JSON.stringify(log.stats())}`);
   return row;
+}
+
+/** Polls until `check` holds (or throws after `timeoutMs`). */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 export function endPool(): Promise<void> {

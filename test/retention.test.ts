@@ -18,7 +18,7 @@ import {
   type InferenceRecord,
   type PostgresSink,
 } from '@inferlog/core';
-import { DATABASE_URL, db, dropSchema, endPool, uniqueSchema } from './helpers';
+import { DATABASE_URL, db, dropSchema, endPool, serverOnly, uniqueSchema } from './helpers';
 
 const TABLE = 'inference_log';
 const NOW = Date.now();
@@ -298,8 +298,7 @@ test('a legal hold blocks retention even with force and names its reason and act
 });
 
 describe('refused by the database, nothing changed', () => {
-  // The embedded store runs every connection in one session: no lock waits, no other roles.
-  const onServer = process.env.INFERLOG_TEST_EMBEDDED === '1' ? test.skip : test;
+  const onServer = serverOnly('PGlite runs every connection in one session: no lock waits, no other roles');
 
   test('a table that was never migrated is named, with what to do', async () => {
     await expect(applyRetention(db, 't_retention_missing', TABLE, { keep: '6mo', actor: 'ops' })).rejects.toThrow(

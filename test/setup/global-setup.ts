@@ -1,9 +1,14 @@
 // The tests always talk to a real PostgreSQL: DATABASE_URL when it is set (CI points it at the local
 // server), otherwise an embedded PGlite served over the wire protocol by pglite-socket.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 export default async function globalSetup(): Promise<void> {
+  // Every directory a test makes goes in here, and the teardown removes it whole.
+  process.env.INFERLOG_TEST_TMP = mkdtempSync(join(tmpdir(), 'inferlog-test-run-'));
   if (process.env.DATABASE_URL) {
     console.log(`\ntests use PostgreSQL at ${process.env.DATABASE_URL.replace(/:[^:@/]*@/, ':***@')}`);
     return;

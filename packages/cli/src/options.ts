@@ -56,13 +56,10 @@ export interface CommonOptions {
 }
 
 /** The record filters: `--since`, `--until`, `--model`, `--version`, `--route`, `--status`, `--protocol`, `--annotation`. */
-export function addFilterOptions(command: Command, { requiredTimes = false } = {}): Command {
+export function addFilterOptions(command: Command, { requiredSince = false, untilDefault = '' } = {}): Command {
   const since = new Option('--since <time>', 'records that started at or after: ISO 8601 (2026-05-01, 2026-05-01T12:00Z) or a time ago (30m, 24h, 7d)').argParser(parser(parseInstant, '--since'));
-  const until = new Option('--until <time>', 'records that started before: ISO 8601 or a time ago').argParser(parser(parseInstant, '--until'));
-  if (requiredTimes) {
-    since.makeOptionMandatory();
-    until.makeOptionMandatory();
-  }
+  const until = new Option('--until <time>', `records that started before: ISO 8601 or a time ago${untilDefault ? ` (default: ${untilDefault})` : ''}`).argParser(parser(parseInstant, '--until'));
+  if (requiredSince) since.makeOptionMandatory();
   return command
     .addOption(since)
     .addOption(until)

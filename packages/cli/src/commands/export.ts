@@ -28,13 +28,15 @@ export const exportCommand: CommandModule = (program, ctx) => {
         )
         .addOption(new Option('--format <format>', 'file format').choices(EXPORT_FORMATS).default('jsonl'))
         .requiredOption('--out <file>', 'the file to write (replaced if it exists); the manifest goes to <file>.manifest.json'),
-      { requiredTimes: true },
+      { requiredSince: true, untilDefault: 'the moment the export starts, which the manifest records' },
     ),
   ).action(
     act(ctx, async (opts: ExportOptions) =>
       withLog(logOptionsOf(opts), ctx.io, async (log) => {
-        const filter = filterOf(opts);
         const started = Date.now();
+        // The manifest states the range it covers: without --until, up to the moment the export started.
+        const filter = filterOf(opts);
+        filter.until ??= new Date(started);
         // The bar is for a person watching: only on a terminal, never in a pipe or a log file.
         const bar = ctx.io.stderr.isTTY
           ? new SingleBar({ stream: ctx.io.stderr, format: 'export |{bar}| {percentage}% {value}/{total} rows | {eta_formatted} left', etaBuffer: 50, clearOnComplete: true, hideCursor: true })
