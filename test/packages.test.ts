@@ -22,6 +22,7 @@ function packedFiles(name: string): string[] {
 test.each(PACKAGES)('@inferlog/%s ships its README, the license and its built code', (name) => {
   const files = packedFiles(name);
   expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json', 'dist/index.js', 'dist/index.d.ts']));
+  for (const bin of Object.values((manifest(name) as { bin?: Record<string, string> }).bin ?? {})) expect(files).toContain(bin);
   expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
 });
 
