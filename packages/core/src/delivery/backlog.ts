@@ -1,0 +1,131 @@
+import type { Exchange } from '../capture/exchange';
+import type { OverflowPolicy } from '../options';
+import type { InferenceRecord } from '../record/record';
+import type { Reporter } from './reporter';
+
+/** Records taken from the backlog to be written or spilled together. */
+export interface Batch {
+  records: InferenceRecord[];
+  /** The captured bytes it holds, released when it is written or spilled. */
+  bytes: number;
+  /** A write of it was tried before: some of its records may be stored already. */
+  attempted?: boolean;
+}
+
+/**
+ * Everything captured that is only in memory: finished exchanges waiting to become records, the batch
+ * being written or spilled, and a batch whose write failed (taken first next time). It is bounded by
+ * the bytes the exchanges hold (`maxQueueBytes`), and applies the overflow policy when that is reached.
+ */
+export class Backlog {
+  private exchanges: Exchange[] = [];
+  private retry: Batch | null = null;
+  private inFlight: Batch | null = null;
+  /** Captured bytes held in memory, in-flight and retried batches included. */
+  bytes = 0;
+  /** The backlog overflowed and nothing has been written or spilled since. */
+  overflowing = false;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly policy: OverflowPolicy,
+    private readonly reporter: Reporter,
+  ) {}
+
+  /** Records in memory: waiting, in flight or to be retried. */
+  get rows(): number {
+    return this.exchanges.length + (this.retry?.records.length ?? 0) + (this.inFlight?.records.length ?? 0);
+  }
+
+  /** Exchanges waiting to be taken. */
+  get waiting(): number {
+    return this.exchanges.length;
+  }
+
+  /** Whether `share` of `maxQueueBytes` or more is held. */
+  holds(share: number): boolean {
+    return this.bytes >= this.maxBytes * share;
+  }
+
+  /** Whether more than `share` of `maxQueueBytes` is held. */
+  above(share: number): boolean {
+    return this.bytes > this.maxBytes * share;
+  }
+
+  /** Whether `reserve` more bytes fit while nothing overflows. */
+  hasRoomFor(reserve: number): boolean {
+    return !this.overflowing && this.bytes + reserve <= this.maxBytes;
+  }
+
+  /**
+   * Adds a finished exchange; when it does not fit, the overflow policy drops the newest (this one) or
+   * the oldest waiting ones, counted and reported with `cause()`. False when this one was dropped.
+   */
+  add(exchange: Exchange, cause: () => string): boolean {
+    const bytes = exchange.heldBytes;
+    if (this.bytes + bytes > this.maxBytes) {
+      this.overflowing = true;
+      const why = `the queue is full (maxQueueBytes ${this.maxBytes}; ${cause()})`;
+      if (this.policy !== 'drop-oldest') {
+        this.reporter.drop(1, 'E_QUEUE_FULL', `${why}; the newest record was dropped`);
+        return false;
+      }
+      let dropped = 0;
+      while (this.exchanges.length > 0 && this.bytes + bytes > this.maxBytes) {
+        this.bytes -= this.exchanges.shift()!.heldBytes;
+        dropped++;
+      }
+      if (dropped > 0) this.reporter.drop(dropped, 'E_QUEUE_FULL', `${why}; the ${dropped} oldest records were dropped`);
+    }
+    this.exchanges.push(exchange);
+    this.bytes += bytes;
+    return true;
+  }
+
+  /**
+   * The next batch to write or spill, marked in flight: the batch whose write failed, else up to
+   * `maxRows` exchanges (and about `maxBytes`) made into records by `build`.
+   */
+  take(maxRows: number, maxBytes: number, build: (exchange: Exchange) => InferenceRecord): Batch {
+    let batch = this.retry;
+    this.retry = null;
+    if (!batch) {
+      const records: InferenceRecord[] = [];
+      let bytes = 0;
+      let taken = 0;
+      while (taken < this.exchanges.length && records.length < maxRows && (records.length === 0 || bytes < maxBytes)) {
+        const exchange = this.exchanges[taken++]!;
+        bytes += exchange.heldBytes;
+        records.push(build(exchange));
+      }
+      this.exchanges.splice(0, taken);
+      batch = { records, bytes };
+    }
+    this.inFlight = batch;
+    return batch;
+  }
+
+  /** The in-flight batch is stored or journaled: its bytes are free. */
+  done(batch: Batch): void {
+    this.inFlight = null;
+    this.bytes -= batch.bytes;
+    this.overflowing = false;
+  }
+
+  /** The in-flight batch failed: it is taken first next time. Returns its size. */
+  giveBack(batch: Batch): number {
+    this.inFlight = null;
+    this.retry = batch;
+    return batch.records.length;
+  }
+
+  /** Forgets everything in memory (records lost at the close deadline). Returns how many records that was. */
+  clear(): number {
+    const lost = this.rows;
+    this.exchanges = [];
+    this.retry = null;
+    this.inFlight = null;
+    this.bytes = 0;
+    return lost;
+  }
+}

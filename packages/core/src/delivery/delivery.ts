@@ -1,0 +1,273 @@
+import type { Exchange } from '../capture/exchange';
+import type { ChainWriter } from '../chain/chain-writer';
+import { describe, InferlogError } from '../errors';
+import type { ResolvedOptions } from '../options';
+import type { InferenceRecord } from '../record/record';
+import { StoredMeanwhileError, type RecordSink } from '../sink/postgres-sink';
+import type { Backlog, Batch } from './backlog';
+import type { Reporter } from './reporter';
+import type { Spill } from './spill';
+import { writeIsolatingBadRows } from './write';
+
+const MAX_BACKOFF_MS = 30_000;
+/** Past this share of `maxQueueBytes` batches go to the journal even while the database answers. */
+const SPILL_HIGH_WATER = 0.75;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What the delivery loop works with; the logger makes each part once. */
+export interface DeliveryParts {
+  options: ResolvedOptions;
+  backlog: Backlog;
+  reporter: Reporter;
+  spill: Spill | null;
+  records: ChainWriter;
+  /** The connected, migrated store, opened on first use (rejects while it cannot be). */
+  open(): Promise<RecordSink>;
+  /** Turns a captured exchange into its record; never throws. */
+  build(exchange: Exchange): InferenceRecord;
+}
+
+/**
+ * The delivery loop, off the request path: takes batches from the backlog, seals them into the
+ * writer's chain and writes them; backs off when writes fail; moves batches to the spill journal when
+ * the database has failed for `spillAfterMs` or the backlog passes its high-water mark, and replays
+ * the journal (this process's, and those of processes that are gone) once writes succeed again.
+ */
+export class Delivery {
+  private timer: NodeJS.Timeout | null = null;
+  private draining: Promise<void> | null = null;
+  private readonly claimTimer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private backoffUntil = 0;
+  /** When writes started failing; null while they succeed. */
+  private failingSince: number | null = null;
+  /** The last failure to open the store or write a batch (cleared by a successful write). */
+  private lastWriteError: string | null = null;
+  private spillError: string | null = null;
+  private closed = false;
+
+  constructor(private readonly parts: DeliveryParts) {
+    if (parts.spill) {
+      void this.claimOrphans();
+      // A process that dies while this one runs leaves a journal that goes stale later: look again now and then.
+      this.claimTimer = setInterval(() => void this.claimOrphans(), Math.max(100, Math.floor(parts.options.spillStaleMs / 2))).unref();
+    }
+  }
+
+  /** Whether anything waits in memory or in the journal. */
+  get hasWork(): boolean {
+    return this.parts.backlog.rows > 0 || (this.parts.spill?.pending ?? false);
+  }
+
+  /** Why records back up: the database's state and the journal's, for overflow messages. */
+  backlogCause(): string {
+    return `database: ${this.lastWriteError ?? 'slower than requests arrive'}; spill journal: ${this.spillError ?? (this.parts.spill ? 'full' : 'disabled')}`;
+  }
+
+  /** After an exchange was added: write now when a batch is full or memory runs high, else within the flush interval. */
+  added(): void {
+    const { backlog, options } = this.parts;
+    if (backlog.waiting >= options.batch.maxRows || backlog.bytes >= options.batch.maxBytes || backlog.holds(SPILL_HIGH_WATER)) {
+      this.schedule(0);
+    } else if (!this.timer) {
+      this.schedule(options.batch.flushIntervalMs);
+    }
+  }
+
+  /** Writes everything queued and journaled now. Rejects when a write fails (the records stay queued or journaled and are retried). */
+  async flush(): Promise<void> {
+    this.backoffUntil = 0;
+    while (this.hasWork) {
+      const before = this.parts.reporter.counts.written;
+      await this.drain();
+      if (this.hasWork && this.parts.reporter.counts.written === before) {
+        throw new InferlogError('E_WRITE', `${this.parts.backlog.rows} records are still queued${this.parts.spill?.pending ? ' (and some journaled)' : ''}: ${this.parts.reporter.lastError}`);
+      }
+    }
+  }
+
+  /** Stops the timers and keeps flushing until nothing is left or `deadline` passes. */
+  async finish(deadline: number): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.claimTimer) clearInterval(this.claimTimer);
+    while (this.hasWork && Date.now() < deadline) {
+      try {
+        await this.flush();
+      } catch {
+        await sleep(Math.min(Math.max(this.backoffUntil - Date.now(), 50), Math.max(deadline - Date.now(), 0)));
+      }
+    }
+    await this.draining;
+  }
+
+  /** At close, after `finish`: journals what is still in memory. Returns how many records could not be kept, and forgets them. */
+  async spillRest(): Promise<number> {
+    if (this.parts.backlog.rows > 0) await this.spillBacklog(true);
+    return this.parts.backlog.clear();
+  }
+
+  private async claimOrphans(): Promise<void> {
+    try {
+      if ((await this.parts.spill!.claimOrphans()) > 0 && !this.closed) this.schedule(0);
+    } catch (err) {
+      this.parts.reporter.report('E_SPILL', `cannot read the spill directory ${this.parts.options.spillDir}: ${describe(err)}`, err);
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.closed && ms > 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.drain().catch(() => {});
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** Writes (or spills) batches until nothing is left or a write fails (then backs off and schedules a retry). */
+  private drain(): Promise<void> {
+    this.draining ??= this.drainLoop().finally(() => {
+      this.draining = null;
+    });
+    return this.draining;
+  }
+
+  private shouldSpill(): boolean {
+    if (!this.parts.spill) return false;
+    const failingLong = this.failingSince !== null && Date.now() - this.failingSince >= this.parts.options.spillAfterMs;
+    return failingLong || this.parts.backlog.holds(SPILL_HIGH_WATER);
+  }
+
+  private takeBatch(): Batch {
+    const { maxRows, maxBytes } = this.parts.options.batch;
+    return this.parts.backlog.take(maxRows, maxBytes, this.parts.build);
+  }
+
+  private async drainLoop(): Promise<void> {
+    const { backlog, reporter, spill } = this.parts;
+    while (this.hasWork) {
+      if (this.shouldSpill()) await this.spillBacklog(false);
+      const wait = this.backoffUntil - Date.now();
+      if (wait > 0) {
+        this.schedule(wait);
+        return;
+      }
+      let batch: Batch | null = null;
+      try {
+        const sink = await this.parts.open();
+        // Journaled records go first once writes succeed (or when nothing else is left to probe with).
+        if (spill?.pending && (this.failingSince === null || backlog.rows === 0)) {
+          await this.replay(sink);
+          continue;
+        }
+        batch = this.takeBatch();
+        await this.write(sink, batch);
+        backlog.done(batch);
+        this.writeSucceeded();
+      } catch (err) {
+        if (batch) reporter.counts.retried += backlog.giveBack(batch);
+        this.writeFailed(err);
+        if (this.shouldSpill()) await this.spillBacklog(false);
+        if (!this.closed) this.schedule(this.backoffUntil - Date.now());
+        return;
+      }
+    }
+  }
+
+  /**
+   * Writes a batch in the writer's chain. A batch tried before may be stored in part (an attempt whose
+   * answer was lost): the rows found stored are left out and the rest sealed anew after the chain's
+   * head was read back.
+   */
+  private async write(sink: RecordSink, batch: Batch): Promise<void> {
+    const { records, reporter } = this.parts;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await records.ready(sink);
+        if (batch.attempted) {
+          const stored = await sink.existing(batch.records.map((r) => r.id));
+          if (stored.size > 0) {
+            batch.records = batch.records.filter((r) => !stored.has(r.id));
+            reporter.counts.written += stored.size; // stored by an attempt whose answer was lost
+          }
+        }
+        batch.attempted = true;
+        await records.sealAndWrite(batch.records, (sealed) => this.writeSealed(sink, sealed));
+        return;
+      } catch (err) {
+        // Rows stored meanwhile by another attempt: seal the rest again now rather than after a backoff.
+        if (!(err instanceof StoredMeanwhileError) || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  private async writeSealed(sink: RecordSink, sealed: InferenceRecord[]): Promise<void> {
+    const { reporter } = this.parts;
+    const outcome = await writeIsolatingBadRows(sink, sealed, this.parts.records.chain);
+    reporter.counts.written += outcome.stored + outcome.stripped;
+    if (outcome.stripped > 0) {
+      reporter.report('E_WRITE', `PostgreSQL refused ${outcome.stripped} records; they were stored without their payload (see schema_errors)`);
+    }
+    if (outcome.lost) reporter.drop(outcome.lost.count, 'E_WRITE', outcome.lost.reason);
+  }
+
+  private async replay(sink: RecordSink): Promise<void> {
+    const { reporter } = this.parts;
+    // Journaled records may have been stored before (a crash after a commit): written as a retry.
+    const replayed = await this.parts.spill!.replayNext((records) => this.write(sink, { records, bytes: 0, attempted: true }));
+    if (!replayed) return;
+    reporter.counts.replayed += replayed.records;
+    this.writeSucceeded();
+    if (replayed.tornBytes > 0) {
+      reporter.report('E_SPILL', `the spill journal ${replayed.source} ended in ${replayed.tornBytes} bytes that are not a whole entry (a write cut short by a crash); the entries before them were replayed${replayed.keptAt ? `, the bytes kept in ${replayed.keptAt}` : ''}`);
+    }
+    if (replayed.damagedBytes > 0) {
+      reporter.report('E_SPILL', `the spill journal ${replayed.source} held ${replayed.damagedBytes} bytes of entries that fail their checksum (damaged on disk): their records could not be replayed and are kept in ${replayed.keptAt}; the other entries were replayed`);
+    }
+  }
+
+  private writeSucceeded(): void {
+    this.parts.backlog.overflowing = false;
+    this.failures = 0;
+    this.failingSince = null;
+    this.lastWriteError = null;
+  }
+
+  private writeFailed(err: unknown): void {
+    this.lastWriteError = describe(err);
+    this.failingSince ??= Date.now();
+    this.failures++;
+    const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(this.failures, 16));
+    this.backoffUntil = Date.now() + backoff / 2 + Math.random() * (backoff / 2);
+    if (!(err instanceof InferlogError)) this.parts.reporter.report('E_WRITE', `writing records failed (retrying): ${describe(err)}`, err);
+  }
+
+  /** Moves records in memory to the journal, batch by batch, each appended and fsynced before it leaves memory. */
+  private async spillBacklog(everything: boolean): Promise<void> {
+    const { spill, backlog, options, reporter } = this.parts;
+    if (!spill) return;
+    const failing = this.failingSince !== null;
+    // While the database answers, spill down to half the high-water mark, not everything.
+    while (backlog.rows > 0 && (everything || failing || backlog.above(SPILL_HIGH_WATER * 0.5))) {
+      if (!spill.hasRoom()) {
+        this.spillError = `full (maxSpillBytes ${options.maxSpillBytes})`;
+        return;
+      }
+      const batch = this.takeBatch();
+      try {
+        await spill.append(batch.records);
+      } catch (err) {
+        backlog.giveBack(batch);
+        this.spillError = describe(err);
+        reporter.report('E_SPILL', `cannot write the spill journal in ${options.spillDir} (records stay in memory): ${describe(err)}`, err);
+        return;
+      }
+      backlog.done(batch);
+      this.spillError = null;
+      reporter.counts.spilled += batch.records.length;
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { InferlogError, type InferlogErrorCode } from '../errors';
+import type { ResolvedOptions } from '../options';
+
+/** What happened to the records a logger captured; `stats()` reports them. */
+export interface DeliveryCounts {
+  captured: number;
+  written: number;
+  retried: number;
+  spilled: number;
+  replayed: number;
+  dropped: number;
+}
+
+const DEFAULT_REPORT_INTERVAL_MS = 60_000;
+
+/**
+ * Every stage reports failures and lost records here: failures go to `onError` (or stderr, once a
+ * minute per kind); a lost record is counted, passed to `onDrop` and reported. Never throws into the app.
+ */
+export class Reporter {
+  readonly counts: DeliveryCounts = { captured: 0, written: 0, retried: 0, spilled: 0, replayed: 0, dropped: 0 };
+  /** The last failure's message, or null. */
+  lastError: string | null = null;
+  private readonly reported = new Map<InferlogErrorCode, number>();
+
+  constructor(private readonly options: Pick<ResolvedOptions, 'onError' | 'onDrop'>) {}
+
+  /** Sends a failure to `onError` (or stderr, once a minute per kind), and returns it for throwing. */
+  report(code: InferlogErrorCode, message: string, cause?: unknown): InferlogError {
+    const error = new InferlogError(code, message, { cause });
+    this.lastError = message;
+    try {
+      if (this.options.onError) {
+        this.options.onError(error);
+      } else {
+        const last = this.reported.get(code) ?? 0;
+        if (Date.now() - last >= DEFAULT_REPORT_INTERVAL_MS) {
+          this.reported.set(code, Date.now());
+          console.error(error.message);
+        }
+      }
+    } catch {
+      // onError itself failed: nothing more can be done without risking the host app.
+    }
+    return error;
+  }
+
+  /** Counts `count` records as lost, tells `onDrop`, and reports why. */
+  drop(count: number, code: InferlogErrorCode, message: string): InferlogError {
+    this.counts.dropped += count;
+    try {
+      this.options.onDrop?.(count, message);
+    } catch {
+      // a failing onDrop must not reach the app
+    }
+    return this.report(code, message);
+  }
+}

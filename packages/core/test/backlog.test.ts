@@ -1,0 +1,65 @@
+// The backlog on its own: bounded by captured bytes, the overflow policy, batches taken and given back.
+import type { Exchange } from '../src/capture/exchange';
+import { Backlog } from '../src/delivery/backlog';
+import { Reporter } from '../src/delivery/reporter';
+import type { InferenceRecord } from '../src/record/record';
+
+const exchange = (id: string, heldBytes: number) => ({ requestId: id, heldBytes }) as unknown as Exchange;
+const build = (x: Exchange) => ({ id: x.requestId }) as InferenceRecord;
+
+function backlog(policy: 'drop-newest' | 'drop-oldest' | 'fail-closed', maxBytes = 100) {
+  const drops: [number, string][] = [];
+  const reporter = new Reporter({ onError: () => {}, onDrop: (count, message) => drops.push([count, message]) });
+  return { backlog: new Backlog(maxBytes, policy, reporter), reporter, drops };
+}
+
+test('holds exchanges up to maxQueueBytes; past it drop-newest drops the one that does not fit, counted and told', () => {
+  const { backlog: b, reporter, drops } = backlog('drop-newest');
+  expect(b.add(exchange('a', 60), () => 'db down')).toBe(true);
+  expect(b.add(exchange('b', 40), () => 'db down')).toBe(true);
+  expect(b.add(exchange('c', 1), () => 'db down')).toBe(false);
+  expect({ rows: b.rows, bytes: b.bytes, overflowing: b.overflowing }).toEqual({ rows: 2, bytes: 100, overflowing: true });
+  expect(reporter.counts.dropped).toBe(1);
+  expect(drops).toEqual([[1, 'the queue is full (maxQueueBytes 100; db down); the newest record was dropped']]);
+});
+
+test('drop-oldest makes room by dropping the oldest waiting exchanges', () => {
+  const { backlog: b, drops } = backlog('drop-oldest');
+  b.add(exchange('a', 50), () => '');
+  b.add(exchange('b', 30), () => '');
+  b.add(exchange('c', 20), () => '');
+  expect(b.add(exchange('d', 60), () => 'slow')).toBe(true);
+  expect(b.take(10, 1000, build).records.map((r) => r.id)).toEqual(['c', 'd']);
+  expect(drops).toEqual([[2, 'the queue is full (maxQueueBytes 100; slow); the 2 oldest records were dropped']]);
+});
+
+test('a batch stays counted until it is done; one given back is taken first, whole', () => {
+  const { backlog: b } = backlog('drop-newest');
+  for (const [id, bytes] of [['a', 10], ['b', 10], ['c', 10]] as const) b.add(exchange(id, bytes), () => '');
+  const first = b.take(2, 1000, build);
+  expect(first.records.map((r) => r.id)).toEqual(['a', 'b']);
+  expect({ rows: b.rows, waiting: b.waiting, bytes: b.bytes }).toEqual({ rows: 3, waiting: 1, bytes: 30 });
+  expect(b.giveBack(first)).toBe(2);
+  expect(b.take(1, 1000, build)).toBe(first);
+  b.done(first);
+  expect({ rows: b.rows, bytes: b.bytes }).toEqual({ rows: 1, bytes: 10 });
+  expect(b.clear()).toBe(1);
+  expect({ rows: b.rows, bytes: b.bytes }).toEqual({ rows: 0, bytes: 0 });
+});
+
+test('a batch takes at least one exchange and stops past maxBytes', () => {
+  const { backlog: b } = backlog('drop-newest', 1000);
+  for (const id of ['a', 'b', 'c']) b.add(exchange(id, 300), () => '');
+  expect(b.take(10, 100, build).records).toHaveLength(1);
+  expect(b.take(10, 500, build).records).toHaveLength(2);
+});
+
+test('room for fail-closed: none while overflowing, until a batch is done', () => {
+  const { backlog: b } = backlog('fail-closed');
+  b.add(exchange('a', 90), () => '');
+  expect(b.hasRoomFor(10)).toBe(true);
+  b.add(exchange('b', 20), () => '');
+  expect(b.hasRoomFor(0)).toBe(false);
+  b.done(b.take(10, 1000, build));
+  expect(b.hasRoomFor(10)).toBe(true);
+});
