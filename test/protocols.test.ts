@@ -21,7 +21,7 @@ const logs: LoggerControls[] = [];
 const schemas: string[] = [];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A custom mapper, as the README shows: a scoring API with its own JSON. */
+/** A custom mapper, as docs/protocols.md shows: a scoring API with its own JSON. */
 const scoringMapper: Mapper = function creditScore({ request, response, params }) {
   const req = request.json as { applicant?: { income?: number; debts?: number } } | undefined;
   const res = response.json as { score?: number; model?: string } | undefined;

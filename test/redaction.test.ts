@@ -40,7 +40,7 @@ afterAll(async () => {
   await endPool();
 });
 
-// The README's worked example: an OIP credit-scoring request with a BSN input and an email in parameters.
+// The worked example in docs/redaction.md: an OIP credit-scoring request with a BSN input and an email in parameters.
 const CREDIT_REQUEST = {
   id: 'application-7781',
   parameters: { applicant_email: 'j.de.vries@example.nl', channel: 'web' },
@@ -55,7 +55,7 @@ const README_RULES: RedactRule[] = [
   { detect: ['email', 'iban', 'phone'], action: 'mask' },
 ];
 
-test("the README's worked example: BSN pseudonymised, email masked, digests of the original body, ids of the rules that fired", async () => {
+test("the worked example in docs/redaction.md: BSN pseudonymised, email masked, digests of the original body, ids of the rules that fired", async () => {
   const log = expressLog('credit', { redact: README_RULES, hmacKey: KEY });
   const app = express();
   app.use(log);

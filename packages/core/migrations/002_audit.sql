@@ -3,7 +3,7 @@
 -- ${hold:name}, ${gaps:name}) are filled in by the migration runner.
 
 -- Each writer instance is a chain: its records carry the chain, a gap-free sequence number, the hash of
--- the record before and their own hash (see README, "Tamper evidence", for the canonical form).
+-- the record before and their own hash (see docs/operating.md, "Tamper evidence", for the canonical form).
 ALTER TABLE ${schema:name}.${table:name}
   ADD COLUMN chain_id    uuid,
   ADD COLUMN chain_seq   bigint,

@@ -36,7 +36,7 @@ export interface MapperInput {
 
 /**
  * The record fields a mapper fills; everything left out is stored as null. Values of the jsonb fields
- * must be JSON-serialisable. See the record table in the README for what each field means.
+ * must be JSON-serialisable. See the record table in docs/record.md for what each field means.
  */
 export interface MappedFields {
   /** The protocol stored in the row. Custom mappers may leave it out: the function's name is used. */
