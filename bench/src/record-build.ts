@@ -3,7 +3,7 @@
 // the same mapped record again with a typical set of redaction rules (compiled once, at start).
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { buildRecord, Exchange, pseudonym, resolveOptions, type InferenceLogOptions, type ProtocolName, type RedactRule } from '@inferlog/core';
+import { buildRecord, Exchange, pseudonym, resolveOptions, type CompiledRoute, type InferenceLogOptions, type ProtocolName, type RedactRule } from '@inferlog/core';
 import { median } from './writer';
 
 interface Payload {
@@ -52,7 +52,7 @@ export const PAYLOADS: Payload[] = [
 ];
 
 /** A captured exchange of the payload, as the capture path leaves it for the flush path. */
-export function exchangeOf(payload: Payload, options: InferenceLogOptions): { exchange: Exchange; resolved: ReturnType<typeof resolveOptions> } {
+export function exchangeOf(payload: Payload, options: InferenceLogOptions): { exchange: Exchange<CompiledRoute>; resolved: ReturnType<typeof resolveOptions> } {
   const resolved = resolveOptions({ database: 'postgres://unused@127.0.0.1:1/none', spillDir: false, routes: [{ path: payload.path, protocol: payload.protocol }], ...options });
   const requestHeaders = { 'content-type': 'application/json', 'content-length': String(payload.request.length), ...payload.requestHeaders };
   const route = resolved.selector.select('POST', payload.path, requestHeaders)!;
@@ -65,7 +65,7 @@ export function exchangeOf(payload: Payload, options: InferenceLogOptions): { ex
   return { exchange, resolved };
 }
 
-function microsPerRecord(exchange: Exchange, options: ReturnType<typeof resolveOptions>, iterations: number): number {
+function microsPerRecord(exchange: Exchange<CompiledRoute>, options: ReturnType<typeof resolveOptions>, iterations: number): number {
   const start = performance.now();
   for (let i = 0; i < iterations; i++) buildRecord(exchange, options);
   return ((performance.now() - start) * 1000) / iterations;

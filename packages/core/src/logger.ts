@@ -55,7 +55,7 @@ export interface CloseOptions {
  * request path; the backlog (bounded, with the overflow policy); record building; the delivery loop
  * (batches, chain, writes, retries, spill and replay); oversight events in a chain of their own.
  */
-export class InferenceLogger implements ExchangeSink {
+export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   readonly options: ResolvedOptions;
   private readonly reporter: Reporter;
   private readonly backlog: Backlog;
@@ -138,7 +138,7 @@ export class InferenceLogger implements ExchangeSink {
   }
 
   /** Takes a finished exchange. Never throws; a full queue applies the overflow policy, counted and reported. */
-  enqueue(exchange: Exchange): void {
+  enqueue(exchange: Exchange<CompiledRoute>): void {
     if (this.closed) {
       this.reporter.drop(1, 'E_CLOSED', 'a request finished after close(); its record was not written');
       return;
@@ -261,7 +261,7 @@ export class InferenceLogger implements ExchangeSink {
     return this.opening;
   }
 
-  private toRecord(exchange: Exchange): InferenceRecord {
+  private toRecord(exchange: Exchange<CompiledRoute>): InferenceRecord {
     try {
       return buildRecord(exchange, this.options, (message) => this.reporter.report('E_RECORD', message));
     } catch (err) {

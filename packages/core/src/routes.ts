@@ -45,6 +45,8 @@ export interface CompiledRoute {
   /** The pattern as written (escapes removed), stored as the record's `route`; null for RegExps and predicates. */
   readonly label: string | null;
   readonly protocol: ProtocolName | Mapper;
+  /** Whether its responses may be streams, whose write times give the time to first token. */
+  readonly mayStream: boolean;
   readonly sample: number;
   /** The redaction rules of this route (the global ones, then its own), compiled; null when there are none. */
   readonly redactor: Redactor | null;
@@ -123,6 +125,7 @@ export function compileRoute(spec: RouteSpec, defaults: { sample: number }, reda
   const methods = rule.methods?.map((m) => m.toUpperCase());
   const methodOk = methods ? (method: string) => methods.includes(method) : () => true;
   const protocol = rule.protocol ?? 'auto';
+  const mayStream = typeof protocol === 'function' || protocol === 'auto' || protocol.startsWith('openai');
   const sample = rule.sample ?? defaults.sample;
   const path = rule.path;
 
@@ -131,6 +134,7 @@ export function compileRoute(spec: RouteSpec, defaults: { sample: number }, reda
     return {
       label,
       protocol,
+      mayStream,
       sample,
       redactor,
       matches: (method, p) => methodOk(method) && regex.test(p),
@@ -147,6 +151,7 @@ export function compileRoute(spec: RouteSpec, defaults: { sample: number }, reda
     return {
       label: null,
       protocol,
+      mayStream,
       sample,
       redactor,
       matches: (method, p) => methodOk(method) && regex.test(p),
@@ -158,6 +163,7 @@ export function compileRoute(spec: RouteSpec, defaults: { sample: number }, reda
   return {
     label: null,
     protocol,
+    mayStream,
     sample,
     redactor,
     matches: (method, p, headers) => methodOk(method) && path({ method, path: p, headers }) === true,

@@ -1,11 +1,12 @@
 // The backlog on its own: bounded by captured bytes, the overflow policy, batches taken and given back.
 import type { Exchange } from '../src/capture/exchange';
+import type { CompiledRoute } from '../src/routes';
 import { Backlog } from '../src/delivery/backlog';
 import { Reporter } from '../src/delivery/reporter';
 import type { InferenceRecord } from '../src/record/record';
 
-const exchange = (id: string, heldBytes: number) => ({ requestId: id, heldBytes }) as unknown as Exchange;
-const build = (x: Exchange) => ({ id: x.requestId }) as InferenceRecord;
+const exchange = (id: string, heldBytes: number) => ({ requestId: id, heldBytes }) as unknown as Exchange<CompiledRoute>;
+const build = (x: Exchange<CompiledRoute>) => ({ id: x.requestId }) as InferenceRecord;
 
 function backlog(policy: 'drop-newest' | 'drop-oldest' | 'fail-closed', maxBytes = 100) {
   const drops: [number, string][] = [];

@@ -1,5 +1,5 @@
 import zlib from 'node:zlib';
-import { decodeBody, decodeParsedBody } from '../src/record/decode';
+import { decodeBody, decodeParsedBody } from '../src/decode/body';
 import { toJsonb, toText } from '../src/record/sanitize';
 
 const json = { a: [1, 2, 3], s: 'héllo' };

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { PROTOCOL_NAMES, type ProtocolName } from '../src/protocol';
 import { runMapper } from '../src/protocols/run';
-import { decodeBody } from '../src/record/decode';
+import { decodeBody } from '../src/decode/body';
 import type { MapperInput } from '../src/protocols/mapper';
 import { detectAndMap } from '../src/protocols/detect';
 import { mapKserveV1 } from '../src/protocols/kserve-v1';

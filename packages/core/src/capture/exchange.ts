@@ -1,7 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import onFinished from 'on-finished';
-import type { CompiledRoute } from '../routes';
 import { acceptRequestId, uuidv7 } from '../ids';
 import { BodyCollector, type DigestMode } from './body-collector';
 import { teeRequest } from './request-tee';
@@ -14,11 +13,19 @@ export interface ThrownError {
   status?: number;
 }
 
+/** What capture needs of the route that selected a request (the selection stage's route satisfies it). */
+export interface CaptureRoute {
+  /** The pattern as written; null for RegExps and predicates, whose record takes the framework's route. */
+  readonly label: string | null;
+  /** Whether its responses may be streams: only those keep the times of their writes (time to first token). */
+  readonly mayStream: boolean;
+}
+
 /**
  * Everything captured of one request/response, held by reference until the flush path turns it into a
- * record. Nothing here parses or copies bodies.
+ * record. Nothing here parses or copies bodies. `R` is the route that selected it, passed on untouched.
  */
-export class Exchange {
+export class Exchange<R extends CaptureRoute = CaptureRoute> {
   readonly id: string;
   readonly requestId: string;
   readonly startedAt: number;
@@ -42,7 +49,7 @@ export class Exchange {
   aborted = false;
   responseHeaders: OutgoingHttpHeaders = {};
 
-  constructor(readonly route: CompiledRoute, req: IncomingMessage, maxBodyBytes: number, requestIdHeader: string | null, bodyDigest?: DigestMode) {
+  constructor(readonly route: R, req: IncomingMessage, maxBodyBytes: number, requestIdHeader: string | null, bodyDigest?: DigestMode) {
     this.startedAt = Date.now();
     this.id = uuidv7(this.startedAt);
     this.requestId = (requestIdHeader && acceptRequestId(req.headers[requestIdHeader])) || this.id;
@@ -50,10 +57,7 @@ export class Exchange {
     this.url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     this.requestHeaders = req.headers;
     this.request = new BodyCollector(maxBodyBytes, false, bodyDigest);
-    // Write times serve a stream's time to first token: only routes whose payloads may be streams keep them.
-    const protocol = route.protocol;
-    const mayStream = typeof protocol === 'function' || protocol === 'auto' || protocol.startsWith('openai');
-    this.response = new BodyCollector(maxBodyBytes, mayStream, bodyDigest);
+    this.response = new BodyCollector(maxBodyBytes, route.mayStream, bodyDigest);
   }
 
   /** Adds the application's annotations (merged; later keys win). */
@@ -90,24 +94,24 @@ export function annotate(req: IncomingMessage, values: Record<string, unknown>):
   exchangeOf(req)?.annotate(values);
 }
 
-export interface ExchangeSink {
+export interface ExchangeSink<R extends CaptureRoute = CaptureRoute> {
   readonly maxBodyBytes: number;
   readonly requestIdHeader: string | null;
   readonly bodyDigest: DigestMode;
-  enqueue(exchange: Exchange): void;
+  enqueue(exchange: Exchange<R>): void;
 }
 
 /**
  * Starts capturing a selected request: the one piece of hot-path work both adapters share.
  * Echoes the request id, tees both bodies and hands the exchange to the sink when the response is done.
  */
-export function startExchange(
-  sink: ExchangeSink,
-  route: CompiledRoute,
+export function startExchange<R extends CaptureRoute>(
+  sink: ExchangeSink<R>,
+  route: R,
   req: IncomingMessage,
   res: ServerResponse,
   frameworkRoute?: () => unknown,
-): Exchange {
+): Exchange<R> {
   const exchange = new Exchange(route, req, sink.maxBodyBytes, sink.requestIdHeader, sink.bodyDigest);
   (req as unknown as Record<symbol, Exchange>)[EXCHANGE] = exchange;
   if (sink.requestIdHeader && !res.headersSent) res.setHeader(sink.requestIdHeader, exchange.requestId);

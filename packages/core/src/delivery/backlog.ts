@@ -2,6 +2,7 @@ import type { Exchange } from '../capture/exchange';
 import type { OverflowPolicy } from '../options';
 import type { InferenceRecord } from '../record/record';
 import type { Reporter } from './reporter';
+import type { CompiledRoute } from '../routes';
 
 /** Records taken from the backlog to be written or spilled together. */
 export interface Batch {
@@ -18,7 +19,7 @@ export interface Batch {
  * the bytes the exchanges hold (`maxQueueBytes`), and applies the overflow policy when that is reached.
  */
 export class Backlog {
-  private exchanges: Exchange[] = [];
+  private exchanges: Exchange<CompiledRoute>[] = [];
   private retry: Batch | null = null;
   private inFlight: Batch | null = null;
   /** Captured bytes held in memory, in-flight and retried batches included. */
@@ -61,7 +62,7 @@ export class Backlog {
    * Adds a finished exchange; when it does not fit, the overflow policy drops the newest (this one) or
    * the oldest waiting ones, counted and reported with `cause()`. False when this one was dropped.
    */
-  add(exchange: Exchange, cause: () => string): boolean {
+  add(exchange: Exchange<CompiledRoute>, cause: () => string): boolean {
     const bytes = exchange.heldBytes;
     if (this.bytes + bytes > this.maxBytes) {
       this.overflowing = true;
@@ -86,7 +87,7 @@ export class Backlog {
    * The next batch to write or spill, marked in flight: the batch whose write failed, else up to
    * `maxRows` exchanges (and about `maxBytes`) made into records by `build`.
    */
-  take(maxRows: number, maxBytes: number, build: (exchange: Exchange) => InferenceRecord): Batch {
+  take(maxRows: number, maxBytes: number, build: (exchange: Exchange<CompiledRoute>) => InferenceRecord): Batch {
     let batch = this.retry;
     this.retry = null;
     if (!batch) {

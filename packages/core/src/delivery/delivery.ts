@@ -8,6 +8,7 @@ import type { Backlog, Batch } from './backlog';
 import type { Reporter } from './reporter';
 import type { Spill } from './spill';
 import { writeIsolatingBadRows } from './write';
+import type { CompiledRoute } from '../routes';
 
 const MAX_BACKOFF_MS = 30_000;
 /** Past this share of `maxQueueBytes` batches go to the journal even while the database answers. */
@@ -25,7 +26,7 @@ export interface DeliveryParts {
   /** The connected, migrated store, opened on first use (rejects while it cannot be). */
   open(): Promise<RecordSink>;
   /** Turns a captured exchange into its record; never throws. */
-  build(exchange: Exchange): InferenceRecord;
+  build(exchange: Exchange<CompiledRoute>): InferenceRecord;
 }
 
 /**

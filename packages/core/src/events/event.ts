@@ -2,7 +2,7 @@ import type { Chained } from '../chain/chain';
 import { InferlogError } from '../errors';
 import { uuidv7 } from '../ids';
 import { redact, type Redactor } from '../redact/redactor';
-import { storedForm } from '../record/redactable';
+import { storedForm } from '../json';
 import { limitDepth } from '../record/sanitize';
 
 /**

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import type { DecodedBody } from '../record/decode';
+import type { DecodedBody } from '../decode/body';
 
 export type { DecodedBody };
 
@@ -101,17 +101,6 @@ export function omitKeys(object: Record<string, unknown>, keys: readonly string[
     else out[key] = object[key];
   }
   return out;
-}
-
-/**
- * Why a text is not JSON, without quoting it (JSON.parse's own message repeats a piece of the payload,
- * which would slip past redaction rules written for the body).
- */
-export function jsonProblem(err: unknown): string {
-  const message = (err as Error)?.message ?? '';
-  const position = /position (\d+)/.exec(message);
-  if (position) return `not valid JSON (at character ${position[1]})`;
-  return /end of (JSON )?input|Unterminated/i.test(message) ? 'not valid JSON (it ends too early)' : 'not valid JSON';
 }
 
 /**

@@ -6,7 +6,7 @@ import { isObject, type MappedFields, type Mapper, type MapperInput, type Schema
 import { mapOipV2 } from './oip-v2/map';
 import { mapOpenAi, mapOpenAiChat, mapOpenAiCompletion, mapOpenAiEmbedding } from './openai/map';
 import { mapRaw } from './raw';
-import { storedForm } from '../record/redactable';
+import { storedForm } from '../json';
 
 const BUILT_IN: Record<ProtocolName, Mapper> = {
   auto: detectAndMap,

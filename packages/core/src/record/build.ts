@@ -1,14 +1,16 @@
 import type { Exchange } from '../capture/exchange';
 import { parseTraceparent } from '../ids';
-import type { ResolvedOptions } from '../options';
 import type { ResponseWrite } from '../protocols/mapper';
 import { runMapper } from '../protocols/run';
 import { redact } from '../redact/redactor';
-import { decodeBody, decodeParsedBody, type DecodedBody } from './decode';
-import { bodyText, decodedPath, redactable, storedForm } from './redactable';
+import { decodeBody, decodeParsedBody, type DecodedBody } from '../decode/body';
+import { storedForm } from '../json';
+import { bodyText, decodedPath, redactable } from '../redact/raw-body';
 import { pickHeaders } from './headers';
 import { limitEachDepth } from './sanitize';
 import type { InferenceRecord } from './record';
+import type { RecordSettings } from './settings';
+import type { CompiledRoute } from '../routes';
 
 function contentLength(headers: Record<string, unknown>): number {
   const value = Number(headers['content-length']);
@@ -16,7 +18,7 @@ function contentLength(headers: Record<string, unknown>): number {
 }
 
 /** The timed response writes, relative to the request's arrival. */
-function responseWrites(x: Exchange): ResponseWrite[] {
+function responseWrites(x: Exchange<CompiledRoute>): ResponseWrite[] {
   const times = x.response.writeTimes ?? [];
   const writes: ResponseWrite[] = [];
   for (let i = 0; i + 2 < times.length; i += 3) writes.push({ offset: times[i], bytes: times[i + 1], ms: times[i + 2] - x.startMark });
@@ -27,7 +29,7 @@ function responseWrites(x: Exchange): ResponseWrite[] {
  * Turns a captured exchange into a record: decoding, mapping, header filtering, digests. Runs in the
  * flush path. `onMapperFailure` hears of a mapper that threw (the record is then stored raw).
  */
-export function buildRecord(x: Exchange, o: ResolvedOptions, onMapperFailure?: (message: string) => void): InferenceRecord {
+export function buildRecord(x: Exchange<CompiledRoute>, o: RecordSettings, onMapperFailure?: (message: string) => void): InferenceRecord {
   const q = x.url.indexOf('?');
   const path = q === -1 ? x.url : x.url.slice(0, q);
   const status = x.status || null;

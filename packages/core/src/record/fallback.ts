@@ -1,10 +1,12 @@
 import type { Exchange } from '../capture/exchange';
 import { describe } from '../errors';
-import type { ResolvedOptions } from '../options';
 import { redact } from '../redact/redactor';
-import { decodedPath, storedForm } from './redactable';
+import { storedForm } from '../json';
+import { decodedPath } from '../redact/raw-body';
 import { limitEachDepth } from './sanitize';
 import type { InferenceRecord } from './record';
+import type { RecordSettings } from './settings';
+import type { CompiledRoute } from '../routes';
 
 const PAYLOAD_PARTS = ['request_body', 'response_body', 'parameters', 'inputs', 'outputs', 'response_parameters', 'usage', 'error', 'annotations'];
 
@@ -20,7 +22,7 @@ interface Facts {
  * What of a failed exchange may be stored: its path, request id, annotations and the reason, redacted as
  * `buildRecord` redacts them; nothing of them (the record's id for its request id) if redaction fails too.
  */
-function redactedFacts(x: Exchange, path: string, err: unknown): Facts {
+function redactedFacts(x: Exchange<CompiledRoute>, path: string, err: unknown): Facts {
   const schemaErrors = [{ part: 'record', message: `inferlog could not build this record: ${describe(err)}` }];
   const redactor = x.route.redactor;
   try {
@@ -41,7 +43,7 @@ function redactedFacts(x: Exchange, path: string, err: unknown): Facts {
 }
 
 /** The record of an exchange whose full record could not be built: the HTTP facts, sizes and the reason. */
-export function fallbackRecord(x: Exchange, o: ResolvedOptions, err: unknown): InferenceRecord {
+export function fallbackRecord(x: Exchange<CompiledRoute>, o: RecordSettings, err: unknown): InferenceRecord {
   const q = x.url.indexOf('?');
   const facts = redactedFacts(x, q === -1 ? x.url : x.url.slice(0, q), err);
   return {

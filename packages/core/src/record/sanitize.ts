@@ -4,8 +4,8 @@
 // escape preceded by an even number of backslashes is one of these and nothing else.
 const BAD_JSON_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/gi;
 
-/** Nesting kept in stored JSON: more than any real payload has, few enough for every recursive walk. */
-export const MAX_JSON_DEPTH = 200;
+import { MAX_JSON_DEPTH } from '../json';
+
 /** Objects and arrays kept in one stored JSON value: an app's object graph with shared parts could expand without end. */
 const MAX_CONTAINERS = 1_000_000;
 const TOO_DEEP = `[nested deeper than ${MAX_JSON_DEPTH} levels: not stored]`;

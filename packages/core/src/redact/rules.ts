@@ -1,6 +1,6 @@
 import { JSONPathEnvironment, type JSONValue } from 'json-p3';
 import { InferlogConfigError } from '../errors';
-import { MAX_JSON_DEPTH } from '../record/sanitize';
+import { MAX_JSON_DEPTH } from '../json';
 import { compileAction, REDACT_ACTIONS, type CompiledAction, type RedactAction } from './actions';
 import { detector, DETECTOR_NAMES, type Detector, type DetectorName } from './detectors';
 import type { Location } from './update';

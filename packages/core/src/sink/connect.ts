@@ -1,10 +1,21 @@
-import type { ResolvedOptions } from '../options';
 import { openEmbedded } from './embedded';
 import { pgp } from './pgp';
 import { PostgresSink } from './postgres-sink';
 
+/** Where the log is and how to open it (the logger's options satisfy it). */
+export interface StoreSettings {
+  /** A connection string, a pg connection config, or `'embedded'`. */
+  database: string | object;
+  embeddedDir: string;
+  poolSize: number;
+  schema: string;
+  table: string;
+  partitionsAhead: number;
+  migrate: boolean;
+}
+
 /** Opens the configured store (PostgreSQL or the embedded one), migrates it when asked, and returns its sink. */
-export async function openPostgresSink(o: ResolvedOptions): Promise<PostgresSink> {
+export async function openPostgresSink(o: StoreSettings): Promise<PostgresSink> {
   let connection: string | object;
   let releaseEmbedded = async () => {};
   if (o.database === 'embedded') {

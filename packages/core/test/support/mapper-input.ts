@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MapperInput } from '../../src/protocols/mapper';
-import { decodeBody } from '../../src/record/decode';
+import { decodeBody } from '../../src/decode/body';
 
 const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'protocols');
 

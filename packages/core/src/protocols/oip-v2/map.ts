@@ -1,4 +1,4 @@
-import type { DecodedBody } from '../../record/decode';
+import type { DecodedBody } from '../../decode/body';
 import { errorFromBody, isObject, stringOrNull, type MappedFields, type Mapper, type SchemaError } from '../mapper';
 import { attachBinaryData, type BinaryResult } from './binary';
 import { validateError, validateRequest, validateResponse } from './schema';

@@ -1,4 +1,4 @@
-import type { DecodedBody } from '../../record/decode';
+import type { DecodedBody } from '../../decode/body';
 import { errorFromBody, isObject, omitKeys, stringOrNull, type MappedFields, type Mapper, type MapperInput, type SchemaError } from '../mapper';
 import { tensorOf, type Tensor } from '../tensor';
 import { validateRequest, validateResponse, type OpenAiKind } from './schema';

@@ -1,4 +1,5 @@
-import { isObject, jsonProblem, type SchemaError } from '../mapper';
+import { jsonProblem } from '../../json';
+import { isObject, type SchemaError } from '../mapper';
 import { parseSse } from './sse';
 
 /** Fields every choice has; the others are kept as the choice's extras. */

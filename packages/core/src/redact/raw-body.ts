@@ -1,5 +1,5 @@
-import type { Redactor } from '../redact/redactor';
-import type { DecodedBody } from './decode';
+import type { DecodedBody } from '../decode/body';
+import type { Redactor } from './redactor';
 
 /**
  * How much of a cut body's tail may hold the start of something a detector would have recognised whole:
@@ -78,19 +78,4 @@ export function decodedPath(path: string): string {
       return run.replace(/%([0-7][0-9A-Fa-f])/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
     }
   });
-}
-
-/**
- * Annotations as they will be stored: values with a `toJSON` (a URL, a Date, a class) are stored as
- * what it returns, so redaction must see that, not the object. Annotations that cannot be serialised are
- * left for `toJsonb`, which stores none.
- */
-export function storedForm<T>(value: T): T {
-  if (value === null || typeof value !== 'object') return value;
-  try {
-    const json = JSON.stringify(value);
-    return json === undefined ? value : (JSON.parse(json) as T);
-  } catch {
-    return value;
-  }
 }

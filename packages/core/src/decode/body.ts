@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { jsonProblem } from '../protocols/mapper';
+import { jsonProblem } from '../json';
 import { brotliDecompressSync, constants, gunzipSync, inflateRawSync, inflateSync, type ZlibOptions } from 'node:zlib';
 
 /** A body as the flush path sees it: decoded text when it is text, parsed JSON when it parses. */

@@ -1,0 +1,9 @@
+/** What building a record needs of the logger's options (options satisfy it; the record stage does not import them). */
+export interface RecordSettings {
+  maxBodyBytes: number;
+  requestHeaders: ReadonlySet<string>;
+  responseHeaders: ReadonlySet<string>;
+  service: string | null;
+  serviceVersion: string | null;
+  host: string;
+}
