@@ -5,7 +5,11 @@ module.exports = {
   testMatch: ['**/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '\\.scale\\.test\\.ts$'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/tsconfig.json' }] },
-  moduleNameMapper: { '^@inferlog/(core|express|koa|cli|embedded)$': '<rootDir>/packages/$1/src/index.ts' },
+  moduleNameMapper: {
+    '^@inferlog/core/adapter$': '<rootDir>/packages/core/src/adapter.ts',
+    '^@inferlog/core/audit$': '<rootDir>/packages/core/src/audit/index.ts',
+    '^@inferlog/(core|express|koa|cli|embedded)$': '<rootDir>/packages/$1/src/index.ts',
+  },
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   // The embedded PostgreSQL runs one query at a time for the whole process: test files take turns.

@@ -1,7 +1,13 @@
 // Tamper evidence against a real PostgreSQL: 100,000 records written through the sink and a writer's
 // chain verify; each kind of tampering is found and named; the log is append-only for its writer role
 // and, by trigger, for its owner too.
-import { Chain, openPostgresSink, resolveOptions, uuidv7, verifyLog, type InferenceRecord, type PostgresSink } from '@inferlog/core';
+import { Chain } from '../packages/core/src/chain/chain';
+import { openPostgresSink } from '../packages/core/src/sink/connect';
+import { resolveOptions } from '../packages/core/src/options';
+import { uuidv7 } from '../packages/core/src/ids';
+import { verifyLog } from '@inferlog/core/audit';
+import { type InferenceRecord } from '@inferlog/core';
+import { type PostgresSink } from '../packages/core/src/sink/postgres-sink';
 import { DATABASE_URL, db, dropSchema, EMBEDDED, endPool, serverOnly, uniqueSchema, until } from './helpers';
 
 const schema = uniqueSchema('chain');
@@ -100,7 +106,7 @@ describe('each tampering is found and the row named', () => {
 
   test('two rows swapped, hashes recomputed by an attacker who knows the canonical form', async () => {
     const [a, b] = [await rowAt(1000), await rowAt(1001)];
-    const { rowHash } = await import('@inferlog/core');
+    const { rowHash } = await import('@inferlog/core/audit');
     const movedA = { ...a, chain_seq: 1001 };
     const movedB = { ...b, chain_seq: 1000 };
     await asAttacker('UPDATE $1:name.inference_log SET chain_seq = $2, record_hash = $3 WHERE id = $4', [schema, 1001, rowHash(movedA), a.id]);
@@ -123,7 +129,7 @@ describe('each tampering is found and the row named', () => {
   }, 300_000);
 
   test('a row appended past the head, hash and link made right by an attacker who knows the canonical form', async () => {
-    const { rowHash } = await import('@inferlog/core');
+    const { rowHash } = await import('@inferlog/core/audit');
     const last = await rowAt(N);
     const extra = { ...last, id: uuidv7(), chain_seq: N + 1, prev_hash: last.record_hash, request_id: 'appended' };
     extra.record_hash = rowHash(extra);
@@ -135,7 +141,7 @@ describe('each tampering is found and the row named', () => {
   }, 300_000);
 
   test('the last row replaced, its hash recomputed: the head the writer recorded tells', async () => {
-    const { rowHash } = await import('@inferlog/core');
+    const { rowHash } = await import('@inferlog/core/audit');
     const last = await rowAt(N);
     const forged = { ...last, status: 500 };
     await asAttacker('UPDATE $1:name.inference_log SET status = 500, record_hash = $2 WHERE id = $3', [schema, rowHash(forged), last.id]);
@@ -218,7 +224,8 @@ describe('append-only', () => {
   });
 
   serverOnly('PGlite has one session: a logger cannot log in as another role')('a logger logged in as a member of inferlog_writer (migrate: false) writes, gets its partitions, and its chain verifies', async () => {
-    const { InferenceLogger, Exchange } = await import('@inferlog/core');
+    const { InferenceLogger } = await import('@inferlog/core');
+      const { Exchange } = await import('../packages/core/src/capture/exchange');
     const login = `${schema}_app`;
     await db.none('CREATE ROLE $1:name LOGIN IN ROLE inferlog_writer', [login]);
     try {

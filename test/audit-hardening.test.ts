@@ -4,7 +4,7 @@
 import express from 'express';
 import request from 'supertest';
 import { inferenceLog } from '@inferlog/express';
-import { migrate, pgp, verifyLog } from '@inferlog/core';
+import { migrate, pgp, verifyLog } from '@inferlog/core/audit';
 import { attachedPartitions } from '../packages/core/src/sink/partitions';
 import { DATABASE_URL, db, dropSchema, endPool, logOptions, serverOnly, settle, uniqueSchema } from './helpers';
 

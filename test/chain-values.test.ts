@@ -2,7 +2,8 @@
 // logger (a custom mapper returns them) must verify when read back.
 import express from 'express';
 import request from 'supertest';
-import { inferenceLog, verifyLog, type Mapper } from '@inferlog/express';
+import { inferenceLog, type Mapper } from '@inferlog/express';
+import { verifyLog } from '@inferlog/core/audit';
 import { db, dropSchema, endPool, logOptions, settle, uniqueSchema } from './helpers';
 
 const schema = uniqueSchema('values');

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CsvReader } from '../packages/core/src/audit/csv';
-import { EXPORT_COLUMNS, rowFromCsv, rowHash, type BundleReport, type ExportManifest, type ExportResult, type InferenceRecord } from '@inferlog/core';
+import { EXPORT_COLUMNS, rowFromCsv, rowHash, type BundleReport, type ExportManifest, type ExportResult } from '@inferlog/core/audit';
+import { type InferenceRecord } from '@inferlog/core';
 import { cli, openWriter, record, type Writer } from './cli-helpers';
 import { db, dropSchema, endPool, tempDir, uniqueSchema } from './helpers';
 

@@ -1,5 +1,6 @@
 // `inferlog query`, `stats` and `tail` against a log whose every figure the test computes itself.
-import type { InferenceRecord, RecordPage, DailyModelStats, RecordRow } from '@inferlog/core';
+import type { InferenceRecord } from '@inferlog/core';
+import type { RecordPage, DailyModelStats, RecordRow } from '@inferlog/core/audit';
 import { cli, collector, openWriter, record, until, type Writer } from './cli-helpers';
 import { dropSchema, endPool, uniqueSchema } from './helpers';
 

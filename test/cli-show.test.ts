@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import request from 'supertest';
-import { rowHash, type ShowResult } from '@inferlog/core';
+import { rowHash, type ShowResult } from '@inferlog/core/audit';
 import { createOpenAiApp } from '../examples/src/openai-chat';
 import { createExpressApp } from '../examples/src/express-oip';
 import { MODEL } from '../examples/src/model';

@@ -1,7 +1,8 @@
 // `inferlog verify` over the database: 0 on a clean log; after tampering (as the table's owner with the
 // triggers off, as in audit-chain.test.ts), non-zero with the row named first; `show` agrees.
 import { randomUUID } from 'node:crypto';
-import { InferenceLogger, type VerifyReport } from '@inferlog/core';
+import { InferenceLogger } from '@inferlog/core';
+import { type VerifyReport } from '@inferlog/core/audit';
 import { cli, openWriter, record, type Writer } from './cli-helpers';
 import { db, dropSchema, endPool, logOptions, tempDir, uniqueSchema } from './helpers';
 
@@ -122,7 +123,7 @@ test('--chain: a chain with no rows exits 1, an id that is not a UUID is a usage
 
 test('--against an earlier export: a chain rewritten from some row on, head and all, verifies alone but not against the manifest', async () => {
   const { join } = await import('node:path');
-  const { rowHash } = await import('@inferlog/core');
+  const { rowHash } = await import('@inferlog/core/audit');
   const out = join(tempDir('inferlog-against-'), 'log.jsonl');
   expect((await cli(schema, ['export', '--since', '2000-01-01', '--until', 'now', '--format', 'jsonl', '--out', out])).code).toBe(0);
   const manifest = `${out}.manifest.json`;

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import express from 'express';
 import request from 'supertest';
 import { openEmbeddedStore, storePaths, type EmbeddedStore } from '@inferlog/embedded';
-import { inferenceLog, pgp } from '@inferlog/express';
+import { inferenceLog } from '@inferlog/express';
+import { pgp } from '@inferlog/core/audit';
 import { oipRequest, tempDir, until } from './helpers';
 
 const ROOT = join(__dirname, '..');

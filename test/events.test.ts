@@ -5,7 +5,8 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import request from 'supertest';
-import { inferenceEvents, inferenceLog, verifyLog } from '@inferlog/express';
+import { inferenceEvents, inferenceLog } from '@inferlog/express';
+import { verifyLog } from '@inferlog/core/audit';
 import { inferenceEvents as koaEvents, inferenceLog as koaLog } from '@inferlog/koa';
 import { db, dropSchema, endPool, logOptions, oipRequest, settle, uniqueSchema } from './helpers';
 

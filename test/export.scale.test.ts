@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BundleReport, ExportManifest } from '@inferlog/core';
+import type { BundleReport, ExportManifest } from '@inferlog/core/audit';
 import { buildCli, openWriter, record, runChild, type Writer } from './cli-helpers';
 import { DATABASE_URL, dropSchema, endPool, uniqueSchema } from './helpers';
 

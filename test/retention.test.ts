@@ -2,22 +2,13 @@
 // ago and now, in hash chains; retention drops whole monthly partitions older than the cutoff, records the
 // chain stretches it dropped so the log still verifies, audits every run, and refuses below the 180-day
 // floor (unless forced) and under a legal hold (always).
-import {
-  applyRetention,
-  Chain,
-  holdStatus,
-  InferlogRefusedError,
-  openPostgresSink,
-  parseRetentionPeriod,
-  pgp,
-  resolveOptions,
-  setHold,
-  uuidv7,
-  verifyLog,
-  type Chained,
-  type InferenceRecord,
-  type PostgresSink,
-} from '@inferlog/core';
+import { applyRetention, holdStatus, parseRetentionPeriod, pgp, setHold, verifyLog } from '@inferlog/core/audit';
+import { Chain, type Chained } from '../packages/core/src/chain/chain';
+import { InferlogRefusedError, type InferenceRecord } from '@inferlog/core';
+import { openPostgresSink } from '../packages/core/src/sink/connect';
+import { resolveOptions } from '../packages/core/src/options';
+import { uuidv7 } from '../packages/core/src/ids';
+import { type PostgresSink } from '../packages/core/src/sink/postgres-sink';
 import { DATABASE_URL, db, dropSchema, endPool, serverOnly, uniqueSchema } from './helpers';
 
 const TABLE = 'inference_log';

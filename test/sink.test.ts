@@ -1,4 +1,8 @@
-import { openPostgresSink, resolveOptions, uuidv7, type InferenceRecord, type PostgresSink } from '@inferlog/core';
+import { openPostgresSink } from '../packages/core/src/sink/connect';
+import { resolveOptions } from '../packages/core/src/options';
+import { uuidv7 } from '../packages/core/src/ids';
+import { type InferenceRecord } from '@inferlog/core';
+import { type PostgresSink } from '../packages/core/src/sink/postgres-sink';
 import { DATABASE_URL, db, dropSchema, endPool, uniqueSchema } from './helpers';
 
 const schema = uniqueSchema('sink');
@@ -70,7 +74,8 @@ test('a batch written twice, or overlapping one already stored, never duplicates
 });
 
 test('a sealed batch that meets rows stored meanwhile is refused whole: nothing written, the head unmoved', async () => {
-  const { Chain, StoredMeanwhileError } = await import('@inferlog/core');
+  const { Chain } = await import('../packages/core/src/chain/chain');
+  const { StoredMeanwhileError } = await import('../packages/core/src/sink/postgres-sink');
   const other = new Chain('record', 'svc', null);
   const mine = new Chain('record', 'svc', null);
   await sink.registerChain(other.registration);
@@ -86,7 +91,10 @@ test('a sealed batch that meets rows stored meanwhile is refused whole: nothing 
 });
 
 test('a logger whose batch meets rows another process stored meanwhile seals the rest again: its chain has no gap', async () => {
-  const { Chain, Exchange, InferenceLogger, verifyLog } = await import('@inferlog/core');
+  const { Chain } = await import('../packages/core/src/chain/chain');
+  const { Exchange } = await import('../packages/core/src/capture/exchange');
+  const { InferenceLogger } = await import('@inferlog/core');
+  const { verifyLog } = await import('@inferlog/core/audit');
   const schema2 = uniqueSchema('sink_meanwhile');
   const errors: Error[] = [];
   let planted = 0;

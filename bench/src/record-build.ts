@@ -3,7 +3,11 @@
 // the same mapped record again with a typical set of redaction rules (compiled once, at start).
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { buildRecord, Exchange, pseudonym, resolveOptions, type CompiledRoute, type InferenceLogOptions, type ProtocolName, type RedactRule } from '@inferlog/core';
+import { buildRecord } from '../../packages/core/dist/record/build';
+import { Exchange } from '../../packages/core/dist/capture/exchange';
+import { pseudonym, type InferenceLogOptions, type ProtocolName, type RedactRule } from '@inferlog/core';
+import { resolveOptions } from '../../packages/core/dist/options';
+import type { CompiledRoute } from '../../packages/core/dist/routes';
 import { median } from './writer';
 
 interface Payload {

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
-import { pgp } from '@inferlog/core';
+import { pgp } from '@inferlog/core/audit';
 import { httpRun, type HttpRun } from './http';
 import { hotPath } from './hot-path';
 import { hmacMicros, recordBuild, ruleCompileMicros } from './record-build';

@@ -4,7 +4,14 @@ import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
-import { Chain, InferenceLogger, JSONB_COLUMNS, openPostgresSink, pgp, RECORD_COLUMNS, toCopyText, toJsonb, uuidv7, type InferenceRecord } from '@inferlog/core';
+import { Chain } from '../../packages/core/dist/chain/chain';
+import { InferenceLogger, type InferenceRecord } from '@inferlog/core';
+import { JSONB_COLUMNS, RECORD_COLUMNS } from '../../packages/core/dist/record/record';
+import { openPostgresSink } from '../../packages/core/dist/sink/connect';
+import { pgp } from '@inferlog/core/audit';
+import { toCopyText } from '../../packages/core/dist/sink/copy-text';
+import { toJsonb } from '../../packages/core/dist/record/sanitize';
+import { uuidv7 } from '../../packages/core/dist/ids';
 
 export function syntheticRecords(count: number): InferenceRecord[] {
   const now = Date.now();

@@ -3,7 +3,8 @@
 // API a plain and a streamed completion, and prints what was logged.
 import type { AddressInfo } from 'node:net';
 import { openEmbeddedStore } from '@inferlog/embedded';
-import { pgp, verifyLog, type InferenceLogStats } from '@inferlog/express';
+import { pgp, verifyLog } from '@inferlog/core/audit';
+import type { InferenceLogStats } from '@inferlog/express';
 import { createExpressApp } from './express-oip';
 import { MODEL } from './model';
 import { createOpenAiApp } from './openai-chat';

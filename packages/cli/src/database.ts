@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openEmbedded, pgp, type Database } from '@inferlog/core';
+import { openEmbedded, pgp, type Database } from '@inferlog/core/audit';
 import { CliError, explain, type LogPlace } from './errors';
 import type { CliIo } from './io';
 

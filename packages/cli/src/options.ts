@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { parseAnnotation, parseDuration, parseInstant, parseStatus, type AnnotationMatch, type RecordFilter, type StatusMatch } from '@inferlog/core';
+import { parseAnnotation, parseDuration, parseInstant, parseStatus, type AnnotationMatch, type RecordFilter, type StatusMatch } from '@inferlog/core/audit';
 import type { LogOptions } from './database';
 
 /** Turns a core parse error into commander's, which names the option and exits with usage. */

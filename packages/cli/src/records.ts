@@ -1,4 +1,4 @@
-import type { RecordRow } from '@inferlog/core';
+import type { RecordRow } from '@inferlog/core/audit';
 import { ms, type Column } from './output';
 
 /** The columns tail and query print for a record. */

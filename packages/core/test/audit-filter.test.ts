@@ -1,4 +1,5 @@
-import { decodeCursor, describeFilter, encodeCursor, filterSql, parseAnnotation, parseDuration, parseInstant, parseStatus } from '../src';
+import { decodeCursor, encodeCursor } from '../src/audit/query';
+import { describeFilter, filterSql, parseAnnotation, parseDuration, parseInstant, parseStatus } from '../src/audit/filter';
 
 const now = new Date('2026-05-10T12:00:00.000Z');
 

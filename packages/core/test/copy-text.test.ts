@@ -1,4 +1,5 @@
-import { uuidv7, type InferenceRecord } from '../src';
+import type { InferenceRecord } from '../src';
+import { uuidv7 } from '../src/ids';
 import { toCopyText } from '../src/sink/copy-text';
 import { RECORD_COLUMNS } from '../src/record/record';
 

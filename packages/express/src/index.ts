@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { annotate as annotateRequest, loggerFrom, recordEvent, refuseUnlogged, routeActor, startExchange, withControls } from '@inferlog/core';
-import type { EventRouteOptions, InferenceLogger, InferenceLogOptions, LoggerControls } from '@inferlog/core';
+import type { EventRouteOptions, InferenceLogger, InferenceLogOptions } from '@inferlog/core';
+import { annotate as annotateRequest, loggerFrom, recordEvent, refuseUnlogged, routeActor, startExchange, withControls, type LoggerControls } from '@inferlog/core/adapter';
 
 export * from '@inferlog/core';
 

@@ -1,6 +1,6 @@
 import type { Context, Middleware, Next } from 'koa';
-import { annotate as annotateRequest, failClosedBody, loggerFrom, recordEvent, routeActor, startExchange, withControls } from '@inferlog/core';
-import type { EventRouteOptions, Exchange, InferenceLogger, InferenceLogOptions, LoggerControls } from '@inferlog/core';
+import type { EventRouteOptions, InferenceLogger, InferenceLogOptions } from '@inferlog/core';
+import { annotate as annotateRequest, failClosedBody, loggerFrom, recordEvent, routeActor, startExchange, withControls, type Exchange, type LoggerControls } from '@inferlog/core/adapter';
 
 export * from '@inferlog/core';
 

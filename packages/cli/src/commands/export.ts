@@ -1,5 +1,5 @@
 import { SingleBar } from 'cli-progress';
-import { countRecords, exportLog, EXPORT_FORMATS, type ExportFormat } from '@inferlog/core';
+import { countRecords, exportLog, EXPORT_FORMATS, type ExportFormat } from '@inferlog/core/audit';
 import { Option } from 'commander';
 import { act, type CommandModule } from '../context';
 import { withLog } from '../database';

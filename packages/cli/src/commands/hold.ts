@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { holdStatus, setHold, type HoldState } from '@inferlog/core';
+import { holdStatus, setHold, type HoldState } from '@inferlog/core/audit';
 import { actorOf } from '../actor';
 import { act, type CommandModule } from '../context';
 import { withLog } from '../database';

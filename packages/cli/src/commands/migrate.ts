@@ -1,4 +1,4 @@
-import { prepareLog } from '@inferlog/core';
+import { prepareLog } from '@inferlog/core/audit';
 import { act, type CommandModule } from '../context';
 import { withLog } from '../database';
 import { addLogOptions, logOptionsOf, wholeNumber, type CommonOptions } from '../options';

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { decodeCursor, queryRecords } from '@inferlog/core';
+import { decodeCursor, queryRecords } from '@inferlog/core/audit';
 import { act, type CommandModule } from '../context';
 import { withLog } from '../database';
 import { addFilterOptions, addLogOptions, filterOf, logOptionsOf, wholeNumber, type CommonOptions, type FilterOptions } from '../options';

@@ -1,4 +1,4 @@
-import { applyRetention, type RetentionResult } from '@inferlog/core';
+import { applyRetention, type RetentionResult } from '@inferlog/core/audit';
 import { actorOf } from '../actor';
 import { act, type CommandModule } from '../context';
 import { withLog } from '../database';

@@ -1,4 +1,4 @@
-import { showInference, type ChainCheck, type EventRow, type InferenceView } from '@inferlog/core';
+import { showInference, type ChainCheck, type EventRow, type InferenceView } from '@inferlog/core/audit';
 import { act, type CommandModule } from '../context';
 import { withLog } from '../database';
 import { EXIT } from '../errors';

@@ -1,4 +1,4 @@
-import { logStats } from '@inferlog/core';
+import { logStats } from '@inferlog/core/audit';
 import { act, type CommandModule } from '../context';
 import { withLog } from '../database';
 import { addFilterOptions, addLogOptions, filterOf, logOptionsOf, type CommonOptions, type FilterOptions } from '../options';

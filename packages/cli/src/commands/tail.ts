@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { LogFollower, tailRecords, type RecordRow } from '@inferlog/core';
+import { LogFollower, tailRecords, type RecordRow } from '@inferlog/core/audit';
 import { act, type CommandModule } from '../context';
 import { withLog } from '../database';
 import { interruption } from '../io';

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { compareWithManifest, readManifest, verifyBundle, verifyLog, type AnchorReport, type BundleReport, type VerifyReport } from '@inferlog/core';
+import { compareWithManifest, readManifest, verifyBundle, verifyLog, type AnchorReport, type BundleReport, type VerifyReport } from '@inferlog/core/audit';
 import { act, type CommandModule } from '../context';
 import { withLog } from '../database';
 import { CliError, EXIT } from '../errors';

@@ -1,0 +1,42 @@
+// @inferlog/core/audit: reading, checking, exporting and keeping the log, for the inferlog command and
+// other tools. How to reach the log (pgp, the embedded store) and how to migrate it come with it.
+export { pgp, type Database } from '../sink/pgp';
+export { openEmbedded, type EmbeddedStoreHandle } from '../sink/embedded';
+export { migrate } from '../sink/migrate';
+export { prepareLog, type PrepareResult } from '../sink/prepare';
+export { logTableNames, type LogTableNames } from '../sink/names';
+export { verifyLog, type VerifyReport, type VerifyOptions, type ChainProblem, type ChainSummary } from './verify';
+export { verifyBundle, type BundleReport, type BundleProblem, type BundleOptions, type BundleChainSummary } from './bundle';
+export { compareWithManifest, type AnchorReport, type AnchorProblem } from './anchors';
+export { manifestPath, readManifest, RECORD_HASH_DEFINITION, type ExportManifest, type ManifestChain } from './manifest';
+export { exportLog, countRecords, type ExportOptions, type ExportResult } from './export';
+export { EXPORT_FORMATS, EXPORT_COLUMNS, rowFromCsv, rowFromJsonl, type ExportFormat } from './export-format';
+export { canonicalJson, canonicalRow, rowHash } from '../chain/canonical';
+export { queryRecords, tailRecords, encodeCursor, decodeCursor, type RecordPage, type QueryOptions, type RecordPosition, type TailResult } from './query';
+export { followRecords, LogFollower, type FollowOptions } from './follow';
+export { showInference, type ShowResult, type ShowOptions, type InferenceView, type ChainCheck } from './show';
+export { logStats, type DailyModelStats } from './stats';
+export { toRecordRow, toEventRow, type RecordRow, type EventRow } from './rows';
+export {
+  parseInstant,
+  parseDuration,
+  parseStatus,
+  parseAnnotation,
+  describeFilter,
+  type RecordFilter,
+  type StatusMatch,
+  type StatusClass,
+  type AnnotationMatch,
+} from './filter';
+export {
+  applyRetention,
+  holdStatus,
+  parseRetentionPeriod,
+  setHold,
+  RETENTION_FLOOR_DAYS,
+  type HoldState,
+  type RetentionOptions,
+  type RetentionPeriod,
+  type RetentionPlanPartition,
+  type RetentionResult,
+} from './retention';
