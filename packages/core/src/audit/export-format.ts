@@ -1,5 +1,5 @@
-import { canonicalJson, normalize, RECORD_HASH_COLUMNS, type ColumnKind } from '../chain/canonical';
-import { RECORD_COLUMNS } from '../record/record';
+import { canonicalJson, normalize, RECORD_KINDS, type ColumnKind } from '../chain/canonical';
+import { RECORD_COLUMNS, type RecordColumn } from '../record/record';
 import { csvRecord } from './csv';
 import type { RecordRow } from './rows';
 
@@ -8,13 +8,12 @@ export type ExportFormat = 'jsonl' | 'csv';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv'];
 
 /** The columns of an exported row, in table order (the CSV header): every column of the log, record_hash last. */
-export const EXPORT_COLUMNS: readonly string[] = RECORD_COLUMNS;
+export const EXPORT_COLUMNS: readonly RecordColumn[] = RECORD_COLUMNS;
 const COLUMN_SET: ReadonlySet<string> = new Set(EXPORT_COLUMNS);
 
-const kindOf = (column: string): ColumnKind => RECORD_HASH_COLUMNS[column] ?? 'text';
-const KINDS: readonly ColumnKind[] = EXPORT_COLUMNS.map(kindOf);
+const KINDS: readonly ColumnKind[] = EXPORT_COLUMNS.map((c) => RECORD_KINDS[c]);
 /** The columns in canonical (sorted) order, with their kinds and quoted names, so lines are written without sorting keys. */
-const SORTED: readonly (readonly [string, ColumnKind, string])[] = EXPORT_COLUMNS.map((c) => [c, kindOf(c), JSON.stringify(c)] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+const SORTED: readonly (readonly [string, ColumnKind, string])[] = EXPORT_COLUMNS.map((c) => [c, RECORD_KINDS[c], JSON.stringify(c)] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 /**
  * One row as a JSONL line: the canonical JSON (RFC 8785) of the row with its record_hash, and a LF. Takes
@@ -66,7 +65,7 @@ export function rowFromCsv(fields: readonly (string | null)[]): Record<string, u
   const row: Record<string, unknown> = {};
   EXPORT_COLUMNS.forEach((column, i) => {
     const text = fields[i];
-    const kind = kindOf(column);
+    const kind = KINDS[i];
     if (text === null) {
       row[column] = null;
     } else if (kind === 'number') {

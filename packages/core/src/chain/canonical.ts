@@ -5,12 +5,13 @@
 //
 // where JCS is the JSON Canonicalization Scheme (RFC 8785: object keys sorted by UTF-16 code units, no
 // whitespace, numbers as ECMAScript prints them) and `row` is the JSON object of every column except
-// record_hash (prev_hash included), with:
+// record_hash (prev_hash included; the columns and their types are in columns.ts), with:
 //   - timestamps (started_at, ended_at, created_at) as ISO 8601 UTC strings with milliseconds,
 //   - bigint and integer columns as numbers, double precision as numbers,
-//   - text as strings, text[] as arrays of strings, jsonb as its JSON value, NULL as null,
+//   - text and uuid as strings, text[] as arrays of strings, jsonb as its JSON value, NULL as null,
 //   - every string (values and keys) as stored: U+0000 and lone surrogates are U+FFFD.
 import * as crypto from 'node:crypto';
+import { columnNames, EVENT_TABLE, RECORD_TABLE, sqlType, type SqlType, type Table } from '../columns';
 
 // crypto.hash (Node >= 20.12) hashes in one call, without a Hash object per row.
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
@@ -140,24 +141,32 @@ export function normalize(kind: ColumnKind, value: unknown): unknown {
   }
 }
 
+/** How a column of each type is normalised. */
+const KIND_OF_TYPE: { readonly [T in SqlType]: ColumnKind } = {
+  uuid: 'text', timestamptz: 'timestamp', 'double precision': 'number', integer: 'number', bigint: 'number', boolean: 'boolean',
+  text: 'text', 'text[]': 'texts', jsonb: 'json',
+};
+
+/** How each column of a table is normalised, in table order. */
+function columnKinds<T extends Table>(table: T): Readonly<Record<keyof T & string, ColumnKind>> {
+  return Object.fromEntries(columnNames(table).map((column) => [column, KIND_OF_TYPE[sqlType(table[column])]])) as Record<keyof T & string, ColumnKind>;
+}
+
+/** The columns a row's hash covers: all but record_hash, the hash itself. */
+function hashed<C extends string>(kinds: Readonly<Record<C, ColumnKind>>): Readonly<Record<Exclude<C, 'record_hash'>, ColumnKind>> {
+  return Object.fromEntries(Object.entries(kinds).filter(([column]) => column !== 'record_hash')) as Record<Exclude<C, 'record_hash'>, ColumnKind>;
+}
+
+/** How each column of the log table is normalised (record_hash too, as an export writes it). */
+export const RECORD_KINDS = columnKinds(RECORD_TABLE);
+/** How each column of the event table is normalised. */
+export const EVENT_KINDS = columnKinds(EVENT_TABLE);
 /** How each hashed column of the log table is normalised. Columns not listed are not part of the hash. */
-export const RECORD_HASH_COLUMNS: Readonly<Record<string, ColumnKind>> = {
-  id: 'text', started_at: 'timestamp', ended_at: 'timestamp', latency_ms: 'number', request_id: 'text', trace_id: 'text',
-  span_id: 'text', service: 'text', service_version: 'text', host: 'text', method: 'text', route: 'text', path: 'text',
-  status: 'number', aborted: 'boolean', protocol: 'text', model_name: 'text', model_version: 'text', inference_id: 'text',
-  parameters: 'json', inputs: 'json', outputs: 'json', response_parameters: 'json', usage: 'json', error: 'json',
-  request_headers: 'json', response_headers: 'json', request_body: 'text', response_body: 'text', request_bytes: 'number',
-  response_bytes: 'number', request_sha256: 'text', response_sha256: 'text', truncated: 'texts', redactions: 'texts',
-  schema_errors: 'json', annotations: 'json', chain_id: 'text', chain_seq: 'number', prev_hash: 'text',
-};
-
+export const RECORD_HASH_COLUMNS = hashed(RECORD_KINDS);
 /** How each hashed column of the event table is normalised. */
-export const EVENT_HASH_COLUMNS: Readonly<Record<string, ColumnKind>> = {
-  id: 'text', created_at: 'timestamp', subject: 'text', type: 'text', actor: 'text', data: 'json', redactions: 'texts',
-  chain_id: 'text', chain_seq: 'number', prev_hash: 'text',
-};
+export const EVENT_HASH_COLUMNS = hashed(EVENT_KINDS);
 
-/** The row's canonical JSON object (see the top of this file): every hashed column, normalised. */
+/** The row's canonical JSON object (see the top of this file): each of `columns`, normalised, in their order. */
 export function canonicalRow(row: Readonly<Record<string, unknown>>, columns: Readonly<Record<string, ColumnKind>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [column, kind] of Object.entries(columns)) out[column] = normalize(kind, row[column]);

@@ -1,14 +1,10 @@
 import { hostname } from 'node:os';
 import { uuidv7 } from '../ids';
+import type { CHAIN_COLUMNS, Written } from '../columns';
 import { EVENT_HASH_COLUMNS, RECORD_HASH_COLUMNS, rowHash } from './canonical';
 
 /** The chain fields every stored row carries. */
-export interface Chained {
-  chain_id?: string | null;
-  chain_seq?: number | null;
-  prev_hash?: string | null;
-  record_hash?: string | null;
-}
+export type Chained = Partial<Written<typeof CHAIN_COLUMNS>>;
 
 export type ChainKind = 'record' | 'event';
 

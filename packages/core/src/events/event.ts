@@ -1,4 +1,5 @@
 import type { Chained } from '../chain/chain';
+import type { ChainColumn, EVENT_TABLE, Written } from '../columns';
 import { InferlogError } from '../errors';
 import { uuidv7 } from '../ids';
 import { redact, type Redactor } from '../redact/redactor';
@@ -31,16 +32,7 @@ export interface OversightEvent {
 }
 
 /** An oversight event as stored in `<table>_event`. */
-export interface StoredEvent extends Chained {
-  id: string;
-  created_at: Date;
-  /** The inference the event is about: its `id` or its `request_id`, as given. */
-  subject: string;
-  type: string;
-  actor: string | null;
-  data: unknown;
-  redactions: string[];
-}
+export interface StoredEvent extends Chained, Written<Omit<typeof EVENT_TABLE, ChainColumn>> {}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_TEXT = 200;

@@ -4,19 +4,13 @@ import { redact } from '../redact/redactor';
 import { storedForm } from '../json';
 import { decodedPath } from '../redact/raw-body';
 import { limitEachDepth } from './sanitize';
-import type { InferenceRecord } from './record';
+import type { InferenceRecord, RecordColumn } from './record';
 import type { RecordSettings } from './settings';
 import type { CompiledRoute } from '../routes';
 
-const PAYLOAD_PARTS = ['request_body', 'response_body', 'parameters', 'inputs', 'outputs', 'response_parameters', 'usage', 'error', 'annotations'];
+const PAYLOAD_PARTS = ['request_body', 'response_body', 'parameters', 'inputs', 'outputs', 'response_parameters', 'usage', 'error', 'annotations'] satisfies RecordColumn[];
 
-interface Facts {
-  path: string;
-  request_id: string;
-  annotations: unknown;
-  schema_errors: unknown;
-  redactions: string[];
-}
+type Facts = Pick<InferenceRecord, 'path' | 'request_id' | 'annotations' | 'schema_errors' | 'redactions'>;
 
 /**
  * What of a failed exchange may be stored: its path, request id, annotations and the reason, redacted as

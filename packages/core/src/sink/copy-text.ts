@@ -1,5 +1,5 @@
-import type { InferenceRecord } from '../record/record';
-import { JSONB_COLUMNS, RECORD_COLUMNS } from '../record/record';
+import { RECORD_TABLE, sqlType, type SqlType } from '../columns';
+import { RECORD_COLUMNS, type InferenceRecord } from '../record/record';
 import { sealedJson } from '../chain/canonical';
 import { toJsonb, toText } from '../record/sanitize';
 
@@ -20,26 +20,26 @@ function arrayLiteral(values: readonly string[]): string {
 
 type Encoder = (value: unknown) => string;
 
-const jsonbField: Encoder = (value) => {
-  const json = toJsonb(value);
-  return json === null ? '\\N' : escapeCopy(json);
-};
 const textField: Encoder = (value) => escapeCopy(toText(String(value))!);
-const ENCODERS: Partial<Record<(typeof RECORD_COLUMNS)[number], Encoder>> = {
-  id: String,
-  started_at: (value) => (value as Date).toISOString(),
-  ended_at: (value) => (value as Date).toISOString(),
-  latency_ms: (value) => (Number.isFinite(value) ? String(value) : '\\N'),
-  status: String,
-  aborted: (value) => (value ? 't' : 'f'),
-  request_bytes: String,
-  response_bytes: String,
-  chain_seq: String,
-  truncated: (value) => escapeCopy(arrayLiteral(value as string[])),
-  redactions: (value) => escapeCopy(arrayLiteral(value as string[])),
+
+/** How a value of each type is written (NULL, of any type, as \N). */
+const ENCODERS: { readonly [T in SqlType]: Encoder } = {
+  // Escaped as text: a value that is no uuid is refused by PostgreSQL, and must not break the line first.
+  uuid: textField,
+  timestamptz: (value) => (value as Date).toISOString(),
+  'double precision': (value) => (Number.isFinite(value) ? String(value) : '\\N'),
+  integer: String,
+  bigint: String,
+  boolean: (value) => (value ? 't' : 'f'),
+  text: textField,
+  'text[]': (value) => escapeCopy(arrayLiteral(value as string[])),
+  jsonb: (value) => {
+    const json = toJsonb(value);
+    return json === null ? '\\N' : escapeCopy(json);
+  },
 };
 /** How each column is written, in RECORD_COLUMNS order; decided once, not per value. */
-const COLUMN_ENCODERS: readonly Encoder[] = RECORD_COLUMNS.map((column) => ENCODERS[column] ?? (JSONB_COLUMNS.has(column) ? jsonbField : textField));
+const COLUMN_ENCODERS: readonly Encoder[] = RECORD_COLUMNS.map((column) => ENCODERS[sqlType(RECORD_TABLE[column])]);
 
 /** The records as COPY text, in the column order of RECORD_COLUMNS. */
 export function toCopyText(records: readonly InferenceRecord[]): string {

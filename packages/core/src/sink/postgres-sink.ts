@@ -1,21 +1,14 @@
 import { from as copyFrom } from 'pg-copy-streams';
-import { sealedJson } from '../chain/canonical';
 import type { ChainRegistration, Chained } from '../chain/chain';
+import { EVENT_TABLE, RECORD_TABLE } from '../columns';
 import type { StoredEvent } from '../events/event';
-import type { InferenceRecord } from '../record/record';
-import { JSONB_COLUMNS, RECORD_COLUMNS } from '../record/record';
-import { toJsonb, toText } from '../record/sanitize';
+import { RECORD_COLUMNS, type InferenceRecord } from '../record/record';
 import { toCopyText } from './copy-text';
+import { insertColumns, type InsertColumns } from './insert-columns';
 import { migrate } from './migrate';
 import { logTableNames, type LogTableNames } from './names';
 import { ensurePartitions, monthStart } from './partitions';
 import { pgp, type Database } from './pgp';
-
-/** Strings (also inside text[]) without U+0000, which PostgreSQL refuses. */
-function textValue(value: unknown): unknown {
-  if (typeof value === 'string') return toText(value);
-  return Array.isArray(value) ? value.map((v) => (typeof v === 'string' ? toText(v) : v)) : value;
-}
 
 /** Where records go. The sink is an interface so another store (a queue, Citus) can replace PostgreSQL. */
 export interface RecordSink {
@@ -71,7 +64,8 @@ const COPY_TIMEOUT_MS = 60_000;
  * a sealed batch that meets one is refused whole, see `StoredMeanwhileError`).
  */
 export class PostgresSink implements RecordSink {
-  private readonly columns: InstanceType<typeof pgp.helpers.ColumnSet>;
+  private readonly columns: InsertColumns;
+  private readonly eventColumns: InsertColumns;
   private readonly conflict: string;
   private readonly copySql: string;
   private readonly months = new Set<number>();
@@ -88,18 +82,11 @@ export class PostgresSink implements RecordSink {
     private readonly partitionsAhead: number,
     private readonly release: () => Promise<void>,
   ) {
-    this.columns = new pgp.helpers.ColumnSet(
-      RECORD_COLUMNS.map((name) => {
-        // A sealed record's JSON text is the one its hash was made of: written as it is.
-        if (JSONB_COLUMNS.has(name)) return { name, cast: 'jsonb', init: (c: { value: unknown; source: object }) => sealedJson.get(c.source)?.[name] ?? toJsonb(c.value) };
-        if (name === 'truncated' || name === 'redactions') return { name, cast: 'text[]', init: (c: { value: unknown }) => textValue(c.value) };
-        return { name, init: (c: { value: unknown }) => textValue(c.value) };
-      }),
-      { table: { schema, table } },
-    );
+    this.names = logTableNames(schema, table);
+    this.columns = insertColumns(RECORD_TABLE, schema, table);
+    this.eventColumns = insertColumns(EVENT_TABLE, schema, this.names.events);
     this.conflict = ' ON CONFLICT (id, started_at) DO NOTHING';
     this.copySql = pgp.as.format('COPY $1:name.$2:name ($3:name) FROM STDIN', [schema, table, RECORD_COLUMNS]);
-    this.names = logTableNames(schema, table);
   }
 
   async registerChain(chain: ChainRegistration): Promise<void> {
@@ -117,10 +104,7 @@ export class PostgresSink implements RecordSink {
   async insertEvent(event: StoredEvent): Promise<void> {
     const heads = this.headsSql([event]);
     await this.db.tx('inferlog-event', async (t) => {
-      await t.none(
-        'INSERT INTO $1:name.$2:name (id, created_at, subject, type, actor, data, redactions, chain_id, chain_seq, prev_hash, record_hash) VALUES ($3, $4, $5, $6, $7, $8::jsonb, $9::text[], $10, $11, $12, $13)',
-        [this.schema, this.names.events, event.id, event.created_at, toText(event.subject), toText(event.type), toText(event.actor), sealedJson.get(event)?.data ?? toJsonb(event.data), event.redactions, event.chain_id, event.chain_seq, event.prev_hash, event.record_hash],
-      );
+      await t.none(pgp.helpers.insert(event, this.eventColumns));
       if (heads) await t.none(heads);
     });
   }
