@@ -1,21 +1,13 @@
 import type { Exchange } from '../capture/exchange';
+import { decodeExchange, type DecodedExchange } from '../decode/exchange';
 import { parseTraceparent } from '../ids';
-import type { ResponseWrite } from '../protocols/mapper';
+import type { MapperInput, ResponseWrite } from '../protocols/mapper';
 import { runMapper } from '../protocols/run';
-import { redact } from '../redact/redactor';
-import { decodeBody, decodeParsedBody, type DecodedBody } from '../decode/body';
-import { storedForm } from '../json';
-import { bodyText, decodedPath, redactable } from '../redact/raw-body';
-import { pickHeaders } from './headers';
-import { limitEachDepth } from './sanitize';
+import { bodyText } from '../redact/raw-body';
+import type { CompiledRoute } from '../routes';
+import { redactedParts } from './parts';
 import type { InferenceRecord } from './record';
 import type { RecordSettings } from './settings';
-import type { CompiledRoute } from '../routes';
-
-function contentLength(headers: Record<string, unknown>): number {
-  const value = Number(headers['content-length']);
-  return Number.isSafeInteger(value) && value >= 0 ? value : 0;
-}
 
 /** The timed response writes, relative to the request's arrival. */
 function responseWrites(x: Exchange<CompiledRoute>): ResponseWrite[] {
@@ -25,79 +17,39 @@ function responseWrites(x: Exchange<CompiledRoute>): ResponseWrite[] {
   return writes;
 }
 
-/**
- * Turns a captured exchange into a record: decoding, mapping, header filtering, digests. Runs in the
- * flush path. `onMapperFailure` hears of a mapper that threw (the record is then stored raw).
- */
-export function buildRecord(x: Exchange<CompiledRoute>, o: RecordSettings, onMapperFailure?: (message: string) => void): InferenceRecord {
-  const q = x.url.indexOf('?');
-  const path = q === -1 ? x.url : x.url.slice(0, q);
-  const status = x.status || null;
-  const truncated: string[] = [];
-
-  let request: DecodedBody;
-  let requestBytes: number;
-  let requestSha: string | null;
-  if (x.parsedRequestBody !== undefined) {
-    // A body parser ran before inferlog: the original bytes were never seen, so there is no digest of them.
-    request = decodeParsedBody(x.parsedRequestBody, x.requestHeaders, o.maxBodyBytes);
-    requestBytes = contentLength(x.requestHeaders);
-    requestSha = null;
-  } else {
-    const kept = x.request.content();
-    request = decodeBody(kept, x.requestHeaders, x.request.truncated, o.maxBodyBytes);
-    requestBytes = x.request.bytes;
-    requestSha = x.request.digest(kept);
-  }
-  const keptResponse = x.response.content();
-  const response = decodeBody(keptResponse, x.responseHeaders, x.response.truncated, o.maxBodyBytes);
-  if (request.truncated || x.requestIncomplete) truncated.push('request_body');
-  if (response.truncated) truncated.push('response_body');
-
-  const { fields: mapped, failure } = runMapper(x.route.protocol, {
-    request,
-    response,
-    status,
+/** What a protocol mapper is given: the decoded bodies and the HTTP facts. */
+function mapperInput(x: Exchange<CompiledRoute>, d: DecodedExchange, maxBodyBytes: number): MapperInput {
+  return {
+    request: d.request,
+    response: d.response,
+    status: x.status || null,
     method: x.method,
-    path,
-    params: x.route.params(path),
+    path: d.path,
+    params: x.route.params(d.path),
     requestHeaders: x.requestHeaders,
     responseHeaders: x.responseHeaders,
     responseWrites: responseWrites(x),
-    maxBodyBytes: o.maxBodyBytes,
-  });
+    maxBodyBytes,
+  };
+}
+
+/**
+ * Turns a captured exchange into a record, off the request path, one stage after another: decode both
+ * bodies, map them by the route's protocol, limit and redact the parts, and assemble the row.
+ * `onMapperFailure` hears of a mapper that threw (the record is then stored raw).
+ */
+export function buildRecord(x: Exchange<CompiledRoute>, o: RecordSettings, onMapperFailure?: (message: string) => void): InferenceRecord {
+  const decoded = decodeExchange(x, o.maxBodyBytes);
+  const { fields: mapped, failure } = runMapper(x.route.protocol, mapperInput(x, decoded, o.maxBodyBytes));
   if (failure) onMapperFailure?.(`request ${x.requestId}: ${failure}`);
-  if (mapped.truncated) truncated.push(...mapped.truncated);
+  const status = x.status || null;
   let error = mapped.error ?? null;
   if (x.thrown) error = { ...(error as object | null), status, exception: x.thrown };
-  const trace = parseTraceparent(x.requestHeaders.traceparent);
   const redactor = x.route.redactor;
-  const withheld: string[] = [];
-  const requestBody = mapped.keepRequestBody ? redactable(request, String(x.requestHeaders['content-type'] ?? ''), redactor, 'request_body', withheld) : null;
-  const responseBody = mapped.keepResponseBody ? redactable(response, String(x.responseHeaders['content-type'] ?? ''), redactor, 'response_body', withheld) : null;
-  const scannedPath = redactor ? decodedPath(path) : path;
-  const limited = limitEachDepth({
-    path: scannedPath,
-    request_id: x.requestId,
-    inference_id: mapped.inference_id ?? null,
-    model_name: mapped.model_name ?? null,
-    model_version: mapped.model_version ?? null,
-    parameters: mapped.parameters ?? null,
-    inputs: mapped.inputs ?? null,
-    outputs: mapped.outputs ?? null,
-    response_parameters: mapped.response_parameters ?? null,
-    usage: mapped.usage ?? null,
-    error,
-    annotations: redactor ? storedForm(x.annotations) : x.annotations,
-    request_headers: pickHeaders(x.requestHeaders, o.requestHeaders),
-    response_headers: pickHeaders(x.responseHeaders, o.responseHeaders),
-    request_body: requestBody,
-    response_body: responseBody,
-    schema_errors: mapped.schema_errors ?? null,
-  });
-  truncated.push(...limited.cut);
-  const { parts, fired } = redact(redactor, limited.values);
-
+  const { parts, scannedPath, cut, redactions } = redactedParts(x, decoded, mapped, error, redactor, o);
+  const { path, request, response } = decoded;
+  const truncated = [...decoded.truncated, ...(mapped.truncated ?? []), ...cut];
+  const trace = parseTraceparent(x.requestHeaders.traceparent);
   return {
     id: x.id,
     started_at: new Date(x.startedAt),
@@ -128,12 +80,12 @@ export function buildRecord(x: Exchange<CompiledRoute>, o: RecordSettings, onMap
     response_headers: parts.response_headers ?? null,
     request_body: mapped.keepRequestBody ? bodyText(request, parts.request_body, redactor !== null) : null,
     response_body: mapped.keepResponseBody ? bodyText(response, parts.response_body, redactor !== null) : null,
-    request_bytes: requestBytes,
-    response_bytes: x.response.bytes,
-    request_sha256: requestSha,
-    response_sha256: x.response.digest(keptResponse),
+    request_bytes: decoded.requestBytes,
+    response_bytes: decoded.responseBytes,
+    request_sha256: decoded.requestSha256,
+    response_sha256: decoded.responseSha256,
     truncated,
-    redactions: [...withheld, ...fired],
+    redactions,
     schema_errors: parts.schema_errors ?? null,
     annotations: parts.annotations ?? null,
   };

@@ -1,0 +1,53 @@
+import type { Exchange } from '../capture/exchange';
+import type { DecodedExchange } from '../decode/exchange';
+import { storedForm } from '../json';
+import type { MappedFields } from '../protocols/mapper';
+import { decodedPath, redactable } from '../redact/raw-body';
+import { redact, type RecordParts, type Redactor } from '../redact/redactor';
+import { pickHeaders } from './headers';
+import { limitEachDepth } from './sanitize';
+import type { RecordSettings } from './settings';
+
+/** The record's parts after limits and redaction, with what was cut and which rules fired. */
+export interface RedactedParts {
+  parts: RecordParts;
+  /** The path as the rules scanned it (percent-decoded when there are rules). */
+  scannedPath: string;
+  /** JSON parts cut at the nesting limit. */
+  cut: string[];
+  /** Bodies withheld because the rules cannot read them, then the rules and detectors that fired. */
+  redactions: string[];
+}
+
+/**
+ * The mapped and captured parts of a record as they may be stored: raw bodies kept only where the
+ * rules can read them, headers filtered by the allow-lists, every JSON part cut at the nesting limit,
+ * then the route's redaction rules applied.
+ */
+export function redactedParts(x: Exchange, decoded: DecodedExchange, mapped: MappedFields, error: unknown, redactor: Redactor | null, o: RecordSettings): RedactedParts {
+  const withheld: string[] = [];
+  const requestBody = mapped.keepRequestBody ? redactable(decoded.request, String(x.requestHeaders['content-type'] ?? ''), redactor, 'request_body', withheld) : null;
+  const responseBody = mapped.keepResponseBody ? redactable(decoded.response, String(x.responseHeaders['content-type'] ?? ''), redactor, 'response_body', withheld) : null;
+  const scannedPath = redactor ? decodedPath(decoded.path) : decoded.path;
+  const limited = limitEachDepth({
+    path: scannedPath,
+    request_id: x.requestId,
+    inference_id: mapped.inference_id ?? null,
+    model_name: mapped.model_name ?? null,
+    model_version: mapped.model_version ?? null,
+    parameters: mapped.parameters ?? null,
+    inputs: mapped.inputs ?? null,
+    outputs: mapped.outputs ?? null,
+    response_parameters: mapped.response_parameters ?? null,
+    usage: mapped.usage ?? null,
+    error,
+    annotations: redactor ? storedForm(x.annotations) : x.annotations,
+    request_headers: pickHeaders(x.requestHeaders, o.requestHeaders),
+    response_headers: pickHeaders(x.responseHeaders, o.responseHeaders),
+    request_body: requestBody,
+    response_body: responseBody,
+    schema_errors: mapped.schema_errors ?? null,
+  });
+  const { parts, fired } = redact(redactor, limited.values);
+  return { parts, scannedPath, cut: limited.cut, redactions: [...withheld, ...fired] };
+}
