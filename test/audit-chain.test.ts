@@ -6,8 +6,8 @@ import { openPostgresSink } from '../packages/core/src/sink/connect';
 import { resolveOptions } from '../packages/core/src/options';
 import { uuidv7 } from '../packages/core/src/ids';
 import { verifyLog } from '@inferlog/core/audit';
-import { type InferenceRecord } from '@inferlog/core';
-import { type PostgresSink } from '../packages/core/src/sink/postgres-sink';
+import type { InferenceRecord } from '@inferlog/core';
+import type { PostgresSink } from '../packages/core/src/sink/postgres-sink';
 import { DATABASE_URL, db, dropSchema, EMBEDDED, endPool, serverOnly, uniqueSchema, until } from './helpers';
 
 const schema = uniqueSchema('chain');

@@ -90,7 +90,7 @@ serverOnly('PGlite has one session and no login roles with their own settings')(
     const app = express();
     app.use(log);
     app.use(express.json());
-    app.post('/score', (req, res) => res.json({ outputs: [{ name: 'p', datatype: 'FP64', shape: [1], data: [0.1 + 0.2] }] }));
+    app.post('/score', (_req, res) => res.json({ outputs: [{ name: 'p', datatype: 'FP64', shape: [1], data: [0.1 + 0.2] }] }));
     for (let i = 0; i < 5; i++) await request(app).post('/score').send({ inputs: [{ name: 'x', datatype: 'FP64', shape: [1], data: [1 / 3] }] }).expect(200);
     await settle(log, 5);
     await log.close();

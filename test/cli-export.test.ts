@@ -6,7 +6,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSyn
 import { basename, join } from 'node:path';
 import { CsvReader } from '../packages/core/src/audit/csv';
 import { EXPORT_COLUMNS, rowFromCsv, rowHash, type BundleReport, type ExportManifest, type ExportResult } from '@inferlog/core/audit';
-import { type InferenceRecord } from '@inferlog/core';
+import type { InferenceRecord } from '@inferlog/core';
 import { cli, openWriter, record, type Writer } from './cli-helpers';
 import { db, dropSchema, endPool, tempDir, uniqueSchema } from './helpers';
 
@@ -195,7 +195,7 @@ describe('jsonl', () => {
   });
 
   test('the file cut short: the chain does not reach the head in the manifest', async () => {
-    const { report } = await verifyJson(tampered(result.manifestPath, (text) => text.split('\n').slice(0, N - 2).join('\n') + '\n'));
+    const { report } = await verifyJson(tampered(result.manifestPath, (text) => `${text.split('\n').slice(0, N - 2).join('\n')}\n`));
     expect(report.problems[0]).toMatchObject({ kind: 'head', message: expect.stringContaining(`the manifest says ${N / 2} rows`) });
   });
 });

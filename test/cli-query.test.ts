@@ -196,7 +196,7 @@ describe('tail', () => {
     const text = (await cli(schema, ['tail', '-n', '5'])).stdout.trim().split('\n');
     expect(text).toHaveLength(6);
     expect(text[0]).toMatch(/^time\s+request id\s+model\s+version\s+status\s+latency\s+protocol\s+route$/);
-    newest.forEach((r, i) => expect(text[i + 1]).toContain(r.request_id));
+    for (const [i, r] of newest.entries()) expect(text[i + 1]).toContain(r.request_id);
   });
 
   test('-f: prints records that arrive after it started, each once, also one that started a little earlier; Ctrl-C ends it with 0', async () => {

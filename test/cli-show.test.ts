@@ -160,7 +160,7 @@ test('rows that share a request id are all shown; an unknown id exits 1', async 
   expect(text.stdout).toContain('2 inferences have request id "show-twice"; the first 1 are shown (--limit)');
 
   const missing = await cli(schema, ['show', 'no-such-request']);
-  expect(missing).toMatchObject({ code: 1, stdout: 'no inference with id or request id "no-such-request" in ' + schema + '.inference_log\n' });
+  expect(missing).toMatchObject({ code: 1, stdout: `no inference with id or request id "no-such-request" in ${schema}.inference_log\n` });
 });
 
 test('values a client chose are printed so a terminal shows them, never acts on them: escape sequences and bidi overrides come out as \\u escapes', async () => {
@@ -178,6 +178,7 @@ test('values a client chose are printed so a terminal shows them, never acts on 
   await log.close();
   const run = await cli(schema, ['show', 'show-escape']);
   expect(run.code).toBe(0);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters must not reach the terminal
   expect(run.stdout).not.toMatch(/[\u001b\u0007\u009b\u202e]/);
   expect(run.stdout).toContain('\\u001b[2J\\u001b]0;pwned\\u0007evil\\u202etxt.exe');
   expect(run.stdout).toContain('human_review by rev\\u001b[31mred\\u009b');

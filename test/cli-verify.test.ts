@@ -2,7 +2,7 @@
 // triggers off, as in audit-chain.test.ts), non-zero with the row named first; `show` agrees.
 import { randomUUID } from 'node:crypto';
 import { InferenceLogger } from '@inferlog/core';
-import { type VerifyReport } from '@inferlog/core/audit';
+import type { VerifyReport } from '@inferlog/core/audit';
 import { cli, openWriter, record, type Writer } from './cli-helpers';
 import { db, dropSchema, endPool, logOptions, tempDir, uniqueSchema } from './helpers';
 

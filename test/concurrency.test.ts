@@ -41,7 +41,7 @@ describe.each([
     );
     server.close();
     expect(responses.every((r) => r.status === 200)).toBe(true);
-    responses.forEach((r, i) => expect(r.headers['x-request-id']).toBe(`${name}-${i}`));
+    for (const [i, r] of responses.entries()) expect(r.headers['x-request-id']).toBe(`${name}-${i}`);
 
     await settle(log, N);
     await log.close();

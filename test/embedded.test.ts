@@ -57,7 +57,10 @@ async function startApp(dir: string): Promise<{ child: Child; base: string }> {
 
 function infer(base: string, requestId: string): Promise<number> {
   return fetch(`${base}/v2/models/m/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': requestId }, body: JSON.stringify(oipRequest([1, 2, 3, 4])) }).then(
-    async (res) => (await res.text(), res.status),
+    async (res) => {
+      await res.text();
+      return res.status;
+    },
   );
 }
 

@@ -8,7 +8,7 @@ import { InferlogRefusedError, type InferenceRecord } from '@inferlog/core';
 import { openPostgresSink } from '../packages/core/src/sink/connect';
 import { resolveOptions } from '../packages/core/src/options';
 import { uuidv7 } from '../packages/core/src/ids';
-import { type PostgresSink } from '../packages/core/src/sink/postgres-sink';
+import type { PostgresSink } from '../packages/core/src/sink/postgres-sink';
 import { DATABASE_URL, db, dropSchema, endPool, serverOnly, uniqueSchema } from './helpers';
 
 const TABLE = 'inference_log';

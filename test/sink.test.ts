@@ -1,8 +1,8 @@
 import { openPostgresSink } from '../packages/core/src/sink/connect';
 import { resolveOptions } from '../packages/core/src/options';
 import { uuidv7 } from '../packages/core/src/ids';
-import { type InferenceRecord } from '@inferlog/core';
-import { type PostgresSink } from '../packages/core/src/sink/postgres-sink';
+import type { InferenceRecord } from '@inferlog/core';
+import type { PostgresSink } from '../packages/core/src/sink/postgres-sink';
 import { DATABASE_URL, db, dropSchema, endPool, uniqueSchema } from './helpers';
 
 const schema = uniqueSchema('sink');

@@ -33,7 +33,7 @@ function chatStream(tokens: number): Buffer {
   const events = [{ ...head, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] }];
   for (let i = 0; i < tokens; i++) events.push({ ...head, choices: [{ index: 0, delta: { content: ` tok${i}` } as never, finish_reason: null }] });
   events.push({ ...head, choices: [{ index: 0, delta: {} as never, finish_reason: 'stop' as never }] });
-  return Buffer.from(events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('') + 'data: [DONE]\n\n');
+  return Buffer.from(`${events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('')}data: [DONE]\n\n`);
 }
 
 const oipResponse = json({ model_name: 'm', model_version: '1', id: 'b', outputs: [{ name: 'score', shape: [1], datatype: 'FP32', data: [0.5] }] });

@@ -136,8 +136,8 @@ async function main(): Promise<void> {
   const out = join(__dirname, '..', 'results');
   mkdirSync(out, { recursive: true });
   if (!ONLY) {
-    writeFileSync(join(out, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
-    writeFileSync(join(out, 'latest.md'), lines.join('\n') + '\n');
+    writeFileSync(join(out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(join(out, 'latest.md'), `${lines.join('\n')}\n`);
   }
   console.log(lines.join('\n'));
   console.log(ONLY ? `\n(BENCH_ONLY: results not written)` : `\nwritten to bench/results/latest.json and latest.md`);

@@ -45,7 +45,11 @@ if (framework === 'express') {
     next();
   });
   if (mode === 'pino') app.use(pinoLogger());
-  if (mode === 'inferlog') app.use((log = expressLog(inferlogOptions())));
+  if (mode === 'inferlog') {
+    const middleware = expressLog(inferlogOptions());
+    log = middleware;
+    app.use(middleware);
+  }
   app.use(express.json({ limit: '10mb' }));
   app.post('/v2/models/:model/infer', (req, res) => {
     res.json(infer(req.params.model, req.body));
@@ -64,11 +68,15 @@ if (framework === 'express') {
       return next();
     });
   }
-  if (mode === 'inferlog') app.use((log = koaLog(inferlogOptions())));
+  if (mode === 'inferlog') {
+    const middleware = koaLog(inferlogOptions());
+    log = middleware;
+    app.use(middleware);
+  }
   app.use(bodyParser({ jsonLimit: '10mb' }));
   const router = new Router();
   router.post('/v2/models/:model/infer', (ctx) => {
-    ctx.body = infer(ctx.params.model, ctx.request.body as never);
+    ctx.body = infer(ctx.params.model!, ctx.request.body as never);
   });
   app.use(router.routes());
   server = app.listen(0, '127.0.0.1');

@@ -81,7 +81,7 @@ export async function writerThroughput(databaseUrl: string, count: number, round
       });
       const start = performance.now();
       await write();
-      times[name].push(performance.now() - start);
+      times[name]!.push(performance.now() - start);
       const stored = (await db.one('SELECT count(*)::int AS n FROM $1:name.inference_log', [schema])).n;
       if (stored !== count) throw new Error(`${name} stored ${stored} of ${count} rows`);
     }
@@ -105,5 +105,5 @@ async function copyChunks(db: ReturnType<typeof pgp>, sql: string, chunks: Itera
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

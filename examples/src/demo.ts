@@ -18,7 +18,7 @@ function shorten(value: unknown, width: number): string {
 }
 
 function printTable(rows: Record<string, unknown>[], columns: [string, number][]): void {
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(columns[i][1])).join('  ');
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(columns[i]![1])).join('  ');
   console.log(line(columns.map(([name]) => name)));
   console.log(line(columns.map(([, width]) => '-'.repeat(width))));
   for (const row of rows) console.log(line(columns.map(([name, width]) => shorten(row[name], width))));
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   printTable(chats, [['request_id', 16], ['protocol', 11], ['model', 10], ['stream', 6], ['ms', 6], ['ttft_ms', 7], ['tokens', 6], ['answer', 60]]);
   const report = await verifyLog(db, 'inferlog', 'inference_log');
   console.log(
-    `\ntamper evidence: ${report.ok ? 'every hash chain verifies' : `${report.problems.length} problems, first: ${report.problems[0].message}`} ` +
+    `\ntamper evidence: ${report.ok ? 'every hash chain verifies' : `${report.problems.length} problems, first: ${report.problems[0]!.message}`} ` +
       `(${report.rows} rows in ${report.chains.length} writer chains; \`inferlog verify\` checks the same)`,
   );
   await db.$pool.end();

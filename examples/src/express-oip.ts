@@ -14,7 +14,7 @@ export function createExpressApp(logOptions: InferenceLogOptions | null = {}): {
   app.get('/v2/health/ready', (_req, res) => {
     res.json({ ready: true });
   });
-  app.get('/v2/models/:model', (req, res) => {
+  app.get('/v2/models/:model', (_req, res) => {
     res.json({ name: MODEL.name, versions: [MODEL.version], platform: 'js', inputs: [{ name: 'features', datatype: 'FP32', shape: [-1, 4] }] });
   });
   app.post('/v2/models/:model/infer', (req, res) => {

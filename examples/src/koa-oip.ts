@@ -27,10 +27,10 @@ export function createKoaApp(logOptions: InferenceLogOptions | null = {}): { app
     ctx.body = { ready: true };
   });
   router.post('/v2/models/:model/infer', (ctx) => {
-    ctx.body = inferOip(ctx.params.model, ctx.request.body);
+    ctx.body = inferOip(ctx.params.model!, ctx.request.body);
   });
   router.post('/v2/models/:model/versions/:version/infer', (ctx) => {
-    ctx.body = inferOip(ctx.params.model, ctx.request.body);
+    ctx.body = inferOip(ctx.params.model!, ctx.request.body);
   });
   app.use(router.routes());
   return { app, log };

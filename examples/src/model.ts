@@ -12,7 +12,7 @@ export const MODEL = {
 
 export function predict(rows: number[][]): number[] {
   return rows.map((row) => {
-    const z = row.reduce((sum, x, i) => sum + x * MODEL.weights[i], MODEL.bias);
+    const z = row.reduce((sum, x, i) => sum + x * MODEL.weights[i]!, MODEL.bias);
     return Math.round((1 / (1 + Math.exp(-z))) * 1e6) / 1e6;
   });
 }

@@ -14,7 +14,7 @@ the capacities and limitations of the system and to monitor its operation .`;
 const WORDS = CORPUS.split(/\s+/).filter(Boolean);
 const NEXT = new Map<string, string[]>();
 WORDS.forEach((word, i) => {
-  const next = WORDS[(i + 1) % WORDS.length];
+  const next = WORDS[(i + 1) % WORDS.length]!;
   NEXT.set(word, [...(NEXT.get(word) ?? []), next]);
 });
 
@@ -35,13 +35,13 @@ export interface Generation {
 /** Generates up to `maxTokens` tokens for the prompt; stops after a full stop once it has said something. */
 export function generate(prompt: string, maxTokens: number): Generation {
   let state = fnv1a(prompt);
-  let word = WORDS[state % WORDS.length];
+  let word = WORDS[state % WORDS.length]!;
   const tokens: string[] = [];
   while (tokens.length < maxTokens) {
     const choices = NEXT.get(word)!;
     state = Math.imul(state ^ tokens.length, 0x01000193) >>> 0;
-    word = choices[state % choices.length];
-    tokens.push(tokens.length === 0 ? word[0].toUpperCase() + word.slice(1) : word === '.' || word === ',' ? word : ` ${word}`);
+    word = choices[state % choices.length]!;
+    tokens.push(tokens.length === 0 ? word[0]!.toUpperCase() + word.slice(1) : word === '.' || word === ',' ? word : ` ${word}`);
     if (word === '.' && tokens.length >= 8) return { tokens, finishReason: 'stop' };
   }
   return { tokens, finishReason: 'length' };

@@ -11,6 +11,7 @@ export interface Context {
 export type CommandModule = (program: Command, ctx: Context) => void;
 
 /** Runs a command's work and keeps its exit code (0 when it returns nothing). */
+// biome-ignore lint/suspicious/noConfusingVoidType: a command's work may return nothing at all, which is exit code 0
 export function act<A extends unknown[]>(ctx: Context, work: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     ctx.exitCode = (await work(...args)) ?? 0;

@@ -16,11 +16,11 @@ export function uuidv7(ms: number = Date.now()): string {
   const hi = Math.floor(ms / 0x1000000);
   const lo = ms % 0x1000000;
   return (
-    HEX[(hi >>> 16) & 0xff] + HEX[(hi >>> 8) & 0xff] + HEX[hi & 0xff] +
-    HEX[(lo >>> 16) & 0xff] + '-' + HEX[(lo >>> 8) & 0xff] + HEX[lo & 0xff] + '-' +
-    HEX[0x70 | (pool[r] & 0x0f)] + HEX[pool[r + 1]] + '-' +
-    HEX[0x80 | (pool[r + 2] & 0x3f)] + HEX[pool[r + 3]] + '-' +
-    HEX[pool[r + 4]] + HEX[pool[r + 5]] + HEX[pool[r + 6]] + HEX[pool[r + 7]] + HEX[pool[r + 8]] + HEX[pool[r + 9]]
+    HEX[(hi >>> 16) & 0xff]! + HEX[(hi >>> 8) & 0xff]! + HEX[hi & 0xff]! +
+    HEX[(lo >>> 16) & 0xff]! + '-' + HEX[(lo >>> 8) & 0xff]! + HEX[lo & 0xff]! + '-' +
+    HEX[0x70 | (pool[r]! & 0x0f)]! + HEX[pool[r + 1]!]! + '-' +
+    HEX[0x80 | (pool[r + 2]! & 0x3f)]! + HEX[pool[r + 3]!]! + '-' +
+    HEX[pool[r + 4]!]! + HEX[pool[r + 5]!]! + HEX[pool[r + 6]!]! + HEX[pool[r + 7]!]! + HEX[pool[r + 8]!]! + HEX[pool[r + 9]!]!
   );
 }
 
@@ -38,6 +38,6 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(
 export function parseTraceparent(value: string | string[] | undefined): { traceId: string | null; spanId: string | null } {
   const header = Array.isArray(value) ? value[0] : value;
   const found = header ? TRACEPARENT.exec(header.trim().toLowerCase()) : null;
-  if (!found || found[1] === 'ff' || /^0+$/.test(found[2]) || /^0+$/.test(found[3])) return { traceId: null, spanId: null };
-  return { traceId: found[2], spanId: found[3] };
+  if (!found || found[1] === 'ff' || /^0+$/.test(found[2]!) || /^0+$/.test(found[3]!)) return { traceId: null, spanId: null };
+  return { traceId: found[2]!, spanId: found[3]! };
 }

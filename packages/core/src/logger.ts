@@ -199,7 +199,8 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   private async storeEvent(row: StoredEvent, idGiven: boolean): Promise<StoredEvent> {
     if (this.closed) throw new InferlogError('E_CLOSED', 'the logger is closed: the oversight event was not stored');
     const o = this.options;
-    const chain = (this.eventChain ??= new ChainWriter(new Chain('event', o.service, o.serviceVersion, o.host)));
+    this.eventChain ??= new ChainWriter(new Chain('event', o.service, o.serviceVersion, o.host));
+    const chain = this.eventChain;
     try {
       const sink = await this.open();
       await chain.ready(sink);

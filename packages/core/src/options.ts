@@ -287,7 +287,7 @@ function routeList(name: string, value: unknown, fallback: readonly RouteSpec[],
     try {
       return compileRoute(value[i] as RouteSpec, { sample }, rules.length > 0 ? new Redactor(rules) : null);
     } catch (err) {
-      fail(`option "${where}": ${(err as Error).message}`);
+      return fail(`option "${where}": ${(err as Error).message}`);
     }
   });
 }

@@ -78,14 +78,14 @@ export function compilePattern(pattern: string): { regex: RegExp; keys: string[]
   let label = '';
   let depth = 0;
   for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i];
+    const ch = pattern[i]!;
     if (ch === '\\' && i + 1 < pattern.length) {
       i++;
-      source += escapeRegExp(pattern[i]);
+      source += escapeRegExp(pattern[i]!);
       label += pattern[i];
     } else if (ch === ':' || ch === '*') {
       let name = '';
-      while (i + 1 < pattern.length && PARAM_CHAR.test(pattern[i + 1])) name += pattern[++i];
+      while (i + 1 < pattern.length && PARAM_CHAR.test(pattern[i + 1]!)) name += pattern[++i];
       if (ch === ':' && name === '') throw new Error(`route pattern "${pattern}" has ":" without a parameter name at ${i}`);
       keys.push(name || String(keys.length));
       source += ch === ':' ? '([^/]+?)' : '(.*)';
@@ -141,7 +141,11 @@ export function compileRoute(spec: RouteSpec, defaults: { sample: number }, reda
       params(p) {
         const found = regex.exec(p);
         const out: Record<string, string> = {};
-        if (found) keys.forEach((key, i) => found[i + 1] !== undefined && (out[key] = decodeParam(found[i + 1])));
+        if (!found) return out;
+        keys.forEach((key, i) => {
+          const value = found[i + 1];
+          if (value !== undefined) out[key] = decodeParam(value);
+        });
         return out;
       },
     };

@@ -39,7 +39,7 @@ const before = prototypeKeys();
 /** Runs every mapper on the input; each must return storable fields without throwing. */
 function mapsSafely(made: MapperInput): void {
   for (const [name, mapper] of Object.entries(MAPPERS)) {
-    let fields;
+    let fields: ReturnType<typeof mapper>;
     try {
       fields = mapper(made);
     } catch (err) {

@@ -134,9 +134,9 @@ describe('OIP binary tensor data extension', () => {
 
   test('every datatype decodes: FP16 and BF16 bit patterns, 64-bit integers beyond 2^53, NaN, BYTES with a length prefix', () => {
     const fp16 = Buffer.alloc(8);
-    [0x3c00, 0xc000, 0x7bff, 0x0001].forEach((bits, i) => fp16.writeUInt16LE(bits, i * 2)); // 1, -2, 65504, smallest subnormal
+    for (const [i, bits] of [0x3c00, 0xc000, 0x7bff, 0x0001].entries()) fp16.writeUInt16LE(bits, i * 2); // 1, -2, 65504, smallest subnormal
     const bf16 = Buffer.alloc(4);
-    [0x3f80, 0x4049].forEach((bits, i) => bf16.writeUInt16LE(bits, i * 2)); // 1, 3.140625
+    for (const [i, bits] of [0x3f80, 0x4049].entries()) bf16.writeUInt16LE(bits, i * 2); // 1, 3.140625
     const int64 = Buffer.alloc(16);
     int64.writeBigInt64LE(-5n, 0);
     int64.writeBigInt64LE(2n ** 62n, 8);

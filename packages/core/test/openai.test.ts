@@ -169,7 +169,7 @@ describe('OpenAI completions and embeddings', () => {
   test('a streamed completion concatenates text per choice', () => {
     const chunk = (index: number, text: string, finish: string | null) =>
       `data: ${JSON.stringify({ id: 'cmpl-1', object: 'text_completion', created: 1, model: 'm', choices: [{ index, text, logprobs: null, finish_reason: finish }] })}\n\n`;
-    const stream = chunk(0, 'Hel', null) + chunk(1, 'Bon', null) + chunk(0, 'lo', 'stop') + chunk(1, 'jour', 'length') + 'data: [DONE]\n\n';
+    const stream = `${chunk(0, 'Hel', null) + chunk(1, 'Bon', null) + chunk(0, 'lo', 'stop') + chunk(1, 'jour', 'length')}data: [DONE]\n\n`;
     const out = mapOpenAiCompletion(mapperInput({ request: { model: 'm', prompt: ['a', 'b'], n: 2, stream: true }, response: stream, responseHeaders: SSE }));
     expect(out.outputs).toEqual([
       { name: 'text', datatype: 'BYTES', shape: [2], data: ['Hello', 'Bonjour'] },
@@ -245,7 +245,7 @@ describe('server-sent events', () => {
       { choices: [{ index: 0, delta: { audio: { transcript: 'lo', data: 'BB' } }, logprobs: { content: [{ token: 'lo' }] }, content_filter_results: { hate: { filtered: false } } }] },
       { choices: [{ index: 0, delta: {}, finish_reason: 'stop', stop_reason: 42 }] },
     ];
-    const stream = chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n';
+    const stream = `${chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('')}data: [DONE]\n\n`;
     const out = mapOpenAiChat(mapperInput({ request: { model: 'm', messages: [], stream: true }, response: stream, responseHeaders: SSE }));
     const byName = Object.fromEntries((out.outputs as any[]).map((t) => [t.name, t.data]));
     expect(byName.message).toEqual([{ role: 'assistant', content: null, audio: { id: 'a1', transcript: 'Hello', data: 'AABB' } }]);

@@ -10,7 +10,7 @@ interface ShowOptions extends CommonOptions {
   verify: boolean;
 }
 
-const orNone = (values: readonly unknown[] | null | undefined) => (values && values.length ? values.join(', ') : 'none');
+const orNone = (values: readonly unknown[] | null | undefined) => (values?.length ? values.join(', ') : 'none');
 const present = (value: unknown) => value !== null && value !== undefined;
 
 function field(label: string, value: string): string {
@@ -134,7 +134,7 @@ export const show: CommandModule = (program, ctx) => {
     act(ctx, async (key: string, opts: ShowOptions) =>
       withLog(logOptionsOf(opts), ctx.io, async (log) => {
         const result = await showInference(log.db, log.schema, log.table, key, { limit: opts.limit, verify: opts.verify });
-        const verified = [...result.inferences.map((i) => i.chain), ...result.event_chains].every((c) => !opts.verify || (c !== null && c.ok));
+        const verified = [...result.inferences.map((i) => i.chain), ...result.event_chains].every((c) => !opts.verify || (c?.ok));
         if (opts.json) {
           printJson(ctx.io, result);
         } else if (result.total === 0) {

@@ -62,7 +62,7 @@ export function compareWithManifest(db: Database, schema: string, table: string,
         return;
       }
       report.checked++;
-      if (at.length > 1 || at[0][what] !== expected) {
+      if (at.length > 1 || at[0]![what] !== expected) {
         report.ok = false;
         const now = at.map((r) => r[what] ?? 'null').join(' and ');
         report.problems.push({

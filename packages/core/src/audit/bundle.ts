@@ -96,7 +96,7 @@ async function* csvRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<CsvItem> 
   let broken = false;
   const take = function* (read: () => { fields: (string | null)[]; line: number }[]): Generator<CsvItem> {
     if (broken) return;
-    let rows;
+    let rows: ReturnType<typeof read>;
     try {
       rows = read();
     } catch (err) {
@@ -206,8 +206,8 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
       } else {
         const from = c.last_seq + 1;
         const to = seq - 1;
-        while (c.gaps && c.gaps.length > 0 && c.gaps[0][1] < from) c.gaps.shift();
-        const listed = c.gaps === null || (c.gaps.length > 0 && c.gaps[0][0] === from && c.gaps[0][1] === to);
+        while (c.gaps && c.gaps.length > 0 && c.gaps[0]![1] < from) c.gaps.shift();
+        const listed = c.gaps === null || (c.gaps.length > 0 && c.gaps[0]![0] === from && c.gaps[0]![1] === to);
         if (!listed) {
           c.ok = false;
           problem({ ...base, kind: 'missing', message: `${at}: seq ${from}${to > from ? `..${to}` : ''} ${to > from ? 'are' : 'is'} missing before it, and the manifest does not list ${to > from ? 'them' : 'it'} as left out: rows were deleted or moved` });

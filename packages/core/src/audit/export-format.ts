@@ -23,7 +23,7 @@ export function jsonlLine(row: Readonly<Record<string, unknown>> | RecordRow): s
   const values = row as Readonly<Record<string, unknown>>;
   let json = '{';
   for (let i = 0; i < SORTED.length; i++) {
-    const [name, kind, quoted] = SORTED[i];
+    const [name, kind, quoted] = SORTED[i]!;
     json += `${i === 0 ? '' : ','}${quoted}:${canonicalJson(normalize(kind, values[name]))}`;
   }
   return `${json}}\n`;
@@ -53,7 +53,7 @@ export function csvHeader(): string {
 /** One row as a CSV record (RFC 4180, CRLF), from a row as PostgreSQL returns it (or already canonical). */
 export function csvLine(row: Readonly<Record<string, unknown>> | RecordRow): string {
   const values = row as Readonly<Record<string, unknown>>;
-  return csvRecord(EXPORT_COLUMNS.map((column, i) => cellText(KINDS[i], normalize(KINDS[i], values[column]))));
+  return csvRecord(EXPORT_COLUMNS.map((column, i) => cellText(KINDS[i]!, normalize(KINDS[i]!, values[column]))));
 }
 
 /**
@@ -64,8 +64,8 @@ export function rowFromCsv(fields: readonly (string | null)[]): Record<string, u
   if (fields.length !== EXPORT_COLUMNS.length) throw new Error(`has ${fields.length} fields; an export has ${EXPORT_COLUMNS.length}`);
   const row: Record<string, unknown> = {};
   EXPORT_COLUMNS.forEach((column, i) => {
-    const text = fields[i];
-    const kind = KINDS[i];
+    const text = fields[i]!;
+    const kind = KINDS[i]!;
     if (text === null) {
       row[column] = null;
     } else if (kind === 'number') {

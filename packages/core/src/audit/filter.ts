@@ -88,13 +88,13 @@ export function parseInstant(text: string, name: string, now: Date = new Date())
   const value = text.trim();
   if (value === 'now') return now;
   const relative = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/.exec(value);
-  if (relative) return new Date(now.getTime() - Number(relative[1]) * UNITS[relative[2]]);
+  if (relative) return new Date(now.getTime() - Number(relative[1]) * UNITS[relative[2]!]!);
   if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) {
     // A date and time without an offset is read as UTC, not as this machine's time zone.
     const withZone = /[T ]\d{2}:\d{2}/.test(value) && !/(Z|[+-]\d{2}:?\d{2})$/.test(value) ? `${value}Z` : value;
     const ms = Date.parse(withZone.replace(' ', 'T'));
     // Date.parse rolls 2026-02-30 over into March: a date that is not on the calendar is refused.
-    const [year, month, day] = value.slice(0, 10).split('-').map(Number);
+    const [year = NaN, month = NaN, day = NaN] = value.slice(0, 10).split('-').map(Number);
     const onCalendar = month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
     if (Number.isFinite(ms) && onCalendar) return new Date(ms);
   }
@@ -106,7 +106,7 @@ export function parseDuration(text: string, name: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)?$/.exec(text.trim());
   if (!match) throw new InferlogConfigError(`${name} "${text}" is not a duration: give a number and a unit (500ms, 30s, 5m, 1h)`);
   const n = Number(match[1]);
-  return match[2] && match[2] !== 'ms' ? n * UNITS[match[2]] : n;
+  return match[2] && match[2] !== 'ms' ? n * UNITS[match[2]]! : n;
 }
 
 /** Status codes, comma-separated: exact codes (`500`), classes (`4xx`, `5xx`) or `none` (no response sent). */

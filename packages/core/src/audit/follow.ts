@@ -89,7 +89,7 @@ export class LogFollower {
           this.schema,
           this.table,
           fresh.map((r) => r.id),
-          new Date(Date.parse(fresh[0].at) - 1),
+          new Date(Date.parse(fresh[0]!.at) - 1),
         ]);
         for (const r of fresh) {
           this.seen.set(r.id, r.at);

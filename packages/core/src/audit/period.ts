@@ -45,7 +45,7 @@ function fewestDaysIn(months: number): number {
   let fewest = Infinity;
   for (let start = 0; start < 12; start++) {
     let days = 0;
-    for (let k = 0; k < months % 12; k++) days += MONTH_DAYS[(start + k) % 12];
+    for (let k = 0; k < months % 12; k++) days += MONTH_DAYS[(start + k) % 12]!;
     fewest = Math.min(fewest, days);
   }
   return whole * 365 + fewest;
@@ -59,9 +59,9 @@ function fewestDaysIn(months: number): number {
  */
 export function parseRetentionPeriod(text: string): RetentionPeriod {
   const match = typeof text === 'string' ? /^\s*(\d{1,6})\s*([a-z]+)\s*$/i.exec(text) : null;
-  const unit = match ? UNITS[match[2].toLowerCase()] : undefined;
+  const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
   if (!match || !unit) {
-    const hint = match && /^m(in|ins|inutes?)?$/i.test(match[2]) ? ` ('${match[2]}' is ambiguous or too short: write 'mo' for months)` : '';
+    const hint = match && /^m(in|ins|inutes?)?$/i.test(match[2]!) ? ` ('${match[2]}' is ambiguous or too short: write 'mo' for months)` : '';
     throw new InferlogConfigError(`retention period ${JSON.stringify(text)} is not understood${hint}: write ${FORMS}`);
   }
   const n = Number(match[1]);

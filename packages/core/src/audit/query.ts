@@ -38,7 +38,7 @@ const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\/([0-9a-f]{8}-[0-
 export function decodeCursor(cursor: string): RecordPosition {
   const match = CURSOR.exec(cursor.trim());
   if (!match) throw new InferlogConfigError(`"${cursor}" is not a cursor: pass the "next" value a previous page printed (<started_at>/<id>)`);
-  return { at: match[1], id: match[2].toLowerCase() };
+  return { at: match[1]!, id: match[2]!.toLowerCase() };
 }
 
 /** Rows strictly after a position in (started_at, id) order; the plain `started_at >=` lets the BRIN index and partition pruning help. */

@@ -114,7 +114,7 @@ export class BodyCollector {
   private trimToCap(): void {
     let over = this.kept - this.cap;
     while (over > 0 && this.chunks.length > 0) {
-      const last = this.chunks[this.chunks.length - 1];
+      const last = this.chunks[this.chunks.length - 1]!;
       const buf = typeof last === 'string' ? Buffer.from(last) : last;
       if (buf.byteLength <= over) {
         this.chunks.pop();

@@ -10,9 +10,8 @@ type AnyFn = (...args: unknown[]) => unknown;
  */
 export function teeRequest(req: IncomingMessage, body: BodyCollector): void {
   const emit = req.emit as AnyFn;
-  req.emit = function teeEmit(this: IncomingMessage, event: string | symbol, chunk?: unknown): boolean {
-    if (event === 'data') body.add(chunk, (this.readableEncoding ?? undefined) as BufferEncoding | undefined);
-    // eslint-disable-next-line prefer-rest-params
-    return emit.apply(this, arguments as unknown as unknown[]) as boolean;
+  req.emit = function teeEmit(this: IncomingMessage, ...args: unknown[]): boolean {
+    if (args[0] === 'data') body.add(args[1], (this.readableEncoding ?? undefined) as BufferEncoding | undefined);
+    return emit.apply(this, args) as boolean;
   } as typeof req.emit;
 }

@@ -11,14 +11,15 @@ type AnyFn = (...args: unknown[]) => unknown;
 export function teeResponse(res: ServerResponse, body: BodyCollector): void {
   const write = res.write as AnyFn;
   const end = res.end as AnyFn;
-  res.write = function teeWrite(this: ServerResponse, chunk: unknown, encoding?: unknown): boolean {
+  // Rest parameters, not named ones: the originals see exactly the arguments the app passed, no more.
+  res.write = function teeWrite(this: ServerResponse, ...args: unknown[]): boolean {
+    const [chunk, encoding] = args;
     body.add(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : undefined);
-    // eslint-disable-next-line prefer-rest-params
-    return write.apply(this, arguments as unknown as unknown[]) as boolean;
+    return write.apply(this, args) as boolean;
   } as typeof res.write;
-  res.end = function teeEnd(this: ServerResponse, chunk?: unknown, encoding?: unknown): ServerResponse {
+  res.end = function teeEnd(this: ServerResponse, ...args: unknown[]): ServerResponse {
+    const [chunk, encoding] = args;
     if (typeof chunk !== 'function') body.add(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : undefined);
-    // eslint-disable-next-line prefer-rest-params
-    return end.apply(this, arguments as unknown as unknown[]) as ServerResponse;
+    return end.apply(this, args) as ServerResponse;
   } as typeof res.end;
 }

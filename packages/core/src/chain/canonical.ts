@@ -35,6 +35,7 @@ const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const byStoredName = (a: readonly [string, string], b: readonly [string, string]) => byCodeUnits(a[0], b[0]);
 
 /** Characters JSON.stringify escapes, and those storing may change: a string without them is quoted as it is. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are among those JSON escapes
 const NEEDS_CARE = /[\0-\x1f"\\\ud800-\udfff]/;
 /** Quoted object keys: records repeat the same few (name, shape, datatype, data). */
 const quotedKeys = new Map<string, string>();
@@ -94,16 +95,16 @@ export function canonicalJson(value: unknown): string {
   const object = value as Record<string, unknown>;
   const keys = Object.keys(object);
   let changed = false;
-  for (let i = 0; i < keys.length && !changed; i++) changed = MAY_CHANGE.test(keys[i]) && stored(keys[i]) !== keys[i];
+  for (let i = 0; i < keys.length && !changed; i++) changed = MAY_CHANGE.test(keys[i]!) && stored(keys[i]!) !== keys[i];
   if (changed) return storedKeysObject(object, keys);
   // The default sort compares UTF-16 code units, as RFC 8785 orders keys.
   keys.sort();
   let out = '{';
   let first = true;
   for (let i = 0; i < keys.length; i++) {
-    const v = object[keys[i]];
+    const v = object[keys[i]!];
     if (leftOut(v)) continue;
-    out += `${first ? '' : ','}${quoteKey(keys[i])}:${canonicalJson(v)}`;
+    out += `${first ? '' : ','}${quoteKey(keys[i]!)}:${canonicalJson(v)}`;
     first = false;
   }
   return `${out}}`;
@@ -118,7 +119,7 @@ function storedKeysObject(object: Record<string, unknown>, keys: string[]): stri
   for (const key of keys) if (!leftOut(object[key])) byName.set(stored(key), key);
   const members = [...byName].sort(byStoredName);
   let out = '{';
-  for (let i = 0; i < members.length; i++) out += `${i === 0 ? '' : ','}${JSON.stringify(members[i][0])}:${canonicalJson(object[members[i][1]])}`;
+  for (let i = 0; i < members.length; i++) out += `${i === 0 ? '' : ','}${JSON.stringify(members[i]![0])}:${canonicalJson(object[members[i]![1]])}`;
   return `${out}}`;
 }
 
@@ -149,7 +150,7 @@ const KIND_OF_TYPE: { readonly [T in SqlType]: ColumnKind } = {
 
 /** How each column of a table is normalised, in table order. */
 function columnKinds<T extends Table>(table: T): Readonly<Record<keyof T & string, ColumnKind>> {
-  return Object.fromEntries(columnNames(table).map((column) => [column, KIND_OF_TYPE[sqlType(table[column])]])) as Record<keyof T & string, ColumnKind>;
+  return Object.fromEntries(columnNames(table).map((column) => [column, KIND_OF_TYPE[sqlType(table[column]!)]])) as Record<keyof T & string, ColumnKind>;
 }
 
 /** The columns a row's hash covers: all but record_hash, the hash itself. */
@@ -197,7 +198,7 @@ export function rowHash(row: Readonly<Record<string, unknown>>, columns: Readonl
   }
   let canonical = '{';
   for (let i = 0; i < order.length; i++) {
-    const [name, kind, quoted] = order[i];
+    const [name, kind, quoted] = order[i]!;
     const value = normalize(kind, row[name]);
     const text = canonicalJson(value);
     if (json && kind === 'json' && value !== null) json[name] = text;

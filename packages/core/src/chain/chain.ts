@@ -67,7 +67,7 @@ export class Chain {
     let seq = base.seq;
     let hash = base.hash;
     for (let i = from; i < rows.length; i++) {
-      const row = rows[i];
+      const row = rows[i]!;
       row.chain_seq = ++seq;
       row.prev_hash = hash;
       row.record_hash = rowHash(row as Record<string, unknown>, this.columns, true);

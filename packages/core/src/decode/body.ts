@@ -56,13 +56,13 @@ function decompress(data: Buffer, encoding: string, limit: number): Buffer {
 
 function charsetOf(contentType: string): string | null {
   const found = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType);
-  return found ? found[1].toLowerCase() : null;
+  return found ? found[1]!.toLowerCase() : null;
 }
 
 /** A body cut inside a multi-byte UTF-8 character, without that character's first bytes (so the rest stays text). */
 function withoutPartialCharacter(data: Buffer): Buffer {
   for (let back = 1; back <= Math.min(3, data.length); back++) {
-    const byte = data[data.length - back];
+    const byte = data[data.length - back]!;
     if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back for the lead byte
     const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
     return needed > back ? data.subarray(0, data.length - back) : data;

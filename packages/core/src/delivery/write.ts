@@ -36,7 +36,7 @@ export async function writeIsolatingBadRows(sink: RecordSink, records: Inference
         const removed = await write(from, middle);
         return removed + (await write(middle - removed, to - removed));
       }
-      const bad = records[from];
+      const bad = records[from]!;
       const base = { seq: bad.chain_seq! - 1, hash: bad.prev_hash ?? null };
       records[from] = strippedRecord(bad, err);
       chain.relink(records, from, base);

@@ -61,7 +61,6 @@ function checkCustomFields(name: string, result: unknown): MappedFields {
     if (!Object.hasOwn(FIELD_KINDS, key)) {
       note(`returned the unknown field ${JSON.stringify(key)} (ignored)`);
     } else if (value === undefined || value === null) {
-      continue;
     } else if (kind === 'text') {
       if (typeof value === 'string' || typeof value === 'number') fields[key] = String(value);
       else note(`returned ${key} as ${typeof value}, not a string (stored as null)`);

@@ -29,8 +29,12 @@ function small(value: unknown, limit: number): boolean {
 
 function compile(allErrors: boolean, schema: object): ValidateFunction {
   const options = { allErrors, strictSchema: true, strictTypes: true, strictTuples: true, allowUnionTypes: true } as const;
-  const ajv = allErrors ? (all ??= new Ajv(options)) : (first ??= new Ajv(options));
-  return ajv.compile(schema);
+  if (allErrors) {
+    all ??= new Ajv(options);
+    return all.compile(schema);
+  }
+  first ??= new Ajv(options);
+  return first.compile(schema);
 }
 
 /**

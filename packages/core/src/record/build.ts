@@ -13,7 +13,7 @@ import type { RecordSettings } from './settings';
 function responseWrites(x: Exchange<CompiledRoute>): ResponseWrite[] {
   const times = x.response.writeTimes ?? [];
   const writes: ResponseWrite[] = [];
-  for (let i = 0; i + 2 < times.length; i += 3) writes.push({ offset: times[i], bytes: times[i + 1], ms: times[i + 2] - x.startMark });
+  for (let i = 0; i + 2 < times.length; i += 3) writes.push({ offset: times[i]!, bytes: times[i + 1]!, ms: times[i + 2]! - x.startMark });
   return writes;
 }
 

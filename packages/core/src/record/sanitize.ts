@@ -91,5 +91,5 @@ export function toJsonb(value: unknown): string | null {
 
 /** Text for a text column: U+0000 replaced by U+FFFD. */
 export function toText(value: string | null): string | null {
-  return value !== null && value.includes('\0') ? value.replaceAll('\0', '\ufffd') : value;
+  return value?.includes('\0') ? value.replaceAll('\0', '\ufffd') : value;
 }

@@ -91,7 +91,7 @@ function phoneNormal(found: string): string | null {
 /** The canonical text of an IPv6 address (lower case, zeros compressed), as the WHATWG URL parser writes it. */
 function ipv6Normal(found: string): string | null {
   const [address, zone] = found.split('%');
-  if (!isIPv6(address)) return null;
+  if (address === undefined || !isIPv6(address)) return null;
   try {
     return new URL(`http://[${address}]/`).hostname.slice(1, -1) + (zone ? `%${zone}` : '');
   } catch {
@@ -109,7 +109,10 @@ function findIpv6(text: string): Found[] {
   for (let m = IPV6_CANDIDATE.exec(text); m; m = IPV6_CANDIDATE.exec(text)) {
     let candidate = m[0];
     let normal = ipv6Normal(candidate);
-    if (normal === null && /[^:]:$/.test(candidate)) normal = ipv6Normal((candidate = candidate.slice(0, -1)));
+    if (normal === null && /[^:]:$/.test(candidate)) {
+      candidate = candidate.slice(0, -1);
+      normal = ipv6Normal(candidate);
+    }
     if (normal !== null) found.push({ start: m.index, end: m.index + candidate.length, normal });
     else IPV6_CANDIDATE.lastIndex = m.index + 1;
   }
@@ -129,7 +132,7 @@ function findIbans(text: string): Found[] {
       const separators = /^[\s\u00a0-]{1,2}(?=[A-Za-z0-9])/.exec(text.slice(end, end + 3));
       if (separators) end += separators[0].length;
       const ch = text[end];
-      if (!/[A-Za-z0-9]/.test(ch ?? '')) break;
+      if (ch === undefined || !/[A-Za-z0-9]/.test(ch)) break;
       iban += ch.toUpperCase();
       end++;
     }
@@ -156,18 +159,18 @@ function findCards(text: string): Found[] {
       let digits = '';
       const candidates: { end: number; digits: string }[] = [];
       for (let last = first; last < groups.length && digits.length < 19; last++) {
-        digits += groups[last].digits;
-        if (digits.length >= 13 && digits.length <= 19) candidates.push({ end: groups[last].end, digits });
+        digits += groups[last]!.digits;
+        if (digits.length >= 13 && digits.length <= 19) candidates.push({ end: groups[last]!.end, digits });
       }
       for (const c of candidates.reverse()) {
         if (luhnValid(c.digits) && /[1-9]/.test(c.digits)) { // all zeros passes Luhn but is no card
-          hit = { start: groups[first].start, end: c.end, normal: c.digits };
+          hit = { start: groups[first]!.start, end: c.end, normal: c.digits };
           break;
         }
       }
       if (hit) {
         found.push(hit);
-        while (first < groups.length && groups[first].start < hit.end) first++;
+        while (first < groups.length && groups[first]!.start < hit.end) first++;
       } else {
         first++;
       }
@@ -206,7 +209,7 @@ export function normalFormOf(value: string): string | null {
   if (!text.includes('@') && !text.includes(':') && text.split('.').length < 4 && digitsOf(text).length < 8) return null;
   for (const name of DETECTOR_NAMES) {
     const found = DETECTORS[name].find(text);
-    if (found.length === 1 && found[0].start === 0 && found[0].end === text.length) return found[0].normal;
+    if (found.length === 1 && found[0]!.start === 0 && found[0]!.end === text.length) return found[0]!.normal;
   }
   return null;
 }

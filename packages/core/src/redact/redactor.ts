@@ -18,7 +18,7 @@ function findAll(text: string, detectors: readonly Detector[]): (Found & { detec
   if (all.length <= 1) return all;
   all.sort((a, b) => a.start - b.start || b.end - a.end);
   const kept: (Found & { detector: Detector })[] = [];
-  for (const f of all) if (kept.length === 0 || f.start >= kept[kept.length - 1].end) kept.push(f);
+  for (const f of all) if (kept.length === 0 || f.start >= kept[kept.length - 1]!.end) kept.push(f);
   return kept;
 }
 
@@ -61,7 +61,7 @@ class Scan {
     const digits = String(value);
     for (const candidate of digits.length === 8 ? [digits, `0${digits}`] : [digits]) {
       const found = findAll(candidate, this.numeric);
-      if (found.length === 1 && found[0].start === 0 && found[0].end === candidate.length) return this.text(candidate);
+      if (found.length === 1 && found[0]!.start === 0 && found[0]!.end === candidate.length) return this.text(candidate);
     }
     return value;
   }

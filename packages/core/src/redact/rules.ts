@@ -1,4 +1,4 @@
-import { JSONPathEnvironment, type JSONValue } from 'json-p3';
+import { jsonpath, JSONPathEnvironment, TokenKind, type JSONPathQuery, type JSONValue } from 'json-p3';
 import { InferlogConfigError } from '../errors';
 import { MAX_JSON_DEPTH } from '../json';
 import { compileAction, REDACT_ACTIONS, type CompiledAction, type RedactAction } from './actions';
@@ -125,25 +125,23 @@ function strings(where: string, value: unknown): string[] {
   return items;
 }
 
-type Segment = { constructor: { name: string }; selectors: { constructor: { name: string }; name?: string }[] };
-
-/** The names a segment selects when it selects only by name (`.a`, `['a','b']`); null when it can select anything else. */
-function segmentNames(segment: Segment | undefined): string[] | null {
-  if (!segment || segment.constructor.name !== 'ChildSegment') return null;
-  const names = segment.selectors.map((sel) => (sel.constructor.name === 'NameSelector' && typeof sel.name === 'string' ? sel.name : null));
+/** The names a segment selects when it selects only by name (`.a`, `['a','b']`); null when it can select anything else (`..`, `*`, an index, a filter). */
+function segmentNames(segment: jsonpath.JSONPathSegment | undefined): string[] | null {
+  if (!segment || segment.token.kind === TokenKind.DDOT) return null;
+  const names = segment.selectors.map((sel) => (sel instanceof jsonpath.selectors.NameSelector ? sel.name : null));
   return names.every((n) => n !== null) ? (names as string[]) : null;
 }
 
 function compilePath(where: string, path: string, label: string): CompiledSelector {
   if (path.trim() === '$') fail(`option "${where}": "$" selects the whole record; select a part of it, e.g. $.parameters`);
-  let query;
+  let query: JSONPathQuery;
   try {
     query = jsonPath.compile(path);
   } catch (err) {
     fail(`option "${where}": ${JSON.stringify(path)} is not a valid JSONPath (RFC 9535): ${(err as Error).message}`);
   }
   // The parts the path starts at, read from the parsed query (not the text: `$ .a` and `$['a','b']` start at parts too).
-  const segments = (query as unknown as { segments: Segment[] }).segments;
+  const { segments } = query;
   const parts = segmentNames(segments[0]);
   for (const part of parts ?? []) {
     if (!(RECORD_PARTS as readonly string[]).includes(part)) {
@@ -155,7 +153,7 @@ function compilePath(where: string, path: string, label: string): CompiledSelect
     if (upper !== undefined) fail(`option "${where}": ${JSON.stringify(path)} names the header "${upper}", but header names are stored in lower case: write "${upper.toLowerCase()}"`);
   }
   const name = DESCENDANT_NAME.exec(path);
-  const find = name ? (document: unknown) => descendantsNamed(document, name[1] ?? name[2]) : (document: unknown) => query.query(document as JSONValue).locations();
+  const find = name ? (document: unknown) => descendantsNamed(document, (name[1] ?? name[2])!) : (document: unknown) => query.query(document as JSONValue).locations();
   return { label, parts: (parts as RecordPart[] | null) ?? null, find };
 }
 

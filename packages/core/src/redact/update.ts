@@ -40,7 +40,10 @@ export function updateMany(root: unknown, ops: readonly { location: Location; va
     for (const key of location) {
       if (node.op) break;
       let child = node.children.get(key);
-      if (!child) node.children.set(key, (child = { children: new Map() }));
+      if (!child) {
+        child = { children: new Map() };
+        node.children.set(key, child);
+      }
       node = child;
     }
     node.op ??= { value };

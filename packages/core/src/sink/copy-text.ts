@@ -10,7 +10,7 @@ const COPY_SPECIAL = /[\\\n\r\t]/g;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 function escapeCopy(text: string): string {
-  return HAS_COPY_SPECIAL.test(text) ? text.replace(COPY_SPECIAL, (c) => COPY_ESCAPES[c]) : text;
+  return HAS_COPY_SPECIAL.test(text) ? text.replace(COPY_SPECIAL, (c) => COPY_ESCAPES[c]!) : text;
 }
 
 /** A text[] literal: every element double-quoted, with `"` and `\` escaped inside. */
@@ -48,10 +48,10 @@ export function toCopyText(records: readonly InferenceRecord[]): string {
     // A sealed record's JSON was serialised for its hash already: that text is sent (same jsonb value).
     const json = sealedJson.get(record);
     for (let i = 0; i < RECORD_COLUMNS.length; i++) {
-      const column = RECORD_COLUMNS[i];
+      const column = RECORD_COLUMNS[i]!;
       const value = record[column];
       const sealed = json?.[column];
-      out += (i === 0 ? '' : '\t') + (value === null || value === undefined ? '\\N' : sealed !== undefined ? escapeCopy(sealed) : COLUMN_ENCODERS[i](value));
+      out += (i === 0 ? '' : '\t') + (value === null || value === undefined ? '\\N' : sealed !== undefined ? escapeCopy(sealed) : COLUMN_ENCODERS[i]!(value));
     }
     out += '\n';
   }

@@ -44,7 +44,7 @@ export async function openEmbedded(dataDir: string, { warn = true }: { warn?: bo
   if (warn && !warned) {
     warned = true;
     process.emitWarning(
-      `logging to the embedded PGlite store in ${dataDir}, which is meant for development. ` + 'Set DATABASE_URL or the "database" option to log to PostgreSQL.',
+      `logging to the embedded PGlite store in ${dataDir}, which is meant for development. Set DATABASE_URL or the "database" option to log to PostgreSQL.`,
       { code: 'INFERLOG_EMBEDDED' },
     );
   }

@@ -15,7 +15,7 @@ function textValue(value: unknown): unknown {
 export function insertColumns(table: Table, schema: string, name: string): InsertColumns {
   return new pgp.helpers.ColumnSet(
     columnNames(table).map((column) => {
-      const type = sqlType(table[column]);
+      const type = sqlType(table[column]!);
       // A sealed row's JSON text is the one its hash was made of: written as it is.
       if (type === 'jsonb') return { name: column, cast: 'jsonb', init: (c: { value: unknown; source: object }) => sealedJson.get(c.source)?.[column] ?? toJsonb(c.value) };
       if (type === 'text[]') return { name: column, cast: 'text[]', init: (c: { value: unknown }) => textValue(c.value) };

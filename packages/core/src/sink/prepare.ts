@@ -31,7 +31,7 @@ export async function prepareLog(db: Database, schema: string, table: string, mo
   return {
     applied: known.filter((m) => versions.includes(m.version)).map(({ version, name }) => ({ version, name })),
     migrations: known.map(({ version, name }) => ({ version, name })),
-    partitions: months.map((m, i) => ({ name: names[i], from: m.toISOString().slice(0, 10), created: !existing.has(names[i]) })),
+    partitions: months.map((m, i) => ({ name: names[i]!, from: m.toISOString().slice(0, 10), created: !existing.has(names[i]!) })),
   };
 }
 

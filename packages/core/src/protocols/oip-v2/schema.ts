@@ -21,6 +21,7 @@ const tensor = {
   required: ['name', 'shape', 'datatype'],
   properties: { name: { type: 'string' }, shape, datatype: { enum: DATATYPES }, parameters, data: { type: 'array' } },
   if: { required: ['parameters'], properties: { parameters: { type: 'object', required: ['binary_data_size'], properties: { binary_data_size: {} } } } },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, read by ajv, never awaited
   then: { properties: { parameters: { type: 'object', properties: { binary_data_size: { type: 'integer', minimum: 0 } } } } },
   else: { required: ['data'] },
 };

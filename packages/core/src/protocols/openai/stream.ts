@@ -75,7 +75,10 @@ function mergeToolCalls(state: ChoiceState, calls: unknown[]): void {
     const index = toolCallIndex(state, call);
     if (index === null) continue;
     let entry = state.toolCalls.get(index);
-    if (!entry) state.toolCalls.set(index, (entry = { arguments: '' }));
+    if (!entry) {
+      entry = { arguments: '' };
+      state.toolCalls.set(index, entry);
+    }
     if (typeof call.id === 'string') entry.id = call.id;
     if (typeof call.type === 'string') entry.type = call.type;
     const fn = call.function;
@@ -135,7 +138,10 @@ function applyChoice(choices: Map<number, ChoiceState>, choice: Record<string, u
   const index = choice.index ?? 0;
   if (!Number.isSafeInteger(index) || (index as number) < 0 || (index as number) >= MAX_CHOICES) return;
   let state = choices.get(index as number);
-  if (!state) choices.set(index as number, (state = newChoice(index as number)));
+  if (!state) {
+    state = newChoice(index as number);
+    choices.set(index as number, state);
+  }
   if (isObject(choice.delta)) mergeDelta(state, choice.delta);
   if (typeof choice.text === 'string') state.text = (state.text ?? '') + choice.text;
   if (choice.finish_reason !== undefined && choice.finish_reason !== null) state.finishReason = choice.finish_reason;
