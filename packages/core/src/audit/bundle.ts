@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { rowHash } from '../chain/canonical';
+import { ChainWalk, type ChainFinding, type WalkRow } from './chain-walk';
 import { CsvReader } from './csv';
 import { EXPORT_COLUMNS, rowFromCsv, rowFromJsonl } from './export-format';
 import { readManifest, type ExportManifest, type ManifestChain } from './manifest';
@@ -61,10 +62,26 @@ export interface BundleOptions {
   onProgress?: (rows: number, bytes: number) => void;
 }
 
-interface ChainState extends BundleChainSummary {
+/** Where a row is in the file, as its problems name it. */
+interface RowPlace {
+  line: number;
+  row: number;
+  chain_id: string | null;
+  seq: number | null;
+  id: string | null;
+}
+
+/** A row of the file as the chain walk reads it, with the hash recomputed from its content and how to name it. */
+interface FileRow extends WalkRow {
+  hash: string;
+  at: string;
+  place: RowPlace;
+}
+
+/** A chain of the file being walked, and what the manifest says of it. */
+interface FileChain {
+  walk: ChainWalk<FileRow, BundleChainSummary>;
   expected: ManifestChain | undefined;
-  /** Seqs the manifest says were left out, next first. */
-  gaps: [number, number][] | null;
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -142,12 +159,12 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
   };
   const expectedChains = new Map(manifest.chains.map((c) => [c.chain_id, c]));
   const done = new Set<string | null>();
-  let chain: ChainState | null = null;
+  let current: FileChain | null = null;
 
   const finish = () => {
-    if (!chain) return;
-    const c = chain;
-    const e = c.expected;
+    if (!current) return;
+    const c = current.walk.chain;
+    const e = current.expected;
     if (e && (e.last_seq !== c.last_seq || e.last_hash !== c.last_hash || e.rows !== c.rows || e.first_seq !== c.first_seq)) {
       c.ok = false;
       problem({
@@ -155,8 +172,24 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
         message: `chain ${c.chain_id} in the file: ${c.rows} rows, seq ${c.first_seq}..${c.last_seq}, last hash ${c.last_hash}; the manifest says ${e.rows} rows, seq ${e.first_seq}..${e.last_seq}, last hash ${e.last_hash}`,
       });
     }
-    report.chains.push({ chain_id: c.chain_id, rows: c.rows, first_seq: c.first_seq, last_seq: c.last_seq, last_hash: c.last_hash, ok: c.ok });
-    chain = null;
+    report.chains.push(c);
+    current = null;
+  };
+
+  const begin = (place: RowPlace, at: string): FileChain => {
+    const { chain_id: chainId, seq } = place;
+    if (done.has(chainId)) problem({ ...place, kind: 'reordered', message: `${at}: chain ${chainId} appears again after other chains: lines were moved` });
+    done.add(chainId);
+    const expected = expectedChains.get(chainId);
+    const chain: BundleChainSummary = { chain_id: chainId, rows: 0, first_seq: seq, last_seq: null, last_hash: null, ok: true };
+    if (!expected) {
+      chain.ok = false;
+      problem({ ...place, kind: 'inserted', message: `${at}: chain ${chainId} is not in the manifest: rows were added` });
+    } else if (expected.first_seq !== seq) {
+      chain.ok = false;
+      problem({ ...place, kind: 'missing', message: `${at}: chain ${chainId} starts at seq ${seq} here; the manifest says it starts at seq ${expected.first_seq}: rows before this one were removed or moved` });
+    }
+    return { walk: fileChainWalk(chain, expected, problem), expected };
   };
 
   const check = (row: Record<string, unknown>, line: number, n: number) => {
@@ -164,60 +197,24 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
     const chainId = str(row.chain_id);
     const seq = num(row.chain_seq);
     const at = `line ${line} (row ${n}, id ${id}${chainId ? `, chain ${chainId} seq ${seq}` : ''})`;
-    const base = { line, row: n, chain_id: chainId, seq, id };
-    if (!chain || chain.chain_id !== chainId) {
+    const place: RowPlace = { line, row: n, chain_id: chainId, seq, id };
+    if (!current || current.walk.chain.chain_id !== chainId) {
       finish();
-      if (done.has(chainId)) problem({ ...base, kind: 'reordered', message: `${at}: chain ${chainId} appears again after other chains: lines were moved` });
-      done.add(chainId);
-      const expected = expectedChains.get(chainId);
-      chain = { chain_id: chainId, rows: 0, first_seq: seq, last_seq: null, last_hash: null, ok: true, expected, gaps: expected?.gaps ? expected.gaps.map(([a, b]) => [a, b]) : null };
-      if (!expected) {
-        chain.ok = false;
-        problem({ ...base, kind: 'inserted', message: `${at}: chain ${chainId} is not in the manifest: rows were added` });
-      } else if (expected.first_seq !== seq) {
-        chain.ok = false;
-        problem({ ...base, kind: 'missing', message: `${at}: chain ${chainId} starts at seq ${seq} here; the manifest says it starts at seq ${expected.first_seq}: rows before this one were removed or moved` });
-      }
+      current = begin(place, at);
     }
-    const c: ChainState = chain!;
-    c.rows++;
+    const walk = current.walk;
     let hash: string;
     try {
       hash = rowHash(row);
     } catch (err) {
-      c.ok = false;
-      return problem({ ...base, kind: 'malformed', message: `${at}: cannot be read as a row: ${(err as Error).message}` });
+      walk.skip(null, null);
+      return problem({ ...place, kind: 'malformed', message: `${at}: cannot be read as a row: ${(err as Error).message}` });
     }
     if (chainId === null || seq === null) {
-      c.ok = false;
-      problem({ ...base, kind: 'inserted', message: `${at}: the row belongs to no chain, so nothing vouches for it` });
-    } else if (hash !== row.record_hash) {
-      c.ok = false;
-      problem({ ...base, kind: 'changed', message: `${at}: its content does not match its record_hash: the row was changed` });
-    } else if (c.last_seq !== null) {
-      if (seq <= c.last_seq) {
-        c.ok = false;
-        problem({ ...base, kind: 'reordered', message: `${at}: seq ${seq} comes after seq ${c.last_seq}: lines are out of chain order` });
-      } else if (seq === c.last_seq + 1) {
-        if (row.prev_hash !== c.last_hash) {
-          c.ok = false;
-          problem({ ...base, kind: 'reordered', message: `${at}: its prev_hash is not the record_hash of the row before it (seq ${c.last_seq}): a row was replaced or the chain was re-sealed` });
-        }
-      } else {
-        const from = c.last_seq + 1;
-        const to = seq - 1;
-        while (c.gaps && c.gaps.length > 0 && c.gaps[0]![1] < from) c.gaps.shift();
-        const listed = c.gaps === null || (c.gaps.length > 0 && c.gaps[0]![0] === from && c.gaps[0]![1] === to);
-        if (!listed) {
-          c.ok = false;
-          problem({ ...base, kind: 'missing', message: `${at}: seq ${from}${to > from ? `..${to}` : ''} ${to > from ? 'are' : 'is'} missing before it, and the manifest does not list ${to > from ? 'them' : 'it'} as left out: rows were deleted or moved` });
-        }
-      }
+      walk.skip(seq, str(row.record_hash));
+      return problem({ ...place, kind: 'inserted', message: `${at}: the row belongs to no chain, so nothing vouches for it` });
     }
-    if (seq !== null && (c.last_seq === null || seq > c.last_seq)) {
-      c.last_seq = seq;
-      c.last_hash = str(row.record_hash);
-    }
+    walk.step({ seq, prev_hash: row.prev_hash, record_hash: str(row.record_hash), hash, at, place });
   };
 
   const hash = createHash('sha256');
@@ -284,4 +281,39 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
     });
   }
   return report;
+}
+
+/** The walk of a chain of the file, which may skip only the seqs the manifest lists as left out. */
+function fileChainWalk(chain: BundleChainSummary, expected: ManifestChain | undefined, problem: (p: BundleProblem) => void): ChainWalk<FileRow, BundleChainSummary> {
+  // Next first; null: too many to list (or no manifest chain), so any seq may be left out.
+  const gaps: [number, number][] | null = expected?.gaps ? expected.gaps.map(([from, to]) => [from, to]) : null;
+  return new ChainWalk(chain, {
+    // The export starts a chain wherever its filters did; the manifest says where.
+    start: null,
+    sorted: false,
+    contentFirst: true,
+    changed: (r) => r.hash !== r.record_hash,
+    bridge: (from, to) => {
+      while (gaps && gaps.length > 0 && gaps[0]![1] < from) gaps.shift();
+      const listed = gaps === null || (gaps.length > 0 && gaps[0]![0] === from && gaps[0]![1] === to);
+      return listed ? { hash: undefined } : { missingFrom: from };
+    },
+    report: (finding, r) => problem(rowProblem(finding, r)),
+  });
+}
+
+/** A finding of the chain walk as a problem of the file. */
+function rowProblem(finding: ChainFinding, { seq, at, place }: FileRow): BundleProblem {
+  switch (finding.kind) {
+    case 'behind':
+      return { ...place, kind: 'reordered', message: `${at}: seq ${seq} comes after seq ${finding.after}: lines are out of chain order` };
+    case 'missing': {
+      const { from, to } = finding;
+      return { ...place, kind: 'missing', message: `${at}: seq ${from}${to > from ? `..${to}` : ''} ${to > from ? 'are' : 'is'} missing before it, and the manifest does not list ${to > from ? 'them' : 'it'} as left out: rows were deleted or moved` };
+    }
+    case 'changed':
+      return { ...place, kind: 'changed', message: `${at}: its content does not match its record_hash: the row was changed` };
+    case 'unlinked':
+      return { ...place, kind: 'reordered', message: `${at}: its prev_hash is not the record_hash of the row before it (seq ${finding.after}): a row was replaced or the chain was re-sealed` };
+  }
 }

@@ -1,7 +1,8 @@
 import { EVENT_HASH_COLUMNS, RECORD_HASH_COLUMNS, rowHash } from '../chain/canonical';
 import { logTableNames } from '../sink/names';
 import type { Database } from '../sink/pgp';
-import { followGaps, loadGaps, unbackedGaps } from './chain-gaps';
+import { followGaps, loadGaps, unbackedGaps, type Gap } from './chain-gaps';
+import { ChainWalk, type ChainFinding, type WalkRow } from './chain-walk';
 import { forEachRowIn, inSnapshot, type Snapshot } from './cursor';
 
 /** What verification found wrong, for one row or one chain. */
@@ -65,6 +66,27 @@ export function verifyLog(db: Database, schema: string, table: string, options: 
   return inSnapshot(db, (t) => verifyIn(t, schema, table, options));
 }
 
+type Which = 'records' | 'events';
+type Head = { seq: number; hash: string | null; kind: string };
+
+/** One verification: its snapshot, what it read up front, and what it has found. */
+interface Run {
+  t: Snapshot;
+  schema: string;
+  table: string;
+  options: VerifyOptions;
+  report: VerifyReport;
+  heads: Map<string, Head>;
+  gaps: Map<string, Map<number, Gap>>;
+  problem(p: ChainProblem): void;
+}
+
+/** A row of the log or its events, as the chain walk reads it. */
+interface DbRow extends WalkRow {
+  id: string;
+  row: Record<string, unknown>;
+}
+
 async function verifyIn(t: Snapshot, schema: string, table: string, options: VerifyOptions): Promise<VerifyReport> {
   const names = logTableNames(schema, table);
   const report: VerifyReport = { ok: true, rows: 0, chains: [], problems: [] };
@@ -73,7 +95,7 @@ async function verifyIn(t: Snapshot, schema: string, table: string, options: Ver
     report.ok = false;
     if (report.problems.length < max) report.problems.push(p);
   };
-  const heads = new Map<string, { seq: number; hash: string | null; kind: string }>(
+  const heads = new Map<string, Head>(
     (await t.any('SELECT chain_id, kind, last_seq, last_hash FROM $1:name.$2:name', [schema, names.chains])).map((r) => [r.chain_id, { seq: Number(r.last_seq), hash: r.last_hash, kind: r.kind }]),
   );
   const gaps = await loadGaps(t, schema, table);
@@ -85,115 +107,131 @@ async function verifyIn(t: Snapshot, schema: string, table: string, options: Ver
       message: `chain ${gap.chain_id}: the gap recorded for seq ${gap.from_seq}..${gap.to_seq} was not made by retention (${gap.reason}): rows were deleted and the gap written to hide it`,
     });
   }
-
+  const run: Run = { t, schema, table, options, report, heads, gaps, problem };
   for (const which of tables) {
-    const relation = which === 'records' ? table : names.events;
-    const columns = which === 'records' ? RECORD_HASH_COLUMNS : EVENT_HASH_COLUMNS;
-    let current: ChainSummary | null = null;
-    let expectedPrev: string | null = null;
-
-    const finish = () => {
-      if (!current) return;
-      const head = current.head;
-      if (head && (current.last_seq ?? 0) < head.seq && !(options.throughSeq !== undefined)) {
-        const covered = followGaps(gaps.get(current.chain_id), (current.last_seq ?? 0) + 1, head.seq);
-        if (!covered || covered.to_seq < head.seq) {
-          current.ok = false;
-          problem({
-            kind: 'truncated', table: which, chain_id: current.chain_id, seq: (current.last_seq ?? 0) + 1, id: null,
-            message: `chain ${current.chain_id} ends at seq ${current.last_seq ?? 0} but its writer recorded rows up to seq ${head.seq}: seq ${(current.last_seq ?? 0) + 1}..${head.seq} are missing from the end`,
-          });
-        }
-      }
-      if (head && options.throughSeq === undefined && current.last_seq !== null) {
-        if (current.last_seq > head.seq) {
-          current.ok = false;
-          problem({
-            kind: 'inserted', table: which, chain_id: current.chain_id, seq: head.seq + 1, id: null,
-            message: `chain ${current.chain_id} goes on to seq ${current.last_seq} but its writer recorded rows only up to seq ${head.seq}: seq ${head.seq + 1}..${current.last_seq} were added by something else`,
-          });
-        } else if (current.last_seq === head.seq && current.last_hash !== head.hash) {
-          current.ok = false;
-          problem({
-            kind: 'changed', table: which, chain_id: current.chain_id, seq: head.seq, id: null,
-            message: `chain ${current.chain_id}: its last row (seq ${head.seq}) is not the row its writer wrote: its hash differs from the head the writer recorded (replaced)`,
-          });
-        }
-      }
-      report.chains.push(current);
-      current = null;
-    };
-
-    const where = options.chain ? `WHERE chain_id = $3${options.throughSeq !== undefined ? ' AND chain_seq <= $4' : ''}` : '';
-    const sql = `SELECT * FROM $1:name.$2:name ${where} ORDER BY chain_id NULLS LAST, chain_seq, id`;
-    await forEachRowIn(t, sql, [schema, relation, options.chain, options.throughSeq], (rows) => {
-      for (const row of rows) {
-        report.rows++;
-        const id = String(row.id);
-        const chainId = row.chain_id as string | null;
-        if (!chainId) {
-          problem({ kind: 'inserted', table: which, chain_id: null, seq: null, id, message: `row ${id} belongs to no chain: it was inserted by something other than an inferlog writer (or written before chains existed)` });
-          continue;
-        }
-        const seq = Number(row.chain_seq);
-        if (current?.chain_id !== chainId) {
-          finish();
-          const head = heads.get(chainId) ?? null;
-          current = { chain_id: chainId, table: which, rows: 0, first_seq: seq, last_seq: null, last_hash: null, head: head && { seq: head.seq, hash: head.hash }, ok: true };
-          expectedPrev = null;
-          if (!head) {
-            current.ok = false;
-            problem({ kind: 'inserted', table: which, chain_id: chainId, seq, id, message: `row ${id} belongs to chain ${chainId}, which no writer registered: it was inserted` });
-          }
-        }
-        const chain: ChainSummary = current!;
-        const expectedSeq = (chain.last_seq ?? 0) + 1;
-        chain.rows++;
-        if (chain.last_seq !== null && seq === chain.last_seq) {
-          chain.ok = false;
-          problem({ kind: 'inserted', table: which, chain_id: chainId, seq, id, message: `row ${id} has seq ${seq} of chain ${chainId}, which another row has: a row was inserted into the chain` });
-          continue;
-        }
-        if (seq !== expectedSeq) {
-          // Also for the chain's first row: a gap from seq 1 means retention dropped the chain's start.
-          const gap = followGaps(gaps.get(chainId), expectedSeq, seq - 1);
-          if (gap?.to_seq === seq - 1) {
-            expectedPrev = gap.last_hash;
-          } else {
-            chain.ok = false;
-            // Rows missing right after what retention dropped: name the first one retention did not drop.
-            const from = gap && gap.to_seq < seq - 1 ? gap.to_seq + 1 : expectedSeq;
-            problem({ kind: 'missing', table: which, chain_id: chainId, seq: from, id, message: `chain ${chainId}: seq ${from}${seq - 1 > from ? `..${seq - 1}` : ''} ${seq - 1 > from ? 'are' : 'is'} missing before row ${id} (seq ${seq}): deleted` });
-            expectedPrev = row.prev_hash as string | null;
-          }
-        }
-        if (rowHash(row, columns) !== row.record_hash) {
-          chain.ok = false;
-          problem({ kind: 'changed', table: which, chain_id: chainId, seq, id, message: `row ${id} (chain ${chainId}, seq ${seq}) was changed after it was written: its content does not match its record_hash` });
-        } else if ((row.prev_hash ?? null) !== expectedPrev) {
-          chain.ok = false;
-          problem({ kind: 'reordered', table: which, chain_id: chainId, seq, id, message: `row ${id} (chain ${chainId}, seq ${seq}) does not follow the row before it: its prev_hash is not that row's hash (rows reordered, replaced or inserted)` });
-        }
-        expectedPrev = row.record_hash as string | null;
-        chain.last_seq = seq;
-        chain.last_hash = expectedPrev;
-      }
-      options.onProgress?.(report.rows);
-    });
-    finish();
-    // A registered chain with nothing left of it: every row deleted, unless retention dropped them all.
-    const seen = new Set(report.chains.filter((c) => c.table === which).map((c) => c.chain_id));
-    for (const [chainId, head] of heads) {
-      if (head.kind !== (which === 'records' ? 'record' : 'event') || head.seq === 0 || seen.has(chainId)) continue;
-      if (options.chain !== undefined && options.chain !== chainId) continue;
-      const covered = followGaps(gaps.get(chainId), 1, head.seq);
-      const summary: ChainSummary = { chain_id: chainId, table: which, rows: 0, first_seq: null, last_seq: null, last_hash: null, head: { seq: head.seq, hash: head.hash }, ok: true };
-      if (!covered || covered.to_seq < head.seq) {
-        summary.ok = false;
-        problem({ kind: 'truncated', table: which, chain_id: chainId, seq: 1, id: null, message: `chain ${chainId} has no rows left but its writer recorded rows up to seq ${head.seq}: all of them are missing` });
-      }
-      report.chains.push(summary);
-    }
+    await walkTable(run, which);
+    checkEmptyChains(run, which);
   }
   return report;
+}
+
+/** Walks every chain of one table, in chain order, through a cursor. */
+async function walkTable(run: Run, which: Which): Promise<void> {
+  const { t, schema, options, report } = run;
+  const relation = which === 'records' ? run.table : logTableNames(schema, run.table).events;
+  const columns = which === 'records' ? RECORD_HASH_COLUMNS : EVENT_HASH_COLUMNS;
+  let walk: ChainWalk<DbRow, ChainSummary> | null = null;
+  const finish = () => {
+    if (!walk) return;
+    if (options.throughSeq === undefined) checkHead(run, walk.chain);
+    report.chains.push(walk.chain);
+    walk = null;
+  };
+
+  const where = options.chain ? `WHERE chain_id = $3${options.throughSeq !== undefined ? ' AND chain_seq <= $4' : ''}` : '';
+  const sql = `SELECT * FROM $1:name.$2:name ${where} ORDER BY chain_id NULLS LAST, chain_seq, id`;
+  await forEachRowIn(t, sql, [schema, relation, options.chain, options.throughSeq], (rows) => {
+    for (const row of rows) {
+      report.rows++;
+      const id = String(row.id);
+      const chainId = row.chain_id as string | null;
+      if (!chainId) {
+        run.problem({ kind: 'inserted', table: which, chain_id: null, seq: null, id, message: `row ${id} belongs to no chain: it was inserted by something other than an inferlog writer (or written before chains existed)` });
+        continue;
+      }
+      const seq = Number(row.chain_seq);
+      if (walk?.chain.chain_id !== chainId) {
+        finish();
+        walk = beginChain(run, which, columns, chainId, seq, id);
+      }
+      walk.step({ seq, id, row, prev_hash: row.prev_hash ?? null, record_hash: row.record_hash as string | null });
+    }
+    options.onProgress?.(report.rows);
+  });
+  finish();
+}
+
+function beginChain(run: Run, which: Which, columns: typeof RECORD_HASH_COLUMNS | typeof EVENT_HASH_COLUMNS, chainId: string, seq: number, id: string): ChainWalk<DbRow, ChainSummary> {
+  const head = run.heads.get(chainId) ?? null;
+  const chain: ChainSummary = { chain_id: chainId, table: which, rows: 0, first_seq: seq, last_seq: null, last_hash: null, head: head && { seq: head.seq, hash: head.hash }, ok: true };
+  if (!head) {
+    chain.ok = false;
+    run.problem({ kind: 'inserted', table: which, chain_id: chainId, seq, id, message: `row ${id} belongs to chain ${chainId}, which no writer registered: it was inserted` });
+  }
+  const gaps = run.gaps.get(chainId);
+  return new ChainWalk(chain, {
+    // The walk starts before seq 1: a gap from seq 1 means retention dropped the chain's start.
+    start: { seq: 0, hash: null },
+    sorted: true,
+    contentFirst: false,
+    changed: (r) => rowHash(r.row, columns) !== r.row.record_hash,
+    bridge: (from, to) => {
+      const gap = followGaps(gaps, from, to);
+      if (gap?.to_seq === to) return { hash: gap.last_hash };
+      // Rows missing right after what retention dropped: name the first one retention did not drop.
+      return { missingFrom: gap && gap.to_seq < to ? gap.to_seq + 1 : from };
+    },
+    report: (finding, r) => run.problem(rowProblem(finding, which, chainId, r)),
+  });
+}
+
+function rowProblem(finding: ChainFinding, table: Which, chainId: string, { id, seq }: DbRow): ChainProblem {
+  switch (finding.kind) {
+    case 'behind':
+      return { kind: 'inserted', table, chain_id: chainId, seq, id, message: `row ${id} has seq ${seq} of chain ${chainId}, which another row has: a row was inserted into the chain` };
+    case 'missing': {
+      const { from, to } = finding;
+      return { kind: 'missing', table, chain_id: chainId, seq: from, id, message: `chain ${chainId}: seq ${from}${to > from ? `..${to}` : ''} ${to > from ? 'are' : 'is'} missing before row ${id} (seq ${seq}): deleted` };
+    }
+    case 'changed':
+      return { kind: 'changed', table, chain_id: chainId, seq, id, message: `row ${id} (chain ${chainId}, seq ${seq}) was changed after it was written: its content does not match its record_hash` };
+    case 'unlinked':
+      return { kind: 'reordered', table, chain_id: chainId, seq, id, message: `row ${id} (chain ${chainId}, seq ${seq}) does not follow the row before it: its prev_hash is not that row's hash (rows reordered, replaced or inserted)` };
+  }
+}
+
+/** The chain must end at the head its writer recorded: not short of it (unless retention dropped the rest), not past it, not on another row. */
+function checkHead(run: Run, chain: ChainSummary): void {
+  const { head, chain_id: chainId, table: which } = chain;
+  if (!head) return;
+  const last = chain.last_seq;
+  const end = last ?? 0;
+  if (end < head.seq) {
+    const covered = followGaps(run.gaps.get(chainId), end + 1, head.seq);
+    if (!covered || covered.to_seq < head.seq) {
+      chain.ok = false;
+      run.problem({
+        kind: 'truncated', table: which, chain_id: chainId, seq: end + 1, id: null,
+        message: `chain ${chainId} ends at seq ${end} but its writer recorded rows up to seq ${head.seq}: seq ${end + 1}..${head.seq} are missing from the end`,
+      });
+    }
+  } else if (last !== null && last > head.seq) {
+    chain.ok = false;
+    run.problem({
+      kind: 'inserted', table: which, chain_id: chainId, seq: head.seq + 1, id: null,
+      message: `chain ${chainId} goes on to seq ${last} but its writer recorded rows only up to seq ${head.seq}: seq ${head.seq + 1}..${last} were added by something else`,
+    });
+  } else if (last === head.seq && chain.last_hash !== head.hash) {
+    chain.ok = false;
+    run.problem({
+      kind: 'changed', table: which, chain_id: chainId, seq: head.seq, id: null,
+      message: `chain ${chainId}: its last row (seq ${head.seq}) is not the row its writer wrote: its hash differs from the head the writer recorded (replaced)`,
+    });
+  }
+}
+
+/** A registered chain with nothing left of it: every row deleted, unless retention dropped them all. */
+function checkEmptyChains(run: Run, which: Which): void {
+  const seen = new Set(run.report.chains.filter((c) => c.table === which).map((c) => c.chain_id));
+  for (const [chainId, head] of run.heads) {
+    if (head.kind !== (which === 'records' ? 'record' : 'event') || head.seq === 0 || seen.has(chainId)) continue;
+    if (run.options.chain !== undefined && run.options.chain !== chainId) continue;
+    const covered = followGaps(run.gaps.get(chainId), 1, head.seq);
+    const summary: ChainSummary = { chain_id: chainId, table: which, rows: 0, first_seq: null, last_seq: null, last_hash: null, head: { seq: head.seq, hash: head.hash }, ok: true };
+    if (!covered || covered.to_seq < head.seq) {
+      summary.ok = false;
+      run.problem({ kind: 'truncated', table: which, chain_id: chainId, seq: 1, id: null, message: `chain ${chainId} has no rows left but its writer recorded rows up to seq ${head.seq}: all of them are missing` });
+    }
+    run.report.chains.push(summary);
+  }
 }
