@@ -63,7 +63,10 @@ export class ChainWalk<R extends WalkRow, C extends WalkedChain = WalkedChain> {
       if (!behind) this.advance(row.seq, row.record_hash);
       return;
     }
-    if (behind) return this.fail({ kind: 'behind', after: last }, row);
+    if (behind) {
+      this.fail({ kind: 'behind', after: last }, row);
+      return;
+    }
     const prior = last !== null ? { seq: last, hash: chain.last_hash } : rules.start;
     // The prev_hash the row must have; undefined when nothing says (then it is not checked).
     let expected = prior?.hash;
