@@ -8,7 +8,10 @@ import { dropSchema, endPool, logOptions, settle, storedRows, uniqueSchema } fro
 const schema = uniqueSchema('bad');
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 const MiB = 1024 * 1024;
-const hugeJson = JSON.stringify({ inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }], parameters: { padding: 'p'.repeat(20 * MiB) } });
+const hugeJson = JSON.stringify({
+  inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }],
+  parameters: { padding: 'p'.repeat(20 * MiB) },
+});
 
 const cases: { name: string; contentType: string; body: string }[] = [
   { name: 'malformed JSON', contentType: 'application/json', body: '{"inputs": [1, 2' },
@@ -19,14 +22,22 @@ const cases: { name: string; contentType: string; body: string }[] = [
 ];
 
 const frameworks = [
-  ['Express', 'express_log', (options: InferenceLogOptions | null) => {
-    const { app, log } = createExpressApp(options);
-    return { handler: app, log };
-  }],
-  ['Koa', 'koa_log', (options: InferenceLogOptions | null) => {
-    const { app, log } = createKoaApp(options);
-    return { handler: app.callback(), log };
-  }],
+  [
+    'Express',
+    'express_log',
+    (options: InferenceLogOptions | null) => {
+      const { app, log } = createExpressApp(options);
+      return { handler: app, log };
+    },
+  ],
+  [
+    'Koa',
+    'koa_log',
+    (options: InferenceLogOptions | null) => {
+      const { app, log } = createKoaApp(options);
+      return { handler: app.callback(), log };
+    },
+  ],
 ] as const;
 
 afterAll(async () => {
@@ -42,7 +53,11 @@ describe.each(frameworks)('%s', (framework, table, make) => {
     await log.ready();
     for (const [i, c] of cases.entries()) {
       const send = (handler: unknown) =>
-        request(handler as never).post('/v2/models/credit-risk/infer').set('content-type', c.contentType).set('x-request-id', `${framework}-${i}`).send(c.body);
+        request(handler as never)
+          .post('/v2/models/credit-risk/infer')
+          .set('content-type', c.contentType)
+          .set('x-request-id', `${framework}-${i}`)
+          .send(c.body);
       const [withLog, without] = [await send(logged.handler), await send(bare.handler)];
       expect({ case: c.name, status: withLog.status, body: withLog.text, type: withLog.headers['content-type'] }).toEqual({
         case: c.name,
@@ -93,7 +108,12 @@ test('JSON nested 100,000 deep (which JSON.stringify cannot write back) is store
   });
   const deep = '['.repeat(100_000) + ']'.repeat(100_000);
   const body = `{"model":"m","messages":[{"role":"user","content":"hi"}],"metadata":${deep}}`;
-  await request(app).post('/v1/chat/completions').set('content-type', 'application/json').set('x-request-id', 'deep').send(body).expect(200);
+  await request(app)
+    .post('/v1/chat/completions')
+    .set('content-type', 'application/json')
+    .set('x-request-id', 'deep')
+    .send(body)
+    .expect(200);
   await settle(log, 1);
   const [row] = await storedRows(schema, 'deep_log');
   expect(row).toMatchObject({ request_id: 'deep', protocol: 'openai-chat', truncated: ['parameters'] });

@@ -36,7 +36,11 @@ test('strings, big and negative-zero numbers, keys sorted by UTF-16 code units, 
   expect(report.problems).toEqual([]);
   expect(report).toMatchObject({ ok: true, rows: 6 });
   const [row] = await db.any("SELECT parameters, outputs, model_name FROM $1:name.inference_log WHERE request_id = 'v-0'", [schema]);
-  expect(row).toEqual({ parameters: 'a JSON string in a jsonb column', outputs: { b: 1, a: 2, é: 3, '😀': 4, Z: 5, '': 6, 'nul\ufffdkey': 7 }, model_name: 'awk\ufffdward' });
+  expect(row).toEqual({
+    parameters: 'a JSON string in a jsonb column',
+    outputs: { b: 1, a: 2, é: 3, '😀': 4, Z: 5, '': 6, 'nul\ufffdkey': 7 },
+    model_name: 'awk\ufffdward',
+  });
 });
 
 test('boxed primitives from a custom mapper are stored unwrapped, a BigInt is refused with a schema error, an event with one is refused: the rest verifies', async () => {
@@ -54,7 +58,10 @@ test('boxed primitives from a custom mapper are stored unwrapped, a BigInt is re
   try {
     await request(app).post('/score').set('x-request-id', 'boxed').send({}).expect(200);
     await settle(log, 1);
-    await expect(log.event('boxed', { type: 'feedback', data: { big: 12345678901234567890n } as never })).rejects.toMatchObject({ code: 'E_EVENT', message: expect.stringContaining('"data" must be JSON') });
+    await expect(log.event('boxed', { type: 'feedback', data: { big: 12345678901234567890n } as never })).rejects.toMatchObject({
+      code: 'E_EVENT',
+      message: expect.stringContaining('"data" must be JSON'),
+    });
     await log.event('boxed', { type: 'feedback', data: { n: new Number(1), s: new String('x') } as never });
     await log.close();
     const report = await verifyLog(db, schema2, 'inference_log');
@@ -64,7 +71,13 @@ test('boxed primitives from a custom mapper are stored unwrapped, a BigInt is re
     expect(row).toEqual({
       parameters: { n: 2.5, s: 'boxed', b: false },
       outputs: null,
-      schema_errors: [{ part: 'mapper', message: 'custom mapper "boxed" returned outputs that is not JSON-serialisable (stored as null): Do not know how to serialize a BigInt' }],
+      schema_errors: [
+        {
+          part: 'mapper',
+          message:
+            'custom mapper "boxed" returned outputs that is not JSON-serialisable (stored as null): Do not know how to serialize a BigInt',
+        },
+      ],
     });
     const event = await db.one('SELECT data FROM $1:name.inference_log_event', [schema2]);
     expect(event.data).toEqual({ n: 1, s: 'x' });

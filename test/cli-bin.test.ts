@@ -22,10 +22,14 @@ test('the bin has a shebang; --help, --version, an unknown command and no databa
   expect(readFileSync(BIN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
   const help = await runChild(['--help']);
   expect(help.code).toBe(0);
-  for (const command of ['migrate', 'tail', 'show', 'query', 'stats', 'export', 'verify']) expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+  for (const command of ['migrate', 'tail', 'show', 'query', 'stats', 'export', 'verify'])
+    expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   expect((await runChild(['--version'])).stdout.trim()).toBe('0.1.0');
   expect(await runChild(['frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown command 'frobnicate'") });
-  expect(await runChild(['query', '--embedded-dir', join(dir, 'none')])).toMatchObject({ code: 3, stderr: expect.stringContaining('no database: pass --database <url> or set DATABASE_URL') });
+  expect(await runChild(['query', '--embedded-dir', join(dir, 'none')])).toMatchObject({
+    code: 3,
+    stderr: expect.stringContaining('no database: pass --database <url> or set DATABASE_URL'),
+  });
 });
 
 test('migrate through DATABASE_URL, then tail -f in a child: a row written afterwards shows up, and SIGINT ends it with 0', async () => {
@@ -33,10 +37,14 @@ test('migrate through DATABASE_URL, then tail -f in a child: a row written after
   const migrated = await runChild(['migrate', '--schema', schema, '--months-ahead', '1'], { env });
   expect(migrated.code).toBe(0);
   expect(migrated.stdout).toContain('migrations applied now: 001_inference_log, 002_audit');
-  expect(migrated.stdout).toMatch(/partitions: inference_log_p\d{4}_\d{2} \((created|exists)\), inference_log_p\d{4}_\d{2} \((created|exists)\)\n/);
+  expect(migrated.stdout).toMatch(
+    /partitions: inference_log_p\d{4}_\d{2} \((created|exists)\), inference_log_p\d{4}_\d{2} \((created|exists)\)\n/,
+  );
   writer = await openWriter(schema);
 
-  const child = spawn(process.execPath, [BIN, 'tail', '-f', '--interval', '100ms', '--schema', schema], { env: { PATH: process.env.PATH ?? '', ...env } });
+  const child = spawn(process.execPath, [BIN, 'tail', '-f', '--interval', '100ms', '--schema', schema], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -19,7 +19,11 @@ beforeAll(async () => {
   writer = await openWriter(schema);
   const start = Date.UTC(2026, 4, 1);
   for (let from = 0; from < N; from += 5000) {
-    await writer.write(Array.from({ length: Math.min(5000, N - from) }, (_, k) => record(from + k, start + from + k, { request_body: `${from + k} ${body}` })));
+    await writer.write(
+      Array.from({ length: Math.min(5000, N - from) }, (_, k) =>
+        record(from + k, start + from + k, { request_body: `${from + k} ${body}` }),
+      ),
+    );
   }
 }, 600_000);
 
@@ -33,7 +37,10 @@ afterAll(async () => {
 test(`export of ${N.toLocaleString('en')} records (about ${Math.round((N * 2.7) / 1000)} MB of JSONL) in a child process: peak RSS under ${LIMIT_MIB} MiB and not growing with the rows; verify --bundle too`, async () => {
   const exportRows = async (name: string, until: string) => {
     const out = join(dir, name);
-    const run = await runChild(['export', '--database', DATABASE_URL, '--schema', schema, '--since', '2026-05-01', '--until', until, '--out', out, '--json'], { measure: true });
+    const run = await runChild(
+      ['export', '--database', DATABASE_URL, '--schema', schema, '--since', '2026-05-01', '--until', until, '--out', out, '--json'],
+      { measure: true },
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     return { out, manifest: JSON.parse(run.stdout).manifest, peak: run.peakRssMiB! };

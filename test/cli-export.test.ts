@@ -102,7 +102,17 @@ describe('jsonl', () => {
     });
     expect(Date.now() - Date.parse(result.manifest.exported_at)).toBeLessThan(60_000);
     expect(JSON.parse(readFileSync(result.manifestPath, 'utf8'))).toEqual(result.manifest);
-    const heads = [a.chain, b.chain].sort((x, y) => (x.id < y.id ? -1 : 1)).map((c) => ({ chain_id: c.id, rows: N / 2, first_seq: 1, first_prev_hash: null, last_seq: N / 2, last_hash: c.last.hash, gaps: [] }));
+    const heads = [a.chain, b.chain]
+      .sort((x, y) => (x.id < y.id ? -1 : 1))
+      .map((c) => ({
+        chain_id: c.id,
+        rows: N / 2,
+        first_seq: 1,
+        first_prev_hash: null,
+        last_seq: N / 2,
+        last_hash: c.last.hash,
+        gaps: [],
+      }));
     expect(result.manifest.chains).toEqual(heads);
   });
 
@@ -111,7 +121,14 @@ describe('jsonl', () => {
     const byId = new Map(written.map((r) => [r.id, r]));
     // The canonical form by hand: keys sorted at every level, no spaces (what RFC 8785 gives for these values).
     const jcs = (v: unknown): string =>
-      Array.isArray(v) ? `[${v.map(jcs).join(',')}]` : v && typeof v === 'object' ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${jcs((v as Record<string, unknown>)[k])}`).join(',')}}` : JSON.stringify(v);
+      Array.isArray(v)
+        ? `[${v.map(jcs).join(',')}]`
+        : v && typeof v === 'object'
+          ? `{${Object.keys(v)
+              .sort()
+              .map((k) => `${JSON.stringify(k)}:${jcs((v as Record<string, unknown>)[k])}`)
+              .join(',')}}`
+          : JSON.stringify(v);
     for (const line of lines) {
       const row = JSON.parse(line);
       expect(Object.keys(row).sort()).toEqual([...EXPORT_COLUMNS].sort());
@@ -146,7 +163,13 @@ describe('jsonl', () => {
     const { code, report } = await verifyJson(changed);
     expect(code).toBe(1);
     const id = JSON.parse(lines[k - 1]).id;
-    expect(report.problems[0]).toMatchObject({ kind: 'changed', line: k, row: k, id, message: expect.stringContaining(`line ${k} (row ${k}, id ${id}`) });
+    expect(report.problems[0]).toMatchObject({
+      kind: 'changed',
+      line: k,
+      row: k,
+      id,
+      message: expect.stringContaining(`line ${k} (row ${k}, id ${id}`),
+    });
     expect(report.problems.map((p) => p.kind)).toEqual(['changed', 'file']);
     const text = await cli(null, ['verify', '--bundle', changed]);
     expect(text.code).toBe(1);
@@ -156,10 +179,23 @@ describe('jsonl', () => {
 
   test('a line deleted: the line after the gap is named', async () => {
     const k = 700;
-    const { code, report } = await verifyJson(tampered(result.manifestPath, (text) => text.split('\n').filter((_, i) => i !== k - 1).join('\n')));
+    const { code, report } = await verifyJson(
+      tampered(result.manifestPath, (text) =>
+        text
+          .split('\n')
+          .filter((_, i) => i !== k - 1)
+          .join('\n'),
+      ),
+    );
     expect(code).toBe(1);
     const next = JSON.parse(lines[k]);
-    expect(report.problems[0]).toMatchObject({ kind: 'missing', line: k, id: next.id, seq: next.chain_seq, message: expect.stringContaining(`seq ${next.chain_seq - 1} is missing before it`) });
+    expect(report.problems[0]).toMatchObject({
+      kind: 'missing',
+      line: k,
+      id: next.id,
+      seq: next.chain_seq,
+      message: expect.stringContaining(`seq ${next.chain_seq - 1} is missing before it`),
+    });
     expect(report.problems.map((p) => p.kind)).toEqual(['missing', 'head', 'count', 'file']);
   });
 
@@ -174,7 +210,11 @@ describe('jsonl', () => {
     );
     expect(code).toBe(1);
     expect(report.problems[0]).toMatchObject({ line: k, id: JSON.parse(lines[k]).id });
-    expect(report.problems[1]).toMatchObject({ kind: 'reordered', line: k + 1, message: expect.stringContaining('lines are out of chain order') });
+    expect(report.problems[1]).toMatchObject({
+      kind: 'reordered',
+      line: k + 1,
+      message: expect.stringContaining('lines are out of chain order'),
+    });
   });
 
   test('a row changed and re-sealed by someone who knows the canonical form: the next line does not link', async () => {
@@ -186,16 +226,36 @@ describe('jsonl', () => {
         row.outputs[0].data = [0.01];
         row.record_hash = rowHash(row);
         const jcs = (v: unknown): string =>
-          Array.isArray(v) ? `[${v.map(jcs).join(',')}]` : v && typeof v === 'object' ? `{${Object.keys(v).sort().map((key) => `${JSON.stringify(key)}:${jcs((v as Record<string, unknown>)[key])}`).join(',')}}` : JSON.stringify(v);
+          Array.isArray(v)
+            ? `[${v.map(jcs).join(',')}]`
+            : v && typeof v === 'object'
+              ? `{${Object.keys(v)
+                  .sort()
+                  .map((key) => `${JSON.stringify(key)}:${jcs((v as Record<string, unknown>)[key])}`)
+                  .join(',')}}`
+              : JSON.stringify(v);
         all[k - 1] = jcs(row);
         return all.join('\n');
       }),
     );
-    expect(report.problems[0]).toMatchObject({ kind: 'reordered', line: k + 1, message: expect.stringContaining('its prev_hash is not the record_hash of the row before it') });
+    expect(report.problems[0]).toMatchObject({
+      kind: 'reordered',
+      line: k + 1,
+      message: expect.stringContaining('its prev_hash is not the record_hash of the row before it'),
+    });
   });
 
   test('the file cut short: the chain does not reach the head in the manifest', async () => {
-    const { report } = await verifyJson(tampered(result.manifestPath, (text) => `${text.split('\n').slice(0, N - 2).join('\n')}\n`));
+    const { report } = await verifyJson(
+      tampered(
+        result.manifestPath,
+        (text) =>
+          `${text
+            .split('\n')
+            .slice(0, N - 2)
+            .join('\n')}\n`,
+      ),
+    );
     expect(report.problems[0]).toMatchObject({ kind: 'head', message: expect.stringContaining(`the manifest says ${N / 2} rows`) });
   });
 });
@@ -239,11 +299,28 @@ describe('csv', () => {
     // Row k (record k after the header) inside the first chain (rows 1..1500), with status 200.
     const k = all.findIndex((r, i) => i >= 1000 && r.fields[EXPORT_COLUMNS.indexOf('status')] === '200');
     expect(k).toBeLessThan(1400);
-    const changed = await verifyJson(tampered(result.manifestPath, (t) => split(t).map((r, i) => (i === k ? r.replace(',200,', ',201,') : r)).join('\r\n')));
+    const changed = await verifyJson(
+      tampered(result.manifestPath, (t) =>
+        split(t)
+          .map((r, i) => (i === k ? r.replace(',200,', ',201,') : r))
+          .join('\r\n'),
+      ),
+    );
     expect(changed.code).toBe(1);
-    expect(changed.report.problems[0]).toMatchObject({ kind: 'changed', row: k, line: all[k].line, message: expect.stringContaining(`line ${all[k].line} (row ${k},`) });
+    expect(changed.report.problems[0]).toMatchObject({
+      kind: 'changed',
+      row: k,
+      line: all[k].line,
+      message: expect.stringContaining(`line ${all[k].line} (row ${k},`),
+    });
 
-    const deleted = await verifyJson(tampered(result.manifestPath, (t) => split(t).filter((_, i) => i !== k).join('\r\n')));
+    const deleted = await verifyJson(
+      tampered(result.manifestPath, (t) =>
+        split(t)
+          .filter((_, i) => i !== k)
+          .join('\r\n'),
+      ),
+    );
     expect(deleted.report.problems[0]).toMatchObject({ kind: 'missing', row: k, line: all[k].line, id: all[k + 1].fields[0] });
 
     const swapped = await verifyJson(
@@ -253,10 +330,16 @@ describe('csv', () => {
         return r.join('\r\n');
       }),
     );
-    expect(swapped.report.problems.slice(0, 2)).toMatchObject([{ row: k, line: all[k].line }, { kind: 'reordered', row: k + 1 }]);
+    expect(swapped.report.problems.slice(0, 2)).toMatchObject([
+      { row: k, line: all[k].line },
+      { kind: 'reordered', row: k + 1 },
+    ]);
 
     const unreadable = await verifyJson(tampered(result.manifestPath, (t) => t.replace('"line one', 'x"line one')));
-    expect(unreadable.report.problems[0]).toMatchObject({ kind: 'malformed', message: expect.stringContaining('the file cannot be read as CSV from line') });
+    expect(unreadable.report.problems[0]).toMatchObject({
+      kind: 'malformed',
+      message: expect.stringContaining('the file cannot be read as CSV from line'),
+    });
   });
 });
 
@@ -266,15 +349,38 @@ test('a filtered export lists the sequence numbers it left out, verifies, and st
   expect(result.manifest.filters).toMatchObject({ model: 'credit' });
   for (const chain of result.manifest.chains) expect(chain.gaps).toHaveLength(N / 4 - 1); // every other seq is a fraud row
   expect((await verifyJson(result.manifestPath)).report).toMatchObject({ ok: true, problems: [] });
-  const { report } = await verifyJson(tampered(result.manifestPath, (t) => t.split('\n').filter((_, i) => i !== 99).join('\n')));
-  expect(report.problems[0]).toMatchObject({ kind: 'missing', line: 100, message: expect.stringContaining('the manifest does not list them as left out') });
+  const { report } = await verifyJson(
+    tampered(result.manifestPath, (t) =>
+      t
+        .split('\n')
+        .filter((_, i) => i !== 99)
+        .join('\n'),
+    ),
+  );
+  expect(report.problems[0]).toMatchObject({
+    kind: 'missing',
+    line: 100,
+    message: expect.stringContaining('the manifest does not list them as left out'),
+  });
 });
 
 test('export needs --since and --out, and takes jsonl or csv only (exit 2); a missing manifest exits 3', async () => {
-  expect(await cli(schema, ['export', '--until', 'now', '--out', join(dir, 'x')])).toMatchObject({ code: 2, stderr: expect.stringContaining("required option '--since <time>' not specified") });
-  expect(await cli(schema, ['export', '--since', '1d', '--until', 'now'])).toMatchObject({ code: 2, stderr: expect.stringContaining("required option '--out <file>' not specified") });
-  expect(await cli(schema, ['export', '--since', '1d', '--until', 'now', '--out', join(dir, 'x'), '--format', 'xml'])).toMatchObject({ code: 2, stderr: expect.stringContaining('Allowed choices are jsonl, csv') });
-  expect(await cli(null, ['verify', '--bundle', join(dir, 'nope.manifest.json')])).toMatchObject({ code: 3, stderr: expect.stringContaining('no such file') });
+  expect(await cli(schema, ['export', '--until', 'now', '--out', join(dir, 'x')])).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining("required option '--since <time>' not specified"),
+  });
+  expect(await cli(schema, ['export', '--since', '1d', '--until', 'now'])).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining("required option '--out <file>' not specified"),
+  });
+  expect(await cli(schema, ['export', '--since', '1d', '--until', 'now', '--out', join(dir, 'x'), '--format', 'xml'])).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('Allowed choices are jsonl, csv'),
+  });
+  expect(await cli(null, ['verify', '--bundle', join(dir, 'nope.manifest.json')])).toMatchObject({
+    code: 3,
+    stderr: expect.stringContaining('no such file'),
+  });
 });
 
 test('export with --since alone, as query and stats take it, covers up to the moment it started, and its manifest says so', async () => {

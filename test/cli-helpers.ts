@@ -30,7 +30,11 @@ export function collector(): PassThrough & { text(): string; isTTY?: boolean } {
 }
 
 /** Runs `inferlog <args> --database <test database> --schema <schema>` in this process. */
-export async function cli(schema: string | null, args: string[], options: { signal?: AbortSignal; stdout?: ReturnType<typeof collector> } = {}): Promise<CliRun> {
+export async function cli(
+  schema: string | null,
+  args: string[],
+  options: { signal?: AbortSignal; stdout?: ReturnType<typeof collector> } = {},
+): Promise<CliRun> {
   const stdout = options.stdout ?? collector();
   const stderr = collector();
   const where = schema === null ? [] : ['--database', DATABASE_URL, '--schema', schema];
@@ -69,17 +73,46 @@ export async function openWriter(schema: string, service = 'cli-test'): Promise<
 /** A plain OIP record; `fields` override. */
 export function record(i: number, at: number, fields: Partial<InferenceRecord> = {}): InferenceRecord {
   return {
-    id: uuidv7(at), started_at: new Date(at), ended_at: new Date(at + 5), latency_ms: 5, request_id: `r-${i}`, trace_id: null,
-    span_id: null, service: 'cli-test', service_version: '1.0.0', host: 'h', method: 'POST', route: '/v2/models/:model/infer',
-    path: '/v2/models/credit/infer', status: 200, aborted: false, protocol: 'oip-v2', model_name: 'credit', model_version: '1',
-    inference_id: `inf-${i}`, parameters: { threshold: 0.5 }, inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [i, 0.25, 6, 1] }],
-    outputs: [{ name: 'probability', shape: [1, 1], datatype: 'FP32', data: [(i % 100) / 100] }], response_parameters: null, usage: null,
-    error: null, request_headers: { 'content-type': 'application/json' }, response_headers: null, request_body: null, response_body: null,
-    request_bytes: 120, response_bytes: 90, request_sha256: null, response_sha256: null, truncated: [], redactions: [], schema_errors: null,
-    annotations: null, ...fields,
+    id: uuidv7(at),
+    started_at: new Date(at),
+    ended_at: new Date(at + 5),
+    latency_ms: 5,
+    request_id: `r-${i}`,
+    trace_id: null,
+    span_id: null,
+    service: 'cli-test',
+    service_version: '1.0.0',
+    host: 'h',
+    method: 'POST',
+    route: '/v2/models/:model/infer',
+    path: '/v2/models/credit/infer',
+    status: 200,
+    aborted: false,
+    protocol: 'oip-v2',
+    model_name: 'credit',
+    model_version: '1',
+    inference_id: `inf-${i}`,
+    parameters: { threshold: 0.5 },
+    inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [i, 0.25, 6, 1] }],
+    outputs: [{ name: 'probability', shape: [1, 1], datatype: 'FP32', data: [(i % 100) / 100] }],
+    response_parameters: null,
+    usage: null,
+    error: null,
+    request_headers: { 'content-type': 'application/json' },
+    response_headers: null,
+    request_body: null,
+    response_body: null,
+    request_bytes: 120,
+    response_bytes: 90,
+    request_sha256: null,
+    response_sha256: null,
+    truncated: [],
+    redactions: [],
+    schema_errors: null,
+    annotations: null,
+    ...fields,
   };
 }
-
 
 const ROOT = join(__dirname, '..');
 /** The built CLI's entry (`inferlog`), and a runner that reports a child's peak RSS. */
@@ -103,7 +136,10 @@ export async function buildCli(): Promise<void> {
     }
   }
   try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', join(ROOT, 'packages', 'cli')], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', join(ROOT, 'packages', 'cli')], {
+      cwd: ROOT,
+      stdio: 'pipe',
+    });
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
@@ -115,9 +151,15 @@ export interface ChildRun extends CliRun {
 }
 
 /** Runs the built CLI in a child process (through the peak-RSS runner when `measure`). */
-export function runChild(args: string[], { measure = false, env = {} as Record<string, string>, timeoutMs = 600_000 } = {}): Promise<ChildRun> {
+export function runChild(
+  args: string[],
+  { measure = false, env = {} as Record<string, string>, timeoutMs = 600_000 } = {},
+): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [measure ? PEAK_RSS_RUNNER : BIN, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
+    const child = spawn(process.execPath, [measure ? PEAK_RSS_RUNNER : BIN, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -127,7 +169,12 @@ export function runChild(args: string[], { measure = false, env = {} as Record<s
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const rss = /peak_rss_kib=(\d+)/.exec(stderr);
-      resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr: stderr.replace(/peak_rss_kib=\d+\n?/, ''), peakRssMiB: rss ? Number(rss[1]) / 1024 : null });
+      resolve({
+        code: code ?? (signal ? 128 : -1),
+        stdout,
+        stderr: stderr.replace(/peak_rss_kib=\d+\n?/, ''),
+        peakRssMiB: rss ? Number(rss[1]) / 1024 : null,
+      });
     });
   });
 }

@@ -39,7 +39,8 @@ function dataset(): InferenceRecord[] {
   return out;
 }
 
-const order = (a: InferenceRecord, b: InferenceRecord) => a.started_at.getTime() - b.started_at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const order = (a: InferenceRecord, b: InferenceRecord) =>
+  a.started_at.getTime() - b.started_at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const sorted = (list: InferenceRecord[]) => [...list].sort(order);
 const ids = (list: { id: string }[]) => list.map((r) => r.id);
 
@@ -81,8 +82,14 @@ describe('query', () => {
       // A number also matches its text: tier 3 and tier "3".
       [['--annotation', 'tier=3'], (r) => r.annotations !== null],
       [['--annotation', 'tier="3"'], (r) => (r.annotations as { tier?: unknown } | null)?.tier === '3'],
-      [['--annotation', `tenant=${GLOBEX}`, '--annotation', 'tier=3', '--model', 'alpha'], (r) => (r.annotations as { tenant?: string } | null)?.tenant === GLOBEX && r.model_name === 'alpha'],
-      [['--model', 'gamma', '--status', '200', '--since', since.toISOString()], (r) => r.model_name === 'gamma' && r.status === 200 && r.started_at >= since],
+      [
+        ['--annotation', `tenant=${GLOBEX}`, '--annotation', 'tier=3', '--model', 'alpha'],
+        (r) => (r.annotations as { tenant?: string } | null)?.tenant === GLOBEX && r.model_name === 'alpha',
+      ],
+      [
+        ['--model', 'gamma', '--status', '200', '--since', since.toISOString()],
+        (r) => r.model_name === 'gamma' && r.status === 200 && r.started_at >= since,
+      ],
     ];
     for (const [args, keep] of cases) {
       const page = await queryJson([...args, '--limit', '1000']);
@@ -121,10 +128,22 @@ describe('query', () => {
   });
 
   test('a cursor that is not one, an unknown option and a bad time are usage errors (exit 2) that say what to give', async () => {
-    expect(await cli(schema, ['query', '--after', 'page-2'])).toMatchObject({ code: 2, stderr: expect.stringContaining('"page-2" is not a cursor') });
-    expect(await cli(schema, ['query', '--colour', 'red'])).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown option '--colour'") });
-    expect(await cli(schema, ['query', '--since', 'last tuesday'])).toMatchObject({ code: 2, stderr: expect.stringContaining('give an ISO 8601 date or time') });
-    expect(await cli(schema, ['query', '--status', '42'])).toMatchObject({ code: 2, stderr: expect.stringContaining('give codes (500), classes (4xx, 5xx) or none') });
+    expect(await cli(schema, ['query', '--after', 'page-2'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('"page-2" is not a cursor'),
+    });
+    expect(await cli(schema, ['query', '--colour', 'red'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("unknown option '--colour'"),
+    });
+    expect(await cli(schema, ['query', '--since', 'last tuesday'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('give an ISO 8601 date or time'),
+    });
+    expect(await cli(schema, ['query', '--status', '42'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('give codes (500), classes (4xx, 5xx) or none'),
+    });
   });
 });
 
@@ -154,8 +173,14 @@ test('stats: count, error rate, p50/p95 latency and token totals per model and U
         count: list.length,
         errors,
         error_rate: errors / list.length,
-        p50_ms: percentile(list.map((r) => r.latency_ms), 0.5),
-        p95_ms: percentile(list.map((r) => r.latency_ms), 0.95),
+        p50_ms: percentile(
+          list.map((r) => r.latency_ms),
+          0.5,
+        ),
+        p95_ms: percentile(
+          list.map((r) => r.latency_ms),
+          0.95,
+        ),
         input_tokens: usage.reduce((s, u) => s + (u?.input_tokens ?? 0), 0),
         output_tokens: usage.reduce((s, u) => s + (u?.output_tokens ?? 0), 0),
       };
@@ -173,8 +198,12 @@ test('stats: count, error rate, p50/p95 latency and token totals per model and U
   });
   expect(expected.some((s) => s.errors > 0 && s.errors < s.count)).toBe(true);
 
-  const beta = JSON.parse((await cli(schema, ['stats', '--json', '--model', BETA, '--since', new Date(now - DAY / 2).toISOString()])).stdout) as DailyModelStats[];
-  expect(beta.map((s) => [s.model_name, s.count])).toEqual([[BETA, rows.filter((r) => r.model_name === BETA && r.started_at.getTime() >= now - DAY / 2).length]]);
+  const beta = JSON.parse(
+    (await cli(schema, ['stats', '--json', '--model', BETA, '--since', new Date(now - DAY / 2).toISOString()])).stdout,
+  ) as DailyModelStats[];
+  expect(beta.map((s) => [s.model_name, s.count])).toEqual([
+    [BETA, rows.filter((r) => r.model_name === BETA && r.started_at.getTime() >= now - DAY / 2).length],
+  ]);
 
   const text = (await cli(schema, ['stats'])).stdout;
   expect(text.split('\n')[0]).toMatch(/^day\s+model\s+count\s+errors\s+error rate\s+p50\s+p95\s+input tokens\s+output tokens$/);
@@ -186,12 +215,23 @@ describe('tail', () => {
     const newest = sorted(rows).slice(-5);
     const json = await cli(schema, ['tail', '-n', '5', '--json']);
     expect(json.code).toBe(0);
-    const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as RecordRow);
+    const lines = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as RecordRow);
     expect(ids(lines)).toEqual(ids(newest));
     // Older than the last hour: the search widens until it has n rows.
     const old = sorted(rows.filter((r) => r.started_at.getTime() < now - DAY / 2 && r.model_name === BETA)).slice(-3);
-    const wide = (await cli(schema, ['tail', '-n', '3', '--json', '--model', BETA, '--until', new Date(now - DAY / 2).toISOString()])).stdout;
-    expect(ids(wide.trim().split('\n').map((l) => JSON.parse(l)))).toEqual(ids(old));
+    const wide = (await cli(schema, ['tail', '-n', '3', '--json', '--model', BETA, '--until', new Date(now - DAY / 2).toISOString()]))
+      .stdout;
+    expect(
+      ids(
+        wide
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+      ),
+    ).toEqual(ids(old));
 
     const text = (await cli(schema, ['tail', '-n', '5'])).stdout.trim().split('\n');
     expect(text).toHaveLength(6);

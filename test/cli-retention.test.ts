@@ -11,7 +11,10 @@ beforeAll(async () => {
   writer = await openWriter(schema, 'api');
   // Rows about eight months ago, and now: the old month's partition is wholly older than 6 months.
   const old = Date.now() - 240 * DAY;
-  await writer.write([...Array.from({ length: 5 }, (_, i) => record(i, old + i)), ...Array.from({ length: 5 }, (_, i) => record(10 + i, Date.now() - 1000 + i))]);
+  await writer.write([
+    ...Array.from({ length: 5 }, (_, i) => record(i, old + i)),
+    ...Array.from({ length: 5 }, (_, i) => record(10 + i, Date.now() - 1000 + i)),
+  ]);
 });
 
 afterAll(async () => {

@@ -24,7 +24,8 @@ const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
   { role: 'user', content: 'How long are the logs kept?' },
 ];
 
-const idOf = async (requestId: string): Promise<string> => (await db.one('SELECT id FROM $1:name.inference_log WHERE request_id = $2 LIMIT 1', [schema, requestId])).id;
+const idOf = async (requestId: string): Promise<string> =>
+  (await db.one('SELECT id FROM $1:name.inference_log WHERE request_id = $2 LIMIT 1', [schema, requestId])).id;
 const showJson = async (key: string): Promise<ShowResult> => {
   const run = await cli(schema, ['show', key, '--json']);
   expect(run).toMatchObject({ code: 0, stderr: '' });
@@ -37,8 +38,15 @@ beforeAll(async () => {
   await chatLog.ready();
   server = chat.app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
-  const client = new OpenAI({ baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, apiKey: 'sk-test-not-stored', maxRetries: 0 });
-  const runner = client.chat.completions.stream({ model: TINY_MODEL, messages, temperature: 0.2, stream_options: { include_usage: true } }, { headers: { 'x-request-id': 'show-stream' } });
+  const client = new OpenAI({
+    baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    apiKey: 'sk-test-not-stored',
+    maxRetries: 0,
+  });
+  const runner = client.chat.completions.stream(
+    { model: TINY_MODEL, messages, temperature: 0.2, stream_options: { include_usage: true } },
+    { headers: { 'x-request-id': 'show-stream' } },
+  );
   for await (const _chunk of runner) {
     // consume the stream as a client does
   }
@@ -50,7 +58,11 @@ beforeAll(async () => {
   const oip = createExpressApp(logOptions(schema, { service: 'credit-api', serviceVersion: '1.4.0' }));
   oipLog = oip.log!;
   oipApp = oip.app;
-  await request(oipApp).post(`/v2/models/${MODEL.name}/infer`).set('x-request-id', 'show-oip').send({ ...oipRequest([52, 0.31, 6, 0], 'application-7781'), parameters: { channel: 'web' } }).expect(200);
+  await request(oipApp)
+    .post(`/v2/models/${MODEL.name}/infer`)
+    .set('x-request-id', 'show-oip')
+    .send({ ...oipRequest([52, 0.31, 6, 0], 'application-7781'), parameters: { channel: 'web' } })
+    .expect(200);
   await settle(oipLog, 1);
   await oipLog.event('show-oip', { type: 'override', actor: 'reviewer-9', data: { from: 0.4, to: 0.1, reason: 'income verified' } });
 });
@@ -90,9 +102,16 @@ test('a streamed OpenAI chat completion: the reassembled answer, usage with time
   });
   expect(Date.parse(record.ended_at) - Date.parse(record.started_at)).toBeGreaterThanOrEqual(Math.floor(record.latency_ms) - 1);
   const outputs = Object.fromEntries((record.outputs as { name: string; data: unknown[] }[]).map((t) => [t.name, t.data]));
-  expect(outputs).toEqual({ message: [{ role: 'assistant', content: streamed.choices[0].message.content }], finish_reason: [streamed.choices[0].finish_reason] });
+  expect(outputs).toEqual({
+    message: [{ role: 'assistant', content: streamed.choices[0].message.content }],
+    finish_reason: [streamed.choices[0].finish_reason],
+  });
   const usage = record.usage as Record<string, number>;
-  expect(usage).toMatchObject({ input_tokens: streamed.usage!.prompt_tokens, output_tokens: streamed.usage!.completion_tokens, total_tokens: streamed.usage!.total_tokens });
+  expect(usage).toMatchObject({
+    input_tokens: streamed.usage!.prompt_tokens,
+    output_tokens: streamed.usage!.completion_tokens,
+    total_tokens: streamed.usage!.total_tokens,
+  });
   expect(usage.time_to_first_token_ms).toBeGreaterThan(0);
   expect(usage.time_to_first_token_ms).toBeLessThan(record.latency_ms);
   expect(record.response_parameters).toMatchObject({ stream: true, object: 'chat.completion.chunk' });
@@ -106,8 +125,17 @@ test('a streamed OpenAI chat completion: the reassembled answer, usage with time
     [record.id, 'feedback', null, { helpful: true }],
   ]);
   expect(events[1].chain_seq).toBe(events[0].chain_seq! + 1);
-  expect(chain).toMatchObject({ table: 'records', chain_id: record.chain_id, through_seq: record.chain_seq, ok: true, rows: record.chain_seq, problems: [] });
-  expect(result.event_chains).toEqual([{ table: 'events', chain_id: events[0].chain_id, through_seq: events[1].chain_seq, ok: true, rows: 2, problems: [] }]);
+  expect(chain).toMatchObject({
+    table: 'records',
+    chain_id: record.chain_id,
+    through_seq: record.chain_seq,
+    ok: true,
+    rows: record.chain_seq,
+    problems: [],
+  });
+  expect(result.event_chains).toEqual([
+    { table: 'events', chain_id: events[0].chain_id, through_seq: events[1].chain_seq, ok: true, rows: 2, problems: [] },
+  ]);
 
   // By its id too.
   expect((await showJson(record.id)).inferences.map((i) => i.record.id)).toEqual([record.id]);
@@ -116,7 +144,38 @@ test('a streamed OpenAI chat completion: the reassembled answer, usage with time
 test('the human output names every part of the inference', async () => {
   const run = await cli(schema, ['show', 'show-stream']);
   expect(run.code).toBe(0);
-  for (const part of ['Inference ', '(request id show-stream)', 'Identity and timing', 'started', 'latency', 'chat-api 2.1.0', 'Model', TINY_MODEL, 'openai-chat', 'Route and status', 'POST /v1/chat/completions', 'Request', 'parameters', 'inputs', 'Response', 'outputs', 'usage', 'first token', 'error', 'Headers', 'Record keeping', 'redactions', 'truncated', 'schema errors', 'Oversight events (2)', 'human_review by reviewer-7', 'feedback', 'Chain', 'verifies: chain', 'Event chains']) {
+  for (const part of [
+    'Inference ',
+    '(request id show-stream)',
+    'Identity and timing',
+    'started',
+    'latency',
+    'chat-api 2.1.0',
+    'Model',
+    TINY_MODEL,
+    'openai-chat',
+    'Route and status',
+    'POST /v1/chat/completions',
+    'Request',
+    'parameters',
+    'inputs',
+    'Response',
+    'outputs',
+    'usage',
+    'first token',
+    'error',
+    'Headers',
+    'Record keeping',
+    'redactions',
+    'truncated',
+    'schema errors',
+    'Oversight events (2)',
+    'human_review by reviewer-7',
+    'feedback',
+    'Chain',
+    'verifies: chain',
+    'Event chains',
+  ]) {
     expect(run.stdout).toContain(part);
   }
   expect(run.stdout).toContain(streamed.choices[0].message.content!.slice(0, 20));
@@ -141,16 +200,31 @@ test('an OIP exchange: tensors, model and version, parameters, its override even
     error: null,
   });
   expect(record.request_sha256).toMatch(/^[0-9a-f]{64}$/);
-  expect(events.map((e) => [e.type, e.actor, e.data])).toEqual([['override', 'reviewer-9', { from: 0.4, to: 0.1, reason: 'income verified' }]]);
+  expect(events.map((e) => [e.type, e.actor, e.data])).toEqual([
+    ['override', 'reviewer-9', { from: 0.4, to: 0.1, reason: 'income verified' }],
+  ]);
   expect(chain).toMatchObject({ ok: true, chain_id: record.chain_id, through_seq: record.chain_seq });
   expect(record.chain_id).not.toBe((await showJson('show-stream')).inferences[0].record.chain_id);
 
   const text = (await cli(schema, ['show', 'show-oip'])).stdout;
-  for (const part of ['oip-v2', `${MODEL.name} version ${MODEL.version}`, 'inference id application-7781', 'probability_of_default', 'override by reviewer-9', 'verifies: chain']) expect(text).toContain(part);
+  for (const part of [
+    'oip-v2',
+    `${MODEL.name} version ${MODEL.version}`,
+    'inference id application-7781',
+    'probability_of_default',
+    'override by reviewer-9',
+    'verifies: chain',
+  ])
+    expect(text).toContain(part);
 });
 
 test('rows that share a request id are all shown; an unknown id exits 1', async () => {
-  for (let i = 0; i < 2; i++) await request(oipApp).post(`/v2/models/${MODEL.name}/infer`).set('x-request-id', 'show-twice').send(oipRequest([40 + i, 0.2, 3, 0])).expect(200);
+  for (let i = 0; i < 2; i++)
+    await request(oipApp)
+      .post(`/v2/models/${MODEL.name}/infer`)
+      .set('x-request-id', 'show-twice')
+      .send(oipRequest([40 + i, 0.2, 3, 0]))
+      .expect(200);
   await settle(oipLog, 3);
   const result = await showJson('show-twice');
   expect(result.total).toBe(2);
@@ -170,9 +244,15 @@ test('values a client chose are printed so a terminal shows them, never acts on 
   const app = express();
   app.use(log);
   app.use(express.json());
-  app.post('/v2/models/:model/infer', (req, res) => res.json({ model_name: req.params.model, outputs: [{ name: 'y', shape: [1], datatype: 'FP32', data: [1] }] }));
+  app.post('/v2/models/:model/infer', (req, res) =>
+    res.json({ model_name: req.params.model, outputs: [{ name: 'y', shape: [1], datatype: 'FP32', data: [1] }] }),
+  );
   // ESC [2J clears the screen, ESC ]0; sets the window title, U+202E reverses the text after it.
-  await request(app).post('/v2/models/%1B%5B2J%1B%5D0%3Bpwned%07evil%E2%80%AEtxt.exe/infer').set('x-request-id', 'show-escape').send(oipRequest([1, 2, 3, 4])).expect(200);
+  await request(app)
+    .post('/v2/models/%1B%5B2J%1B%5D0%3Bpwned%07evil%E2%80%AEtxt.exe/infer')
+    .set('x-request-id', 'show-escape')
+    .send(oipRequest([1, 2, 3, 4]))
+    .expect(200);
   await settle(log, 1);
   await log.event('show-escape', { type: 'human_review', actor: 'rev\u001b[31mred\u009b' });
   await log.close();

@@ -19,7 +19,8 @@ async function asAttacker(sql: string, params: unknown[] = []): Promise<void> {
     await t.none(sql, params);
   });
 }
-const rowAt = (chain: string, seq: number) => db.one('SELECT * FROM $1:name.inference_log WHERE chain_id = $2 AND chain_seq = $3', [schema, chain, seq]);
+const rowAt = (chain: string, seq: number) =>
+  db.one('SELECT * FROM $1:name.inference_log WHERE chain_id = $2 AND chain_seq = $3', [schema, chain, seq]);
 const verifyJson = async (args: string[] = []): Promise<{ code: number; report: VerifyReport }> => {
   const run = await cli(schema, ['verify', '--json', ...args]);
   return { code: run.code, report: JSON.parse(run.stdout) };
@@ -89,7 +90,10 @@ test('a changed row: exit 1, the row named first; show of a later row of that ch
 test('a deleted row and a changed event are named', async () => {
   const row = await rowAt(b.chain.id, 300);
   const next = await rowAt(b.chain.id, 301);
-  await asAttacker('CREATE TABLE $1:name.saved AS SELECT * FROM $1:name.inference_log WHERE id = $2; DELETE FROM $1:name.inference_log WHERE id = $2', [schema, row.id]);
+  await asAttacker(
+    'CREATE TABLE $1:name.saved AS SELECT * FROM $1:name.inference_log WHERE id = $2; DELETE FROM $1:name.inference_log WHERE id = $2',
+    [schema, row.id],
+  );
   const [event] = await db.any("SELECT * FROM $1:name.inference_log_event WHERE type = 'incident'", [schema]);
   await asAttacker(`UPDATE $1:name.inference_log_event SET data = '{"severity": "none"}' WHERE id = $2`, [schema, event.id]);
   try {
@@ -99,7 +103,9 @@ test('a deleted row and a changed event are named', async () => {
       ['missing', 'records', next.id],
       ['changed', 'events', event.id],
     ]);
-    expect((await cli(schema, ['verify'])).stdout).toContain(`FIRST PROBLEM: chain ${b.chain.id}: seq 300 is missing before row ${next.id} (seq 301): deleted`);
+    expect((await cli(schema, ['verify'])).stdout).toContain(
+      `FIRST PROBLEM: chain ${b.chain.id}: seq 300 is missing before row ${next.id} (seq 301): deleted`,
+    );
   } finally {
     await asAttacker('INSERT INTO $1:name.inference_log SELECT * FROM $1:name.saved; DROP TABLE $1:name.saved', [schema]);
     await asAttacker('UPDATE $1:name.inference_log_event SET data = $2 WHERE id = $3', [schema, JSON.stringify(event.data), event.id]);
@@ -109,9 +115,15 @@ test('a deleted row and a changed event are named', async () => {
 
 test('--chain: a chain with no rows exits 1, an id that is not a UUID is a usage error; no database reachable exits 3 saying what to do', async () => {
   expect(await cli(schema, ['verify', '--chain', randomUUID()])).toMatchObject({ code: 1, stderr: expect.stringContaining('has no rows') });
-  expect(await cli(schema, ['verify', '--chain', 'main'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--chain takes a chain id (a UUID') });
+  expect(await cli(schema, ['verify', '--chain', 'main'])).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('--chain takes a chain id (a UUID'),
+  });
   const down = await cli(null, ['verify', '--database', 'postgres://postgres@127.0.0.1:1/none', '--schema', schema]);
-  expect(down).toMatchObject({ code: 3, stderr: expect.stringContaining('cannot reach PostgreSQL at postgres://postgres@127.0.0.1:1/none') });
+  expect(down).toMatchObject({
+    code: 3,
+    stderr: expect.stringContaining('cannot reach PostgreSQL at postgres://postgres@127.0.0.1:1/none'),
+  });
   expect(down.stderr).toContain('Check --database or DATABASE_URL');
   const nothing = await cli(null, ['query', '--embedded-dir', '/nonexistent/inferlog']);
   expect(nothing).toMatchObject({ code: 3, stderr: expect.stringContaining('no database: pass --database <url> or set DATABASE_URL') });
@@ -132,12 +144,21 @@ test('--against an earlier export: a chain rewritten from some row on, head and 
   expect(clean.stdout).toContain('OK: the database still holds the first and last row of every chain as that export recorded them');
 
   // The owner rewrites chain a from seq 900 on (a status changed, every hash after it recomputed) and moves the head.
-  const saved = await db.any('SELECT * FROM $1:name.inference_log WHERE chain_id = $2 AND chain_seq >= 900 ORDER BY chain_seq', [schema, a.chain.id]);
+  const saved = await db.any('SELECT * FROM $1:name.inference_log WHERE chain_id = $2 AND chain_seq >= 900 ORDER BY chain_seq', [
+    schema,
+    a.chain.id,
+  ]);
   let prev = (await rowAt(a.chain.id, 899)).record_hash;
   for (const row of saved) {
     const forged = { ...row, prev_hash: prev, status: row.chain_seq === '900' || row.chain_seq === 900 ? 503 : row.status };
     forged.record_hash = rowHash(forged);
-    await asAttacker('UPDATE $1:name.inference_log SET status = $2, prev_hash = $3, record_hash = $4 WHERE id = $5', [schema, forged.status, forged.prev_hash, forged.record_hash, row.id]);
+    await asAttacker('UPDATE $1:name.inference_log SET status = $2, prev_hash = $3, record_hash = $4 WHERE id = $5', [
+      schema,
+      forged.status,
+      forged.prev_hash,
+      forged.record_hash,
+      row.id,
+    ]);
     prev = forged.record_hash;
   }
   await asAttacker('UPDATE $1:name.inference_log_chain SET last_hash = $2 WHERE chain_id = $3', [schema, prev, a.chain.id]);
@@ -154,8 +175,19 @@ test('--against an earlier export: a chain rewritten from some row on, head and 
     expect(text.stdout).toContain(`FIRST PROBLEM: chain ${a.chain.id} seq ${N}:`);
     expect((await cli(schema, ['verify', '--against', manifest, '--bundle', manifest])).code).toBe(2);
   } finally {
-    for (const row of saved) await asAttacker('UPDATE $1:name.inference_log SET status = $2, prev_hash = $3, record_hash = $4 WHERE id = $5', [schema, row.status, row.prev_hash, row.record_hash, row.id]);
-    await asAttacker('UPDATE $1:name.inference_log_chain SET last_hash = $2 WHERE chain_id = $3', [schema, saved[saved.length - 1].record_hash, a.chain.id]);
+    for (const row of saved)
+      await asAttacker('UPDATE $1:name.inference_log SET status = $2, prev_hash = $3, record_hash = $4 WHERE id = $5', [
+        schema,
+        row.status,
+        row.prev_hash,
+        row.record_hash,
+        row.id,
+      ]);
+    await asAttacker('UPDATE $1:name.inference_log_chain SET last_hash = $2 WHERE chain_id = $3', [
+      schema,
+      saved[saved.length - 1].record_hash,
+      a.chain.id,
+    ]);
   }
   expect((await cli(schema, ['verify', '--against', manifest])).code).toBe(0);
 });

@@ -34,7 +34,7 @@ const declared = (columns: Table): ColumnFacts[] =>
 const migrated = async (relation: string): Promise<ColumnFacts[]> =>
   (
     await db.any(
-      "SELECT column_name AS name, udt_name AS udt, is_nullable = 'YES' AS nullable FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY column_name COLLATE \"C\"",
+      'SELECT column_name AS name, udt_name AS udt, is_nullable = \'YES\' AS nullable FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY column_name COLLATE "C"',
       [schema, relation],
     )
   ).map(({ name, udt, nullable }) => ({ name, udt, nullable }));

@@ -16,10 +16,13 @@ afterAll(async () => {
 
 describe.each([
   ['Express', () => createExpressApp(logOptions(schema, { table: 'express_log', batch: { maxRows: 200, flushIntervalMs: 20 } }))],
-  ['Koa', () => {
-    const { app, log } = createKoaApp(logOptions(schema, { table: 'koa_log', batch: { maxRows: 200, flushIntervalMs: 20 } }));
-    return { app: app.callback(), log };
-  }],
+  [
+    'Koa',
+    () => {
+      const { app, log } = createKoaApp(logOptions(schema, { table: 'koa_log', batch: { maxRows: 200, flushIntervalMs: 20 } }));
+      return { app: app.callback(), log };
+    },
+  ],
 ])('%s example app', (name, make) => {
   test(`${N} concurrent inferences give exactly ${N} rows with the right request id, model, inputs and outputs`, async () => {
     const { app, log: maybeLog } = make();
@@ -51,7 +54,13 @@ describe.each([
     expect(byRequestId.size).toBe(N);
     for (let i = 0; i < N; i++) {
       const row = byRequestId.get(`${name}-${i}`);
-      expect(row).toMatchObject({ model_name: 'credit-risk', model_version: '1', inference_id: `inf-${i}`, status: 200, protocol: 'oip-v2' });
+      expect(row).toMatchObject({
+        model_name: 'credit-risk',
+        model_version: '1',
+        inference_id: `inf-${i}`,
+        status: 200,
+        protocol: 'oip-v2',
+      });
       expect(row!.inputs[0].data).toEqual(features(i));
       expect(row!.outputs[0].data).toEqual(predict([features(i)]));
     }

@@ -24,7 +24,8 @@ interface Child {
 
 const children: Child[] = [];
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+  for (const child of children.splice(0))
+    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
 });
 
 function run(script: string, args: string[]): Child {
@@ -56,12 +57,14 @@ async function startApp(dir: string): Promise<{ child: Child; base: string }> {
 }
 
 function infer(base: string, requestId: string): Promise<number> {
-  return fetch(`${base}/v2/models/m/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': requestId }, body: JSON.stringify(oipRequest([1, 2, 3, 4])) }).then(
-    async (res) => {
-      await res.text();
-      return res.status;
-    },
-  );
+  return fetch(`${base}/v2/models/m/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+    body: JSON.stringify(oipRequest([1, 2, 3, 4])),
+  }).then(async (res) => {
+    await res.text();
+    return res.status;
+  });
 }
 
 function lockOwner(dir: string): number {
@@ -83,8 +86,15 @@ test('the embedded store takes records through the same sink and keeps them on d
   const app = express();
   app.use(log);
   app.use(express.json());
-  app.post('/v2/models/:model/infer', (req, res) => res.json({ model_name: req.params.model, outputs: [{ name: 'y', shape: [1], datatype: 'FP32', data: [0.5] }] }));
-  for (let i = 0; i < 10; i++) await request(app).post('/v2/models/m/infer').set('x-request-id', `e-${i}`).send(oipRequest([i, 1, 2, 3])).expect(200);
+  app.post('/v2/models/:model/infer', (req, res) =>
+    res.json({ model_name: req.params.model, outputs: [{ name: 'y', shape: [1], datatype: 'FP32', data: [0.5] }] }),
+  );
+  for (let i = 0; i < 10; i++)
+    await request(app)
+      .post('/v2/models/m/infer')
+      .set('x-request-id', `e-${i}`)
+      .send(oipRequest([i, 1, 2, 3]))
+      .expect(200);
   await new Promise((resolve) => setTimeout(resolve, 50));
   await log.close();
   expect(log.stats()).toMatchObject({ captured: 10, written: 10 });
@@ -125,9 +135,17 @@ test("inferlog tail -f beside a running app on the embedded store shows the app'
   const app = await startApp(dir);
   expect(await infer(app.base, 'before-tail')).toBe(200);
   const tail = run(BIN, ['tail', '-f', '--embedded-dir', dir]);
-  await until(() => tail.stdout().includes('before-tail'), `tail to show the row stored before it started (stdout: ${tail.stdout()}, stderr: ${tail.stderr()})`, 60_000);
+  await until(
+    () => tail.stdout().includes('before-tail'),
+    `tail to show the row stored before it started (stdout: ${tail.stdout()}, stderr: ${tail.stderr()})`,
+    60_000,
+  );
   for (let i = 0; i < 3; i++) expect(await infer(app.base, `followed-${i}`)).toBe(200);
-  await until(() => ['followed-0', 'followed-1', 'followed-2'].every((id) => tail.stdout().includes(id)), `tail -f to show the new rows (stdout: ${tail.stdout()})`, 30_000);
+  await until(
+    () => ['followed-0', 'followed-1', 'followed-2'].every((id) => tail.stdout().includes(id)),
+    `tail -f to show the new rows (stdout: ${tail.stdout()})`,
+    30_000,
+  );
   expect(lockOwner(dir)).toBe(app.child.process.pid);
   tail.process.kill('SIGINT');
 }, 120_000);
@@ -144,7 +162,11 @@ test('when the owner is killed (SIGKILL), a process that reached the store throu
     app.child.process.kill('SIGKILL');
     await until(() => store.role === 'owner', 'the client to take the store over', 60_000);
     // The same connection string (the same pool) reaches the new owner.
-    await until(async () => (await db.one('SELECT count(*)::int AS n FROM inferlog.inference_log').catch(() => ({ n: -1 }))).n === 5, 'the rows through the new owner', 30_000);
+    await until(
+      async () => (await db.one('SELECT count(*)::int AS n FROM inferlog.inference_log').catch(() => ({ n: -1 }))).n === 5,
+      'the rows through the new owner',
+      30_000,
+    );
     expect(lockOwner(dir)).toBe(process.pid);
   } finally {
     await db.$pool.end();
@@ -165,11 +187,24 @@ test('processes opening a fresh directory at the same moment: exactly one owns i
 test('without the optional @inferlog/embedded package, choosing the embedded store fails at once, saying what to install or set', () => {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development' };
   delete env.DATABASE_URL;
-  const app = spawnSync(process.execPath, ['-r', join(FIXTURES, 'without-embedded.js'), '-e', "try { require('./packages/express/dist/index.js').inferenceLog({}) } catch (e) { console.log(e.message) }"], { cwd: ROOT, env, encoding: 'utf8' });
+  const app = spawnSync(
+    process.execPath,
+    [
+      '-r',
+      join(FIXTURES, 'without-embedded.js'),
+      '-e',
+      "try { require('./packages/express/dist/index.js').inferenceLog({}) } catch (e) { console.log(e.message) }",
+    ],
+    { cwd: ROOT, env, encoding: 'utf8' },
+  );
   expect(app.stdout.trim()).toBe(
     'inferlog: no database configured and the embedded development store is not installed: set the "database" option or DATABASE_URL to log to PostgreSQL, or install @inferlog/embedded (npm install --save-dev @inferlog/embedded) for development',
   );
-  const cli = spawnSync(process.execPath, ['-r', join(FIXTURES, 'without-embedded.js'), BIN, 'tail', '--embedded-dir', tempDir()], { cwd: ROOT, env, encoding: 'utf8' });
+  const cli = spawnSync(process.execPath, ['-r', join(FIXTURES, 'without-embedded.js'), BIN, 'tail', '--embedded-dir', tempDir()], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+  });
   expect(cli.status).not.toBe(0);
   expect(cli.stderr).toContain('the embedded development store is not installed');
 });

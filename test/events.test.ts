@@ -25,12 +25,22 @@ test('events about an inference are stored with it, chained, redacted by the glo
   const app = express();
   app.use(log);
   app.use(express.json());
-  app.post('/v2/models/:model/infer', (_req, res) => res.json({ model_name: 'credit', outputs: [{ name: 'p', shape: [1], datatype: 'FP32', data: [0.9] }] }));
-  await request(app).post('/v2/models/credit/infer').set('x-request-id', 'loan-1').send(oipRequest([1, 2, 3, 4])).expect(200);
+  app.post('/v2/models/:model/infer', (_req, res) =>
+    res.json({ model_name: 'credit', outputs: [{ name: 'p', shape: [1], datatype: 'FP32', data: [0.9] }] }),
+  );
+  await request(app)
+    .post('/v2/models/credit/infer')
+    .set('x-request-id', 'loan-1')
+    .send(oipRequest([1, 2, 3, 4]))
+    .expect(200);
   await settle(log, 1);
   const [{ id }] = await db.any("SELECT id FROM $1:name.inference_log WHERE request_id = 'loan-1'", [schema]);
 
-  const review = await log.event('loan-1', { type: 'human_review', actor: 'reviewer-17', data: { decision: 'confirmed', note: 'called jan@example.nl' } });
+  const review = await log.event('loan-1', {
+    type: 'human_review',
+    actor: 'reviewer-17',
+    data: { decision: 'confirmed', note: 'called jan@example.nl' },
+  });
   const override = await log.event(id, { type: 'override', actor: 'reviewer-17', data: { from: 0.9, to: 0.2, reason: 'income verified' } });
   const label = '0190a7e4-1111-7000-8000-00000000beef';
   const first = await log.event(id, { type: 'ground_truth', data: { defaulted: false }, id: label });
@@ -43,18 +53,30 @@ test('events about an inference are stored with it, chained, redacted by the glo
     [id, 'override', 'reviewer-17', '2'],
     [id, 'ground_truth', null, '3'],
   ]);
-  expect(stored[0]).toMatchObject({ id: review.id, data: { decision: 'confirmed', note: 'called [REDACTED]' }, redactions: ['email'], record_hash: review.record_hash });
+  expect(stored[0]).toMatchObject({
+    id: review.id,
+    data: { decision: 'confirmed', note: 'called [REDACTED]' },
+    redactions: ['email'],
+    record_hash: review.record_hash,
+  });
   expect(stored[1].prev_hash).toBe(review.record_hash);
   expect(stored[1].record_hash).toBe(override.record_hash);
   const report = await verifyLog(db, schema, 'inference_log');
   expect(report).toMatchObject({ ok: true, rows: 4, problems: [] });
-  expect(report.chains.map((c) => [c.table, c.rows])).toEqual([['records', 1], ['events', 3]]);
+  expect(report.chains.map((c) => [c.table, c.rows])).toEqual([
+    ['records', 1],
+    ['events', 3],
+  ]);
 });
 
 test('invalid events are refused with a message that names the field', async () => {
-  await expect(log.event('x', { type: '' })).rejects.toThrow('invalid oversight event: "type" must be a string of 1 to 200 characters; got 0 characters');
+  await expect(log.event('x', { type: '' })).rejects.toThrow(
+    'invalid oversight event: "type" must be a string of 1 to 200 characters; got 0 characters',
+  );
   await expect(log.event('', { type: 'feedback' })).rejects.toThrow('"subject" must be a string of 1 to 200 characters; got 0 characters');
-  await expect(log.event('x', { type: 'feedback', colour: 'red' } as never)).rejects.toThrow('unknown field "colour"; fields are type, actor, data, id');
+  await expect(log.event('x', { type: 'feedback', colour: 'red' } as never)).rejects.toThrow(
+    'unknown field "colour"; fields are type, actor, data, id',
+  );
   await expect(log.event('x', { type: 'feedback', id: 'not-a-uuid' })).rejects.toThrow('"id" must be a UUID');
 });
 
@@ -62,19 +84,29 @@ test('an id already taken by another event is refused (409 from the route); the 
   const id = '0190a7e4-2222-7000-8000-00000000cafe';
   const first = await log.event('loan-9', { type: 'human_review', actor: 'reviewer-3', data: { decision: 'approve', score: 0.7 }, id });
   // Same content, keys in another order: the same event.
-  expect(await log.event('loan-9', { type: 'human_review', actor: 'reviewer-3', data: { score: 0.7, decision: 'approve' }, id })).toMatchObject({ id, record_hash: first.record_hash });
+  expect(
+    await log.event('loan-9', { type: 'human_review', actor: 'reviewer-3', data: { score: 0.7, decision: 'approve' }, id }),
+  ).toMatchObject({ id, record_hash: first.record_hash });
   for (const [other, field] of [
     [{ type: 'human_review', actor: 'reviewer-3', data: { decision: 'reject', score: 0.7 } }, 'data'],
     [{ type: 'override', actor: 'reviewer-3', data: { decision: 'approve', score: 0.7 } }, 'type'],
     [{ type: 'human_review', actor: 'reviewer-4', data: { decision: 'approve', score: 0.7 } }, 'actor'],
   ] as const) {
-    await expect(log.event('loan-9', { ...other, id })).rejects.toMatchObject({ code: 'E_EVENT', message: expect.stringContaining(`id ${id} is already stored for an event with another ${field}`) });
+    await expect(log.event('loan-9', { ...other, id })).rejects.toMatchObject({
+      code: 'E_EVENT',
+      message: expect.stringContaining(`id ${id} is already stored for an event with another ${field}`),
+    });
   }
-  await expect(log.event('loan-10', { type: 'human_review', actor: 'reviewer-3', data: { decision: 'approve', score: 0.7 }, id })).rejects.toThrow(/another subject/);
+  await expect(
+    log.event('loan-10', { type: 'human_review', actor: 'reviewer-3', data: { decision: 'approve', score: 0.7 }, id }),
+  ).rejects.toThrow(/another subject/);
 
   const app = express();
   app.post('/inferences/:id/events', express.json(), inferenceEvents(log));
-  const conflict = await request(app).post('/inferences/loan-9/events').send({ type: 'human_review', actor: 'reviewer-3', data: { decision: 'reject' }, id }).expect(409);
+  const conflict = await request(app)
+    .post('/inferences/loan-9/events')
+    .send({ type: 'human_review', actor: 'reviewer-3', data: { decision: 'reject' }, id })
+    .expect(409);
   expect(conflict.body.error).toMatch(/already stored for an event with another data/);
   expect((await events('loan-9')).map((e) => e.data)).toEqual([{ decision: 'approve', score: 0.7 }]);
 });
@@ -102,7 +134,10 @@ test('with an actor option, the route takes the actor from it alone: a request i
 test('the route helpers record events from Express and Koa; the authenticated actor wins over the body', async () => {
   const app = express();
   app.post('/inferences/:id/events', express.json(), inferenceEvents(log, { actor: () => 'sso:anna' }));
-  const created = await request(app).post('/inferences/loan-2/events').send({ type: 'feedback', actor: 'someone-else', data: { helpful: true } }).expect(201);
+  const created = await request(app)
+    .post('/inferences/loan-2/events')
+    .send({ type: 'feedback', actor: 'someone-else', data: { helpful: true } })
+    .expect(201);
   expect(created.body).toMatchObject({ subject: 'loan-2', type: 'feedback', actor: 'sso:anna', data: { helpful: true } });
   expect((await request(app).post('/inferences/loan-2/events').send({ data: 1 }).expect(400)).body.error).toMatch(/"type" is required/);
 
@@ -111,9 +146,14 @@ test('the route helpers record events from Express and Koa; the authenticated ac
   const router = new Router();
   router.post('/inferences/:id/events', bodyParser(), koaEvents(koaLogger));
   koa.use(router.routes());
-  const viaKoa = await request(koa.callback()).post('/inferences/loan-3/events').send({ type: 'incident', actor: 'ops', data: { severity: 'high' } }).expect(201);
+  const viaKoa = await request(koa.callback())
+    .post('/inferences/loan-3/events')
+    .send({ type: 'incident', actor: 'ops', data: { severity: 'high' } })
+    .expect(201);
   expect(viaKoa.body).toMatchObject({ subject: 'loan-3', type: 'incident', actor: 'ops' });
   await koaLogger.close();
-  expect((await db.any('SELECT subject, type FROM $1:name.koa_log_event', [schema])).map((e) => [e.subject, e.type])).toEqual([['loan-3', 'incident']]);
+  expect((await db.any('SELECT subject, type FROM $1:name.koa_log_event', [schema])).map((e) => [e.subject, e.type])).toEqual([
+    ['loan-3', 'incident'],
+  ]);
   expect((await events('loan-2')).map((e) => e.actor)).toEqual(['sso:anna']);
 });

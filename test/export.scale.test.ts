@@ -55,12 +55,36 @@ const embedded = process.env.INFERLOG_TEST_EMBEDDED === '1';
   test(`export through the CLI in a child process: peak RSS under ${LIMIT_MIB} MiB; the bundle verifies; one byte changed fails at its line`, async () => {
     const out = join(dir, 'june.jsonl');
     let began = Date.now();
-    const exported = await runChild(['export', '--database', DATABASE_URL, '--schema', schema, '--since', '2026-06-01', '--until', '2026-07-01', '--format', 'jsonl', '--out', out, '--json'], { measure: true, timeoutMs: 3_600_000 });
+    const exported = await runChild(
+      [
+        'export',
+        '--database',
+        DATABASE_URL,
+        '--schema',
+        schema,
+        '--since',
+        '2026-06-01',
+        '--until',
+        '2026-07-01',
+        '--format',
+        'jsonl',
+        '--out',
+        out,
+        '--json',
+      ],
+      { measure: true, timeoutMs: 3_600_000 },
+    );
     expect(exported.stderr).toBe('');
     expect(exported.code).toBe(0);
     const manifest: ExportManifest = JSON.parse(exported.stdout).manifest;
-    figures.push(`export: ${seconds(began)} s, file ${(manifest.bytes / 1048576).toFixed(1)} MiB, peak RSS ${exported.peakRssMiB!.toFixed(1)} MiB`);
-    expect(manifest).toMatchObject({ rows: N, bytes: (await stat(out)).size, chains: [{ chain_id: writer.chain.id, rows: N, first_seq: 1, last_seq: N, last_hash: writer.chain.last.hash }] });
+    figures.push(
+      `export: ${seconds(began)} s, file ${(manifest.bytes / 1048576).toFixed(1)} MiB, peak RSS ${exported.peakRssMiB!.toFixed(1)} MiB`,
+    );
+    expect(manifest).toMatchObject({
+      rows: N,
+      bytes: (await stat(out)).size,
+      chains: [{ chain_id: writer.chain.id, rows: N, first_seq: 1, last_seq: N, last_hash: writer.chain.last.hash }],
+    });
     expect(exported.peakRssMiB).toBeLessThan(LIMIT_MIB);
 
     began = Date.now();

@@ -13,14 +13,22 @@ const logs: InferenceLogMiddleware[] = [];
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
 function newLog(extra = {}): InferenceLogMiddleware {
-  const log = inferenceLog(logOptions(schema, { routes: [{ path: '/v2/models/:model/infer', protocol: 'oip-v2' }, '/raw/*rest'], ...extra }));
+  const log = inferenceLog(
+    logOptions(schema, { routes: [{ path: '/v2/models/:model/infer', protocol: 'oip-v2' }, '/raw/*rest'], ...extra }),
+  );
   logs.push(log);
   return log;
 }
 
-const oipResponse = { model_name: 'm', model_version: '3', id: 'r1', outputs: [{ name: 'p', shape: [1, 1], datatype: 'FP32', data: [0.25] }] };
+const oipResponse = {
+  model_name: 'm',
+  model_version: '3',
+  id: 'r1',
+  outputs: [{ name: 'p', shape: [1, 1], datatype: 'FP32', data: [0.25] }],
+};
 
-const rowFor = (log: InferenceLogMiddleware, requestId: string, expectedCaptured = 1) => storedRow(log, schema, requestId, expectedCaptured);
+const rowFor = (log: InferenceLogMiddleware, requestId: string, expectedCaptured = 1) =>
+  storedRow(log, schema, requestId, expectedCaptured);
 
 beforeAll(async () => {
   const log = newLog();
@@ -44,16 +52,32 @@ describe('Express: request bodies', () => {
       res.json(oipResponse);
     });
     const body = JSON.stringify({ ...oipRequest([1, 2, 3, 4], 'req-1'), parameters: { threshold: 0.5 } });
-    const res = await request(app).post('/v2/models/m/infer').set('content-type', 'application/json').set('x-request-id', 'before-json').send(body);
+    const res = await request(app)
+      .post('/v2/models/m/infer')
+      .set('content-type', 'application/json')
+      .set('x-request-id', 'before-json')
+      .send(body);
     expect(res.status).toBe(200);
     expect(res.headers['x-request-id']).toBe('before-json');
 
     const row = await rowFor(log, 'before-json', 1);
     expect(row).toMatchObject({
-      method: 'POST', route: '/v2/models/:model/infer', path: '/v2/models/m/infer', status: 200, aborted: false,
-      protocol: 'oip-v2', model_name: 'm', model_version: '3', inference_id: 'r1',
-      parameters: { threshold: 0.5 }, inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }],
-      outputs: oipResponse.outputs, request_body: null, response_body: null, error: null, truncated: [],
+      method: 'POST',
+      route: '/v2/models/:model/infer',
+      path: '/v2/models/m/infer',
+      status: 200,
+      aborted: false,
+      protocol: 'oip-v2',
+      model_name: 'm',
+      model_version: '3',
+      inference_id: 'r1',
+      parameters: { threshold: 0.5 },
+      inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }],
+      outputs: oipResponse.outputs,
+      request_body: null,
+      response_body: null,
+      error: null,
+      truncated: [],
     });
     expect(Number(row.request_bytes)).toBe(Buffer.byteLength(body));
     expect(row.request_sha256).toBe(sha256(body));
@@ -69,7 +93,12 @@ describe('Express: request bodies', () => {
     app.use(log);
     app.post('/v2/models/:model/infer', (_req, res) => res.json(oipResponse));
     const body = JSON.stringify(oipRequest([5, 6, 7, 8]));
-    await request(app).post('/v2/models/m/infer').set('content-type', 'application/json').set('x-request-id', 'after-json').send(body).expect(200);
+    await request(app)
+      .post('/v2/models/m/infer')
+      .set('content-type', 'application/json')
+      .set('x-request-id', 'after-json')
+      .send(body)
+      .expect(200);
     const row = await rowFor(log, 'after-json', 1);
     expect(row.inputs[0].data).toEqual([5, 6, 7, 8]);
     expect(Number(row.request_bytes)).toBe(Buffer.byteLength(body));
@@ -85,7 +114,12 @@ describe('Express: request bodies', () => {
       expect(Buffer.isBuffer(req.body)).toBe(true);
       res.json(oipResponse);
     });
-    await request(app).post('/v2/models/m/infer').set('content-type', 'application/json').set('x-request-id', 'after-raw').send(JSON.stringify(oipRequest([1, 1, 1, 1]))).expect(200);
+    await request(app)
+      .post('/v2/models/m/infer')
+      .set('content-type', 'application/json')
+      .set('x-request-id', 'after-raw')
+      .send(JSON.stringify(oipRequest([1, 1, 1, 1])))
+      .expect(200);
     const row = await rowFor(log, 'after-raw', 1);
     expect(row.inputs[0].data).toEqual([1, 1, 1, 1]);
   });
@@ -177,11 +211,15 @@ describe('Express: response bodies', () => {
       }
       res.end('data: [DONE]\n\n');
     });
-    const res = await request(app).get('/raw/events').set('x-request-id', 'sse').buffer(true).parse((r, cb) => {
-      let text = '';
-      r.on('data', (c: Buffer) => (text += c));
-      r.on('end', () => cb(null, text));
-    });
+    const res = await request(app)
+      .get('/raw/events')
+      .set('x-request-id', 'sse')
+      .buffer(true)
+      .parse((r, cb) => {
+        let text = '';
+        r.on('data', (c: Buffer) => (text += c));
+        r.on('end', () => cb(null, text));
+      });
     const row = await rowFor(log, 'sse', 1);
     expect(row.response_body).toBe(res.body);
     expect(row.response_body).toContain('data: {"token":" world"}\n\ndata: [DONE]');
@@ -205,7 +243,11 @@ describe('Express: response bodies', () => {
       z.end(JSON.stringify(oipResponse));
     });
     const id = `compressed-${encoding}`;
-    const res = await request(app).post('/v2/models/m/infer').set('x-request-id', id).send(oipRequest([1, 2, 3, 4])).expect(200);
+    const res = await request(app)
+      .post('/v2/models/m/infer')
+      .set('x-request-id', id)
+      .send(oipRequest([1, 2, 3, 4]))
+      .expect(200);
     expect(res.body).toEqual(oipResponse);
     const row = await rowFor(log, id, 1);
     expect(row.outputs).toEqual(oipResponse.outputs);
@@ -226,7 +268,12 @@ describe('Express: outcomes', () => {
     const server = app.listen(0);
     const { port } = server.address() as AddressInfo;
     await new Promise<void>((resolve) => {
-      const req = http.request({ port, method: 'POST', path: '/v2/models/m/infer', headers: { 'content-type': 'application/json', 'x-request-id': 'aborted-1' } });
+      const req = http.request({
+        port,
+        method: 'POST',
+        path: '/v2/models/m/infer',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'aborted-1' },
+      });
       req.on('error', () => resolve());
       req.end(JSON.stringify(oipRequest([1, 2, 3, 4])));
       setTimeout(() => {
@@ -251,7 +298,11 @@ describe('Express: outcomes', () => {
     app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
       res.status(500).json({ error: err.message });
     });
-    await request(app).post('/v2/models/m/infer').set('x-request-id', 'crash').send(oipRequest([1, 2, 3, 4])).expect(500);
+    await request(app)
+      .post('/v2/models/m/infer')
+      .set('x-request-id', 'crash')
+      .send(oipRequest([1, 2, 3, 4]))
+      .expect(500);
     const row = await rowFor(log, 'crash', 1);
     expect(row.status).toBe(500);
     expect(row.error).toEqual({ status: 500, message: 'model crashed' });

@@ -23,7 +23,10 @@ function oipApp(log: InferenceLogMiddleware) {
   app.use(log);
   app.use(express.json());
   app.post('/v2/models/:model/infer', (req, res) => {
-    res.json({ model_name: req.params.model, outputs: [{ name: 'y', shape: [1], datatype: 'FP32', data: [req.body.inputs?.[0]?.data?.[0] ?? 0] }] });
+    res.json({
+      model_name: req.params.model,
+      outputs: [{ name: 'y', shape: [1], datatype: 'FP32', data: [req.body.inputs?.[0]?.data?.[0] ?? 0] }],
+    });
   });
   return app;
 }
@@ -84,7 +87,9 @@ test(`${N} requests with the database cut off for the middle half: exactly ${N} 
   const table = 'outage';
   const proxy = await TcpProxy.create(DATABASE_URL);
   await proxy.accept();
-  const log = inferenceLog(logOptions(schema, { table, database: proxy.url(DATABASE_URL), spillAfterMs: 200, batch: { flushIntervalMs: 50 } }));
+  const log = inferenceLog(
+    logOptions(schema, { table, database: proxy.url(DATABASE_URL), spillAfterMs: 200, batch: { flushIntervalMs: 50 } }),
+  );
   await log.ready();
   const server = await listen(oipApp(log));
   const marks: Record<string, number> = {};
@@ -112,7 +117,10 @@ test(`${N} requests with the database cut off for the middle half: exactly ${N} 
   expect(stats).toMatchObject({ captured: N, dropped: 0, queueRows: 0, journalBytes: 0 });
   expect(stats.spilled).toBeGreaterThan(0);
   expect(stats.replayed).toBe(stats.spilled);
-  const counts = await db.one('SELECT count(*)::int AS rows, count(DISTINCT id)::int AS ids, count(DISTINCT request_id)::int AS request_ids FROM $1:name.$2:name', [schema, table]);
+  const counts = await db.one(
+    'SELECT count(*)::int AS rows, count(DISTINCT id)::int AS ids, count(DISTINCT request_id)::int AS request_ids FROM $1:name.$2:name',
+    [schema, table],
+  );
   expect(counts).toEqual({ rows: N, ids: N, request_ids: N });
   // Retries, spills and replays across the outage left the writer's hash chain whole: no gap, no fork.
   const chain = await verifyLog(db, schema, table);
@@ -129,7 +137,9 @@ test('a journal is taken over only once its process stops touching it: not while
   const spillDir = tempDir();
   const STALE_MS = 1500;
   const proxy = await TcpProxy.create(DATABASE_URL); // refusing: the child's database is down
-  const child = fork(join(__dirname, 'fixtures', 'spill-child.js'), [proxy.url(DATABASE_URL), killedSchema, spillDir, String(STALE_MS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(join(__dirname, 'fixtures', 'spill-child.js'), [proxy.url(DATABASE_URL), killedSchema, spillDir, String(STALE_MS)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const messages: Record<string, any>[] = [];
   child.on('message', (m) => messages.push(m as Record<string, any>));
   const nextMessage = async () => {
@@ -168,7 +178,9 @@ test('a journal is taken over only once its process stops touching it: not while
   const killedAt = Date.now();
   for (let i = 0; i < 400 && log.stats().written < 310; i++) await sleep(25);
   await drainFully(log);
-  console.log(`journals of a killed process and a silent remote one taken over and replayed ${Date.now() - killedAt} ms after (spillStaleMs ${STALE_MS})`);
+  console.log(
+    `journals of a killed process and a silent remote one taken over and replayed ${Date.now() - killedAt} ms after (spillStaleMs ${STALE_MS})`,
+  );
   expect(log.stats()).toMatchObject({ replayed: 310, written: 310, dropped: 0 });
   const rows = await storedRows(killedSchema, table);
   expect(new Set(rows.map((r) => r.request_id)).size).toBe(310);
@@ -184,13 +196,43 @@ test('a journal is taken over only once its process stops touching it: not while
 function journalRecord(i: number): InferenceRecord {
   const at = Date.now();
   return {
-    id: uuidv7(at), started_at: new Date(at), ended_at: new Date(at + 1), latency_ms: 1, request_id: `torn-${i}`, trace_id: null,
-    span_id: null, service: null, service_version: null, host: 'h', method: 'POST', route: '/v2/models/:model/infer',
-    path: '/v2/models/m/infer', status: 200, aborted: false, protocol: 'oip-v2', model_name: 'm', model_version: null,
-    inference_id: null, parameters: null, inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [i] }], outputs: null,
-    response_parameters: null, usage: null, error: null, request_headers: null, response_headers: null, request_body: null,
-    response_body: null, request_bytes: 10, response_bytes: 10, request_sha256: null, response_sha256: null, truncated: [],
-    redactions: [], schema_errors: null, annotations: null,
+    id: uuidv7(at),
+    started_at: new Date(at),
+    ended_at: new Date(at + 1),
+    latency_ms: 1,
+    request_id: `torn-${i}`,
+    trace_id: null,
+    span_id: null,
+    service: null,
+    service_version: null,
+    host: 'h',
+    method: 'POST',
+    route: '/v2/models/:model/infer',
+    path: '/v2/models/m/infer',
+    status: 200,
+    aborted: false,
+    protocol: 'oip-v2',
+    model_name: 'm',
+    model_version: null,
+    inference_id: null,
+    parameters: null,
+    inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [i] }],
+    outputs: null,
+    response_parameters: null,
+    usage: null,
+    error: null,
+    request_headers: null,
+    response_headers: null,
+    request_body: null,
+    response_body: null,
+    request_bytes: 10,
+    response_bytes: 10,
+    request_sha256: null,
+    response_sha256: null,
+    truncated: [],
+    redactions: [],
+    schema_errors: null,
+    annotations: null,
   };
 }
 
@@ -242,7 +284,9 @@ test('a damaged entry in the middle of a journal is skipped and kept aside; the 
   entries[1][entries[1].length - 20] ^= 0xff; // one byte flipped inside the second entry's payload
   const { log, errors, left, kept } = await replayLeft(damagedSchema, Buffer.concat(entries), 20);
   expect(log.stats()).toMatchObject({ replayed: 20, written: 20 });
-  expect((await storedRows(damagedSchema)).map((r) => r.request_id).sort()).toEqual(tornIds([...Array(10).keys(), ...Array.from({ length: 10 }, (_, i) => 20 + i)]));
+  expect((await storedRows(damagedSchema)).map((r) => r.request_id).sort()).toEqual(
+    tornIds([...Array(10).keys(), ...Array.from({ length: 10 }, (_, i) => 20 + i)]),
+  );
   const report = errors.find((e) => e.code === 'E_SPILL' && /fail their checksum/.test(e.message));
   expect(report?.message).toContain(`held ${original.length} bytes of entries that fail their checksum`);
   expect(left).toEqual([expect.stringMatching(/\.damaged$/)]);
@@ -256,10 +300,17 @@ test('fail-closed answers 503 with a clear body when the log can take nothing, a
   const proxy = await TcpProxy.create(DATABASE_URL);
   await proxy.accept();
   const drops: number[] = [];
-  const log = inferenceLog(logOptions(schema, {
-    table: 'failclosed', database: proxy.url(DATABASE_URL), spillDir: false, overflow: 'fail-closed', maxQueueBytes: 16 * 1024, maxBodyBytes: 1024,
-    onDrop: (count) => drops.push(count),
-  }));
+  const log = inferenceLog(
+    logOptions(schema, {
+      table: 'failclosed',
+      database: proxy.url(DATABASE_URL),
+      spillDir: false,
+      overflow: 'fail-closed',
+      maxQueueBytes: 16 * 1024,
+      maxBodyBytes: 1024,
+      onDrop: (count) => drops.push(count),
+    }),
+  );
   await log.ready();
   const server = await listen(oipApp(log));
   await proxy.refuse();
@@ -269,10 +320,16 @@ test('fail-closed answers 503 with a clear body when the log can take nothing, a
   console.log(`fail-closed: ${served} served, then ${JSON.stringify(down.statuses.slice(served))}`);
   expect(served).toBeGreaterThan(0);
   expect(down.statuses.slice(served).every((s) => s === 503)).toBe(true);
-  const refused = await fetch(`${server.url}/v2/models/m/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const refused = await fetch(`${server.url}/v2/models/m/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
   expect(refused.status).toBe(503);
   expect(refused.headers.get('retry-after')).toBe('1');
-  expect(((await refused.json()) as { error: string }).error).toMatch(/^service unavailable: the inference log cannot take more records .*not served because it could not be logged/);
+  expect(((await refused.json()) as { error: string }).error).toMatch(
+    /^service unavailable: the inference log cannot take more records .*not served because it could not be logged/,
+  );
 
   await proxy.accept();
   await drainFully(log);
@@ -312,11 +369,17 @@ test('a slow database (every packet delayed 500 ms) does not slow the API', asyn
 test('a row PostgreSQL refuses is isolated: the rest of its batch lands, it is stored without its payload', async () => {
   const log = inferenceLog(logOptions(schema, { table: 'poison', batch: { flushIntervalMs: 1_000, maxRows: 100 } }));
   await log.ready();
-  await db.none(`ALTER TABLE $1:name.poison ADD CONSTRAINT no_poison CHECK (inputs IS NULL OR NOT inputs @> '[{"name": "poison"}]')`, [schema]);
+  await db.none(`ALTER TABLE $1:name.poison ADD CONSTRAINT no_poison CHECK (inputs IS NULL OR NOT inputs @> '[{"name": "poison"}]')`, [
+    schema,
+  ]);
   const server = await listen(oipApp(log));
   for (let i = 0; i < 20; i++) {
     const input = i === 13 ? { inputs: [{ name: 'poison', shape: [1], datatype: 'FP32', data: [13] }] } : oipRequest([i, 0, 0, 0]);
-    await fetch(`${server.url}/v2/models/m/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': `p-${i}` }, body: JSON.stringify(input) });
+    await fetch(`${server.url}/v2/models/m/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': `p-${i}` },
+      body: JSON.stringify(input),
+    });
   }
   server.close();
   await drainFully(log);
@@ -338,7 +401,11 @@ test('a row PostgreSQL refuses even without its payload is left out, counted, an
   await db.none(`ALTER TABLE $1:name.lost ADD CONSTRAINT no_lost CHECK (request_id <> 'l-7')`, [schema]);
   const server = await listen(oipApp(log));
   for (let i = 0; i < 12; i++) {
-    await fetch(`${server.url}/v2/models/m/infer`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': `l-${i}` }, body: JSON.stringify(oipRequest([i, 0, 0, 0])) });
+    await fetch(`${server.url}/v2/models/m/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': `l-${i}` },
+      body: JSON.stringify(oipRequest([i, 0, 0, 0])),
+    });
   }
   server.close();
   await drainFully(log);

@@ -11,7 +11,12 @@ import { dropSchema, endPool, logOptions, settle, storedRows, uniqueSchema } fro
 const schema = uniqueSchema('fuzz');
 const koaSchema = uniqueSchema('fuzzkoa');
 const errors: string[] = [];
-const routes = [{ path: '/v2/models/:model/infer', protocol: 'oip-v2' as const }, { path: '/v1/models/:model\\:predict', protocol: 'kserve-v1' as const }, { path: '/v1/chat/completions', protocol: 'openai' as const }, '/auto/*rest'];
+const routes = [
+  { path: '/v2/models/:model/infer', protocol: 'oip-v2' as const },
+  { path: '/v1/models/:model\\:predict', protocol: 'kserve-v1' as const },
+  { path: '/v1/chat/completions', protocol: 'openai' as const },
+  '/auto/*rest',
+];
 const onError = (e: { code: string; message: string }) => errors.push(`${e.code} ${e.message}`);
 const log = inferenceLog(logOptions(schema, { routes, onError }));
 const koaLog = koaInferenceLog(logOptions(koaSchema, { routes, onError }));
@@ -42,8 +47,22 @@ function rawBody(res: NodeJS.ReadableStream & request.Response, done: (err: Erro
 
 const paths = fc.constantFrom('/v2/models/m/infer', '/v1/models/m:predict', '/v1/chat/completions', '/auto/x');
 const cases: fc.Arbitrary<Case> = fc.oneof(
-  fc.record({ path: paths, request: hostileBody, requestHeaders: fc.constant({ 'content-type': 'application/json' }), response: hostileBody, responseHeaders: fc.constant({ 'content-type': 'application/json' }), status: fc.constantFrom(200, 400, 500) }),
-  fc.record({ path: paths, request: hostileBody, requestHeaders: fc.constant({ 'content-type': 'application/json' }), response: hostileStream, responseHeaders: fc.constant({ 'content-type': 'text/event-stream' }), status: fc.constant(200) }),
+  fc.record({
+    path: paths,
+    request: hostileBody,
+    requestHeaders: fc.constant({ 'content-type': 'application/json' }),
+    response: hostileBody,
+    responseHeaders: fc.constant({ 'content-type': 'application/json' }),
+    status: fc.constantFrom(200, 400, 500),
+  }),
+  fc.record({
+    path: paths,
+    request: hostileBody,
+    requestHeaders: fc.constant({ 'content-type': 'application/json' }),
+    response: hostileStream,
+    responseHeaders: fc.constant({ 'content-type': 'text/event-stream' }),
+    status: fc.constant(200),
+  }),
   fc.tuple(paths, hostileBinary, hostileBinary).map(([path, req, res]) => ({
     path,
     request: req.body,
@@ -64,7 +83,12 @@ test('300 fuzzed exchanges over every protocol route: 300 rows, each found by it
     res.status(c.status).set(c.responseHeaders).end(c.response);
   });
   for (const [i, c] of sample.entries()) {
-    const res = await request(app).post(c.path).set({ ...c.requestHeaders, 'x-case': String(i), 'x-request-id': `fuzz-${i}` }).send(c.request).buffer(true).parse(rawBody as never);
+    const res = await request(app)
+      .post(c.path)
+      .set({ ...c.requestHeaders, 'x-case': String(i), 'x-request-id': `fuzz-${i}` })
+      .send(c.request)
+      .buffer(true)
+      .parse(rawBody as never);
     expect([res.status, res.body]).toEqual([c.status, c.response]);
   }
   await settle(log, sample.length);
@@ -87,7 +111,12 @@ test('100 fuzzed exchanges through Koa: 100 rows, responses untouched', async ()
     ctx.body = c.response;
   });
   for (const [i, c] of sample.entries()) {
-    const res = await request(app.callback()).post(c.path).set({ ...c.requestHeaders, 'x-case': String(i), 'x-request-id': `koafuzz-${i}` }).send(c.request).buffer(true).parse(rawBody as never);
+    const res = await request(app.callback())
+      .post(c.path)
+      .set({ ...c.requestHeaders, 'x-case': String(i), 'x-request-id': `koafuzz-${i}` })
+      .send(c.request)
+      .buffer(true)
+      .parse(rawBody as never);
     expect([res.status, res.body]).toEqual([c.status, c.response]);
   }
   await settle(koaLog, sample.length);

@@ -56,7 +56,11 @@ export async function dropSchema(schema: string): Promise<void> {
 }
 
 /** Waits until the logger has captured `count` exchanges (responses finish just after clients see them), then flushes. */
-export async function settle(log: { stats(): InferenceLogStats; flush(): Promise<void> }, count: number, timeoutMs = 10_000): Promise<void> {
+export async function settle(
+  log: { stats(): InferenceLogStats; flush(): Promise<void> },
+  count: number,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (log.stats().captured + log.stats().dropped < count) {
     if (Date.now() > deadline) throw new Error(`only ${log.stats().captured} of ${count} exchanges were captured`);

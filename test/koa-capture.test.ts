@@ -13,15 +13,23 @@ import { dropSchema, endPool, logOptions, oipRequest, storedRow, uniqueSchema } 
 const schema = uniqueSchema('koa');
 const logs: InferenceLogMiddleware[] = [];
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-const oipResponse = { model_name: 'm', model_version: '3', id: 'r1', outputs: [{ name: 'p', shape: [1, 1], datatype: 'FP32', data: [0.25] }] };
+const oipResponse = {
+  model_name: 'm',
+  model_version: '3',
+  id: 'r1',
+  outputs: [{ name: 'p', shape: [1, 1], datatype: 'FP32', data: [0.25] }],
+};
 
 function newLog(extra = {}): InferenceLogMiddleware {
-  const log = inferenceLog(logOptions(schema, { routes: [{ path: '/v2/models/:model/infer', protocol: 'oip-v2' }, '/raw/*rest', /^\/regex\//], ...extra }));
+  const log = inferenceLog(
+    logOptions(schema, { routes: [{ path: '/v2/models/:model/infer', protocol: 'oip-v2' }, '/raw/*rest', /^\/regex\//], ...extra }),
+  );
   logs.push(log);
   return log;
 }
 
-const rowFor = (log: InferenceLogMiddleware, requestId: string, expectedCaptured = 1) => storedRow(log, schema, requestId, expectedCaptured);
+const rowFor = (log: InferenceLogMiddleware, requestId: string, expectedCaptured = 1) =>
+  storedRow(log, schema, requestId, expectedCaptured);
 
 beforeAll(async () => {
   await newLog().ready();
@@ -45,11 +53,22 @@ describe('Koa: request bodies', () => {
     });
     app.use(router.routes());
     const body = JSON.stringify(oipRequest([1, 2, 3, 4], 'k-1'));
-    const res = await request(app.callback()).post('/v2/models/m/infer').set('content-type', 'application/json').set('x-request-id', 'koa-before').send(body);
+    const res = await request(app.callback())
+      .post('/v2/models/m/infer')
+      .set('content-type', 'application/json')
+      .set('x-request-id', 'koa-before')
+      .send(body);
     expect(res.status).toBe(200);
     expect(res.headers['x-request-id']).toBe('koa-before');
     const row = await rowFor(log, 'koa-before');
-    expect(row).toMatchObject({ status: 200, protocol: 'oip-v2', model_name: 'm', model_version: '3', inference_id: 'k-1', route: '/v2/models/:model/infer' });
+    expect(row).toMatchObject({
+      status: 200,
+      protocol: 'oip-v2',
+      model_name: 'm',
+      model_version: '3',
+      inference_id: 'k-1',
+      route: '/v2/models/:model/infer',
+    });
     expect(row.inputs[0].data).toEqual([1, 2, 3, 4]);
     expect(row.outputs).toEqual(oipResponse.outputs);
     expect(row.request_sha256).toBe(sha256(body));
@@ -64,7 +83,12 @@ describe('Koa: request bodies', () => {
       ctx.body = oipResponse;
     });
     const body = JSON.stringify(oipRequest([4, 3, 2, 1]));
-    await request(app.callback()).post('/v2/models/m/infer').set('content-type', 'application/json').set('x-request-id', 'koa-after').send(body).expect(200);
+    await request(app.callback())
+      .post('/v2/models/m/infer')
+      .set('content-type', 'application/json')
+      .set('x-request-id', 'koa-after')
+      .send(body)
+      .expect(200);
     const row = await rowFor(log, 'koa-after');
     expect(row.inputs[0].data).toEqual([4, 3, 2, 1]);
   });
@@ -78,7 +102,12 @@ describe('Koa: request bodies', () => {
       ctx.body = `len ${(ctx.request.body as string).length}`;
     });
     const body = 'z'.repeat(5000);
-    await request(app.callback()).post('/raw/x').set('content-type', 'text/plain').set('x-request-id', 'koa-big').send(body).expect(200, 'len 5000');
+    await request(app.callback())
+      .post('/raw/x')
+      .set('content-type', 'text/plain')
+      .set('x-request-id', 'koa-big')
+      .send(body)
+      .expect(200, 'len 5000');
     const row = await rowFor(log, 'koa-big');
     expect(row.truncated).toEqual(['request_body']);
     expect(row.request_body).toBe('z'.repeat(100));
@@ -126,7 +155,11 @@ describe('Koa: response bodies', () => {
       ctx.type = 'application/json';
       ctx.body = zlib.gzipSync(JSON.stringify(oipResponse));
     });
-    await request(app.callback()).post('/v2/models/m/infer').set('x-request-id', 'koa-gzip').send(oipRequest([1, 2, 3, 4])).expect(200);
+    await request(app.callback())
+      .post('/v2/models/m/infer')
+      .set('x-request-id', 'koa-gzip')
+      .send(oipRequest([1, 2, 3, 4]))
+      .expect(200);
     expect((await rowFor(log, 'koa-gzip')).outputs).toEqual(oipResponse.outputs);
   });
 });
@@ -140,12 +173,19 @@ describe('Koa: outcomes', () => {
     app.use(() => {
       throw Object.assign(new Error('weights missing'), { status: 503, expose: true });
     });
-    const res = await request(app.callback()).post('/v2/models/m/infer').set('x-request-id', 'koa-error').send(oipRequest([1, 2, 3, 4]));
+    const res = await request(app.callback())
+      .post('/v2/models/m/infer')
+      .set('x-request-id', 'koa-error')
+      .send(oipRequest([1, 2, 3, 4]));
     expect(res.status).toBe(503);
     expect(res.text).toBe('weights missing');
     const row = await rowFor(log, 'koa-error');
     expect(row.status).toBe(503);
-    expect(row.error).toMatchObject({ status: 503, message: 'weights missing', exception: { name: 'Error', message: 'weights missing', status: 503 } });
+    expect(row.error).toMatchObject({
+      status: 503,
+      message: 'weights missing',
+      exception: { name: 'Error', message: 'weights missing', status: 503 },
+    });
   });
 
   test('an uncaught 500 writes Koa\'s "Internal Server Error" and is recorded', async () => {

@@ -25,7 +25,11 @@ test('close() with rows pending writes them all before resolving', async () => {
   const log = inferenceLog(logOptions(schema, { table: 'pending', batch: { maxRows: 10_000, flushIntervalMs: 3_600_000 } }));
   const app = oipApp(log);
   await log.ready();
-  for (let i = 0; i < 50; i++) await request(app).post('/v2/models/m/infer').send(oipRequest([i, 0, 0, 0])).expect(200);
+  for (let i = 0; i < 50; i++)
+    await request(app)
+      .post('/v2/models/m/infer')
+      .send(oipRequest([i, 0, 0, 0]))
+      .expect(200);
   await new Promise((resolve) => setTimeout(resolve, 50));
   expect(log.stats()).toMatchObject({ captured: 50, written: 0, queueRows: 50 });
   await log.close();
@@ -39,7 +43,9 @@ test('with PostgreSQL unreachable at start the app still serves, stats() and onE
   const log = inferenceLog(logOptions(schema, { table: 'outage', database: proxy.url(DATABASE_URL), onError: (e) => errors.push(e) }));
   const app = oipApp(log);
   for (let i = 0; i < 20; i++) {
-    const res = await request(app).post('/v2/models/m/infer').send(oipRequest([i, 0, 0, 0]));
+    const res = await request(app)
+      .post('/v2/models/m/infer')
+      .send(oipRequest([i, 0, 0, 0]));
     expect(res.status).toBe(200);
     expect(res.body.model_name).toBe('m');
   }
@@ -62,20 +68,43 @@ test('with PostgreSQL unreachable at start the app still serves, stats() and onE
 test('without a spill journal, records still unwritten at the close() deadline are counted as dropped and close() rejects saying so', async () => {
   const proxy = await TcpProxy.create(DATABASE_URL);
   const errors: InferlogError[] = [];
-  const log = inferenceLog(logOptions(schema, { table: 'deadline', database: proxy.url(DATABASE_URL), spillDir: false, onError: (e) => errors.push(e) }));
+  const log = inferenceLog(
+    logOptions(schema, { table: 'deadline', database: proxy.url(DATABASE_URL), spillDir: false, onError: (e) => errors.push(e) }),
+  );
   const app = oipApp(log);
-  for (let i = 0; i < 5; i++) await request(app).post('/v2/models/m/infer').send(oipRequest([i, 0, 0, 0])).expect(200);
-  await expect(log.close({ timeoutMs: 300 })).rejects.toMatchObject({ code: 'E_CLOSED', message: expect.stringMatching(/5 records could not be written or spilled/) });
+  for (let i = 0; i < 5; i++)
+    await request(app)
+      .post('/v2/models/m/infer')
+      .send(oipRequest([i, 0, 0, 0]))
+      .expect(200);
+  await expect(log.close({ timeoutMs: 300 })).rejects.toMatchObject({
+    code: 'E_CLOSED',
+    message: expect.stringMatching(/5 records could not be written or spilled/),
+  });
   expect(log.stats()).toMatchObject({ captured: 5, written: 0, dropped: 5 });
   expect(errors.some((e) => e.code === 'E_CLOSED')).toBe(true);
   // After close the middleware passes requests through untouched.
-  await request(app).post('/v2/models/m/infer').send(oipRequest([1, 0, 0, 0])).expect(200);
+  await request(app)
+    .post('/v2/models/m/infer')
+    .send(oipRequest([1, 0, 0, 0]))
+    .expect(200);
   expect(log.stats().captured).toBe(5);
 });
 
 test('a failing onError never reaches the app', async () => {
-  const log = inferenceLog(logOptions(schema, { database: 'postgres://postgres@127.0.0.1:1/none', spillDir: false, onError: () => { throw new Error('bad handler'); } }));
+  const log = inferenceLog(
+    logOptions(schema, {
+      database: 'postgres://postgres@127.0.0.1:1/none',
+      spillDir: false,
+      onError: () => {
+        throw new Error('bad handler');
+      },
+    }),
+  );
   const app = oipApp(log);
-  await request(app).post('/v2/models/m/infer').send(oipRequest([1, 2, 3, 4])).expect(200);
+  await request(app)
+    .post('/v2/models/m/infer')
+    .send(oipRequest([1, 2, 3, 4]))
+    .expect(200);
   await expect(log.close({ timeoutMs: 100 })).rejects.toThrow(InferlogError);
 });

@@ -20,7 +20,12 @@ test('connections cut while the app runs: the app keeps serving, nothing crashes
   app.use(express.json());
   app.post('/v2/models/:model/infer', (_req, res) => res.json({ outputs: [] }));
   await log.ready();
-  const send = (i: number) => request(app).post('/v2/models/m/infer').set('x-request-id', `o-${i}`).send(oipRequest([i, 0, 0, 0])).expect(200);
+  const send = (i: number) =>
+    request(app)
+      .post('/v2/models/m/infer')
+      .set('x-request-id', `o-${i}`)
+      .send(oipRequest([i, 0, 0, 0]))
+      .expect(200);
 
   for (let i = 0; i < 30; i++) await send(i);
   await settle(log, 30);

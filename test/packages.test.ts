@@ -15,7 +15,11 @@ interface Manifest {
 const manifest = (name: string): Manifest => JSON.parse(readFileSync(join(ROOT, 'packages', name, 'package.json'), 'utf8'));
 
 function packedFiles(name: string): string[] {
-  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: join(ROOT, 'packages', name), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: join(ROOT, 'packages', name),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   return (JSON.parse(out) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
 }
 
@@ -43,7 +47,10 @@ test('the embedded store (PGlite, about 27 MB of WASM) is an optional peer of co
 });
 
 test("the adapters' type declarations name their framework's types, declared as optional peers", () => {
-  for (const [name, types] of [['express', '@types/express'], ['koa', '@types/koa']]) {
+  for (const [name, types] of [
+    ['express', '@types/express'],
+    ['koa', '@types/koa'],
+  ]) {
     expect(readFileSync(join(ROOT, 'packages', name, 'dist', 'index.d.ts'), 'utf8')).toMatch(new RegExp(`from '${name}'`));
     expect(manifest(name).peerDependencies?.[types]).toBeDefined();
     expect(manifest(name).peerDependenciesMeta?.[types]).toEqual({ optional: true });
@@ -53,7 +60,11 @@ test("the adapters' type declarations name their framework's types, declared as 
 test.each([
   ['pnpm inferlog', ['--silent', 'inferlog', '--version']],
   ['pnpm exec inferlog', ['exec', 'inferlog', '--version']],
-])('`%s` runs the CLI from the workspace root', (_, args) => {
-  const out = execFileSync('pnpm', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  expect(out.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'packages', 'cli', 'package.json'), 'utf8')).version);
-}, 120_000);
+])(
+  '`%s` runs the CLI from the workspace root',
+  (_, args) => {
+    const out = execFileSync('pnpm', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(out.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'packages', 'cli', 'package.json'), 'utf8')).version);
+  },
+  120_000,
+);

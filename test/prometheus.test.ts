@@ -21,7 +21,11 @@ test('stats() are exported as inferlog_* Prometheus metrics, labelled by table',
   app.use(log);
   app.use(express.json());
   app.post('/v2/models/:model/infer', (_req, res) => res.json({ outputs: [] }));
-  for (let i = 0; i < 7; i++) await request(app).post('/v2/models/m/infer').send(oipRequest([i, 0, 0, 0])).expect(200);
+  for (let i = 0; i < 7; i++)
+    await request(app)
+      .post('/v2/models/m/infer')
+      .send(oipRequest([i, 0, 0, 0]))
+      .expect(200);
   await settle(log, 7);
   await other.ready();
   const text = await registry.metrics();

@@ -4,13 +4,32 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const APP = join(__dirname, '..', 'examples'); // a workspace package that depends on the published ones
-const node = (code: string): string => execFileSync(process.execPath, ['-e', code], { cwd: APP, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const fromApp = (specifier: string): string[] => JSON.parse(node(`console.log(JSON.stringify(Object.keys(require(${JSON.stringify(specifier)}))))`)).sort();
+const node = (code: string): string =>
+  execFileSync(process.execPath, ['-e', code], { cwd: APP, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const fromApp = (specifier: string): string[] =>
+  JSON.parse(node(`console.log(JSON.stringify(Object.keys(require(${JSON.stringify(specifier)}))))`)).sort();
 
 const CORE = [
-  'DEFAULT_ROUTES', 'DETECTOR_NAMES', 'EventConflictError', 'InferenceLogger', 'InferlogConfigError', 'InferlogError', 'InferlogRefusedError',
-  'PROTOCOL_NAMES', 'VERSION', 'detectAndMap', 'mapKserveV1', 'mapOipV2', 'mapOpenAi', 'mapOpenAiChat', 'mapOpenAiCompletion',
-  'mapOpenAiEmbedding', 'mapRaw', 'pseudonym', 'registerInferlogMetrics', 'tensorOf',
+  'DEFAULT_ROUTES',
+  'DETECTOR_NAMES',
+  'EventConflictError',
+  'InferenceLogger',
+  'InferlogConfigError',
+  'InferlogError',
+  'InferlogRefusedError',
+  'PROTOCOL_NAMES',
+  'VERSION',
+  'detectAndMap',
+  'mapKserveV1',
+  'mapOipV2',
+  'mapOpenAi',
+  'mapOpenAiChat',
+  'mapOpenAiCompletion',
+  'mapOpenAiEmbedding',
+  'mapRaw',
+  'pseudonym',
+  'registerInferlogMetrics',
+  'tensorOf',
 ];
 
 test('@inferlog/core exports what applications use, and no internals', () => {
@@ -18,23 +37,69 @@ test('@inferlog/core exports what applications use, and no internals', () => {
 });
 
 test('@inferlog/express and @inferlog/koa export their middleware, event route and annotate, beside core', () => {
-  for (const adapter of ['@inferlog/express', '@inferlog/koa']) expect(fromApp(adapter)).toEqual([...CORE, 'annotate', 'inferenceEvents', 'inferenceLog'].sort());
+  for (const adapter of ['@inferlog/express', '@inferlog/koa'])
+    expect(fromApp(adapter)).toEqual([...CORE, 'annotate', 'inferenceEvents', 'inferenceLog'].sort());
 });
 
 test('@inferlog/core/adapter holds what a framework adapter needs', () => {
   expect(fromApp('@inferlog/core/adapter')).toEqual(
-    ['annotate', 'exchangeOf', 'failClosedBody', 'loggerFrom', 'recordEvent', 'refuseUnlogged', 'routeActor', 'startExchange', 'withControls'].sort(),
+    [
+      'annotate',
+      'exchangeOf',
+      'failClosedBody',
+      'loggerFrom',
+      'recordEvent',
+      'refuseUnlogged',
+      'routeActor',
+      'startExchange',
+      'withControls',
+    ].sort(),
   );
 });
 
 test('@inferlog/core/audit holds reading, checking, exporting and keeping the log', () => {
   expect(fromApp('@inferlog/core/audit')).toEqual(
     [
-      'EXPORT_COLUMNS', 'EXPORT_FORMATS', 'LogFollower', 'RECORD_HASH_DEFINITION', 'RETENTION_FLOOR_DAYS', 'applyRetention', 'canonicalJson',
-      'canonicalRow', 'compareWithManifest', 'countRecords', 'decodeCursor', 'describeFilter', 'encodeCursor', 'exportLog', 'followRecords',
-      'holdStatus', 'logStats', 'logTableNames', 'manifestPath', 'migrate', 'openEmbedded', 'parseAnnotation', 'parseDuration', 'parseInstant',
-      'parseRetentionPeriod', 'parseStatus', 'pgp', 'prepareLog', 'queryRecords', 'readManifest', 'rowFromCsv', 'rowFromJsonl', 'rowHash',
-      'setHold', 'showInference', 'tailRecords', 'toEventRow', 'toRecordRow', 'verifyBundle', 'verifyLog',
+      'EXPORT_COLUMNS',
+      'EXPORT_FORMATS',
+      'LogFollower',
+      'RECORD_HASH_DEFINITION',
+      'RETENTION_FLOOR_DAYS',
+      'applyRetention',
+      'canonicalJson',
+      'canonicalRow',
+      'compareWithManifest',
+      'countRecords',
+      'decodeCursor',
+      'describeFilter',
+      'encodeCursor',
+      'exportLog',
+      'followRecords',
+      'holdStatus',
+      'logStats',
+      'logTableNames',
+      'manifestPath',
+      'migrate',
+      'openEmbedded',
+      'parseAnnotation',
+      'parseDuration',
+      'parseInstant',
+      'parseRetentionPeriod',
+      'parseStatus',
+      'pgp',
+      'prepareLog',
+      'queryRecords',
+      'readManifest',
+      'rowFromCsv',
+      'rowFromJsonl',
+      'rowHash',
+      'setHold',
+      'showInference',
+      'tailRecords',
+      'toEventRow',
+      'toRecordRow',
+      'verifyBundle',
+      'verifyLog',
     ].sort(),
   );
 });

@@ -18,7 +18,8 @@ const KEY = 'test-hmac-key-0123456789abcdef';
 const sha256 = (data: string) => createHash('sha256').update(data).digest('hex');
 // The documented schemes, written out here: keys derived from hmacKey per use, 128-bit pseudonyms.
 const derived = (key: string, use: string) => createHmac('sha256', key).update(`inferlog:${use}`).digest();
-const pseudonym = (key: string, value: string) => `hmac:${createHmac('sha256', derived(key, 'pseudonym')).update(value).digest('hex').slice(0, 32)}`;
+const pseudonym = (key: string, value: string) =>
+  `hmac:${createHmac('sha256', derived(key, 'pseudonym')).update(value).digest('hex').slice(0, 32)}`;
 const hmacDigest = (key: string, body: string) => `hmac:${createHmac('sha256', derived(key, 'body-digest')).update(body).digest('hex')}`;
 const closers: (() => Promise<void>)[] = [];
 
@@ -55,16 +56,26 @@ const README_RULES: RedactRule[] = [
   { detect: ['email', 'iban', 'phone'], action: 'mask' },
 ];
 
-test("the worked example in docs/redaction.md: BSN pseudonymised, email masked, digests of the original body, ids of the rules that fired", async () => {
+test('the worked example in docs/redaction.md: BSN pseudonymised, email masked, digests of the original body, ids of the rules that fired', async () => {
   const log = expressLog('credit', { redact: README_RULES, hmacKey: KEY });
   const app = express();
   app.use(log);
   app.use(express.json());
   app.post('/v2/models/:model/infer', (req, res) => {
-    res.json({ model_name: req.params.model, model_version: '3', id: req.body.id, outputs: [{ name: 'probability_of_default', shape: [1, 1], datatype: 'FP32', data: [0.0712] }] });
+    res.json({
+      model_name: req.params.model,
+      model_version: '3',
+      id: req.body.id,
+      outputs: [{ name: 'probability_of_default', shape: [1, 1], datatype: 'FP32', data: [0.0712] }],
+    });
   });
   const body = JSON.stringify(CREDIT_REQUEST);
-  await request(app).post('/v2/models/credit-risk/infer').set('content-type', 'application/json').set('x-request-id', 'worked-example').send(body).expect(200);
+  await request(app)
+    .post('/v2/models/credit-risk/infer')
+    .set('content-type', 'application/json')
+    .set('x-request-id', 'worked-example')
+    .send(body)
+    .expect(200);
   await settle(log, 1);
   const stored = await db.one('SELECT * FROM $1:name.credit WHERE request_id = $2', [schema, 'worked-example']);
   expect(stored).toMatchObject({
@@ -92,7 +103,13 @@ test('Koa: route-scoped rules, raw bodies, headers and annotations; other routes
       redact: [{ detect: 'email', action: 'hash' }],
       hmacKey: KEY,
       routes: [
-        { path: '/score', redact: [{ path: '$.request_body.customer.iban', action: 'remove' }, { path: '$..phone', action: 'truncate', keep: 4 }] },
+        {
+          path: '/score',
+          redact: [
+            { path: '$.request_body.customer.iban', action: 'remove' },
+            { path: '$..phone', action: 'truncate', keep: 4 },
+          ],
+        },
         '/echo',
       ],
     }),
@@ -106,10 +123,21 @@ test('Koa: route-scoped rules, raw bodies, headers and annotations; other routes
     ctx.body = { ok: true, contact: 'desk@example.org' };
   });
   const body = { customer: { iban: 'NL91ABNA0417164300', phone: '0612345678', email: 'Jan@Example.NL' } };
-  await request(app.callback()).post('/score').set('x-request-id', 'koa-score').set('x-customer-note', 'mail jan@example.nl').send(body).expect(200);
-  await request(app.callback()).post('/echo').set('x-request-id', 'koa-echo').send({ customer: { iban: 'NL91ABNA0417164300', phone: '0612345678' } }).expect(200);
+  await request(app.callback())
+    .post('/score')
+    .set('x-request-id', 'koa-score')
+    .set('x-customer-note', 'mail jan@example.nl')
+    .send(body)
+    .expect(200);
+  await request(app.callback())
+    .post('/echo')
+    .set('x-request-id', 'koa-echo')
+    .send({ customer: { iban: 'NL91ABNA0417164300', phone: '0612345678' } })
+    .expect(200);
   await settle(log, 2);
-  const [score, echo] = await Promise.all(['koa-score', 'koa-echo'].map((id) => db.one('SELECT * FROM $1:name.koa_scoped WHERE request_id = $2', [schema, id])));
+  const [score, echo] = await Promise.all(
+    ['koa-score', 'koa-echo'].map((id) => db.one('SELECT * FROM $1:name.koa_scoped WHERE request_id = $2', [schema, id])),
+  );
   expect(JSON.parse(score.request_body)).toEqual({ customer: { phone: '0612', email: pseudonym(KEY, 'jan@example.nl') } });
   expect(JSON.parse(score.response_body)).toEqual({ ok: true, contact: pseudonym(KEY, 'desk@example.org') });
   expect(score.request_headers['x-customer-note']).toBe(`mail ${pseudonym(KEY, 'jan@example.nl')}`);
@@ -128,9 +156,17 @@ test('bodyDigest: sha256 of the original body, hmac: with the key (the default w
     const app = express();
     app.use(log);
     app.use((_req, res) => res.type('text/plain').send('ok'));
-    await request(app).post('/v2/models/m/infer').set('content-type', 'application/json').set('x-request-id', `digest-${mode}`).send(body).expect(200);
+    await request(app)
+      .post('/v2/models/m/infer')
+      .set('content-type', 'application/json')
+      .set('x-request-id', `digest-${mode}`)
+      .send(body)
+      .expect(200);
     await settle(log, 1);
-    digests[mode ?? 'default'] = await db.one('SELECT request_sha256, response_sha256 FROM $1:name.$2:name', [schema, `digest_${mode ?? 'default'}`]);
+    digests[mode ?? 'default'] = await db.one('SELECT request_sha256, response_sha256 FROM $1:name.$2:name', [
+      schema,
+      `digest_${mode ?? 'default'}`,
+    ]);
   }
   expect(digests).toEqual({
     sha256: { request_sha256: sha256(body), response_sha256: sha256('ok') },
@@ -142,7 +178,12 @@ test('bodyDigest: sha256 of the original body, hmac: with the key (the default w
 
 describe('property: planted secrets never reach the database; values that fail the checksums are untouched', () => {
   const secrets = fc.record({ email, bsn, iban, card, phone: dutchMobile, key: apiKey });
-  const harmless = fc.record({ bsn: notBsn, card: notCard, iban: notIban, number: fc.integer({ min: 100_000_000, max: 999_999_999 }).filter((n) => !/^\d{9}$/.test(String(n)) || notBsnNumber(n)) });
+  const harmless = fc.record({
+    bsn: notBsn,
+    card: notCard,
+    iban: notIban,
+    number: fc.integer({ min: 100_000_000, max: 999_999_999 }).filter((n) => !/^\d{9}$/.test(String(n)) || notBsnNumber(n)),
+  });
   const filler = fc.string({ maxLength: 12 }).map((s) => s.replace(/[\d@+]/g, ''));
 
   function notBsnNumber(n: number): boolean {
@@ -152,66 +193,94 @@ describe('property: planted secrets never reach the database; values that fail t
     return (sum - Number(d[8])) % 11 !== 0;
   }
 
-  test.each(['mask', 'hash'] as const)('%s: 60 random exchanges across OIP tensors, parameters, raw bodies, headers and annotations', async (action) => {
-    const table = `planted_${action}`;
-    const log = expressLog(table, {
-      hmacKey: KEY,
-      headers: { request: ['content-type', 'x-note'] },
-      routes: [{ path: '/v2/models/:model/infer', protocol: 'oip-v2' }, { path: '/raw', protocol: 'raw' }],
-      redact: [{ detect: ['email', 'bsn', 'iban', 'creditcard', 'phone'], action }],
-    });
-    const app = express();
-    app.use(log);
-    app.use(express.json(), express.text());
-    app.use((req, res) => {
-      annotate(req, { note: req.get('x-note') });
-      res.json({ model_name: 'm', outputs: [{ name: 'echo', shape: [1], datatype: 'BYTES', data: [JSON.stringify(req.body)] }] });
-    });
-    let n = 0;
-    await fc.assert(
-      fc.asyncProperty(secrets, harmless, filler, fc.constantFrom('oip', 'raw-json', 'raw-text'), async (secret, plain, pad, shape) => {
-        const requestId = `planted-${action}-${n++}`;
-        const sentence = `${pad} mail ${secret.email}, bsn ${secret.bsn}; iban ${secret.iban} card ${secret.card} tel ${secret.phone} ${pad}`;
-        const harmlessText = `ref ${plain.bsn} order ${plain.card} acct ${plain.iban}`;
-        const payload =
-          shape === 'oip'
-            ? { id: requestId, parameters: { note: sentence, ref: plain.number }, inputs: [{ name: 'customer', shape: [3], datatype: 'BYTES', data: [secret.email, sentence, harmlessText] }] }
-            : { customer: { contact: secret.email, bsn: Number(secret.bsn), notes: [sentence, harmlessText] }, ref: plain.number };
-        const req = request(app)
-          .post(shape === 'oip' ? '/v2/models/m/infer' : '/raw')
-          .set('x-request-id', requestId)
-          .set('x-note', sentence)
-          .set('authorization', `Bearer ${secret.key}`)
-          .set('x-api-key', secret.key)
-          .set('cookie', `session=${secret.key}`);
-        await (shape === 'raw-text' ? req.set('content-type', 'text/plain').send(`${sentence}\n${harmlessText} ${plain.number}`) : req.send(payload)).expect(200);
-        await settle(log, n);
-        const text = await rowText(table, requestId);
-        const forbidden = [secret.email, secret.bsn, secret.iban, secret.card, secret.phone, secret.key, digitsOnly(secret.card), secret.iban.replace(/\s/g, ''), digitsOnly(secret.phone)];
-        // A BSN sent as a JSON number loses its leading zero; as an object member it is still found. (In
-        // free text 8 digits are no BSN: the app's echo of the body as text keeps them, by design.)
-        if (shape === 'raw-json' && String(Number(secret.bsn)).length === 8) {
-          const stored = await db.one('SELECT request_body FROM $1:name.$2:name WHERE request_id = $3', [schema, table, requestId]);
-          expect(JSON.parse(stored.request_body).customer.bsn).not.toBe(Number(secret.bsn));
-        }
-        for (const value of forbidden) expect(text).not.toContain(value);
-        for (const value of [plain.bsn, plain.card, plain.iban, String(plain.number)]) expect(text).toContain(value);
-      }),
-      { numRuns: 60, seed: action === 'mask' ? 4242 : 2424 },
-    );
-  });
+  test.each(['mask', 'hash'] as const)(
+    '%s: 60 random exchanges across OIP tensors, parameters, raw bodies, headers and annotations',
+    async (action) => {
+      const table = `planted_${action}`;
+      const log = expressLog(table, {
+        hmacKey: KEY,
+        headers: { request: ['content-type', 'x-note'] },
+        routes: [
+          { path: '/v2/models/:model/infer', protocol: 'oip-v2' },
+          { path: '/raw', protocol: 'raw' },
+        ],
+        redact: [{ detect: ['email', 'bsn', 'iban', 'creditcard', 'phone'], action }],
+      });
+      const app = express();
+      app.use(log);
+      app.use(express.json(), express.text());
+      app.use((req, res) => {
+        annotate(req, { note: req.get('x-note') });
+        res.json({ model_name: 'm', outputs: [{ name: 'echo', shape: [1], datatype: 'BYTES', data: [JSON.stringify(req.body)] }] });
+      });
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(secrets, harmless, filler, fc.constantFrom('oip', 'raw-json', 'raw-text'), async (secret, plain, pad, shape) => {
+          const requestId = `planted-${action}-${n++}`;
+          const sentence = `${pad} mail ${secret.email}, bsn ${secret.bsn}; iban ${secret.iban} card ${secret.card} tel ${secret.phone} ${pad}`;
+          const harmlessText = `ref ${plain.bsn} order ${plain.card} acct ${plain.iban}`;
+          const payload =
+            shape === 'oip'
+              ? {
+                  id: requestId,
+                  parameters: { note: sentence, ref: plain.number },
+                  inputs: [{ name: 'customer', shape: [3], datatype: 'BYTES', data: [secret.email, sentence, harmlessText] }],
+                }
+              : { customer: { contact: secret.email, bsn: Number(secret.bsn), notes: [sentence, harmlessText] }, ref: plain.number };
+          const req = request(app)
+            .post(shape === 'oip' ? '/v2/models/m/infer' : '/raw')
+            .set('x-request-id', requestId)
+            .set('x-note', sentence)
+            .set('authorization', `Bearer ${secret.key}`)
+            .set('x-api-key', secret.key)
+            .set('cookie', `session=${secret.key}`);
+          await (shape === 'raw-text'
+            ? req.set('content-type', 'text/plain').send(`${sentence}\n${harmlessText} ${plain.number}`)
+            : req.send(payload)
+          ).expect(200);
+          await settle(log, n);
+          const text = await rowText(table, requestId);
+          const forbidden = [
+            secret.email,
+            secret.bsn,
+            secret.iban,
+            secret.card,
+            secret.phone,
+            secret.key,
+            digitsOnly(secret.card),
+            secret.iban.replace(/\s/g, ''),
+            digitsOnly(secret.phone),
+          ];
+          // A BSN sent as a JSON number loses its leading zero; as an object member it is still found. (In
+          // free text 8 digits are no BSN: the app's echo of the body as text keeps them, by design.)
+          if (shape === 'raw-json' && String(Number(secret.bsn)).length === 8) {
+            const stored = await db.one('SELECT request_body FROM $1:name.$2:name WHERE request_id = $3', [schema, table, requestId]);
+            expect(JSON.parse(stored.request_body).customer.bsn).not.toBe(Number(secret.bsn));
+          }
+          for (const value of forbidden) expect(text).not.toContain(value);
+          for (const value of [plain.bsn, plain.card, plain.iban, String(plain.number)]) expect(text).toContain(value);
+        }),
+        { numRuns: 60, seed: action === 'mask' ? 4242 : 2424 },
+      );
+    },
+  );
 });
 
 test('HMAC pseudonyms are the same across requests and processes with the same key, and differ with another key', async () => {
   const child = (key: string, requestId: string) =>
     new Promise<void>((resolve, reject) => {
-      const proc = fork(join(__dirname, 'fixtures', 'redact-child.js'), [DATABASE_URL, schema, key, requestId], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const proc = fork(join(__dirname, 'fixtures', 'redact-child.js'), [DATABASE_URL, schema, key, requestId], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       proc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`redact-child exited with ${code}`))));
     });
   await child(KEY, 'proc-a1');
   await child(KEY, 'proc-a2');
   await child('another-key-0123456789abcdefghij', 'proc-b');
-  const rows = await db.any("SELECT request_id, inputs -> 0 -> 'data' ->> 0 AS bsn, parameters ->> 'email' AS email FROM $1:name.inference_log WHERE request_id LIKE 'proc-%' ORDER BY request_id", [schema]);
+  const rows = await db.any(
+    "SELECT request_id, inputs -> 0 -> 'data' ->> 0 AS bsn, parameters ->> 'email' AS email FROM $1:name.inference_log WHERE request_id LIKE 'proc-%' ORDER BY request_id",
+    [schema],
+  );
   const [a1, a2, b] = rows;
   expect(a1.bsn).toBe(pseudonym(KEY, '111222333'));
   expect(a1.email).toBe(pseudonym(KEY, 'jan@example.nl'));
@@ -224,7 +293,9 @@ test('HMAC pseudonyms are the same across requests and processes with the same k
 test('a streamed chat completion is redacted after reassembly: tool-call arguments assembled from pieces lose the email split across them', async () => {
   const { createOpenAiApp } = await import('../examples/src/openai-chat');
   const { TINY_MODEL } = await import('../examples/src/tiny-llm');
-  const { app, log } = createOpenAiApp(logOptions(schema, { table: 'chat_stream', redact: [{ detect: 'email', action: 'mask' }] }), { tokenDelayMs: 1 });
+  const { app, log } = createOpenAiApp(logOptions(schema, { table: 'chat_stream', redact: [{ detect: 'email', action: 'mask' }] }), {
+    tokenDelayMs: 1,
+  });
   closers.push(() => log!.close());
   const body = {
     model: TINY_MODEL,
@@ -248,7 +319,10 @@ test('what path rules cannot reach is not stored: unparsed bodies withheld, dupl
   const log = expressLog('edges', {
     routes: [{ path: '/raw/*rest', protocol: 'raw' }],
     maxBodyBytes: 200,
-    redact: [{ path: '$..password', action: 'remove' }, { detect: 'email', action: 'mask' }],
+    redact: [
+      { path: '$..password', action: 'remove' },
+      { detect: 'email', action: 'mask' },
+    ],
   });
   const app = express();
   app.use(log);
@@ -262,7 +336,11 @@ test('what path rules cannot reach is not stored: unparsed bodies withheld, dupl
   await settle(log, 4);
   const rows = await db.any('SELECT * FROM $1:name.edges ORDER BY started_at, id', [schema]);
   const [big, malformed, duplicate, byPath] = rows;
-  expect(big).toMatchObject({ request_body: null, redactions: expect.arrayContaining(['withheld:request_body']), truncated: ['request_body'] });
+  expect(big).toMatchObject({
+    request_body: null,
+    redactions: expect.arrayContaining(['withheld:request_body']),
+    truncated: ['request_body'],
+  });
   expect(malformed).toMatchObject({ request_body: null, redactions: expect.arrayContaining(['withheld:request_body']) });
   expect(JSON.parse(duplicate.request_body)).toEqual({ note: 'fine' });
   expect(byPath.path).toBe('/raw/users/[REDACTED]/score');
@@ -331,5 +409,12 @@ test('review findings: model names, form and Latin-1 bodies, cut bodies, odd esc
   const event = await db.one('SELECT * FROM $1:name.findings_event', [schema]);
   expect(event).toMatchObject({ subject: 'by-model', type: 'human_review', actor: '[REDACTED]', data: { note: 'called [REDACTED]' } });
   const all = JSON.stringify(rows) + JSON.stringify(event);
-  for (const secret of ['jan@example.nl', 'jan%40example.nl', '111222333', '4111', Buffer.from('jan@example.nl').toString('base64').slice(0, 12)]) expect(all).not.toContain(secret);
+  for (const secret of [
+    'jan@example.nl',
+    'jan%40example.nl',
+    '111222333',
+    '4111',
+    Buffer.from('jan@example.nl').toString('base64').slice(0, 12),
+  ])
+    expect(all).not.toContain(secret);
 });

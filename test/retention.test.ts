@@ -29,13 +29,43 @@ const partitionOf = (ms: number) => {
 
 function record(i: number, at: number): InferenceRecord {
   return {
-    id: uuidv7(at), started_at: new Date(at), ended_at: new Date(at + 5), latency_ms: 5, request_id: `r-${i}`, trace_id: null,
-    span_id: null, service: 'credit-api', service_version: '1.0.0', host: 'h', method: 'POST', route: '/v2/models/:model/infer',
-    path: '/v2/models/credit/infer', status: 200, aborted: false, protocol: 'oip-v2', model_name: 'credit', model_version: '3',
-    inference_id: `inf-${i}`, parameters: null, inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [i] }], outputs: null,
-    response_parameters: null, usage: null, error: null, request_headers: null, response_headers: null, request_body: null,
-    response_body: null, request_bytes: 10, response_bytes: 10, request_sha256: null, response_sha256: null, truncated: [],
-    redactions: [], schema_errors: null, annotations: null,
+    id: uuidv7(at),
+    started_at: new Date(at),
+    ended_at: new Date(at + 5),
+    latency_ms: 5,
+    request_id: `r-${i}`,
+    trace_id: null,
+    span_id: null,
+    service: 'credit-api',
+    service_version: '1.0.0',
+    host: 'h',
+    method: 'POST',
+    route: '/v2/models/:model/infer',
+    path: '/v2/models/credit/infer',
+    status: 200,
+    aborted: false,
+    protocol: 'oip-v2',
+    model_name: 'credit',
+    model_version: '3',
+    inference_id: `inf-${i}`,
+    parameters: null,
+    inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [i] }],
+    outputs: null,
+    response_parameters: null,
+    usage: null,
+    error: null,
+    request_headers: null,
+    response_headers: null,
+    request_body: null,
+    response_body: null,
+    request_bytes: 10,
+    response_bytes: 10,
+    request_sha256: null,
+    response_sha256: null,
+    truncated: [],
+    redactions: [],
+    schema_errors: null,
+    annotations: null,
   };
 }
 
@@ -57,7 +87,12 @@ async function seed(prefix: string): Promise<Seeded> {
   schemas.push(schema);
   const sink = await openPostgresSink(resolveOptions({ database: DATABASE_URL, schema }));
   sinks.push(sink);
-  const chains = { a: new Chain('record', 'a', null), b: new Chain('record', 'b', null), c: new Chain('record', 'c', null), d: new Chain('record', 'd', null) };
+  const chains = {
+    a: new Chain('record', 'a', null),
+    b: new Chain('record', 'b', null),
+    c: new Chain('record', 'c', null),
+    d: new Chain('record', 'd', null),
+  };
   for (const chain of Object.values(chains)) await sink.registerChain(chain.registration);
   const write = async (chain: Chain, times: number[]) => {
     const batch = times.map((at, i) => record(i, at));
@@ -66,24 +101,54 @@ async function seed(prefix: string): Promise<Seeded> {
   };
   const ten = (at: number) => Array.from({ length: 10 }, (_, i) => at + i * 1000);
   for (const at of [monthsAgo(8), monthsAgo(7), monthsAgo(5), NOW - 60_000]) await write(chains.a, ten(at));
-  await write(chains.b, [0, 1, 2, 3, 4, 5].map((k) => monthsAgo(k % 2 === 0 ? 8 : 5, k)));
-  await write(chains.c, [0, 1, 2, 3, 4].map((k) => monthsAgo(8, 30 + k)));
+  await write(
+    chains.b,
+    [0, 1, 2, 3, 4, 5].map((k) => monthsAgo(k % 2 === 0 ? 8 : 5, k)),
+  );
+  await write(
+    chains.c,
+    [0, 1, 2, 3, 4].map((k) => monthsAgo(8, 30 + k)),
+  );
   await write(chains.d, [monthsAgo(5, 40), monthsAgo(5, 41), monthsAgo(5, 42), monthsAgo(7, 40), monthsAgo(7, 41)]);
 
   const events = new Chain('event', 'a', null);
   await sink.registerChain(events.registration);
-  const event: Chained & Record<string, unknown> = { id: uuidv7(monthsAgo(8)), created_at: new Date(monthsAgo(8)), subject: 'r-1', type: 'review', actor: 'alice', data: { ok: true }, redactions: [] };
+  const event: Chained & Record<string, unknown> = {
+    id: uuidv7(monthsAgo(8)),
+    created_at: new Date(monthsAgo(8)),
+    subject: 'r-1',
+    type: 'review',
+    actor: 'alice',
+    data: { ok: true },
+    redactions: [],
+  };
   events.seal([event]);
   await db.none(pgp.helpers.insert(event, null, { schema, table: `${TABLE}_event` }));
-  await db.none('UPDATE $1:name.$2:name SET last_seq = 1, last_hash = $3 WHERE chain_id = $4', [schema, `${TABLE}_chain`, event.record_hash, events.id]);
+  await db.none('UPDATE $1:name.$2:name SET last_seq = 1, last_hash = $3 WHERE chain_id = $4', [
+    schema,
+    `${TABLE}_chain`,
+    event.record_hash,
+    events.id,
+  ]);
   return { schema, chains };
 }
 
 const partitions = async (schema: string): Promise<string[]> =>
-  (await db.any("SELECT relname FROM pg_class WHERE relnamespace = $1::regnamespace AND relname ~ '_p[0-9]{4}_[0-9]{2}$' ORDER BY relname", [schema])).map((r) => r.relname);
-const count = async (schema: string, relation: string): Promise<number> => (await db.one('SELECT count(*)::int AS n FROM $1:name.$2:name', [schema, relation])).n;
-const audit = (schema: string) => db.any('SELECT actor, action, reason, details, at FROM $1:name.$2:name ORDER BY id', [schema, `${TABLE}_audit`]);
-const gapRows = (schema: string) => db.any('SELECT chain_id, from_seq::int, to_seq::int, last_hash, partition FROM $1:name.$2:name ORDER BY chain_id, from_seq', [schema, `${TABLE}_gap`]);
+  (
+    await db.any(
+      "SELECT relname FROM pg_class WHERE relnamespace = $1::regnamespace AND relname ~ '_p[0-9]{4}_[0-9]{2}$' ORDER BY relname",
+      [schema],
+    )
+  ).map((r) => r.relname);
+const count = async (schema: string, relation: string): Promise<number> =>
+  (await db.one('SELECT count(*)::int AS n FROM $1:name.$2:name', [schema, relation])).n;
+const audit = (schema: string) =>
+  db.any('SELECT actor, action, reason, details, at FROM $1:name.$2:name ORDER BY id', [schema, `${TABLE}_audit`]);
+const gapRows = (schema: string) =>
+  db.any('SELECT chain_id, from_seq::int, to_seq::int, last_hash, partition FROM $1:name.$2:name ORDER BY chain_id, from_seq', [
+    schema,
+    `${TABLE}_gap`,
+  ]);
 /** Everything retention could change: partitions, rows, events, gaps, audit rows, the hold. */
 const snapshot = async (schema: string) => ({
   partitions: await partitions(schema),
@@ -117,7 +182,9 @@ test('parseRetentionPeriod accepts 6mo, 180d, 26w, 1y, "6 months", "2 years"; co
   expect(parseRetentionPeriod('90 days').label).toBe('90d');
 
   for (const nonsense of ['', '6', 'six months', '1.5y', '-6mo', '6 fortnights', '6mo ago', '1e3d']) {
-    expect(() => parseRetentionPeriod(nonsense)).toThrow(`retention period ${JSON.stringify(nonsense)} is not understood: write a whole number and a unit: '180d' or '180 days', '26w' or '26 weeks', '6mo' or '6 months' (calendar months), '1y' or '1 year' (calendar years)`);
+    expect(() => parseRetentionPeriod(nonsense)).toThrow(
+      `retention period ${JSON.stringify(nonsense)} is not understood: write a whole number and a unit: '180d' or '180 days', '26w' or '26 weeks', '6mo' or '6 months' (calendar months), '1y' or '1 year' (calendar years)`,
+    );
   }
   expect(() => parseRetentionPeriod('6m')).toThrow("('m' is ambiguous or too short: write 'mo' for months)");
   expect(() => parseRetentionPeriod('0d')).toThrow('"0d" would keep nothing: write a period of at least one day');
@@ -129,8 +196,16 @@ describe('keep 6mo', () => {
   let log: Seeded;
   const old = [partitionOf(monthsAgo(8)), partitionOf(monthsAgo(7))];
   const expected = [
-    { partition: old[0], from: new Date(Date.UTC(new Date(monthsAgo(8)).getUTCFullYear(), new Date(monthsAgo(8)).getUTCMonth(), 1)), rows: 10 + 3 + 5 },
-    { partition: old[1], from: new Date(Date.UTC(new Date(monthsAgo(7)).getUTCFullYear(), new Date(monthsAgo(7)).getUTCMonth(), 1)), rows: 10 + 2 },
+    {
+      partition: old[0],
+      from: new Date(Date.UTC(new Date(monthsAgo(8)).getUTCFullYear(), new Date(monthsAgo(8)).getUTCMonth(), 1)),
+      rows: 10 + 3 + 5,
+    },
+    {
+      partition: old[1],
+      from: new Date(Date.UTC(new Date(monthsAgo(7)).getUTCFullYear(), new Date(monthsAgo(7)).getUTCMonth(), 1)),
+      rows: 10 + 2,
+    },
   ];
   let dry: Awaited<ReturnType<typeof applyRetention>>;
 
@@ -164,7 +239,8 @@ describe('keep 6mo', () => {
 
     const { a, b, c, d } = log.chains;
     const gaps = await gapRows(log.schema);
-    const gap = (chain: Chain, from: number, to: number, partition: string) => expect.objectContaining({ chain_id: chain.id, from_seq: from, to_seq: to, partition });
+    const gap = (chain: Chain, from: number, to: number, partition: string) =>
+      expect.objectContaining({ chain_id: chain.id, from_seq: from, to_seq: to, partition });
     expect(gaps).toHaveLength(6);
     expect(gaps).toEqual(
       expect.arrayContaining([
@@ -177,13 +253,20 @@ describe('keep 6mo', () => {
       ]),
     );
     // last_hash is the hash of the last row dropped: the prev_hash of the first row kept.
-    expect(gaps.find((g) => g.chain_id === a.id)!.last_hash).toBe((await db.one('SELECT prev_hash FROM $1:name.$2:name WHERE chain_id = $3 AND chain_seq = 21', [log.schema, TABLE, a.id])).prev_hash);
+    expect(gaps.find((g) => g.chain_id === a.id)!.last_hash).toBe(
+      (await db.one('SELECT prev_hash FROM $1:name.$2:name WHERE chain_id = $3 AND chain_seq = 21', [log.schema, TABLE, a.id])).prev_hash,
+    );
 
     const [row] = await audit(log.schema);
     expect(row).toMatchObject({
-      actor: 'ops@example.org', action: 'retention', reason: 'keep 6mo',
+      actor: 'ops@example.org',
+      action: 'retention',
+      reason: 'keep 6mo',
       details: {
-        cutoff: result.cutoff.toISOString(), rows: 30, force: false, gaps: 6,
+        cutoff: result.cutoff.toISOString(),
+        rows: 30,
+        force: false,
+        gaps: 6,
         partitions: expected.map((p) => ({ partition: p.partition, from: p.from.toISOString(), rows: p.rows, to: expect.any(String) })),
       },
     });
@@ -200,7 +283,10 @@ describe('keep 6mo', () => {
   test('a second run finds nothing more to drop, and is audited too', async () => {
     const result = await applyRetention(db, log.schema, TABLE, { keep: '6 months', actor: 'cron' });
     expect(result).toMatchObject({ keep: '6mo', dropped: [], gaps: 0 });
-    expect((await audit(log.schema)).map((r) => [r.actor, r.action, r.details.rows])).toEqual([['ops@example.org', 'retention', 30], ['cron', 'retention', 0]]);
+    expect((await audit(log.schema)).map((r) => [r.actor, r.action, r.details.rows])).toEqual([
+      ['ops@example.org', 'retention', 30],
+      ['cron', 'retention', 0],
+    ]);
   });
 });
 
@@ -227,7 +313,13 @@ test('gaps of two runs that meet are followed as one, from the chain start; a ro
   });
   const report = await verifyLog(db, log.schema, TABLE);
   expect(report.ok).toBe(false);
-  expect(report.problems[0]).toMatchObject({ kind: 'missing', chain_id: a.id, seq: 21, id: next.id, message: `chain ${a.id}: seq 21 is missing before row ${next.id} (seq 22): deleted` });
+  expect(report.problems[0]).toMatchObject({
+    kind: 'missing',
+    chain_id: a.id,
+    seq: 21,
+    id: next.id,
+    message: `chain ${a.id}: seq 21 is missing before row ${next.id} (seq 22): deleted`,
+  });
 });
 
 test('keep 90d is refused below the 180-day floor, and works with force', async () => {
@@ -241,7 +333,9 @@ test('keep 90d is refused below the 180-day floor, and works with force', async 
       'inferlog: retention keep 90d refused: 90d can be as short as 90 days, less than the 180-day floor (AI Act Art. 19(1) and 26(6): keep logs at least six months). ' +
       'Nothing was dropped. Keep 6mo / 180d or more, or, where Union or national law provides otherwise, pass force: true (CLI: --force).',
   });
-  await expect(applyRetention(db, log.schema, TABLE, { keep: '5mo', actor: 'ops', dryRun: true })).rejects.toMatchObject({ code: 'E_RETENTION_FLOOR' });
+  await expect(applyRetention(db, log.schema, TABLE, { keep: '5mo', actor: 'ops', dryRun: true })).rejects.toMatchObject({
+    code: 'E_RETENTION_FLOOR',
+  });
   const future = new Date(NOW + 366 * 86_400_000);
   await expect(applyRetention(db, log.schema, TABLE, { keep: '6mo', actor: 'ops', now: future })).rejects.toThrow(
     `inferlog: retention option now (${future.toISOString()}) lies in the future: it would drop rows younger than 6mo. Leave it out to count back from the current time.`,
@@ -262,17 +356,31 @@ test('keep 90d is refused below the 180-day floor, and works with force', async 
 test('a legal hold blocks retention even with force and names its reason and actor; lifted, retention runs; both are audited', async () => {
   const log = await seed('hold');
   expect(await holdStatus(db, log.schema, TABLE)).toEqual({ active: false, reason: null, actor: null, since: null });
-  await expect(setHold(db, log.schema, TABLE, { active: true, reason: '  ', actor: 'legal' })).rejects.toThrow('a legal hold needs a reason');
+  await expect(setHold(db, log.schema, TABLE, { active: true, reason: '  ', actor: 'legal' })).rejects.toThrow(
+    'a legal hold needs a reason',
+  );
 
-  const on = await setHold(db, log.schema, TABLE, { active: true, reason: 'case C-123/26, preservation order', actor: 'legal@example.org' });
-  expect(on).toMatchObject({ active: true, reason: 'case C-123/26, preservation order', actor: 'legal@example.org', since: expect.any(Date) });
+  const on = await setHold(db, log.schema, TABLE, {
+    active: true,
+    reason: 'case C-123/26, preservation order',
+    actor: 'legal@example.org',
+  });
+  expect(on).toMatchObject({
+    active: true,
+    reason: 'case C-123/26, preservation order',
+    actor: 'legal@example.org',
+    since: expect.any(Date),
+  });
   expect(await holdStatus(db, log.schema, TABLE)).toEqual(on);
   const before = await snapshot(log.schema);
   const message =
     `inferlog: retention of ${log.schema}.${TABLE} refused: a legal hold is active since ${on.since!.toISOString()}, set by legal@example.org (reason: case C-123/26, preservation order). ` +
     'Nothing was dropped. Retention stays blocked, even with force, until the hold is lifted ("inferlog hold off --reason …", or setHold with active: false) when the case is closed.';
   for (const opts of [{}, { force: true }, { dryRun: true }, { force: true, keep: '90d' }]) {
-    await expect(applyRetention(db, log.schema, TABLE, { keep: '6mo', actor: 'ops', ...opts })).rejects.toMatchObject({ code: 'E_LEGAL_HOLD', message });
+    await expect(applyRetention(db, log.schema, TABLE, { keep: '6mo', actor: 'ops', ...opts })).rejects.toMatchObject({
+      code: 'E_LEGAL_HOLD',
+      message,
+    });
   }
   expect(await snapshot(log.schema)).toEqual(before);
 
@@ -281,7 +389,9 @@ test('a legal hold blocks retention even with force and names its reason and act
   const result = await applyRetention(db, log.schema, TABLE, { keep: '6mo', actor: 'ops' });
   expect(result.dropped.map((p) => p.partition)).toEqual([partitionOf(monthsAgo(8)), partitionOf(monthsAgo(7))]);
 
-  expect((await audit(log.schema)).map(({ actor, action, reason, details }) => ({ actor, action, reason, previous: details.previous?.active }))).toEqual([
+  expect(
+    (await audit(log.schema)).map(({ actor, action, reason, details }) => ({ actor, action, reason, previous: details.previous?.active })),
+  ).toEqual([
     { actor: 'legal@example.org', action: 'hold on', reason: 'case C-123/26, preservation order', previous: false },
     { actor: 'legal@example.org', action: 'hold off', reason: 'case closed', previous: true },
     { actor: 'ops', action: 'retention', reason: 'keep 6mo', previous: undefined },
@@ -324,7 +434,9 @@ describe('refused by the database, nothing changed', () => {
     const app = pgp({ connectionString: url.toString(), max: 1 });
     try {
       await expect(applyRetention(app, log.schema, TABLE, { keep: '6mo', actor: 'app' })).rejects.toThrow(
-        new RegExp(`^inferlog: retention must run as the owner of ${log.schema}\\.${TABLE} \\(the role that migrated it\\): permission denied .*\\. Nothing was changed\\.$`),
+        new RegExp(
+          `^inferlog: retention must run as the owner of ${log.schema}\\.${TABLE} \\(the role that migrated it\\): permission denied .*\\. Nothing was changed\\.$`,
+        ),
       );
     } finally {
       await app.$pool.end();

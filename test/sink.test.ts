@@ -13,13 +13,42 @@ const awkward = 'tab\there, newline\nthere, cr\r, backslash \\ and \\N, quote " 
 function record(i: number, text = `r-${i}`): InferenceRecord {
   const now = Date.now();
   return {
-    id: uuidv7(now), started_at: new Date(now), ended_at: new Date(now + 3), latency_ms: 3.25, request_id: text,
-    trace_id: null, span_id: null, service: 'svc', service_version: null, host: 'h', method: 'POST', route: '/x',
-    path: `/x/${i}`, status: 200, aborted: false, protocol: 'raw', model_name: text, model_version: null,
-    inference_id: null, parameters: { note: text, nested: { list: [1, 'two', null] } }, inputs: null, outputs: [text],
-    response_parameters: null, usage: null, error: null, request_headers: { 'content-type': 'text/plain' },
-    response_headers: null, request_body: text, response_body: null, request_bytes: 10, response_bytes: 0,
-    request_sha256: null, response_sha256: null, truncated: ['request_body', text], redactions: [], schema_errors: null,
+    id: uuidv7(now),
+    started_at: new Date(now),
+    ended_at: new Date(now + 3),
+    latency_ms: 3.25,
+    request_id: text,
+    trace_id: null,
+    span_id: null,
+    service: 'svc',
+    service_version: null,
+    host: 'h',
+    method: 'POST',
+    route: '/x',
+    path: `/x/${i}`,
+    status: 200,
+    aborted: false,
+    protocol: 'raw',
+    model_name: text,
+    model_version: null,
+    inference_id: null,
+    parameters: { note: text, nested: { list: [1, 'two', null] } },
+    inputs: null,
+    outputs: [text],
+    response_parameters: null,
+    usage: null,
+    error: null,
+    request_headers: { 'content-type': 'text/plain' },
+    response_headers: null,
+    request_body: text,
+    response_body: null,
+    request_bytes: 10,
+    response_bytes: 0,
+    request_sha256: null,
+    response_sha256: null,
+    truncated: ['request_body', text],
+    redactions: [],
+    schema_errors: null,
     annotations: { text },
   };
 }
@@ -46,8 +75,16 @@ test('awkward text (tabs, newlines, backslashes, quotes, emoji, U+0000) round-tr
   const [row] = await readBack(1, 3);
   const stored = awkward.replace('\u0000', '\ufffd');
   expect(row).toEqual({
-    request_id: stored, model_name: stored, parameters: { note: stored, nested: { list: [1, 'two', null] } }, outputs: [stored],
-    request_body: stored, truncated: ['request_body', stored], annotations: { text: stored }, latency_ms: 3.25, status: 200, aborted: false,
+    request_id: stored,
+    model_name: stored,
+    parameters: { note: stored, nested: { list: [1, 'two', null] } },
+    outputs: [stored],
+    request_body: stored,
+    truncated: ['request_body', stored],
+    annotations: { text: stored },
+    latency_ms: 3.25,
+    status: 200,
+    aborted: false,
   });
 });
 
@@ -116,12 +153,20 @@ test('a logger whose batch meets rows another process stored meanwhile seals the
     };
     return real;
   };
-  const logger = new InferenceLogger({ database: DATABASE_URL, schema: schema2, spillDir: false, onError: (e) => errors.push(e) }, openRacing);
+  const logger = new InferenceLogger(
+    { database: DATABASE_URL, schema: schema2, spillDir: false, onError: (e) => errors.push(e) },
+    openRacing,
+  );
   try {
     await logger.ready();
     const route = logger.options.selector.select('POST', '/v2/models/m/infer', {})!;
     for (let i = 0; i < 8; i++) {
-      const x = new Exchange(route, { method: 'POST', url: '/v2/models/m/infer', headers: { 'x-request-id': `meanwhile-${i}` } } as never, 1024, 'x-request-id');
+      const x = new Exchange(
+        route,
+        { method: 'POST', url: '/v2/models/m/infer', headers: { 'x-request-id': `meanwhile-${i}` } } as never,
+        1024,
+        'x-request-id',
+      );
       x.status = 200;
       logger.enqueue(x);
     }

@@ -22,7 +22,15 @@ export interface HttpRun {
 }
 
 /** One autocannon run against a fresh server process. */
-export async function httpRun(databaseUrl: string, framework: Framework, mode: Mode, schema: string, body: string, seconds: number, connections: number): Promise<HttpRun> {
+export async function httpRun(
+  databaseUrl: string,
+  framework: Framework,
+  mode: Mode,
+  schema: string,
+  body: string,
+  seconds: number,
+  connections: number,
+): Promise<HttpRun> {
   const child = fork(join(__dirname, 'server.js'), [framework, mode, schema], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, DATABASE_URL: databaseUrl, NODE_ENV: 'production' },

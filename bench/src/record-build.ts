@@ -25,40 +25,103 @@ const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
 function binaryOip(n: number): { request: Buffer; headers: Record<string, string> } {
   const header = json({ inputs: [{ name: 'x', shape: [1, n], datatype: 'FP32', parameters: { binary_data_size: n * 4 } }] });
-  return { request: Buffer.concat([header, Buffer.from(new Float32Array(floats(n)).buffer)]), headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) } };
+  return {
+    request: Buffer.concat([header, Buffer.from(new Float32Array(floats(n)).buffer)]),
+    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
+  };
 }
 
 function chatStream(tokens: number): Buffer {
   const head = { id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1, model: 'm' };
   const events = [{ ...head, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] }];
-  for (let i = 0; i < tokens; i++) events.push({ ...head, choices: [{ index: 0, delta: { content: ` tok${i}` } as never, finish_reason: null }] });
+  for (let i = 0; i < tokens; i++)
+    events.push({ ...head, choices: [{ index: 0, delta: { content: ` tok${i}` } as never, finish_reason: null }] });
   events.push({ ...head, choices: [{ index: 0, delta: {} as never, finish_reason: 'stop' as never }] });
   return Buffer.from(`${events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('')}data: [DONE]\n\n`);
 }
 
-const oipResponse = json({ model_name: 'm', model_version: '1', id: 'b', outputs: [{ name: 'score', shape: [1], datatype: 'FP32', data: [0.5] }] });
+const oipResponse = json({
+  model_name: 'm',
+  model_version: '1',
+  id: 'b',
+  outputs: [{ name: 'score', shape: [1], datatype: 'FP32', data: [0.5] }],
+});
 const binary = binaryOip(1024);
-const messages = [{ role: 'system', content: 'You are a credit assistant.' }, { role: 'user', content: 'Summarise the applicant file in two sentences.' }];
+const messages = [
+  { role: 'system', content: 'You are a credit assistant.' },
+  { role: 'user', content: 'Summarise the applicant file in two sentences.' },
+];
 
 export const PAYLOADS: Payload[] = [
-  { label: 'OIP v2, 16 floats (the HTTP benchmark payload)', path: '/v2/models/m/infer', protocol: 'oip-v2', request: json({ id: 'b', inputs: [{ name: 'x', shape: [1, 16], datatype: 'FP32', data: floats(16) }] }), response: oipResponse },
-  { label: 'OIP v2, 4096 floats', path: '/v2/models/m/infer', protocol: 'oip-v2', request: json({ id: 'b', inputs: [{ name: 'x', shape: [1, 4096], datatype: 'FP32', data: floats(4096) }] }), response: oipResponse },
-  { label: 'OIP v2 binary tensor, 1024 FP32', path: '/v2/models/m/infer', protocol: 'oip-v2', request: binary.request, requestHeaders: binary.headers, response: oipResponse },
-  { label: 'KServe v1, 8 × 4 instances', path: '/v1/models/m:predict', protocol: 'kserve-v1', request: json({ instances: Array.from({ length: 8 }, (_, i) => floats(4).map((x) => x + i)) }), response: json({ predictions: floats(8) }) },
+  {
+    label: 'OIP v2, 16 floats (the HTTP benchmark payload)',
+    path: '/v2/models/m/infer',
+    protocol: 'oip-v2',
+    request: json({ id: 'b', inputs: [{ name: 'x', shape: [1, 16], datatype: 'FP32', data: floats(16) }] }),
+    response: oipResponse,
+  },
+  {
+    label: 'OIP v2, 4096 floats',
+    path: '/v2/models/m/infer',
+    protocol: 'oip-v2',
+    request: json({ id: 'b', inputs: [{ name: 'x', shape: [1, 4096], datatype: 'FP32', data: floats(4096) }] }),
+    response: oipResponse,
+  },
+  {
+    label: 'OIP v2 binary tensor, 1024 FP32',
+    path: '/v2/models/m/infer',
+    protocol: 'oip-v2',
+    request: binary.request,
+    requestHeaders: binary.headers,
+    response: oipResponse,
+  },
+  {
+    label: 'KServe v1, 8 × 4 instances',
+    path: '/v1/models/m:predict',
+    protocol: 'kserve-v1',
+    request: json({ instances: Array.from({ length: 8 }, (_, i) => floats(4).map((x) => x + i)) }),
+    response: json({ predictions: floats(8) }),
+  },
   {
     label: 'OpenAI chat completion',
     path: '/v1/chat/completions',
     protocol: 'openai-chat',
     request: json({ model: 'm', messages, temperature: 0.2 }),
-    response: json({ id: 'chatcmpl-b', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'The applicant earns enough. Debts are low.' }, finish_reason: 'stop' }], usage: { prompt_tokens: 20, completion_tokens: 9, total_tokens: 29 } }),
+    response: json({
+      id: 'chatcmpl-b',
+      object: 'chat.completion',
+      created: 1,
+      model: 'm',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'The applicant earns enough. Debts are low.' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 20, completion_tokens: 9, total_tokens: 29 },
+    }),
   },
-  { label: 'OpenAI chat, streamed (200 events)', path: '/v1/chat/completions', protocol: 'openai-chat', request: json({ model: 'm', messages, stream: true }), response: chatStream(200), responseHeaders: { 'content-type': 'text/event-stream' } },
+  {
+    label: 'OpenAI chat, streamed (200 events)',
+    path: '/v1/chat/completions',
+    protocol: 'openai-chat',
+    request: json({ model: 'm', messages, stream: true }),
+    response: chatStream(200),
+    responseHeaders: { 'content-type': 'text/event-stream' },
+  },
 ];
 
 /** A captured exchange of the payload, as the capture path leaves it for the flush path. */
-export function exchangeOf(payload: Payload, options: InferenceLogOptions): { exchange: Exchange<CompiledRoute>; resolved: ReturnType<typeof resolveOptions> } {
-  const resolved = resolveOptions({ database: 'postgres://unused@127.0.0.1:1/none', spillDir: false, routes: [{ path: payload.path, protocol: payload.protocol }], ...options });
-  const requestHeaders = { 'content-type': 'application/json', 'content-length': String(payload.request.length), ...payload.requestHeaders };
+export function exchangeOf(
+  payload: Payload,
+  options: InferenceLogOptions,
+): { exchange: Exchange<CompiledRoute>; resolved: ReturnType<typeof resolveOptions> } {
+  const resolved = resolveOptions({
+    database: 'postgres://unused@127.0.0.1:1/none',
+    spillDir: false,
+    routes: [{ path: payload.path, protocol: payload.protocol }],
+    ...options,
+  });
+  const requestHeaders = {
+    'content-type': 'application/json',
+    'content-length': String(payload.request.length),
+    ...payload.requestHeaders,
+  };
   const route = resolved.selector.select('POST', payload.path, requestHeaders)!;
   const req = { method: 'POST', url: payload.path, headers: requestHeaders } as unknown as IncomingMessage;
   const exchange = new Exchange(route, req, resolved.maxBodyBytes, resolved.requestIdHeader);
@@ -110,7 +173,13 @@ export function recordBuild(iterations: number, rounds: number): RecordBuildResu
       runs.mapped.push(microsPerRecord(mapped.exchange, mapped.resolved, n));
       runs.redacted.push(microsPerRecord(redacted.exchange, redacted.resolved, n));
     }
-    return { label: payload.label, bytes: payload.request.length + payload.response.length, mappedMicros: median(runs.mapped), rawMicros: median(runs.raw), redactedMicros: median(runs.redacted) };
+    return {
+      label: payload.label,
+      bytes: payload.request.length + payload.response.length,
+      mappedMicros: median(runs.mapped),
+      rawMicros: median(runs.raw),
+      redactedMicros: median(runs.redacted),
+    };
   });
 }
 
@@ -124,6 +193,7 @@ export function hmacMicros(times: number): number {
 /** µs to validate the options and compile BENCH_RULES (JSONPaths parsed, detectors bound): paid once, at start. */
 export function ruleCompileMicros(times: number): number {
   const start = performance.now();
-  for (let i = 0; i < times; i++) resolveOptions({ database: 'postgres://unused@127.0.0.1:1/none', spillDir: false, redact: BENCH_RULES, hmacKey: HMAC_KEY });
+  for (let i = 0; i < times; i++)
+    resolveOptions({ database: 'postgres://unused@127.0.0.1:1/none', spillDir: false, redact: BENCH_RULES, hmacKey: HMAC_KEY });
   return ((performance.now() - start) * 1000) / times;
 }

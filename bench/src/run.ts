@@ -19,14 +19,30 @@ const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const want = (section: string) => !ONLY || ONLY.includes(section);
 
 const oipBody = (floats: number) =>
-  JSON.stringify({ id: 'bench', inputs: [{ name: 'x', shape: [1, floats], datatype: 'FP32', data: Array.from({ length: floats }, (_, i) => Math.round(Math.sin(i) * 1e6) / 1e6) }] });
+  JSON.stringify({
+    id: 'bench',
+    inputs: [
+      {
+        name: 'x',
+        shape: [1, floats],
+        datatype: 'FP32',
+        data: Array.from({ length: floats }, (_, i) => Math.round(Math.sin(i) * 1e6) / 1e6),
+      },
+    ],
+  });
 const bodyOfSize = (bytes: number) => oipBody(Math.floor(bytes / 10));
 
 const db = pgp({ connectionString: DATABASE_URL, max: 1 });
 let schemaCounter = 0;
 
 /** Runs the modes alternately, `rounds` times, verifying after each inferlog run that every completed request has its row. */
-async function compare(framework: Framework, modes: Mode[], body: string, connections: number, rounds: number): Promise<Record<Mode, HttpRun[]>> {
+async function compare(
+  framework: Framework,
+  modes: Mode[],
+  body: string,
+  connections: number,
+  rounds: number,
+): Promise<Record<Mode, HttpRun[]>> {
   const runs = Object.fromEntries(modes.map((m) => [m, [] as HttpRun[]])) as Record<Mode, HttpRun[]>;
   for (let round = 0; round < rounds; round++) {
     for (const mode of modes) {
@@ -39,7 +55,9 @@ async function compare(framework: Framework, modes: Mode[], body: string, connec
         await db.none('DROP SCHEMA $1:name CASCADE', [schema]);
         const dropped = run.dropped ?? 0;
         if (dropped === 0 && run.bodyBytes < 64 * 1024 ? rows !== run.finished : rows + dropped < run.finished) {
-          throw new Error(`${framework} inferlog run: the server finished ${run.finished} responses but ${rows} rows are stored and ${dropped} were counted as dropped`);
+          throw new Error(
+            `${framework} inferlog run: the server finished ${run.finished} responses but ${rows} rows are stored and ${dropped} were counted as dropped`,
+          );
         }
       }
       runs[mode].push(run);
@@ -75,29 +93,56 @@ async function main(): Promise<void> {
     process.stderr.write('HTTP overhead (16-float OIP v2 inference)…\n');
     const http: Record<string, unknown> = {};
     lines.push('## HTTP overhead: OIP v2 inference, 16 floats, autocannon, median of alternating runs', '');
-    lines.push('| framework | run | req/s | p50 ms | p99 ms | req/s vs bare | req/s vs pino-http | p99 vs bare |', '|---|---|---|---|---|---|---|---|');
+    lines.push(
+      '| framework | run | req/s | p50 ms | p99 ms | req/s vs bare | req/s vs pino-http | p99 vs bare |',
+      '|---|---|---|---|---|---|---|---|',
+    );
     for (const framework of ['express', 'koa'] as Framework[]) {
       const runs = await compare(framework, ['bare', 'pino', 'inferlog'], oipBody(16), CONNECTIONS, ROUNDS);
       const s = { bare: summary(runs.bare), pino: summary(runs.pino), inferlog: summary(runs.inferlog) };
-      http[framework] = { ...s, ratios: { inferlogVsBare: ratio(s.inferlog.requestsPerSec, s.bare.requestsPerSec), inferlogVsPino: ratio(s.inferlog.requestsPerSec, s.pino.requestsPerSec), pinoVsBare: ratio(s.pino.requestsPerSec, s.bare.requestsPerSec), p99VsBare: ratio(s.inferlog.p99, s.bare.p99) } };
+      http[framework] = {
+        ...s,
+        ratios: {
+          inferlogVsBare: ratio(s.inferlog.requestsPerSec, s.bare.requestsPerSec),
+          inferlogVsPino: ratio(s.inferlog.requestsPerSec, s.pino.requestsPerSec),
+          pinoVsBare: ratio(s.pino.requestsPerSec, s.bare.requestsPerSec),
+          p99VsBare: ratio(s.inferlog.p99, s.bare.p99),
+        },
+      };
       for (const mode of ['bare', 'pino', 'inferlog'] as Mode[]) {
         const m = s[mode];
-        lines.push(`| ${framework} | ${mode === 'pino' ? 'pino-http' : mode} | ${m.requestsPerSec} | ${m.p50} | ${m.p99} | ${ratio(m.requestsPerSec, s.bare.requestsPerSec)} | ${ratio(m.requestsPerSec, s.pino.requestsPerSec)} | ${ratio(m.p99, s.bare.p99)} |`);
+        lines.push(
+          `| ${framework} | ${mode === 'pino' ? 'pino-http' : mode} | ${m.requestsPerSec} | ${m.p50} | ${m.p99} | ${ratio(m.requestsPerSec, s.bare.requestsPerSec)} | ${ratio(m.requestsPerSec, s.pino.requestsPerSec)} | ${ratio(m.p99, s.bare.p99)} |`,
+        );
       }
     }
-    lines.push('', `Every inferlog run was checked: rows stored = responses the server finished (${['express', 'koa'].map((f) => `${f}: ${(http[f] as { inferlog: { completed: number } }).inferlog.completed}`).join(', ')}).`);
+    lines.push(
+      '',
+      `Every inferlog run was checked: rows stored = responses the server finished (${['express', 'koa'].map((f) => `${f}: ${(http[f] as { inferlog: { completed: number } }).inferlog.completed}`).join(', ')}).`,
+    );
     results.http = http;
   }
 
   if (want('large')) {
     process.stderr.write('Large payloads…\n');
     const large: Record<string, unknown> = {};
-    lines.push('', '## Large request bodies (Express, 10 connections)', '', '| body | bare req/s | inferlog req/s | ratio | bare peak RSS MiB | inferlog peak RSS MiB | responses | rows dropped (queue full) |', '|---|---|---|---|---|---|---|---|');
-    for (const [label, bytes] of [['256 KiB', 256 * 1024], ['4 MiB', 4 * 1024 * 1024]] as const) {
+    lines.push(
+      '',
+      '## Large request bodies (Express, 10 connections)',
+      '',
+      '| body | bare req/s | inferlog req/s | ratio | bare peak RSS MiB | inferlog peak RSS MiB | responses | rows dropped (queue full) |',
+      '|---|---|---|---|---|---|---|---|',
+    );
+    for (const [label, bytes] of [
+      ['256 KiB', 256 * 1024],
+      ['4 MiB', 4 * 1024 * 1024],
+    ] as const) {
       const runs = await compare('express', ['bare', 'inferlog'], bodyOfSize(bytes), 10, Math.max(1, ROUNDS - 1));
       const s = { bare: summary(runs.bare), inferlog: summary(runs.inferlog) };
       large[label] = { ...s, ratio: ratio(s.inferlog.requestsPerSec, s.bare.requestsPerSec) };
-      lines.push(`| ${label} | ${s.bare.requestsPerSec} | ${s.inferlog.requestsPerSec} | ${ratio(s.inferlog.requestsPerSec, s.bare.requestsPerSec)} | ${s.bare.peakRssMiB} | ${s.inferlog.peakRssMiB} | ${s.inferlog.completed} | ${s.inferlog.dropped} |`);
+      lines.push(
+        `| ${label} | ${s.bare.requestsPerSec} | ${s.inferlog.requestsPerSec} | ${ratio(s.inferlog.requestsPerSec, s.bare.requestsPerSec)} | ${s.bare.peakRssMiB} | ${s.inferlog.peakRssMiB} | ${s.inferlog.completed} | ${s.inferlog.dropped} |`,
+      );
     }
     results.largePayloads = large;
   }
@@ -107,7 +152,13 @@ async function main(): Promise<void> {
     const count = Number(process.env.BENCH_WRITER_ROWS ?? 20_000);
     const writer = await writerThroughput(DATABASE_URL, count, ROUNDS);
     const copy = writer.find((w) => w.method === 'COPY')!.recordsPerSec;
-    lines.push('', `## Writer throughput (${count} OIP records, batches of 500, median of ${ROUNDS})`, '', '| method | records/s | vs COPY |', '|---|---|---|');
+    lines.push(
+      '',
+      `## Writer throughput (${count} OIP records, batches of 500, median of ${ROUNDS})`,
+      '',
+      '| method | records/s | vs COPY |',
+      '|---|---|---|',
+    );
     for (const w of writer) lines.push(`| ${w.method} | ${w.recordsPerSec} | ${ratio(w.recordsPerSec, copy)} |`);
     results.writer = writer;
   }
@@ -116,7 +167,10 @@ async function main(): Promise<void> {
     process.stderr.write('Hot path…\n');
     const hot = await hotPath(50_000, 5);
     lines.push('', '## Hot path (Express middleware, synchronous CPU per request)', '', '| request | µs |', '|---|---|');
-    lines.push(`| selected (capture set-up) | ${hot.selectedMicros.toFixed(2)} |`, `| unselected (route match only) | ${hot.unselectedMicros.toFixed(2)} |`);
+    lines.push(
+      `| selected (capture set-up) | ${hot.selectedMicros.toFixed(2)} |`,
+      `| unselected (route match only) | ${hot.unselectedMicros.toFixed(2)} |`,
+    );
     results.hotPath = hot;
   }
 
@@ -125,10 +179,23 @@ async function main(): Promise<void> {
     const build = recordBuild(Number(process.env.BENCH_RECORD_ITERATIONS ?? 20_000), 5);
     const compile = ruleCompileMicros(200);
     const hmac = hmacMicros(100_000);
-    lines.push('', '## Record building (flush path, CPU per record): mapped by its protocol vs the same bytes stored raw, and mapped + redacted', '');
-    lines.push(`Redaction rules: an identifier tensor hashed, two JSONPaths masked (none present in these payloads), five detectors (email, phone, iban, bsn, creditcard) over every text; compiled once at start in ${compile.toFixed(0)} µs. Each value the \`hash\` action pseudonymises costs ${hmac.toFixed(2)} µs more (one HMAC-SHA-256).`, '');
-    lines.push('| payload | bytes | raw µs | mapped µs | mapped vs raw | mapped + redacted µs | redaction µs per record |', '|---|---|---|---|---|---|---|');
-    for (const b of build) lines.push(`| ${b.label} | ${b.bytes} | ${b.rawMicros.toFixed(1)} | ${b.mappedMicros.toFixed(1)} | ${ratio(b.mappedMicros, b.rawMicros)} | ${b.redactedMicros.toFixed(1)} | ${(b.redactedMicros - b.mappedMicros).toFixed(1)} |`);
+    lines.push(
+      '',
+      '## Record building (flush path, CPU per record): mapped by its protocol vs the same bytes stored raw, and mapped + redacted',
+      '',
+    );
+    lines.push(
+      `Redaction rules: an identifier tensor hashed, two JSONPaths masked (none present in these payloads), five detectors (email, phone, iban, bsn, creditcard) over every text; compiled once at start in ${compile.toFixed(0)} µs. Each value the \`hash\` action pseudonymises costs ${hmac.toFixed(2)} µs more (one HMAC-SHA-256).`,
+      '',
+    );
+    lines.push(
+      '| payload | bytes | raw µs | mapped µs | mapped vs raw | mapped + redacted µs | redaction µs per record |',
+      '|---|---|---|---|---|---|---|',
+    );
+    for (const b of build)
+      lines.push(
+        `| ${b.label} | ${b.bytes} | ${b.rawMicros.toFixed(1)} | ${b.mappedMicros.toFixed(1)} | ${ratio(b.mappedMicros, b.rawMicros)} | ${b.redactedMicros.toFixed(1)} | ${(b.redactedMicros - b.mappedMicros).toFixed(1)} |`,
+      );
     results.recordBuild = { payloads: build, ruleCompileMicros: compile, hmacMicrosPerValue: hmac };
   }
 

@@ -27,11 +27,22 @@ function infer(model: string, body: { id?: string; inputs?: { data?: number[] }[
   const data = body.inputs?.[0]?.data ?? [];
   let sum = 0;
   for (const x of data) sum += x;
-  return { model_name: model, model_version: '1', id: body.id, outputs: [{ name: 'score', shape: [1], datatype: 'FP32', data: [sum / (data.length || 1)] }] };
+  return {
+    model_name: model,
+    model_version: '1',
+    id: body.id,
+    outputs: [{ name: 'score', shape: [1], datatype: 'FP32', data: [sum / (data.length || 1)] }],
+  };
 }
 
 function inferlogOptions() {
-  return { database: process.env.DATABASE_URL, schema, spillDir: join(tmpdir(), `inferlog-bench-${process.pid}`), maxBodyBytes: 1024 * 1024, onError: (e: { code: string; message: string }) => e.code !== 'E_QUEUE_FULL' && console.error(e.message) };
+  return {
+    database: process.env.DATABASE_URL,
+    schema,
+    spillDir: join(tmpdir(), `inferlog-bench-${process.pid}`),
+    maxBodyBytes: 1024 * 1024,
+    onError: (e: { code: string; message: string }) => e.code !== 'E_QUEUE_FULL' && console.error(e.message),
+  };
 }
 
 let log: LoggerControls | null = null;

@@ -18,15 +18,43 @@ export function syntheticRecords(count: number): InferenceRecord[] {
   return Array.from({ length: count }, (_, i) => {
     const data = Array.from({ length: 16 }, (_, j) => ((i * 31 + j) % 97) / 97);
     return {
-      id: uuidv7(now + i), started_at: new Date(now + i), ended_at: new Date(now + i + 2), latency_ms: 2.5,
-      request_id: `bench-${i}`, trace_id: null, span_id: null, service: 'bench', service_version: '1', host: 'bench',
-      method: 'POST', route: '/v2/models/:model/infer', path: '/v2/models/bench/infer', status: 200, aborted: false,
-      protocol: 'oip-v2', model_name: 'bench', model_version: '1', inference_id: `inf-${i}`, parameters: null,
+      id: uuidv7(now + i),
+      started_at: new Date(now + i),
+      ended_at: new Date(now + i + 2),
+      latency_ms: 2.5,
+      request_id: `bench-${i}`,
+      trace_id: null,
+      span_id: null,
+      service: 'bench',
+      service_version: '1',
+      host: 'bench',
+      method: 'POST',
+      route: '/v2/models/:model/infer',
+      path: '/v2/models/bench/infer',
+      status: 200,
+      aborted: false,
+      protocol: 'oip-v2',
+      model_name: 'bench',
+      model_version: '1',
+      inference_id: `inf-${i}`,
+      parameters: null,
       inputs: [{ name: 'x', shape: [1, 16], datatype: 'FP32', data }],
-      outputs: [{ name: 'score', shape: [1], datatype: 'FP32', data: [0.5] }], response_parameters: null, usage: null,
-      error: null, request_headers: { 'content-type': 'application/json' }, response_headers: { 'content-type': 'application/json' },
-      request_body: null, response_body: null, request_bytes: 300, response_bytes: 120,
-      request_sha256: 'a'.repeat(64), response_sha256: 'b'.repeat(64), truncated: [], redactions: [], schema_errors: null, annotations: null,
+      outputs: [{ name: 'score', shape: [1], datatype: 'FP32', data: [0.5] }],
+      response_parameters: null,
+      usage: null,
+      error: null,
+      request_headers: { 'content-type': 'application/json' },
+      response_headers: { 'content-type': 'application/json' },
+      request_body: null,
+      response_body: null,
+      request_bytes: 300,
+      response_bytes: 120,
+      request_sha256: 'a'.repeat(64),
+      response_sha256: 'b'.repeat(64),
+      truncated: [],
+      redactions: [],
+      schema_errors: null,
+      annotations: null,
     };
   });
 }
@@ -48,7 +76,9 @@ export async function writerThroughput(databaseUrl: string, count: number, round
   await sink.registerChain(chain.registration);
   const batch = options.batch.maxRows;
   const columns = new pgp.helpers.ColumnSet(
-    RECORD_COLUMNS.map((name) => (JSONB_COLUMNS.has(name) ? { name, cast: 'jsonb', init: (c: { value: unknown }) => toJsonb(c.value) } : name)),
+    RECORD_COLUMNS.map((name) =>
+      JSONB_COLUMNS.has(name) ? { name, cast: 'jsonb', init: (c: { value: unknown }) => toJsonb(c.value) } : name,
+    ),
     { table: { schema, table: 'inference_log' } },
   );
   const copySql = `COPY "${schema}".inference_log (${RECORD_COLUMNS.join(',')}) FROM STDIN`;

@@ -26,7 +26,12 @@ function printTable(rows: Record<string, unknown>[], columns: [string, number][]
 
 async function main(): Promise<void> {
   const startedAt = new Date();
-  const { app, log } = createExpressApp({ database: 'embedded', embeddedDir: EMBEDDED_DIR, service: 'credit-risk-api', serviceVersion: '1.0.0' });
+  const { app, log } = createExpressApp({
+    database: 'embedded',
+    embeddedDir: EMBEDDED_DIR,
+    service: 'credit-risk-api',
+    serviceVersion: '1.0.0',
+  });
   await log!.ready();
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -43,9 +48,17 @@ async function main(): Promise<void> {
     statuses.push((await send(infer, JSON.stringify(body), { 'x-request-id': `demo-req-${i}` })).status);
   }
   statuses.push((await send(infer, '{"inputs": [', { 'x-request-id': 'demo-bad-json' })).status);
-  statuses.push((await send(infer, JSON.stringify({ inputs: [{ name: 'features', shape: [1, 3], datatype: 'FP32', data: [1, 2, 3] }] }), { 'x-request-id': 'demo-bad-shape' })).status);
+  statuses.push(
+    (
+      await send(infer, JSON.stringify({ inputs: [{ name: 'features', shape: [1, 3], datatype: 'FP32', data: [1, 2, 3] }] }), {
+        'x-request-id': 'demo-bad-shape',
+      })
+    ).status,
+  );
   statuses.push((await send(infer, JSON.stringify({ inputs: 'nope' }), { 'x-request-id': 'demo-not-oip' })).status);
-  statuses.push((await send('/v2/models/no-such-model/infer', JSON.stringify({ inputs: [] }), { 'x-request-id': 'demo-unknown-model' })).status);
+  statuses.push(
+    (await send('/v2/models/no-such-model/infer', JSON.stringify({ inputs: [] }), { 'x-request-id': 'demo-unknown-model' })).status,
+  );
   const health = (await fetch(`${base}/v2/health/ready`)).status;
   console.log(
     `sent ${statuses.length} inference requests: ${statuses.filter((s) => s === 200).length} answered 200, ${statuses.filter((s) => s !== 200).length} errors; ` +
@@ -55,7 +68,10 @@ async function main(): Promise<void> {
   await log!.flush();
 
   // The OpenAI-compatible chat API, logged to the same store: one plain answer, one streamed.
-  const chat = createOpenAiApp({ database: 'embedded', embeddedDir: EMBEDDED_DIR, service: 'assistant-api', serviceVersion: '1.0.0' }, { tokenDelayMs: 5 });
+  const chat = createOpenAiApp(
+    { database: 'embedded', embeddedDir: EMBEDDED_DIR, service: 'assistant-api', serviceVersion: '1.0.0' },
+    { tokenDelayMs: 5 },
+  );
   await chat.log!.ready();
   const chatServer = chat.app.listen(0, '127.0.0.1');
   await new Promise((resolve) => chatServer.once('listening', resolve));
@@ -64,13 +80,20 @@ async function main(): Promise<void> {
     fetch(`${chatBase}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': id },
-      body: JSON.stringify({ model: TINY_MODEL, messages: [{ role: 'user', content }], stream, stream_options: stream ? { include_usage: true } : undefined }),
+      body: JSON.stringify({
+        model: TINY_MODEL,
+        messages: [{ role: 'user', content }],
+        stream,
+        stream_options: stream ? { include_usage: true } : undefined,
+      }),
     }).then((res) => res.text());
   await question('How long are the logs kept?', false, 'demo-chat');
   const streamed = await question('Who may request the logs?', true, 'demo-chat-stream');
   // Counted as the record counts them (response_parameters.stream_events): data frames, not the closing [DONE].
   const chunks = streamed.split('\n\n').filter((frame) => frame.startsWith('data: ') && frame !== 'data: [DONE]').length;
-  console.log(`\nOpenAI-compatible chat API on ${chatBase}: sent one plain and one streamed chat completion (${chunks} stream chunks and [DONE])`);
+  console.log(
+    `\nOpenAI-compatible chat API on ${chatBase}: sent one plain and one streamed chat completion (${chunks} stream chunks and [DONE])`,
+  );
   await chat.log!.flush();
 
   const embedded = await openEmbeddedStore(EMBEDDED_DIR);
@@ -83,7 +106,17 @@ async function main(): Promise<void> {
     [startedAt],
   );
   console.log(`\n${rows.length} OIP inferences recorded in inferlog.inference_log:\n`);
-  printTable(rows, [['time', 12], ['request_id', 18], ['status', 6], ['model', 13], ['version', 7], ['ms', 6], ['input', 18], ['output', 12], ['problem', 36]]);
+  printTable(rows, [
+    ['time', 12],
+    ['request_id', 18],
+    ['status', 6],
+    ['model', 13],
+    ['version', 7],
+    ['ms', 6],
+    ['input', 18],
+    ['output', 12],
+    ['problem', 36],
+  ]);
   const chats = await db.any(
     `SELECT request_id, protocol, model_name AS model, coalesce(response_parameters ->> 'stream', 'false') AS stream,
             round(latency_ms::numeric, 1) AS ms, usage ->> 'time_to_first_token_ms' AS ttft_ms, usage ->> 'output_tokens' AS tokens,
@@ -92,7 +125,16 @@ async function main(): Promise<void> {
     [startedAt],
   );
   console.log(`\n${chats.length} chat completions recorded (the streamed one reassembled from its events):\n`);
-  printTable(chats, [['request_id', 16], ['protocol', 11], ['model', 10], ['stream', 6], ['ms', 6], ['ttft_ms', 7], ['tokens', 6], ['answer', 60]]);
+  printTable(chats, [
+    ['request_id', 16],
+    ['protocol', 11],
+    ['model', 10],
+    ['stream', 6],
+    ['ms', 6],
+    ['ttft_ms', 7],
+    ['tokens', 6],
+    ['answer', 60],
+  ]);
   const report = await verifyLog(db, 'inferlog', 'inference_log');
   console.log(
     `\ntamper evidence: ${report.ok ? 'every hash chain verifies' : `${report.problems.length} problems, first: ${report.problems[0]!.message}`} ` +

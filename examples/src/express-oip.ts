@@ -4,7 +4,10 @@ import { InferenceError, inferOip, MODEL } from './model';
 import { serveUntilSignal } from './serve';
 
 /** An Express OIP v2 model API with inferlog in front of it (pass null for the same app without it). */
-export function createExpressApp(logOptions: InferenceLogOptions | null = {}): { app: express.Express; log: InferenceLogMiddleware | null } {
+export function createExpressApp(logOptions: InferenceLogOptions | null = {}): {
+  app: express.Express;
+  log: InferenceLogMiddleware | null;
+} {
   const app = express();
   // The one line: every inference is logged to PostgreSQL. (null builds the bare app, for comparisons.)
   const log = logOptions ? inferenceLog(logOptions) : null;
@@ -15,7 +18,12 @@ export function createExpressApp(logOptions: InferenceLogOptions | null = {}): {
     res.json({ ready: true });
   });
   app.get('/v2/models/:model', (_req, res) => {
-    res.json({ name: MODEL.name, versions: [MODEL.version], platform: 'js', inputs: [{ name: 'features', datatype: 'FP32', shape: [-1, 4] }] });
+    res.json({
+      name: MODEL.name,
+      versions: [MODEL.version],
+      platform: 'js',
+      inputs: [{ name: 'features', datatype: 'FP32', shape: [-1, 4] }],
+    });
   });
   app.post('/v2/models/:model/infer', (req, res) => {
     try {

@@ -18,7 +18,10 @@ export function predict(rows: number[][]): number[] {
 }
 
 export class InferenceError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -22,7 +22,13 @@ interface ChatRequest {
 }
 
 class ApiError extends Error {
-  constructor(readonly status: number, message: string, readonly type: string, readonly param: string | null, readonly code: string | null) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type: string,
+    readonly param: string | null,
+    readonly code: string | null,
+  ) {
     super(message);
   }
 }
@@ -36,7 +42,10 @@ function text(content: unknown): string {
 }
 
 /** What the model answers for one choice: text tokens, or a call of the first tool with the user's words as arguments split into pieces. */
-function answer(request: ChatRequest, index: number): { tokens: string[]; toolCall: { id: string; name: string; pieces: string[] } | null; finishReason: string } {
+function answer(
+  request: ChatRequest,
+  index: number,
+): { tokens: string[]; toolCall: { id: string; name: string; pieces: string[] } | null; finishReason: string } {
   const messages = request.messages!;
   const prompt = messages.map((m) => text(m.content)).join('\n') + (index > 0 ? `#${index}` : '');
   const tool = Array.isArray(request.tools) && request.tool_choice !== 'none' ? request.tools[0]?.function?.name : undefined;
@@ -52,8 +61,10 @@ function answer(request: ChatRequest, index: number): { tokens: string[]; toolCa
 }
 
 function checkRequest(body: ChatRequest): void {
-  if (body.model !== TINY_MODEL) throw new ApiError(404, `The model '${String(body.model)}' does not exist`, 'invalid_request_error', 'model', 'model_not_found');
-  if (!Array.isArray(body.messages) || body.messages.length === 0) throw new ApiError(400, "'messages' must be a non-empty array", 'invalid_request_error', 'messages', null);
+  if (body.model !== TINY_MODEL)
+    throw new ApiError(404, `The model '${String(body.model)}' does not exist`, 'invalid_request_error', 'model', 'model_not_found');
+  if (!Array.isArray(body.messages) || body.messages.length === 0)
+    throw new ApiError(400, "'messages' must be a non-empty array", 'invalid_request_error', 'messages', null);
   if (body.n !== undefined && !(Number.isInteger(body.n) && (body.n as number) >= 1 && (body.n as number) <= 4)) {
     throw new ApiError(400, "'n' must be a whole number from 1 to 4", 'invalid_request_error', 'n', null);
   }
@@ -63,7 +74,10 @@ function checkRequest(body: ChatRequest): void {
  * An OpenAI-compatible chat completions API (`POST /v1/chat/completions`, normal and `stream: true`)
  * around the tiny deterministic model, with inferlog in front of it. `tokenDelayMs` paces the stream.
  */
-export function createOpenAiApp(logOptions: InferenceLogOptions | null = {}, { tokenDelayMs = 15 } = {}): { app: express.Express; log: InferenceLogMiddleware | null } {
+export function createOpenAiApp(
+  logOptions: InferenceLogOptions | null = {},
+  { tokenDelayMs = 15 } = {},
+): { app: express.Express; log: InferenceLogMiddleware | null } {
   const app = express();
   // The one line: every chat completion, streamed or not, is logged to PostgreSQL.
   const log = logOptions ? inferenceLog(logOptions) : null;
@@ -95,7 +109,13 @@ export function createOpenAiApp(logOptions: InferenceLogOptions | null = {}, { t
             message: {
               role: 'assistant',
               content: a.toolCall ? null : a.tokens.join(''),
-              ...(a.toolCall ? { tool_calls: [{ id: a.toolCall.id, type: 'function', function: { name: a.toolCall.name, arguments: a.toolCall.pieces.join('') } }] } : {}),
+              ...(a.toolCall
+                ? {
+                    tool_calls: [
+                      { id: a.toolCall.id, type: 'function', function: { name: a.toolCall.name, arguments: a.toolCall.pieces.join('') } },
+                    ],
+                  }
+                : {}),
             },
             logprobs: null,
             finish_reason: a.finishReason,
@@ -110,14 +130,18 @@ export function createOpenAiApp(logOptions: InferenceLogOptions | null = {}, { t
       res.flushHeaders();
       let closed = false;
       res.on('close', () => (closed = true));
-      const send = (choices: unknown[], extra: object = {}) => res.write(`data: ${JSON.stringify({ ...head, object: 'chat.completion.chunk', choices, ...extra })}\n\n`);
+      const send = (choices: unknown[], extra: object = {}) =>
+        res.write(`data: ${JSON.stringify({ ...head, object: 'chat.completion.chunk', choices, ...extra })}\n\n`);
       send(answers.map((_, index) => ({ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null })));
       const steps = Math.max(...answers.map((a) => a.tokens.length + (a.toolCall?.pieces.length ?? 0)));
       for (let step = 0; step < steps && !closed; step++) {
         await sleep(tokenDelayMs);
         const deltas = answers.flatMap((a, index): unknown[] => {
           if (a.toolCall && step < a.toolCall.pieces.length) {
-            const call = step === 0 ? { index: 0, id: a.toolCall.id, type: 'function', function: { name: a.toolCall.name, arguments: a.toolCall.pieces[0] } } : { index: 0, function: { arguments: a.toolCall.pieces[step] } };
+            const call =
+              step === 0
+                ? { index: 0, id: a.toolCall.id, type: 'function', function: { name: a.toolCall.name, arguments: a.toolCall.pieces[0] } }
+                : { index: 0, function: { arguments: a.toolCall.pieces[step] } };
             return [{ index, delta: { tool_calls: [call] }, logprobs: null, finish_reason: null }];
           }
           return step < a.tokens.length ? [{ index, delta: { content: a.tokens[step] }, logprobs: null, finish_reason: null }] : [];
@@ -133,15 +157,33 @@ export function createOpenAiApp(logOptions: InferenceLogOptions | null = {}, { t
     }
   });
 
-  app.use((err: { status?: number; message?: string } & Partial<ApiError>, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    const status = err.status ?? 500;
-    res.status(status).json({ error: { message: err.message ?? 'internal error', type: err.type ?? (status < 500 ? 'invalid_request_error' : 'server_error'), param: err.param ?? null, code: err.code ?? null } });
-  });
+  app.use(
+    (
+      err: { status?: number; message?: string } & Partial<ApiError>,
+      _req: express.Request,
+      res: express.Response,
+      _next: express.NextFunction,
+    ) => {
+      const status = err.status ?? 500;
+      res.status(status).json({
+        error: {
+          message: err.message ?? 'internal error',
+          type: err.type ?? (status < 500 ? 'invalid_request_error' : 'server_error'),
+          param: err.param ?? null,
+          code: err.code ?? null,
+        },
+      });
+    },
+  );
   return { app, log };
 }
 
 if (require.main === module) {
   const { app, log } = createOpenAiApp();
   const port = Number(process.env.PORT ?? 8082);
-  serveUntilSignal(app.listen(port), log, `OpenAI-compatible chat API on http://127.0.0.1:${port}/v1/chat/completions (model "${TINY_MODEL}")`);
+  serveUntilSignal(
+    app.listen(port),
+    log,
+    `OpenAI-compatible chat API on http://127.0.0.1:${port}/v1/chat/completions (model "${TINY_MODEL}")`,
+  );
 }

@@ -4,7 +4,9 @@
 try {
   require.resolve('../dist/bin.js');
 } catch {
-  process.stderr.write('inferlog: the command is not built yet: run "pnpm build" (or "pnpm inferlog …", which builds it) in the inferlog repository\n');
+  process.stderr.write(
+    'inferlog: the command is not built yet: run "pnpm build" (or "pnpm inferlog …", which builds it) in the inferlog repository\n',
+  );
   process.exit(3);
 }
 require('../dist/bin.js');

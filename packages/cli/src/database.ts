@@ -46,7 +46,9 @@ export async function openLog(options: LogOptions, io: CliIo, { create = false }
   } else {
     const dir = resolve(options.embeddedDir);
     if (!create && !existsSync(dir)) {
-      throw new CliError(`no database: pass --database <url> or set DATABASE_URL (and there is no embedded store in ${dir}; "inferlog migrate" without a database creates one there, for development)`);
+      throw new CliError(
+        `no database: pass --database <url> or set DATABASE_URL (and there is no embedded store in ${dir}; "inferlog migrate" without a database creates one there, for development)`,
+      );
     }
     io.stderr.write(`inferlog: no --database or DATABASE_URL: using the embedded store in ${dir} (for development)\n`);
     const embedded = await openEmbedded(dir, { warn: false });
@@ -66,9 +68,13 @@ export async function openLog(options: LogOptions, io: CliIo, { create = false }
     },
   };
   try {
-    const { found } = await db.one('SELECT to_regclass($1) IS NOT NULL AS found', [`${pgp.as.name(options.schema)}.${pgp.as.name(options.table)}`]);
+    const { found } = await db.one('SELECT to_regclass($1) IS NOT NULL AS found', [
+      `${pgp.as.name(options.schema)}.${pgp.as.name(options.table)}`,
+    ]);
     if (!found && !create) {
-      throw new CliError(`there is no inference log ${options.schema}.${options.table} in ${where}. Run "inferlog migrate --schema ${options.schema} --table ${options.table}" to create it, or check --database, --schema and --table.`);
+      throw new CliError(
+        `there is no inference log ${options.schema}.${options.table} in ${where}. Run "inferlog migrate --schema ${options.schema} --table ${options.table}" to create it, or check --database, --schema and --table.`,
+      );
     }
   } catch (err) {
     await log.close().catch(() => {});

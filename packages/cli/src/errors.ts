@@ -46,23 +46,41 @@ export function explain(err: unknown, place?: LogPlace): { message: string; exit
   switch (e?.code) {
     case '28P01':
     case '28000':
-      return { message: `PostgreSQL${at} refused the login: ${message}. Check the user and password in --database or DATABASE_URL.`, exitCode: EXIT.error };
+      return {
+        message: `PostgreSQL${at} refused the login: ${message}. Check the user and password in --database or DATABASE_URL.`,
+        exitCode: EXIT.error,
+      };
     case '3D000':
       return { message: `${message}${at}. Check the database name in --database or DATABASE_URL.`, exitCode: EXIT.error };
     case '42P01':
-      return { message: `${log} is not an inference log here (${message}). Run "inferlog migrate ${options}" to create it, or check --database, --schema and --table.`, exitCode: EXIT.error };
+      return {
+        message: `${log} is not an inference log here (${message}). Run "inferlog migrate ${options}" to create it, or check --database, --schema and --table.`,
+        exitCode: EXIT.error,
+      };
     case '42703':
-      return { message: `${log} lacks columns this inferlog reads (${message}). Run "inferlog migrate ${options}" to bring it up to date.`, exitCode: EXIT.error };
+      return {
+        message: `${log} lacks columns this inferlog reads (${message}). Run "inferlog migrate ${options}" to bring it up to date.`,
+        exitCode: EXIT.error,
+      };
     case '42501':
-      return { message: `permission denied${at} (${message}). Reading the log needs a role in inferlog_reader (GRANT inferlog_reader TO <login>); migrate needs the owner of the schema.`, exitCode: EXIT.error };
+      return {
+        message: `permission denied${at} (${message}). Reading the log needs a role in inferlog_reader (GRANT inferlog_reader TO <login>); migrate needs the owner of the schema.`,
+        exitCode: EXIT.error,
+      };
   }
   const file = err as { path?: string; syscall?: string };
   if (e?.code && FILE_ERRORS[e.code] && file.path) {
     const path = file.path.replace(/\.partial$/, '');
-    return { message: `cannot ${file.syscall === 'open' || file.syscall === 'read' ? 'open' : 'write'} ${path}: ${FILE_ERRORS[e.code]}.`, exitCode: EXIT.error };
+    return {
+      message: `cannot ${file.syscall === 'open' || file.syscall === 'read' ? 'open' : 'write'} ${path}: ${FILE_ERRORS[e.code]}.`,
+      exitCode: EXIT.error,
+    };
   }
   if ((e?.code && UNREACHABLE.has(e.code)) || /timeout exceeded when trying to connect|Connection terminated/i.test(message)) {
-    return { message: `cannot reach PostgreSQL${at}: ${message}. Check --database or DATABASE_URL, and that the server runs and accepts connections from this machine.`, exitCode: EXIT.error };
+    return {
+      message: `cannot reach PostgreSQL${at}: ${message}. Check --database or DATABASE_URL, and that the server runs and accepts connections from this machine.`,
+      exitCode: EXIT.error,
+    };
   }
   return { message, exitCode: EXIT.error };
 }

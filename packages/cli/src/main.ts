@@ -17,7 +17,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander has printed the help, version or usage error already.
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help'
+        ? EXIT.ok
+        : EXIT.usage;
     }
     const { message, exitCode } = explain(err);
     io.stderr.write(`inferlog: ${message}\n`);

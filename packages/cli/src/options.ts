@@ -1,5 +1,13 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { parseAnnotation, parseDuration, parseInstant, parseStatus, type AnnotationMatch, type RecordFilter, type StatusMatch } from '@inferlog/core/audit';
+import {
+  parseAnnotation,
+  parseDuration,
+  parseInstant,
+  parseStatus,
+  type AnnotationMatch,
+  type RecordFilter,
+  type StatusMatch,
+} from '@inferlog/core/audit';
 import type { LogOptions } from './database';
 
 /** Turns a core parse error into commander's, which names the option and exits with usage. */
@@ -17,7 +25,8 @@ function parser<T>(parse: (value: string, name: string) => T, name: string): (va
 export function wholeNumber(name: string, min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
     return n;
   };
 }
@@ -57,8 +66,14 @@ export interface CommonOptions {
 
 /** The record filters: `--since`, `--until`, `--model`, `--version`, `--route`, `--status`, `--protocol`, `--annotation`. */
 export function addFilterOptions(command: Command, { requiredSince = false, untilDefault = '' } = {}): Command {
-  const since = new Option('--since <time>', 'records that started at or after: ISO 8601 (2026-05-01, 2026-05-01T12:00Z) or a time ago (30m, 24h, 7d)').argParser(parser(parseInstant, '--since'));
-  const until = new Option('--until <time>', `records that started before: ISO 8601 or a time ago${untilDefault ? ` (default: ${untilDefault})` : ''}`).argParser(parser(parseInstant, '--until'));
+  const since = new Option(
+    '--since <time>',
+    'records that started at or after: ISO 8601 (2026-05-01, 2026-05-01T12:00Z) or a time ago (30m, 24h, 7d)',
+  ).argParser(parser(parseInstant, '--since'));
+  const until = new Option(
+    '--until <time>',
+    `records that started before: ISO 8601 or a time ago${untilDefault ? ` (default: ${untilDefault})` : ''}`,
+  ).argParser(parser(parseInstant, '--until'));
   if (requiredSince) since.makeOptionMandatory();
   return command
     .addOption(since)
@@ -66,11 +81,20 @@ export function addFilterOptions(command: Command, { requiredSince = false, unti
     .option('--model <name>', 'model_name equals')
     .option('--version <version>', 'model_version equals')
     .option('--route <pattern>', 'route equals (the matched pattern, e.g. /v2/models/:model/infer)')
-    .addOption(new Option('--status <codes>', 'status: codes (500), classes (4xx, 5xx) or none (no response), comma-separated').argParser(parser(parseStatus, '--status')))
+    .addOption(
+      new Option('--status <codes>', 'status: codes (500), classes (4xx, 5xx) or none (no response), comma-separated').argParser(
+        parser(parseStatus, '--status'),
+      ),
+    )
     .option('--protocol <name>', 'protocol equals (oip-v2, kserve-v1, openai-chat, raw, …)')
     .addOption(
-      new Option('--annotation <key=value>', 'annotations contain key=value (repeatable; the value is JSON when it parses: tier=3, else text: tenant=acme)')
-        .argParser((value: string, previous: AnnotationMatch[] | undefined) => [...(previous ?? []), parser(parseAnnotation, '--annotation')(value)]),
+      new Option(
+        '--annotation <key=value>',
+        'annotations contain key=value (repeatable; the value is JSON when it parses: tier=3, else text: tenant=acme)',
+      ).argParser((value: string, previous: AnnotationMatch[] | undefined) => [
+        ...(previous ?? []),
+        parser(parseAnnotation, '--annotation')(value),
+      ]),
     );
 }
 

@@ -110,7 +110,9 @@ interface CanonicalValues extends Omit<WrittenValues, 'timestamptz'> {
   timestamptz: string;
 }
 
-type Value<S extends ColumnSpec, V extends { [T in SqlType]: unknown }> = S extends `${infer T extends SqlType}${typeof NOT_NULL}` ? V[T] : V[S & SqlType] | null;
+type Value<S extends ColumnSpec, V extends { [T in SqlType]: unknown }> = S extends `${infer T extends SqlType}${typeof NOT_NULL}`
+  ? V[T]
+  : V[S & SqlType] | null;
 
 /** A row of `T` as it is written. */
 export type Written<T extends Table> = { -readonly [K in keyof T]: Value<T[K], WrittenValues> };

@@ -71,7 +71,10 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   private closed = false;
   private readonly forgetAtExit: () => void;
 
-  constructor(options: InferenceLogOptions | ResolvedOptions = {}, private readonly openSink = openPostgresSink) {
+  constructor(
+    options: InferenceLogOptions | ResolvedOptions = {},
+    private readonly openSink = openPostgresSink,
+  ) {
     const o = 'selector' in options ? (options as ResolvedOptions) : resolveOptions(options as InferenceLogOptions);
     this.options = o;
     this.reporter = new Reporter(o);
@@ -79,7 +82,11 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
     this.records = new ChainWriter(new Chain('record', o.service, o.serviceVersion, o.host));
     this.spill = o.spillDir
       ? new Spill(o.spillDir, `${o.schema}.${o.table}`, o.maxSpillBytes, o.spillStaleMs, (err, path) =>
-          this.reporter.report('E_SPILL', `cannot keep ${path} marked as in use (another process may take it over and replay it too; replays are idempotent): ${describe(err)}`, err),
+          this.reporter.report(
+            'E_SPILL',
+            `cannot keep ${path} marked as in use (another process may take it over and replay it too; replays are idempotent): ${describe(err)}`,
+            err,
+          ),
         )
       : null;
     this.delivery = new Delivery({
@@ -174,7 +181,12 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
     this.sink = null;
     await sink?.close().catch((err) => this.reporter.report('E_CLOSED', `closing the database connection failed: ${describe(err)}`, err));
     await this.spill?.close().catch((err) => this.reporter.report('E_SPILL', `closing the spill journal failed: ${describe(err)}`, err));
-    if (lost > 0) throw this.reporter.drop(lost, 'E_CLOSED', `${lost} records could not be written or spilled before the close() deadline: ${this.reporter.lastError}`);
+    if (lost > 0)
+      throw this.reporter.drop(
+        lost,
+        'E_CLOSED',
+        `${lost} records could not be written or spilled before the close() deadline: ${this.reporter.lastError}`,
+      );
   }
 
   /**
@@ -215,7 +227,11 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
       return row;
     } catch (err) {
       if (err instanceof EventConflictError) throw err;
-      throw this.reporter.report('E_EVENT', `the oversight event ${row.id} (${row.type} on ${row.subject}) could not be stored; send it again with the same id: ${describe(err)}`, err);
+      throw this.reporter.report(
+        'E_EVENT',
+        `the oversight event ${row.id} (${row.type} on ${row.subject}) could not be stored; send it again with the same id: ${describe(err)}`,
+        err,
+      );
     }
   }
 
@@ -266,7 +282,11 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
     try {
       return buildRecord(exchange, this.options, (message) => this.reporter.report('E_RECORD', message));
     } catch (err) {
-      this.reporter.report('E_RECORD', `building the record of request ${exchange.requestId} failed; a minimal record is stored instead: ${describe(err)}`, err);
+      this.reporter.report(
+        'E_RECORD',
+        `building the record of request ${exchange.requestId} failed; a minimal record is stored instead: ${describe(err)}`,
+        err,
+      );
       return fallbackRecord(exchange, this.options, err);
     }
   }

@@ -173,9 +173,34 @@ export interface ResolvedOptions {
 }
 
 const TOP_LEVEL_KEYS = [
-  'database', 'schema', 'table', 'migrate', 'partitionsAhead', 'poolSize', 'embeddedDir', 'routes', 'exclude',
-  'sample', 'requestIdHeader', 'headers', 'maxBodyBytes', 'batch', 'maxQueueBytes', 'service', 'serviceVersion',
-  'host', 'onError', 'spillDir', 'maxSpillBytes', 'spillStaleMs', 'spillAfterMs', 'overflow', 'onDrop', 'redact', 'hmacKey', 'bodyDigest',
+  'database',
+  'schema',
+  'table',
+  'migrate',
+  'partitionsAhead',
+  'poolSize',
+  'embeddedDir',
+  'routes',
+  'exclude',
+  'sample',
+  'requestIdHeader',
+  'headers',
+  'maxBodyBytes',
+  'batch',
+  'maxQueueBytes',
+  'service',
+  'serviceVersion',
+  'host',
+  'onError',
+  'spillDir',
+  'maxSpillBytes',
+  'spillStaleMs',
+  'spillAfterMs',
+  'overflow',
+  'onDrop',
+  'redact',
+  'hmacKey',
+  'bodyDigest',
 ] as const satisfies readonly (keyof InferenceLogOptions)[];
 const ROUTE_RULE_KEYS = ['path', 'methods', 'protocol', 'sample', 'redact'];
 const MIN_HMAC_KEY_BYTES = 16;
@@ -209,15 +234,19 @@ function integer(name: string, value: unknown, fallback: number, min: number, ma
 
 function fraction(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) fail(`option "${name}" must be a number from 0 to 1; got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1))
+    fail(`option "${name}" must be a number from 0 to 1; got ${JSON.stringify(value)}`);
   return value;
 }
 
 function text(name: string, value: unknown, fallback: string, pattern?: RegExp): string {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || value === '' || (pattern && !pattern.test(value))) {
-    const identifier = pattern === TABLE_IDENTIFIER ? `plain SQL identifier of at most ${MAX_TABLE_NAME} characters` : 'plain SQL identifier';
-    fail(`option "${name}" must be a ${pattern ? `${identifier} (letters, digits, _; not starting with a digit)` : 'non-empty string'}; got ${JSON.stringify(value)}`);
+    const identifier =
+      pattern === TABLE_IDENTIFIER ? `plain SQL identifier of at most ${MAX_TABLE_NAME} characters` : 'plain SQL identifier';
+    fail(
+      `option "${name}" must be a ${pattern ? `${identifier} (letters, digits, _; not starting with a digit)` : 'non-empty string'}; got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -231,7 +260,8 @@ function headerList(name: string, value: unknown, fallback: readonly string[]): 
   if (!Array.isArray(value)) fail(`option "${name}" must be an array of header names`);
   return new Set(
     value.map((header: unknown) => {
-      if (typeof header !== 'string' || !HEADER_NAME.test(header)) fail(`option "${name}" has an invalid header name ${JSON.stringify(header)}`);
+      if (typeof header !== 'string' || !HEADER_NAME.test(header))
+        fail(`option "${name}" has an invalid header name ${JSON.stringify(header)}`);
       if (isSecretHeader(header)) fail(`option "${name}" lists "${header}", a credential header that inferlog never stores; remove it`);
       return header.toLowerCase();
     }),
@@ -251,18 +281,28 @@ function bodyDigestMode(kind: BodyDigest, key: Buffer | null): ResolvedOptions['
 /** The HMAC key from the option or INFERLOG_HMAC_KEY; null when neither is set. */
 function hmacKey(value: unknown): Buffer | null {
   const from = value === undefined ? 'INFERLOG_HMAC_KEY' : 'option "hmacKey"';
-  if (value !== undefined && (value === '' || (Buffer.isBuffer(value) && value.length === 0))) fail('option "hmacKey" is empty: give the key, or leave the option out to use INFERLOG_HMAC_KEY');
+  if (value !== undefined && (value === '' || (Buffer.isBuffer(value) && value.length === 0)))
+    fail('option "hmacKey" is empty: give the key, or leave the option out to use INFERLOG_HMAC_KEY');
   const raw = value ?? process.env.INFERLOG_HMAC_KEY;
   if (raw === undefined || raw === '') return null;
   if (typeof raw !== 'string' && !Buffer.isBuffer(raw)) fail('option "hmacKey" must be a string or a Buffer');
   const key = Buffer.from(raw);
-  if (key.length < MIN_HMAC_KEY_BYTES) fail(`${from} must be at least ${MIN_HMAC_KEY_BYTES} bytes (a random 32-byte key is best); got ${key.length}`);
+  if (key.length < MIN_HMAC_KEY_BYTES)
+    fail(`${from} must be at least ${MIN_HMAC_KEY_BYTES} bytes (a random 32-byte key is best); got ${key.length}`);
   return key;
 }
 
-function routeList(name: string, value: unknown, fallback: readonly RouteSpec[], sample: number, global: CompiledRule[] = [], key: Buffer | null = null) {
+function routeList(
+  name: string,
+  value: unknown,
+  fallback: readonly RouteSpec[],
+  sample: number,
+  global: CompiledRule[] = [],
+  key: Buffer | null = null,
+) {
   if (value === undefined) value = fallback;
-  if (!Array.isArray(value)) fail(`option "${name}" must be an array of patterns, RegExps, predicates or { path, methods, protocol, sample, redact } rules`);
+  if (!Array.isArray(value))
+    fail(`option "${name}" must be an array of patterns, RegExps, predicates or { path, methods, protocol, sample, redact } rules`);
   return value.map((spec: unknown, i: number) => {
     const where = `${name}[${i}]`;
     let own: CompiledRule[] = [];
@@ -272,10 +312,13 @@ function routeList(name: string, value: unknown, fallback: readonly RouteSpec[],
         fail(`option "${where}.methods" must be an array of HTTP method names`);
       }
       if (spec.protocol !== undefined && typeof spec.protocol !== 'function' && !PROTOCOL_NAMES.includes(spec.protocol as never)) {
-        fail(`option "${where}.protocol" must be one of ${PROTOCOL_NAMES.join(', ')} or a mapper function; got ${JSON.stringify(spec.protocol)}`);
+        fail(
+          `option "${where}.protocol" must be one of ${PROTOCOL_NAMES.join(', ')} or a mapper function; got ${JSON.stringify(spec.protocol)}`,
+        );
       }
       fraction(`${where}.sample`, spec.sample, sample);
-      if (name === 'exclude' && spec.redact !== undefined) fail(`option "${where}.redact": excluded requests are not logged, so they have nothing to redact`);
+      if (name === 'exclude' && spec.redact !== undefined)
+        fail(`option "${where}.redact": excluded requests are not logged, so they have nothing to redact`);
       own = ruleList(`${where}.redact`, spec.redact, key);
       spec = spec.path;
       if (spec === undefined) fail(`option "${where}.path" is required`);
@@ -297,7 +340,9 @@ function resolveDatabase(value: unknown): ResolvedOptions['database'] {
     const fromEnv = process.env.DATABASE_URL;
     if (fromEnv) return fromEnv;
     if (process.env.NODE_ENV === 'production') {
-      fail('no database configured: set the "database" option or DATABASE_URL (NODE_ENV is production, where the embedded development store is not used unless you pass database: "embedded")');
+      fail(
+        'no database configured: set the "database" option or DATABASE_URL (NODE_ENV is production, where the embedded development store is not used unless you pass database: "embedded")',
+      );
     }
     return 'embedded';
   }
@@ -321,7 +366,11 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
   checkKeys('batch.', batch, ['maxRows', 'maxBytes', 'flushIntervalMs']);
 
   const requestIdHeader = options.requestIdHeader;
-  if (requestIdHeader !== undefined && requestIdHeader !== false && !(typeof requestIdHeader === 'string' && HEADER_NAME.test(requestIdHeader))) {
+  if (
+    requestIdHeader !== undefined &&
+    requestIdHeader !== false &&
+    !(typeof requestIdHeader === 'string' && HEADER_NAME.test(requestIdHeader))
+  ) {
     fail(`option "requestIdHeader" must be a header name or false; got ${JSON.stringify(requestIdHeader)}`);
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') fail('option "onError" must be a function');
@@ -338,7 +387,10 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
     fail(`option "bodyDigest" must be one of ${BODY_DIGESTS.join(', ')}; got ${JSON.stringify(options.bodyDigest)}`);
   }
   const key = hmacKey(options.hmacKey);
-  if (options.bodyDigest === 'hmac' && !key) fail('option "bodyDigest" is "hmac", which needs a key: set the "hmacKey" option or INFERLOG_HMAC_KEY (at least 16 bytes, kept secret)');
+  if (options.bodyDigest === 'hmac' && !key)
+    fail(
+      'option "bodyDigest" is "hmac", which needs a key: set the "hmacKey" option or INFERLOG_HMAC_KEY (at least 16 bytes, kept secret)',
+    );
   const redact = ruleList('redact', options.redact, key);
 
   const database = resolveDatabase(options.database);
@@ -354,10 +406,7 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
     partitionsAhead: integer('partitionsAhead', options.partitionsAhead, 2, 0, 120),
     poolSize: embedded ? 1 : integer('poolSize', options.poolSize, 2, 1, 100),
     embeddedDir: resolvePath(text('embeddedDir', options.embeddedDir, './.inferlog/pgdata')),
-    selector: new RouteSelector(
-      routes,
-      routeList('exclude', options.exclude, [], 1),
-    ),
+    selector: new RouteSelector(routes, routeList('exclude', options.exclude, [], 1)),
     requestIdHeader: requestIdHeader === false ? null : (requestIdHeader ?? 'x-request-id').toLowerCase(),
     requestHeaders: headerList('headers.request', headers.request, DEFAULT_REQUEST_HEADERS),
     responseHeaders: headerList('headers.response', headers.response, DEFAULT_RESPONSE_HEADERS),

@@ -11,12 +11,15 @@ test('instants: ISO dates and times (UTC unless an offset is given), now, and ti
   expect(parseInstant('24h', '--since', now).toISOString()).toBe('2026-05-09T12:00:00.000Z');
   expect(parseInstant('7d', '--since', now).toISOString()).toBe('2026-05-03T12:00:00.000Z');
   expect(parseInstant('90m', '--since', now).toISOString()).toBe('2026-05-10T10:30:00.000Z');
-  for (const bad of ['yesterday', '24', '2026-13-45', '-1h', '', '2026-02-30', '2026-04-31T10:00Z', '2026-02-29']) expect(() => parseInstant(bad, '--since', now)).toThrow(/--since ".*" is not a time/);
+  for (const bad of ['yesterday', '24', '2026-13-45', '-1h', '', '2026-02-30', '2026-04-31T10:00Z', '2026-02-29'])
+    expect(() => parseInstant(bad, '--since', now)).toThrow(/--since ".*" is not a time/);
   expect(parseInstant('2028-02-29', '--since', now).toISOString()).toBe('2028-02-29T00:00:00.000Z');
 });
 
 test('durations, statuses, annotations', () => {
-  expect([parseDuration('250ms', 'x'), parseDuration('2s', 'x'), parseDuration('1m', 'x'), parseDuration('1500', 'x')]).toEqual([250, 2000, 60_000, 1500]);
+  expect([parseDuration('250ms', 'x'), parseDuration('2s', 'x'), parseDuration('1m', 'x'), parseDuration('1500', 'x')]).toEqual([
+    250, 2000, 60_000, 1500,
+  ]);
   expect(() => parseDuration('soon', '--grace')).toThrow('--grace "soon" is not a duration');
   expect(parseStatus('500, 4xx,none')).toEqual([500, '4xx', 'none']);
   expect(() => parseStatus('600')).toThrow('status "600" is not a status');
@@ -34,7 +37,12 @@ test('the filter as SQL, every value escaped, and as the manifest records it', (
   expect(sql).toContain('(status = 500 OR status BETWEEN 400 AND 499 OR status IS NULL)');
   expect(sql).toContain(`(annotations @> '{"tier":3}'::jsonb OR annotations @> '{"tier":"3"}'::jsonb)`);
   expect(filterSql({})).toBe('TRUE');
-  expect(describeFilter(filter)).toEqual({ since: '2026-05-10T12:00:00.000Z', model: "o'brien", status: [500, '4xx', 'none'], annotations: [{ tier: 3 }] });
+  expect(describeFilter(filter)).toEqual({
+    since: '2026-05-10T12:00:00.000Z',
+    model: "o'brien",
+    status: [500, '4xx', 'none'],
+    annotations: [{ tier: 3 }],
+  });
 });
 
 test('cursors name a position to the microsecond and refuse anything else', () => {

@@ -36,7 +36,12 @@ test('drop-oldest makes room by dropping the oldest waiting exchanges', () => {
 
 test('a batch stays counted until it is done; one given back is taken first, whole', () => {
   const { backlog: b } = backlog('drop-newest');
-  for (const [id, bytes] of [['a', 10], ['b', 10], ['c', 10]] as const) b.add(exchange(id, bytes), () => '');
+  for (const [id, bytes] of [
+    ['a', 10],
+    ['b', 10],
+    ['c', 10],
+  ] as const)
+    b.add(exchange(id, bytes), () => '');
   const first = b.take(2, 1000, build);
   expect(first.records.map((r) => r.id)).toEqual(['a', 'b']);
   expect({ rows: b.rows, waiting: b.waiting, bytes: b.bytes }).toEqual({ rows: 3, waiting: 1, bytes: 30 });

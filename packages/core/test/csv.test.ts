@@ -34,11 +34,18 @@ test('a last record without a line break, LF line ends, and errors that name the
 test('any fields survive writing and reading back, however the text is cut into chunks', () => {
   const field = fc.option(fc.string({ unit: fc.constantFrom('a', ',', '"', '\r', '\n', ' ', 'é', '✓') }), { nil: null });
   fc.assert(
-    fc.property(fc.array(fc.array(field, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 5 }), fc.array(fc.nat()), (records, cuts) => {
-      // A record of one NULL field is an empty line, which reads back as one NULL: the same.
-      const text = records.map(csvRecord).join('');
-      const read = readAll(text, cuts.map((c) => c % (text.length + 1)));
-      expect(read.map((r) => r.fields)).toEqual(records);
-    }),
+    fc.property(
+      fc.array(fc.array(field, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 5 }),
+      fc.array(fc.nat()),
+      (records, cuts) => {
+        // A record of one NULL field is an empty line, which reads back as one NULL: the same.
+        const text = records.map(csvRecord).join('');
+        const read = readAll(
+          text,
+          cuts.map((c) => c % (text.length + 1)),
+        );
+        expect(read.map((r) => r.fields)).toEqual(records);
+      },
+    ),
   );
 });

@@ -32,8 +32,12 @@ describe('decodeBody', () => {
   });
 
   test('charsets, binary and invalid JSON', () => {
-    expect(decodeBody(Buffer.from('caf\xe9', 'latin1'), { 'content-type': 'text/plain; charset=ISO-8859-1' }, false, cap).text).toBe('café');
-    expect(decodeBody(Buffer.from([0xff, 0xfe, 0x00]), {}, false, cap).text).toBe('base64:__4A'.replace('__4A', Buffer.from([0xff, 0xfe, 0]).toString('base64')));
+    expect(decodeBody(Buffer.from('caf\xe9', 'latin1'), { 'content-type': 'text/plain; charset=ISO-8859-1' }, false, cap).text).toBe(
+      'café',
+    );
+    expect(decodeBody(Buffer.from([0xff, 0xfe, 0x00]), {}, false, cap).text).toBe(
+      'base64:__4A'.replace('__4A', Buffer.from([0xff, 0xfe, 0]).toString('base64')),
+    );
     const bad = decodeBody(Buffer.from('{"a":'), { 'content-type': 'application/json' }, false, cap);
     expect(bad.json).toBeUndefined();
     expect(bad.parseError).toMatch(/not valid JSON/);
@@ -50,7 +54,12 @@ describe('decodeBody', () => {
 
 describe('sanitize for PostgreSQL', () => {
   test('U+0000 and lone surrogates become U+FFFD; escaped backslashes are left alone', () => {
-    expect(JSON.parse(toJsonb({ a: 'x\u0000y', b: '\ud800', c: '😀', d: '\\u0000 literal' })!)).toEqual({ a: 'x\ufffdy', b: '\ufffd', c: '😀', d: '\\u0000 literal' });
+    expect(JSON.parse(toJsonb({ a: 'x\u0000y', b: '\ud800', c: '😀', d: '\\u0000 literal' })!)).toEqual({
+      a: 'x\ufffdy',
+      b: '\ufffd',
+      c: '😀',
+      d: '\\u0000 literal',
+    });
     expect(toJsonb({ 'k\u0000': 1 })).toBe('{"k\\ufffd":1}');
     expect(toJsonb(undefined)).toBeNull();
     const circular: Record<string, unknown> = {};

@@ -26,8 +26,14 @@ describe('protocol detection on routes that do not name one', () => {
   });
 
   test('elsewhere the shape decides: OIP tensors, an OpenAI chat request, anything else raw', () => {
-    expect(detectAndMap(mapperInput({ path: '/score', request: fixture('oip/spec-infer-request.json'), response: {} })).protocol).toBe('oip-v2');
-    expect(detectAndMap(mapperInput({ path: '/chat', request: fixture('openai/chat.request.json'), response: fixture('openai/chat.response.json') })).protocol).toBe('openai-chat');
+    expect(detectAndMap(mapperInput({ path: '/score', request: fixture('oip/spec-infer-request.json'), response: {} })).protocol).toBe(
+      'oip-v2',
+    );
+    expect(
+      detectAndMap(
+        mapperInput({ path: '/chat', request: fixture('openai/chat.request.json'), response: fixture('openai/chat.response.json') }),
+      ).protocol,
+    ).toBe('openai-chat');
     expect(detectAndMap(mapperInput({ path: '/other', request: { hello: 'world' }, response: { ok: true } })).protocol).toBe('raw');
   });
 });

@@ -21,7 +21,10 @@ test('request ids are accepted only when safe to store and echo', () => {
 });
 
 test('traceparent', () => {
-  expect(parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).toEqual({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' });
+  expect(parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).toEqual({
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: '00f067aa0ba902b7',
+  });
   expect(parseTraceparent('00-00000000000000000000000000000000-00f067aa0ba902b7-01').traceId).toBeNull();
   expect(parseTraceparent('ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01').traceId).toBeNull();
   expect(parseTraceparent('garbage').traceId).toBeNull();

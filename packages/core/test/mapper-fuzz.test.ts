@@ -12,10 +12,23 @@ import { mapOpenAi, mapOpenAiChat, mapOpenAiCompletion, mapOpenAiEmbedding } fro
 import { mapRaw } from '../src/protocols/raw';
 import { hostileBinary, hostileBody, hostileStream } from './support/payload-arbitraries';
 
-const MAPPERS = { auto: detectAndMap, 'oip-v2': mapOipV2, 'kserve-v1': mapKserveV1, openai: mapOpenAi, 'openai-chat': mapOpenAiChat, 'openai-completion': mapOpenAiCompletion, 'openai-embedding': mapOpenAiEmbedding, raw: mapRaw };
+const MAPPERS = {
+  auto: detectAndMap,
+  'oip-v2': mapOipV2,
+  'kserve-v1': mapKserveV1,
+  openai: mapOpenAi,
+  'openai-chat': mapOpenAiChat,
+  'openai-completion': mapOpenAiCompletion,
+  'openai-embedding': mapOpenAiEmbedding,
+  raw: mapRaw,
+};
 const RUNS = Number(process.env.FUZZ_RUNS ?? 400);
 
-function input(request: Buffer, response: Buffer, extra: { requestHeaders?: Record<string, string>; responseHeaders?: Record<string, string>; status?: number; cap?: number } = {}): MapperInput {
+function input(
+  request: Buffer,
+  response: Buffer,
+  extra: { requestHeaders?: Record<string, string>; responseHeaders?: Record<string, string>; status?: number; cap?: number } = {},
+): MapperInput {
   const cap = extra.cap ?? 1 << 20;
   const requestHeaders = { 'content-type': 'application/json', ...extra.requestHeaders };
   const responseHeaders = { 'content-type': 'application/json', ...extra.responseHeaders };
@@ -61,9 +74,15 @@ test('every protocol name has a mapper under test', () => {
 
 test('random and protocol-shaped JSON, truncated JSON and random bytes, as request and response, any status', () => {
   fc.assert(
-    fc.property(hostileBody, hostileBody, fc.constantFrom(200, 201, 400, 404, 500), fc.constantFrom(64, 1 << 20), (request, response, status, cap) => {
-      mapsSafely(input(request, response, { status, cap }));
-    }),
+    fc.property(
+      hostileBody,
+      hostileBody,
+      fc.constantFrom(200, 201, 400, 404, 500),
+      fc.constantFrom(64, 1 << 20),
+      (request, response, status, cap) => {
+        mapsSafely(input(request, response, { status, cap }));
+      },
+    ),
     { numRuns: RUNS },
   );
 });
@@ -93,12 +112,18 @@ test('binary-framed bodies with wrong header lengths and sizes', () => {
 });
 
 test('__proto__ keys are kept as data, never become prototypes', () => {
-  const hostile = '{"__proto__":{"polluted":1},"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[1],"__proto__":{"polluted":2}}],"parameters":{"__proto__":{"polluted":3}}}';
+  const hostile =
+    '{"__proto__":{"polluted":1},"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[1],"__proto__":{"polluted":2}}],"parameters":{"__proto__":{"polluted":3}}}';
   const fields = mapOipV2(input(Buffer.from(hostile), Buffer.from('{"model_name":"m","outputs":[],"__proto__":{"polluted":4}}')));
   expect(JSON.stringify(fields.inputs)).toContain('"__proto__":{"polluted":2}');
   expect(JSON.stringify(fields.parameters)).toContain('"__proto__":{"polluted":3}');
-  const stream = 'data: {"choices":[{"index":0,"delta":{"__proto__":"x","content":"a","tool_calls":[{"index":0,"function":{"name":"__proto__","arguments":"{}"}}]}}]}\n\n';
-  const chat = mapOpenAiChat(input(Buffer.from('{"messages":[],"model":"m","stream":true}'), Buffer.from(stream), { responseHeaders: { 'content-type': 'text/event-stream' } }));
+  const stream =
+    'data: {"choices":[{"index":0,"delta":{"__proto__":"x","content":"a","tool_calls":[{"index":0,"function":{"name":"__proto__","arguments":"{}"}}]}}]}\n\n';
+  const chat = mapOpenAiChat(
+    input(Buffer.from('{"messages":[],"model":"m","stream":true}'), Buffer.from(stream), {
+      responseHeaders: { 'content-type': 'text/event-stream' },
+    }),
+  );
   expect(JSON.stringify(chat.outputs)).toContain('"__proto__":"x"');
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 });
@@ -116,7 +141,10 @@ test('a custom mapper that returns junk is stored safely, each problem named', (
     keepRequestBody: false,
     schema_errors: [
       { part: 'mapper', message: 'custom mapper "junk" returned model_name as object, not a string (stored as null)' },
-      { part: 'mapper', message: expect.stringMatching(/^custom mapper "junk" returned inputs that is not JSON-serialisable \(stored as null\): /) },
+      {
+        part: 'mapper',
+        message: expect.stringMatching(/^custom mapper "junk" returned inputs that is not JSON-serialisable \(stored as null\): /),
+      },
       { part: 'mapper', message: expect.stringMatching(/^custom mapper "junk" returned usage that is not JSON-serialisable/) },
       { part: 'mapper', message: 'custom mapper "junk" returned truncated that is not a list of strings (ignored)' },
       { part: 'mapper', message: 'custom mapper "junk" returned the unknown field "colour" (ignored)' },
@@ -125,7 +153,8 @@ test('a custom mapper that returns junk is stored safely, each problem named', (
   const notAnObject = runMapper((() => 'nope') as never, input(Buffer.from('{}'), Buffer.from('{}')));
   expect(notAnObject.failure).toMatch(/returned string, not an object of record fields/);
   expect(notAnObject.fields).toMatchObject({ protocol: 'custom', keepRequestBody: true });
-  for (const name of PROTOCOL_NAMES as readonly ProtocolName[]) expect(runMapper(name, input(Buffer.from('{}'), Buffer.from('{}'))).failure).toBeNull();
+  for (const name of PROTOCOL_NAMES as readonly ProtocolName[])
+    expect(runMapper(name, input(Buffer.from('{}'), Buffer.from('{}'))).failure).toBeNull();
 });
 
 test('an async custom mapper is refused as one that threw: stored raw, and its rejection never goes unhandled', async () => {

@@ -3,7 +3,12 @@ import { fixture, mapperInput } from './support/mapper-input';
 
 // Payloads from the OIP REST spec (kserve/open-inference-protocol specification/protocol/inference_rest.md),
 // Triton's binary-data and parameters extensions and KServe's binary tensor docs: test/fixtures/protocols/oip/SOURCES.md.
-const validResponse = { model_name: 'mymodel', model_version: '1', id: '42', outputs: [{ name: 'output0', shape: [3, 2], datatype: 'FP32', data: [1.0, 1.1, 2.0, 2.1, 3.0, 3.1] }] };
+const validResponse = {
+  model_name: 'mymodel',
+  model_version: '1',
+  id: '42',
+  outputs: [{ name: 'output0', shape: [3, 2], datatype: 'FP32', data: [1.0, 1.1, 2.0, 2.1, 3.0, 3.1] }],
+};
 
 describe('OIP v2 JSON payloads', () => {
   test("the spec's inference request maps field by field, and its BOOL input with 1 element for shape [3] is a schema error", () => {
@@ -24,7 +29,9 @@ describe('OIP v2 JSON payloads', () => {
 
   test("the spec's response example lacks the required model_name: stored, with the schema error", () => {
     const response = fixture('oip/spec-infer-response.json');
-    const out = mapOipV2(mapperInput({ request: fixture('oip/triton-request-with-parameters.json'), response, params: { model: 'mymodel' } }));
+    const out = mapOipV2(
+      mapperInput({ request: fixture('oip/triton-request-with-parameters.json'), response, params: { model: 'mymodel' } }),
+    );
     expect(out.outputs).toEqual(response.outputs);
     expect(out.model_name).toBe('mymodel');
     expect(out.schema_errors).toEqual([{ part: 'response', path: '/', message: "must have required property 'model_name'" }]);
@@ -65,7 +72,10 @@ describe('OIP v2 JSON payloads', () => {
     const request = {
       id: 7,
       parameters: { nested: { no: 1 } },
-      inputs: [{ name: 'a', shape: [-1], datatype: 'FP8', data: [1] }, { name: 'b', shape: [1], datatype: 'FP32' }],
+      inputs: [
+        { name: 'a', shape: [-1], datatype: 'FP8', data: [1] },
+        { name: 'b', shape: [1], datatype: 'FP32' },
+      ],
     };
     const out = mapOipV2(mapperInput({ request, response: validResponse }));
     expect(out.schema_errors).toEqual(
@@ -73,7 +83,11 @@ describe('OIP v2 JSON payloads', () => {
         { part: 'request', path: '/id', message: 'must be string' },
         { part: 'request', path: '/parameters/nested', message: 'must be string,number,boolean' },
         { part: 'request', path: '/inputs/0/shape/0', message: 'must be >= 0' },
-        expect.objectContaining({ part: 'request', path: '/inputs/0/datatype', message: expect.stringMatching(/^must be equal to one of the allowed values: "BOOL"/) }),
+        expect.objectContaining({
+          part: 'request',
+          path: '/inputs/0/datatype',
+          message: expect.stringMatching(/^must be equal to one of the allowed values: "BOOL"/),
+        }),
         { part: 'request', path: '/inputs/1', message: "must have required property 'data'" },
       ]),
     );
@@ -81,11 +95,15 @@ describe('OIP v2 JSON payloads', () => {
   });
 
   test("an error response is {status, message}; the spec's error example validates", () => {
-    const out = mapOipV2(mapperInput({ request: fixture('oip/triton-request-with-parameters.json'), response: fixture('oip/spec-error.json'), status: 400 }));
+    const out = mapOipV2(
+      mapperInput({ request: fixture('oip/triton-request-with-parameters.json'), response: fixture('oip/spec-error.json'), status: 400 }),
+    );
     expect(out.error).toEqual({ status: 400, message: '<error message string>' });
     expect(out.schema_errors).toBeUndefined();
     expect(out.keepResponseBody).toBeFalsy();
-    const bad = mapOipV2(mapperInput({ request: fixture('oip/triton-request-with-parameters.json'), response: { error: { detail: 'x' } }, status: 500 }));
+    const bad = mapOipV2(
+      mapperInput({ request: fixture('oip/triton-request-with-parameters.json'), response: { error: { detail: 'x' } }, status: 500 }),
+    );
     expect(bad.schema_errors).toEqual([{ part: 'response', path: '/error', message: 'must be string' }]);
     expect(bad.keepResponseBody).toBe(true);
   });
@@ -157,7 +175,14 @@ describe('OIP binary tensor data extension', () => {
       ['FP64', [1], le(new Float64Array([Math.PI]))],
       ['BYTES', [3], bytes],
     ];
-    const header = { inputs: tensors.map(([datatype, shape, data], i) => ({ name: `t${i}`, datatype, shape, parameters: { binary_data_size: data.length } })) };
+    const header = {
+      inputs: tensors.map(([datatype, shape, data], i) => ({
+        name: `t${i}`,
+        datatype,
+        shape,
+        parameters: { binary_data_size: data.length },
+      })),
+    };
     const { body, headers } = binaryBody(header, ...tensors.map(([, , data]) => data));
     const out = mapOipV2(mapperInput({ request: body, requestHeaders: headers, response: validResponse }));
     expect((out.inputs as { data: unknown[] }[]).map((t) => t.data)).toEqual([
@@ -183,30 +208,53 @@ describe('OIP binary tensor data extension', () => {
     const fp16 = Buffer.alloc(16);
     for (let i = 0; i < 8; i++) fp16.writeUInt16LE(0x3c00, i * 2);
     const request = binaryBody(header, fp16, Buffer.from([0, 1, 1]));
-    const response = binaryBody({ model_name: 'mymodel', ...fixture('oip/binary-response-header.json') }, le(new Float32Array([1, 2, 3, 4, 5, 6])));
-    const out = mapOipV2(mapperInput({ request: request.body, requestHeaders: request.headers, response: response.body, responseHeaders: response.headers }));
+    const response = binaryBody(
+      { model_name: 'mymodel', ...fixture('oip/binary-response-header.json') },
+      le(new Float32Array([1, 2, 3, 4, 5, 6])),
+    );
+    const out = mapOipV2(
+      mapperInput({ request: request.body, requestHeaders: request.headers, response: response.body, responseHeaders: response.headers }),
+    );
     const inputs = out.inputs as { data: unknown }[];
     expect(inputs[0].data).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
-    expect(inputs[1].data).toEqual([[1, 2], [3, 4]]);
+    expect(inputs[1].data).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(inputs[2].data).toEqual([false, true, true]);
-    expect(out.outputs).toEqual([{ name: 'output0', shape: [3, 2], datatype: 'FP32', parameters: { binary_data_size: 24 }, data: [1, 2, 3, 4, 5, 6] }]);
+    expect(out.outputs).toEqual([
+      { name: 'output0', shape: [3, 2], datatype: 'FP32', parameters: { binary_data_size: 24 }, data: [1, 2, 3, 4, 5, 6] },
+    ]);
     expect(out.schema_errors).toEqual([
       { part: 'request', path: '/inputs/0/parameters/binary_data_size', message: 'is 16; shape [2,2] of FP16 needs 8 bytes' },
     ]);
   });
 
   test('a body cut at the size cap keeps the whole tensors, marks the cut one, and is not a schema error', () => {
-    const header = { inputs: [{ name: 'a', shape: [2], datatype: 'INT32', parameters: { binary_data_size: 8 } }, { name: 'b', shape: [1000], datatype: 'FP64', parameters: { binary_data_size: 8000 } }] };
+    const header = {
+      inputs: [
+        { name: 'a', shape: [2], datatype: 'INT32', parameters: { binary_data_size: 8 } },
+        { name: 'b', shape: [1000], datatype: 'FP64', parameters: { binary_data_size: 8000 } },
+      ],
+    };
     const { body, headers } = binaryBody(header, le(new Int32Array([7, 8])), le(new Float64Array(1000)));
     const cap = body.length - 4000;
     const out = mapOipV2(mapperInput({ request: body, requestHeaders: headers, response: validResponse, cap }));
-    expect(out.inputs).toEqual([{ ...header.inputs[0], data: [7, 8] }, { ...header.inputs[1], data: null }]);
+    expect(out.inputs).toEqual([
+      { ...header.inputs[0], data: [7, 8] },
+      { ...header.inputs[1], data: null },
+    ]);
     expect(out.truncated).toEqual(['inputs']);
     expect(out.schema_errors).toBeUndefined();
   });
 
   test('sizes that do not add up are schema errors, never exceptions', () => {
-    const header = { inputs: [{ name: 'a', shape: [1], datatype: 'BYTES', parameters: { binary_data_size: 6 } }, { name: 'b', shape: [1], datatype: 'INT32', parameters: { binary_data_size: 'x' } }] };
+    const header = {
+      inputs: [
+        { name: 'a', shape: [1], datatype: 'BYTES', parameters: { binary_data_size: 6 } },
+        { name: 'b', shape: [1], datatype: 'INT32', parameters: { binary_data_size: 'x' } },
+      ],
+    };
     const { body, headers } = binaryBody(header, Buffer.from([9, 0, 0, 0, 65, 66]));
     const out = mapOipV2(mapperInput({ request: body, requestHeaders: headers, response: validResponse }));
     expect(out.schema_errors).toEqual(
@@ -218,18 +266,33 @@ describe('OIP binary tensor data extension', () => {
   });
 
   test('a raw binary request (Inference-Header-Content-Length: 0) is kept as base64, not called invalid', () => {
-    const out = mapOipV2(mapperInput({ request: Buffer.from([1, 2, 3]), requestHeaders: { 'inference-header-content-length': '0' }, response: validResponse }));
+    const out = mapOipV2(
+      mapperInput({ request: Buffer.from([1, 2, 3]), requestHeaders: { 'inference-header-content-length': '0' }, response: validResponse }),
+    );
     expect(out.keepRequestBody).toBe(true);
     expect(out.schema_errors).toBeUndefined();
   });
 
-  test('a size that is not a number of bytes loses the later tensors\' data instead of decoding the wrong bytes', () => {
-    const header = { inputs: [{ name: 'a', shape: [1], datatype: 'FP32', parameters: { binary_data_size: '4' } }, { name: 'b', shape: [1], datatype: 'FP32', parameters: { binary_data_size: 4 } }] };
+  test("a size that is not a number of bytes loses the later tensors' data instead of decoding the wrong bytes", () => {
+    const header = {
+      inputs: [
+        { name: 'a', shape: [1], datatype: 'FP32', parameters: { binary_data_size: '4' } },
+        { name: 'b', shape: [1], datatype: 'FP32', parameters: { binary_data_size: 4 } },
+      ],
+    };
     const { body, headers } = binaryBody(header, le(new Float32Array([1.5])), le(new Float32Array([2.5])));
     const out = mapOipV2(mapperInput({ request: body, requestHeaders: headers, response: validResponse }));
     expect((out.inputs as { data: unknown }[]).map((t) => t.data)).toEqual([null, null]);
     expect(out.truncated).toBeUndefined();
-    expect(out.schema_errors).toEqual(expect.arrayContaining([{ part: 'request', path: '/inputs/1', message: 'follows a tensor whose binary_data_size is not a number of bytes: its data cannot be found' }]));
+    expect(out.schema_errors).toEqual(
+      expect.arrayContaining([
+        {
+          part: 'request',
+          path: '/inputs/1',
+          message: 'follows a tensor whose binary_data_size is not a number of bytes: its data cannot be found',
+        },
+      ]),
+    );
   });
 
   test('BYTES elements: counted against the shape; control characters (NUL) kept exactly, as base64', () => {
@@ -245,10 +308,22 @@ describe('OIP binary tensor data extension', () => {
     const both = { inputs: [{ name: 'x', shape: [1], datatype: 'INT32', data: [7], parameters: { binary_data_size: 4 } }] };
     const framed = binaryBody(both, le(new Int32Array([8])));
     const out = mapOipV2(mapperInput({ request: framed.body, requestHeaders: framed.headers, response: validResponse }));
-    expect(out.schema_errors).toEqual([{ part: 'request', path: '/inputs/0/data', message: 'must not be given beside binary_data_size (the binary data is stored)' }]);
+    expect(out.schema_errors).toEqual([
+      { part: 'request', path: '/inputs/0/data', message: 'must not be given beside binary_data_size (the binary data is stored)' },
+    ]);
     expect((out.inputs as { data: unknown }[])[0].data).toEqual([8]);
-    const unframed = mapOipV2(mapperInput({ request: { inputs: [{ name: 'x', shape: [1], datatype: 'INT32', parameters: { binary_data_size: 4 } }] }, response: validResponse }));
-    expect(unframed.schema_errors).toEqual([{ part: 'request', message: 'tensors have binary_data_size but the body has no Inference-Header-Content-Length header: their data is missing' }]);
+    const unframed = mapOipV2(
+      mapperInput({
+        request: { inputs: [{ name: 'x', shape: [1], datatype: 'INT32', parameters: { binary_data_size: 4 } }] },
+        response: validResponse,
+      }),
+    );
+    expect(unframed.schema_errors).toEqual([
+      {
+        part: 'request',
+        message: 'tensors have binary_data_size but the body has no Inference-Header-Content-Length header: their data is missing',
+      },
+    ]);
   });
 
   test('decoding stops at the size cap in JSON characters: binary data is compact, its JSON is not', () => {
@@ -266,26 +341,35 @@ describe('OIP binary tensor data extension', () => {
 });
 
 describe('OIP binary tensor data: hostile headers', () => {
-  test.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('a datatype named %s is refused, and a BYTES tensor after it still stops at the size cap', (datatype) => {
-    const text = 'x'.repeat(1000);
-    const elements = Buffer.concat(Array.from({ length: 100 }, () => bytesElement(text)));
-    const header = {
-      inputs: [
-        { name: 'a', shape: [1], datatype, parameters: { binary_data_size: 4 } },
-        { name: 's', shape: [100], datatype: 'BYTES', parameters: { binary_data_size: elements.length } },
-      ],
-    };
-    const { body, headers } = binaryBody(header, Buffer.alloc(4), elements);
-    const cap = 20_000;
-    const out = mapOipV2(mapperInput({ request: body.subarray(0, cap), requestHeaders: headers, response: validResponse, cap: body.length }));
-    expect(out.schema_errors).toEqual(expect.arrayContaining([{ part: 'request', path: '/inputs/0/datatype', message: 'is not a datatype whose binary data can be decoded' }]));
-    const full = mapOipV2(mapperInput({ request: body, requestHeaders: headers, response: validResponse, cap: cap }));
-    const inputs = full.inputs as { data: unknown[] | null }[];
-    expect(inputs[0].data).toBeNull();
-    expect(JSON.stringify(inputs[1].data ?? []).length).toBeLessThanOrEqual(cap);
-    expect(full.truncated).toEqual(['inputs']);
-    expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain('binary_data_size');
-  });
+  test.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'a datatype named %s is refused, and a BYTES tensor after it still stops at the size cap',
+    (datatype) => {
+      const text = 'x'.repeat(1000);
+      const elements = Buffer.concat(Array.from({ length: 100 }, () => bytesElement(text)));
+      const header = {
+        inputs: [
+          { name: 'a', shape: [1], datatype, parameters: { binary_data_size: 4 } },
+          { name: 's', shape: [100], datatype: 'BYTES', parameters: { binary_data_size: elements.length } },
+        ],
+      };
+      const { body, headers } = binaryBody(header, Buffer.alloc(4), elements);
+      const cap = 20_000;
+      const out = mapOipV2(
+        mapperInput({ request: body.subarray(0, cap), requestHeaders: headers, response: validResponse, cap: body.length }),
+      );
+      expect(out.schema_errors).toEqual(
+        expect.arrayContaining([
+          { part: 'request', path: '/inputs/0/datatype', message: 'is not a datatype whose binary data can be decoded' },
+        ]),
+      );
+      const full = mapOipV2(mapperInput({ request: body, requestHeaders: headers, response: validResponse, cap: cap }));
+      const inputs = full.inputs as { data: unknown[] | null }[];
+      expect(inputs[0].data).toBeNull();
+      expect(JSON.stringify(inputs[1].data ?? []).length).toBeLessThanOrEqual(cap);
+      expect(full.truncated).toEqual(['inputs']);
+      expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain('binary_data_size');
+    },
+  );
 
   test('the BYTES budget counts characters as stored: quotes and backslashes take two each', () => {
     const text = '"\\'.repeat(300); // 900 characters, 1800 once escaped in JSON
@@ -303,22 +387,34 @@ describe('OIP binary tensor data: hostile headers', () => {
 });
 
 test('an OIP error body sent with status 200 is still the error, and a schema error', () => {
-  const out = mapOipV2(mapperInput({ request: fixture('oip/spec-infer-request.json'), response: { error: 'model is not ready' }, status: 200 }));
+  const out = mapOipV2(
+    mapperInput({ request: fixture('oip/spec-infer-request.json'), response: { error: 'model is not ready' }, status: 200 }),
+  );
   expect(out.error).toEqual({ status: 200, message: 'model is not ready' });
-  expect(out.schema_errors).toEqual(expect.arrayContaining([{ part: 'response', message: 'an error response must have an error status, not 200' }]));
+  expect(out.schema_errors).toEqual(
+    expect.arrayContaining([{ part: 'response', message: 'an error response must have an error status, not 200' }]),
+  );
   expect(out.outputs).toBeUndefined();
 });
 
 test("a response id that differs from the request's is a schema error", () => {
   const out = mapOipV2(mapperInput({ request: { id: 'a', inputs: [] }, response: { ...validResponse, id: 'b' } }));
   expect(out.inference_id).toBe('b');
-  expect(out.schema_errors).toEqual([{ part: 'response', path: '/id', message: "differs from the request's id, which the response must echo" }]);
+  expect(out.schema_errors).toEqual([
+    { part: 'response', path: '/id', message: "differs from the request's id, which the response must echo" },
+  ]);
 });
 
 describe('review findings', () => {
   test('a payload with a million bad values gets a bounded report: the first schema error, not one per element', () => {
     const shape = Array.from({ length: 1_000_000 }, () => 'x');
-    const out = mapOipV2(mapperInput({ request: { inputs: [{ name: 'a', shape, datatype: 'FP32', data: [1] }] }, response: validResponse, cap: 16 * 1024 * 1024 }));
+    const out = mapOipV2(
+      mapperInput({
+        request: { inputs: [{ name: 'a', shape, datatype: 'FP32', data: [1] }] },
+        response: validResponse,
+        cap: 16 * 1024 * 1024,
+      }),
+    );
     const errors = out.schema_errors as { path?: string }[];
     expect(errors.length).toBeLessThanOrEqual(3);
     expect(errors[0]).toEqual({ part: 'request', path: '/inputs/0/shape/0', message: 'must be integer' });
@@ -327,7 +423,9 @@ describe('review findings', () => {
   test('a binary-framed body whose JSON header does not parse is a schema error, not taken for a raw binary request', () => {
     const json = Buffer.from('{"inputs": [oops]}');
     const headers = { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(json.length) };
-    const out = mapOipV2(mapperInput({ request: Buffer.concat([json, Buffer.alloc(8)]), requestHeaders: headers, response: validResponse }));
+    const out = mapOipV2(
+      mapperInput({ request: Buffer.concat([json, Buffer.alloc(8)]), requestHeaders: headers, response: validResponse }),
+    );
     expect(out.keepRequestBody).toBe(true);
     expect(out.schema_errors).toEqual([{ part: 'request', message: expect.stringMatching(/^not valid JSON/) }]);
   });

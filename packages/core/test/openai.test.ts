@@ -37,7 +37,10 @@ describe('OpenAI chat completions', () => {
       { name: 'tools', datatype: 'BYTES', shape: [1], data: request.tools, parameters: { content_type: 'json' } },
     ]);
     expect(out.parameters).toEqual({ tool_choice: 'auto', temperature: 0.2, max_tokens: 100, user: 'u-1' });
-    expect((out.outputs as any[])[0].data[0].tool_calls[0].function).toEqual({ name: 'get_current_weather', arguments: '{\n"location": "Boston, MA"\n}' });
+    expect((out.outputs as any[])[0].data[0].tool_calls[0].function).toEqual({
+      name: 'get_current_weather',
+      arguments: '{\n"location": "Boston, MA"\n}',
+    });
     expect((out.outputs as any[])[1].data).toEqual(['tool_calls']);
     expect(out.schema_errors).toBeUndefined();
   });
@@ -47,7 +50,11 @@ describe('OpenAI chat completions', () => {
     const input = mapperInput({ request: fixture('openai/chat.stream.request.json'), response: stream, responseHeaders: SSE });
     // The server wrote each event by itself, 2 ms apart; the first token is in the second event.
     const starts = parseSse(stream).map((e) => Buffer.byteLength(stream.slice(0, e.start)));
-    input.responseWrites = starts.map((offset, i) => ({ offset, bytes: (starts[i + 1] ?? Buffer.byteLength(stream)) - offset, ms: 10 + 2 * i }));
+    input.responseWrites = starts.map((offset, i) => ({
+      offset,
+      bytes: (starts[i + 1] ?? Buffer.byteLength(stream)) - offset,
+      ms: 10 + 2 * i,
+    }));
     const out = mapOpenAiChat(input);
     expect(out.outputs).toEqual([
       {
@@ -70,18 +77,38 @@ describe('OpenAI chat completions', () => {
       model_name: 'gpt-4o-2024-08-06',
       parameters: { stream: true },
       usage: { input_tokens: 14, output_tokens: 47, total_tokens: 61, time_to_first_token_ms: 12 },
-      response_parameters: { object: 'chat.completion.chunk', created: 1723024748, system_fingerprint: 'fp_845eaabc1f', stream: true, stream_events: 50 },
+      response_parameters: {
+        object: 'chat.completion.chunk',
+        created: 1723024748,
+        system_fingerprint: 'fp_845eaabc1f',
+        stream: true,
+        stream_events: 50,
+      },
     });
     expect(out.truncated).toBeUndefined();
     expect(out.schema_errors).toBeUndefined();
   });
 
   test('parallel tool calls are merged by their index, arguments concatenated', () => {
-    const out = mapOpenAiChat(mapperInput({ request: { model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }], stream: true }, response: fixture('openai/chat.stream.parallel-tool-calls.sse'), responseHeaders: SSE }));
+    const out = mapOpenAiChat(
+      mapperInput({
+        request: { model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }], stream: true },
+        response: fixture('openai/chat.stream.parallel-tool-calls.sse'),
+        responseHeaders: SSE,
+      }),
+    );
     const [message] = (out.outputs as any[])[0].data;
     expect(message.tool_calls).toEqual([
-      { id: 'call_lQnnsesjFMWMQ5IeWPHzR4th', type: 'function', function: { name: 'GetWeatherArgs', arguments: '{"city": "Edinburgh", "country": "UK", "units": "c"}' } },
-      { id: 'call_2xjOUgaCdiwAcl9ZBL9LyMUU', type: 'function', function: { name: 'get_stock_price', arguments: '{"ticker": "AAPL", "exchange": "NASDAQ"}' } },
+      {
+        id: 'call_lQnnsesjFMWMQ5IeWPHzR4th',
+        type: 'function',
+        function: { name: 'GetWeatherArgs', arguments: '{"city": "Edinburgh", "country": "UK", "units": "c"}' },
+      },
+      {
+        id: 'call_2xjOUgaCdiwAcl9ZBL9LyMUU',
+        type: 'function',
+        function: { name: 'get_stock_price', arguments: '{"ticker": "AAPL", "exchange": "NASDAQ"}' },
+      },
     ]);
     expect(message.content).toBeNull();
     expect((out.outputs as any[])[1].data).toEqual(['tool_calls']);
@@ -99,17 +126,32 @@ describe('OpenAI chat completions', () => {
   });
 
   test.each([
-    ['event: error frame', 'stream-error.event-error.constructed.sse', { message: 'Internal server error', type: 'server_error', param: null, code: null }],
-    ['vLLM error frame after content', 'stream-error.mid-stream.constructed.sse', { message: 'Internal server error', type: 'InternalServerError', param: null, code: 500 }],
-    ['legacy vLLM error frame', 'stream-error.vllm-legacy.constructed.sse', { object: 'error', message: 'Internal server error', type: 'InternalServerError', param: null, code: 500 }],
+    [
+      'event: error frame',
+      'stream-error.event-error.constructed.sse',
+      { message: 'Internal server error', type: 'server_error', param: null, code: null },
+    ],
+    [
+      'vLLM error frame after content',
+      'stream-error.mid-stream.constructed.sse',
+      { message: 'Internal server error', type: 'InternalServerError', param: null, code: 500 },
+    ],
+    [
+      'legacy vLLM error frame',
+      'stream-error.vllm-legacy.constructed.sse',
+      { object: 'error', message: 'Internal server error', type: 'InternalServerError', param: null, code: 500 },
+    ],
   ])('an error inside a stream (%s) lands in error; the stream is not called truncated', (_name, file, error) => {
-    const out = mapOpenAiChat(mapperInput({ request: fixture('openai/chat.stream.request.json'), response: fixture(`openai/${file}`), responseHeaders: SSE }));
+    const out = mapOpenAiChat(
+      mapperInput({ request: fixture('openai/chat.stream.request.json'), response: fixture(`openai/${file}`), responseHeaders: SSE }),
+    );
     expect(out.error).toEqual({ status: 200, ...error });
     expect(out.truncated).toBeUndefined();
   });
 
   test('an event: error frame whose data is plain text lands in error as its message', () => {
-    const stream = 'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"},"finish_reason":null}]}\n\nevent: error\ndata: upstream timeout\n\n';
+    const stream =
+      'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"},"finish_reason":null}]}\n\nevent: error\ndata: upstream timeout\n\n';
     const out = mapOpenAiChat(mapperInput({ request: fixture('openai/chat.stream.request.json'), response: stream, responseHeaders: SSE }));
     expect(out.error).toEqual({ status: 200, message: 'upstream timeout' });
     expect(out.schema_errors).toBeUndefined();
@@ -123,7 +165,13 @@ describe('OpenAI chat completions', () => {
   });
 
   test('an error body lands in error with message, type, param and code', () => {
-    const out = mapOpenAiChat(mapperInput({ request: fixture('openai/chat.request.json'), response: fixture('openai/error.invalid-api-key.401.response.json'), status: 401 }));
+    const out = mapOpenAiChat(
+      mapperInput({
+        request: fixture('openai/chat.request.json'),
+        response: fixture('openai/error.invalid-api-key.401.response.json'),
+        status: 401,
+      }),
+    );
     expect(out.error).toEqual({
       status: 401,
       message: expect.stringMatching(/^Incorrect API key provided/),
@@ -136,7 +184,9 @@ describe('OpenAI chat completions', () => {
   });
 
   test('requests that are not valid chat requests are stored with schema errors', () => {
-    const out = mapOpenAiChat(mapperInput({ request: { messages: [{ content: 'no role' }], temperature: 7 }, response: fixture('openai/chat.response.json') }));
+    const out = mapOpenAiChat(
+      mapperInput({ request: { messages: [{ content: 'no role' }], temperature: 7 }, response: fixture('openai/chat.response.json') }),
+    );
     expect(out.schema_errors).toEqual(
       expect.arrayContaining([
         { part: 'request', path: '/', message: "must have required property 'model'" },
@@ -150,7 +200,9 @@ describe('OpenAI chat completions', () => {
 
 describe('OpenAI completions and embeddings', () => {
   test("the reference's completion maps prompt, text, finish_reason, usage", () => {
-    const out = mapOpenAiCompletion(mapperInput({ request: fixture('openai/completion.request.json'), response: fixture('openai/completion.response.json') }));
+    const out = mapOpenAiCompletion(
+      mapperInput({ request: fixture('openai/completion.request.json'), response: fixture('openai/completion.response.json') }),
+    );
     expect(out).toMatchObject({
       protocol: 'openai-completion',
       model_name: 'VAR_model_id',
@@ -170,7 +222,9 @@ describe('OpenAI completions and embeddings', () => {
     const chunk = (index: number, text: string, finish: string | null) =>
       `data: ${JSON.stringify({ id: 'cmpl-1', object: 'text_completion', created: 1, model: 'm', choices: [{ index, text, logprobs: null, finish_reason: finish }] })}\n\n`;
     const stream = `${chunk(0, 'Hel', null) + chunk(1, 'Bon', null) + chunk(0, 'lo', 'stop') + chunk(1, 'jour', 'length')}data: [DONE]\n\n`;
-    const out = mapOpenAiCompletion(mapperInput({ request: { model: 'm', prompt: ['a', 'b'], n: 2, stream: true }, response: stream, responseHeaders: SSE }));
+    const out = mapOpenAiCompletion(
+      mapperInput({ request: { model: 'm', prompt: ['a', 'b'], n: 2, stream: true }, response: stream, responseHeaders: SSE }),
+    );
     expect(out.outputs).toEqual([
       { name: 'text', datatype: 'BYTES', shape: [2], data: ['Hello', 'Bonjour'] },
       { name: 'finish_reason', datatype: 'BYTES', shape: [2], data: ['stop', 'length'] },
@@ -198,7 +252,12 @@ describe('OpenAI completions and embeddings', () => {
     const out = mapOpenAiEmbedding(
       mapperInput({
         request: { ...fixture('openai/embeddings.token-array-input.request.json'), encoding_format: 'base64' },
-        response: { object: 'list', model: 'm', data: [{ object: 'embedding', index: 0, embedding: base64 }], usage: { prompt_tokens: 5, total_tokens: 5 } },
+        response: {
+          object: 'list',
+          model: 'm',
+          data: [{ object: 'embedding', index: 0, embedding: base64 }],
+          usage: { prompt_tokens: 5, total_tokens: 5 },
+        },
       }),
     );
     expect(out.inputs).toEqual([{ name: 'input', datatype: 'INT64', shape: [1, 5], data: [[1212, 318, 257, 1332, 13]] }]);
@@ -206,9 +265,17 @@ describe('OpenAI completions and embeddings', () => {
   });
 
   test('the generic openai mapper tells the endpoint by the payload', () => {
-    expect(mapOpenAi(mapperInput({ request: fixture('openai/completion.request.json'), response: fixture('openai/completion.response.json') })).protocol).toBe('openai-completion');
-    expect(mapOpenAi(mapperInput({ request: fixture('openai/embeddings.request.json'), response: fixture('openai/embeddings.response.json') })).protocol).toBe('openai-embedding');
-    expect(mapOpenAi(mapperInput({ request: fixture('openai/chat.request.json'), response: fixture('openai/chat.response.json') })).protocol).toBe('openai-chat');
+    expect(
+      mapOpenAi(mapperInput({ request: fixture('openai/completion.request.json'), response: fixture('openai/completion.response.json') }))
+        .protocol,
+    ).toBe('openai-completion');
+    expect(
+      mapOpenAi(mapperInput({ request: fixture('openai/embeddings.request.json'), response: fixture('openai/embeddings.response.json') }))
+        .protocol,
+    ).toBe('openai-embedding');
+    expect(
+      mapOpenAi(mapperInput({ request: fixture('openai/chat.request.json'), response: fixture('openai/chat.response.json') })).protocol,
+    ).toBe('openai-chat');
   });
 });
 
@@ -223,7 +290,8 @@ describe('server-sent events', () => {
   });
 
   test('a frame that is not JSON is a schema error; the rest is still reassembled', () => {
-    const stream = 'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\ndata: nonsense\n\ndata: {"choices":[{"index":0,"delta":{"content":"b"},"finish_reason":"stop"}]}\n\n';
+    const stream =
+      'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\ndata: nonsense\n\ndata: {"choices":[{"index":0,"delta":{"content":"b"},"finish_reason":"stop"}]}\n\n';
     const result = reassembleStream(stream);
     expect(result.choices).toEqual([{ index: 0, message: { role: 'assistant', content: 'ab' }, finish_reason: 'stop', logprobs: null }]);
     expect(result.complete).toBe(true);
@@ -234,15 +302,34 @@ describe('server-sent events', () => {
     const event = (content: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
     const stream = Buffer.from(event('Grüße ') + event('日本語のテキスト') + event('end'));
     const cap = stream.indexOf(Buffer.from('本')) + 1; // cuts 本 after its first byte
-    const out = mapOpenAiChat(mapperInput({ request: { model: 'm', messages: [], stream: true }, response: stream, responseHeaders: SSE, cap }));
+    const out = mapOpenAiChat(
+      mapperInput({ request: { model: 'm', messages: [], stream: true }, response: stream, responseHeaders: SSE, cap }),
+    );
     expect((out.outputs as any[])[0].data).toEqual([{ role: 'assistant', content: 'Grüße ' }]);
     expect(out.truncated).toEqual(['response_stream']);
   });
 
   test('audio pieces, logprobs and server-specific choice fields are merged; a string error frame is the message', () => {
     const chunks = [
-      { choices: [{ index: 0, delta: { role: 'assistant', audio: { id: 'a1', transcript: 'Hel', data: 'AA' } }, logprobs: { content: [{ token: 'Hel' }] } }] },
-      { choices: [{ index: 0, delta: { audio: { transcript: 'lo', data: 'BB' } }, logprobs: { content: [{ token: 'lo' }] }, content_filter_results: { hate: { filtered: false } } }] },
+      {
+        choices: [
+          {
+            index: 0,
+            delta: { role: 'assistant', audio: { id: 'a1', transcript: 'Hel', data: 'AA' } },
+            logprobs: { content: [{ token: 'Hel' }] },
+          },
+        ],
+      },
+      {
+        choices: [
+          {
+            index: 0,
+            delta: { audio: { transcript: 'lo', data: 'BB' } },
+            logprobs: { content: [{ token: 'lo' }] },
+            content_filter_results: { hate: { filtered: false } },
+          },
+        ],
+      },
       { choices: [{ index: 0, delta: {}, finish_reason: 'stop', stop_reason: 42 }] },
     ];
     const stream = `${chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('')}data: [DONE]\n\n`;
@@ -251,26 +338,51 @@ describe('server-sent events', () => {
     expect(byName.message).toEqual([{ role: 'assistant', content: null, audio: { id: 'a1', transcript: 'Hello', data: 'AABB' } }]);
     expect(byName.logprobs).toEqual([{ content: [{ token: 'Hel' }, { token: 'lo' }] }]);
     expect(byName.choice_details).toEqual([{ content_filter_results: { hate: { filtered: false } }, stop_reason: 42 }]);
-    const failed = mapOpenAiChat(mapperInput({ request: { model: 'm', messages: [], stream: true }, response: 'data: {"error":"model overloaded"}\n\n', responseHeaders: SSE }));
+    const failed = mapOpenAiChat(
+      mapperInput({
+        request: { model: 'm', messages: [], stream: true },
+        response: 'data: {"error":"model overloaded"}\n\n',
+        responseHeaders: SSE,
+      }),
+    );
     expect(failed.error).toEqual({ status: 200, message: 'model overloaded' });
   });
 
   test('choice indexes that are objects with a toString do not throw', () => {
-    const out = mapOpenAiChat(mapperInput({ request: { model: 'm', messages: [] }, response: { choices: [{ index: { toString: 1 }, message: { role: 'assistant', content: 'x' } }] } }));
+    const out = mapOpenAiChat(
+      mapperInput({
+        request: { model: 'm', messages: [] },
+        response: { choices: [{ index: { toString: 1 }, message: { role: 'assistant', content: 'x' } }] },
+      }),
+    );
     expect((out.outputs as any[])[0].data).toEqual([{ role: 'assistant', content: 'x' }]);
   });
 });
 
 describe('streams: review findings', () => {
-  const chunk = (choice: object, extra: object = {}) => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [choice], ...extra })}\n\n`;
-  const finished = chunk({ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }) + chunk({ index: 0, delta: {}, finish_reason: 'stop' });
+  const chunk = (choice: object, extra: object = {}) =>
+    `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [choice], ...extra })}\n\n`;
+  const finished =
+    chunk({ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }) +
+    chunk({ index: 0, delta: {}, finish_reason: 'stop' });
   const usage = `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } })}\n\n`;
-  const map = (request: object, response: string) => mapOpenAiChat(mapperInput({ request: { model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true, ...request }, response, responseHeaders: SSE }));
+  const map = (request: object, response: string) =>
+    mapOpenAiChat(
+      mapperInput({
+        request: { model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true, ...request },
+        response,
+        responseHeaders: SSE,
+      }),
+    );
 
   test('cut after the finish_reason but before the usage the client asked for: incomplete', () => {
     expect(map({ stream_options: { include_usage: true } }, finished).truncated).toEqual(['response_stream']);
     expect(map({ stream_options: { include_usage: true } }, finished + usage).truncated).toBeUndefined();
-    expect(map({ stream_options: { include_usage: true } }, finished + usage).usage).toEqual({ input_tokens: 3, output_tokens: 1, total_tokens: 4 });
+    expect(map({ stream_options: { include_usage: true } }, finished + usage).usage).toEqual({
+      input_tokens: 3,
+      output_tokens: 1,
+      total_tokens: 4,
+    });
     // Not asked for: every choice finished is a whole stream, [DONE] or not.
     expect(map({}, finished).truncated).toBeUndefined();
   });

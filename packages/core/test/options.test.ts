@@ -7,8 +7,14 @@ describe('resolveOptions', () => {
   test('defaults', () => {
     const o = resolveOptions(db);
     expect(o).toMatchObject({
-      schema: 'inferlog', table: 'inference_log', migrate: true, maxBodyBytes: 1024 * 1024, requestIdHeader: 'x-request-id',
-      batch: { maxRows: 500, maxBytes: 4 * 1024 * 1024, flushIntervalMs: 50 }, maxQueueBytes: 64 * 1024 * 1024, partitionsAhead: 2,
+      schema: 'inferlog',
+      table: 'inference_log',
+      migrate: true,
+      maxBodyBytes: 1024 * 1024,
+      requestIdHeader: 'x-request-id',
+      batch: { maxRows: 500, maxBytes: 4 * 1024 * 1024, flushIntervalMs: 50 },
+      maxQueueBytes: 64 * 1024 * 1024,
+      partitionsAhead: 2,
     });
     expect(o.requestHeaders.has('traceparent')).toBe(true);
     expect(o).toMatchObject({ overflow: 'drop-newest', spillAfterMs: 1000, maxSpillBytes: 1024 * 1024 * 1024 });

@@ -1,7 +1,10 @@
 import { compilePattern, compileRoute, DEFAULT_ROUTES, RouteSelector } from '../src/routes';
 
 const select = (routes = DEFAULT_ROUTES, exclude: never[] = []) =>
-  new RouteSelector(routes.map((r) => compileRoute(r, { sample: 1 })), exclude);
+  new RouteSelector(
+    routes.map((r) => compileRoute(r, { sample: 1 })),
+    exclude,
+  );
 
 describe('compilePattern', () => {
   test.each([

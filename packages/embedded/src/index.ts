@@ -52,14 +52,18 @@ class StoreHandle {
       if (state.kind === 'alive') {
         const { owner } = state;
         if (owner.host !== hostname()) {
-          throw new Error(`inferlog: the embedded store in ${this.paths.dataDir} is owned by process ${owner.pid} on host ${owner.host}, which this host cannot reach: use it from that host, or point DATABASE_URL at a PostgreSQL server`);
+          throw new Error(
+            `inferlog: the embedded store in ${this.paths.dataDir} is owned by process ${owner.pid} on host ${owner.host}, which this host cannot reach: use it from that host, or point DATABASE_URL at a PostgreSQL server`,
+          );
         }
         if (owner.ready) {
           this.watchOwner();
           return;
         }
         if (Date.now() > deadline) {
-          throw new Error(`inferlog: the embedded store in ${this.paths.dataDir} is being opened by process ${owner.pid}, which has not served it within ${this.options.startTimeoutMs} ms: wait for that process, or stop it and try again`);
+          throw new Error(
+            `inferlog: the embedded store in ${this.paths.dataDir} is being opened by process ${owner.pid}, which has not served it within ${this.options.startTimeoutMs} ms: wait for that process, or stop it and try again`,
+          );
         }
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -101,7 +105,10 @@ class StoreHandle {
       const message = (err as Error).message;
       if (message !== this.lastTakeOverError) {
         this.lastTakeOverError = message;
-        process.emitWarning(`inferlog: the owner of the embedded store in ${this.paths.dataDir} has gone and taking the store over failed (trying again): ${message}`, { code: 'INFERLOG_EMBEDDED' });
+        process.emitWarning(
+          `inferlog: the owner of the embedded store in ${this.paths.dataDir} has gone and taking the store over failed (trying again): ${message}`,
+          { code: 'INFERLOG_EMBEDDED' },
+        );
       }
     } finally {
       this.takingOver = false;
@@ -126,8 +133,13 @@ class StoreHandle {
 const open = new Map<string, Promise<StoreHandle>>();
 
 function resolveOptions(options: OpenEmbeddedOptions): Required<OpenEmbeddedOptions> {
-  for (const key of Object.keys(options)) if (!OPTION_KEYS.has(key)) throw new TypeError(`inferlog: unknown embedded store option "${key}"`);
-  return { startTimeoutMs: options.startTimeoutMs ?? 120_000, watchIntervalMs: options.watchIntervalMs ?? 1000, maxConnections: options.maxConnections ?? 16 };
+  for (const key of Object.keys(options))
+    if (!OPTION_KEYS.has(key)) throw new TypeError(`inferlog: unknown embedded store option "${key}"`);
+  return {
+    startTimeoutMs: options.startTimeoutMs ?? 120_000,
+    watchIntervalMs: options.watchIntervalMs ?? 1000,
+    maxConnections: options.maxConnections ?? 16,
+  };
 }
 
 /**

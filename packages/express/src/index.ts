@@ -1,6 +1,15 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { EventRouteOptions, InferenceLogger, InferenceLogOptions } from '@inferlog/core';
-import { annotate as annotateRequest, loggerFrom, recordEvent, refuseUnlogged, routeActor, startExchange, withControls, type LoggerControls } from '@inferlog/core/adapter';
+import {
+  annotate as annotateRequest,
+  loggerFrom,
+  recordEvent,
+  refuseUnlogged,
+  routeActor,
+  startExchange,
+  withControls,
+  type LoggerControls,
+} from '@inferlog/core/adapter';
 
 export * from '@inferlog/core';
 
@@ -39,7 +48,12 @@ export function inferenceLog(options?: InferenceLogOptions | InferenceLogger): I
  */
 export function inferenceEvents(log: LoggerControls, options: EventRouteOptions<Request> = {}): RequestHandler {
   return function inferenceEventsHandler(req: Request, res: Response, next: NextFunction): void {
-    recordEvent((subject, event) => log.event(subject, event), req.params.id, req.body, options.actor ? { value: routeActor(options, req) } : undefined)
+    recordEvent(
+      (subject, event) => log.event(subject, event),
+      req.params.id,
+      req.body,
+      options.actor ? { value: routeActor(options, req) } : undefined,
+    )
       .then((reply) => res.status(reply.status).json(reply.body))
       .catch(next);
   };

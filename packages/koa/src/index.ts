@@ -1,6 +1,16 @@
 import type { Context, Middleware, Next } from 'koa';
 import type { EventRouteOptions, InferenceLogger, InferenceLogOptions } from '@inferlog/core';
-import { annotate as annotateRequest, failClosedBody, loggerFrom, recordEvent, routeActor, startExchange, withControls, type Exchange, type LoggerControls } from '@inferlog/core/adapter';
+import {
+  annotate as annotateRequest,
+  failClosedBody,
+  loggerFrom,
+  recordEvent,
+  routeActor,
+  startExchange,
+  withControls,
+  type Exchange,
+  type LoggerControls,
+} from '@inferlog/core/adapter';
 
 export * from '@inferlog/core';
 
@@ -61,7 +71,12 @@ export function inferenceLog(options?: InferenceLogOptions | InferenceLogger): I
 export function inferenceEvents(log: LoggerControls, options: EventRouteOptions<Context> = {}): Middleware {
   return async function inferenceEventsHandler(ctx: Context): Promise<void> {
     const params = (ctx as { params?: Record<string, string> }).params ?? {};
-    const reply = await recordEvent((subject, event) => log.event(subject, event), params.id, (ctx.request as { body?: unknown }).body, options.actor ? { value: routeActor(options, ctx) } : undefined);
+    const reply = await recordEvent(
+      (subject, event) => log.event(subject, event),
+      params.id,
+      (ctx.request as { body?: unknown }).body,
+      options.actor ? { value: routeActor(options, ctx) } : undefined,
+    );
     ctx.status = reply.status;
     ctx.body = reply.body;
   };

@@ -39,16 +39,31 @@ export const exportCommand: CommandModule = (program, ctx) => {
         filter.until ??= new Date(started);
         // The bar is for a person watching: only on a terminal, never in a pipe or a log file.
         const bar = ctx.io.stderr.isTTY
-          ? new SingleBar({ stream: ctx.io.stderr, format: 'export |{bar}| {percentage}% {value}/{total} rows | {eta_formatted} left', etaBuffer: 50, clearOnComplete: true, hideCursor: true })
+          ? new SingleBar({
+              stream: ctx.io.stderr,
+              format: 'export |{bar}| {percentage}% {value}/{total} rows | {eta_formatted} left',
+              etaBuffer: 50,
+              clearOnComplete: true,
+              hideCursor: true,
+            })
           : null;
         if (bar) bar.start(await countRecords(log.db, log.schema, log.table, filter), 0);
         const { signal, release } = interruption(ctx.io);
         try {
-          const result = await exportLog(log.db, log.schema, log.table, { format: opts.format, out: opts.out, filter, signal, onProgress: (rows) => bar?.update(rows) });
+          const result = await exportLog(log.db, log.schema, log.table, {
+            format: opts.format,
+            out: opts.out,
+            filter,
+            signal,
+            onProgress: (rows) => bar?.update(rows),
+          });
           bar?.stop();
           if (opts.json) return printJson(ctx.io, result);
           const m = result.manifest;
-          print(ctx.io, `exported ${count(m.rows)} records (${bytes(m.bytes)}) from ${log.schema}.${log.table} to ${result.file} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+          print(
+            ctx.io,
+            `exported ${count(m.rows)} records (${bytes(m.bytes)}) from ${log.schema}.${log.table} to ${result.file} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+          );
           print(ctx.io, `sha256   ${m.sha256}`);
           print(ctx.io, `manifest ${result.manifestPath} (${m.chains.length} chain${m.chains.length === 1 ? '' : 's'})`);
           print(ctx.io, `check it with: inferlog verify --bundle ${result.manifestPath}`);

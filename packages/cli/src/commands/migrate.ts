@@ -30,7 +30,12 @@ export const migrate: CommandModule = (program, ctx) => {
           if (opts.json) return printJson(ctx.io, { schema: log.schema, table: log.table, ...result });
           const name = (m: { version: number; name: string }) => `${String(m.version).padStart(3, '0')}_${m.name}`;
           print(ctx.io, `${log.schema}.${log.table} at ${log.where}`);
-          print(ctx.io, result.applied.length ? `migrations applied now: ${result.applied.map(name).join(', ')}` : `migrations: up to date (${result.migrations.map(name).join(', ')})`);
+          print(
+            ctx.io,
+            result.applied.length
+              ? `migrations applied now: ${result.applied.map(name).join(', ')}`
+              : `migrations: up to date (${result.migrations.map(name).join(', ')})`,
+          );
           print(ctx.io, `partitions: ${result.partitions.map((p) => `${p.name} (${p.created ? 'created' : 'exists'})`).join(', ')}`);
         },
         { create: true },

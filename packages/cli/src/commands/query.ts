@@ -42,7 +42,10 @@ export const query: CommandModule = (program, ctx) => {
         if (opts.json) return printJson(ctx.io, page);
         if (page.rows.length === 0) return print(ctx.io, opts.after ? 'no more records' : 'no records match');
         print(ctx.io, table(page.rows, RECORD_TABLE_COLUMNS));
-        print(ctx.io, page.next ? `\nnext page: --after ${page.next}` : `\n(${page.rows.length} record${page.rows.length === 1 ? '' : 's'}; last page)`);
+        print(
+          ctx.io,
+          page.next ? `\nnext page: --after ${page.next}` : `\n(${page.rows.length} record${page.rows.length === 1 ? '' : 's'}; last page)`,
+        );
       }),
     ),
   );

@@ -27,7 +27,12 @@ function render(result: RetentionResult, place: string): string {
           { header: 'to', value: (p) => p.to.toISOString() },
           { header: 'rows', value: (p) => count(p.rows), right: true },
         ]),
-    ...(result.dropped.length === 0 ? [] : ['', `${verb} ${result.dropped.length} partition${result.dropped.length === 1 ? '' : 's'} (${count(rows)} rows); ${result.kept} kept${result.dryRun ? '' : `; ${result.gaps} chain stretches recorded so the rows kept still verify; audited`}`]),
+    ...(result.dropped.length === 0
+      ? []
+      : [
+          '',
+          `${verb} ${result.dropped.length} partition${result.dropped.length === 1 ? '' : 's'} (${count(rows)} rows); ${result.kept} kept${result.dryRun ? '' : `; ${result.gaps} chain stretches recorded so the rows kept still verify; audited`}`,
+        ]),
   ].join('\n');
 }
 
@@ -47,7 +52,12 @@ export const retention: CommandModule = (program, ctx) => {
       .option('--dry-run', 'show what would be dropped; change nothing')
       .option('--force', 'allow a period shorter than 180 days (where Union or national law allows less); never overrides a legal hold')
       .option('--actor <who>', 'who runs it, for the audit table (default: the OS user at this host)')
-      .option('--lock-timeout <duration>', 'longest wait for the locks on the log table before giving up, changing nothing', duration('--lock-timeout', 1), 10_000),
+      .option(
+        '--lock-timeout <duration>',
+        'longest wait for the locks on the log table before giving up, changing nothing',
+        duration('--lock-timeout', 1),
+        10_000,
+      ),
   ).action(
     act(ctx, async (opts: RetentionOptions) =>
       withLog(logOptionsOf(opts), ctx.io, async (log) => {

@@ -50,7 +50,8 @@ function members(value: unknown): string {
 
 function chainLine(check: ChainCheck | null, what: string): string {
   if (!check) return `${what} belongs to no chain: nothing vouches for it`;
-  if (check.ok) return `verifies: chain ${check.chain_id} checked from its start through seq ${check.through_seq} (${count(check.rows)} row${check.rows === 1 ? '' : 's'}), no problem`;
+  if (check.ok)
+    return `verifies: chain ${check.chain_id} checked from its start through seq ${check.through_seq} (${count(check.rows)} row${check.rows === 1 ? '' : 's'}), no problem`;
   const first = check.problems[0];
   return `DOES NOT VERIFY: chain ${check.chain_id} through seq ${check.through_seq}: ${first ? first.message : 'no rows found'}${check.problems.length > 1 ? ` (and ${check.problems.length - 1} more problems; run "inferlog verify --chain ${check.chain_id}")` : ''}`;
 }
@@ -69,7 +70,12 @@ function render({ record: r, events, chain }: InferenceView): string {
     'Identity and timing',
     indent(field('started', r.started_at)),
     indent(field('ended', `${r.ended_at}  (latency ${ms(r.latency_ms)})`)),
-    indent(field('service', `${r.service ?? '(not recorded)'}${r.service_version ? ` ${r.service_version}` : ''} on host ${r.host ?? '(not recorded)'}`)),
+    indent(
+      field(
+        'service',
+        `${r.service ?? '(not recorded)'}${r.service_version ? ` ${r.service_version}` : ''} on host ${r.host ?? '(not recorded)'}`,
+      ),
+    ),
     ...(r.trace_id ? [indent(field('trace', `${r.trace_id}${r.span_id ? ` span ${r.span_id}` : ''}`))] : []),
     '',
     'Model',
@@ -91,7 +97,9 @@ function render({ record: r, events, chain }: InferenceView): string {
     ...(present(r.response_parameters) ? [indent(field('parameters', members(r.response_parameters)))] : []),
     ...(present(r.response_body) ? [indent(field('raw body', pretty(r.response_body)))] : []),
     indent(field('usage', usage ? members(usage) : 'none')),
-    ...(usage && typeof usage.time_to_first_token_ms === 'number' ? [indent(field('first token', `after ${ms(usage.time_to_first_token_ms)}`))] : []),
+    ...(usage && typeof usage.time_to_first_token_ms === 'number'
+      ? [indent(field('first token', `after ${ms(usage.time_to_first_token_ms)}`))]
+      : []),
     indent(field('error', present(r.error) ? pretty(r.error) : 'none')),
     indent(field('body', `${bytes(r.response_bytes)}${r.response_sha256 ? `, sha256 ${r.response_sha256}` : ''}`)),
     '',
@@ -134,13 +142,17 @@ export const show: CommandModule = (program, ctx) => {
     act(ctx, async (key: string, opts: ShowOptions) =>
       withLog(logOptionsOf(opts), ctx.io, async (log) => {
         const result = await showInference(log.db, log.schema, log.table, key, { limit: opts.limit, verify: opts.verify });
-        const verified = [...result.inferences.map((i) => i.chain), ...result.event_chains].every((c) => !opts.verify || (c?.ok));
+        const verified = [...result.inferences.map((i) => i.chain), ...result.event_chains].every((c) => !opts.verify || c?.ok);
         if (opts.json) {
           printJson(ctx.io, result);
         } else if (result.total === 0) {
           print(ctx.io, `no inference with id or request id "${key}" in ${log.schema}.${log.table}`);
         } else {
-          if (result.total > 1) print(ctx.io, `${result.total} inferences have request id "${key}"${result.total > result.inferences.length ? `; the first ${result.inferences.length} are shown (--limit)` : ''}.\n`);
+          if (result.total > 1)
+            print(
+              ctx.io,
+              `${result.total} inferences have request id "${key}"${result.total > result.inferences.length ? `; the first ${result.inferences.length} are shown (--limit)` : ''}.\n`,
+            );
           print(ctx.io, result.inferences.map(render).join(`\n\n${'─'.repeat(80)}\n\n`));
           if (result.event_chains.length) {
             print(ctx.io, '');

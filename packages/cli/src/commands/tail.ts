@@ -3,7 +3,16 @@ import { LogFollower, tailRecords, type RecordRow } from '@inferlog/core/audit';
 import { act, type CommandModule } from '../context';
 import { withLog } from '../database';
 import { interruption } from '../io';
-import { addFilterOptions, addLogOptions, duration, filterOf, logOptionsOf, wholeNumber, type CommonOptions, type FilterOptions } from '../options';
+import {
+  addFilterOptions,
+  addLogOptions,
+  duration,
+  filterOf,
+  logOptionsOf,
+  wholeNumber,
+  type CommonOptions,
+  type FilterOptions,
+} from '../options';
 import { fixedHeader, fixedLine, printJsonLine, print } from '../output';
 import { RECORD_TABLE_COLUMNS } from '../records';
 
@@ -28,7 +37,11 @@ export const tail: CommandModule = (program, ctx) => {
         )
         .option('-n, --lines <n>', 'how many of the newest records', wholeNumber('--lines', 0, 10_000), 20)
         .option('-f, --follow', 'keep printing records as they arrive (Ctrl-C ends)')
-        .addOption(new Option('--interval <duration>', 'with -f: time between polls (500ms, 2s)').argParser(duration('--interval', 10)).default(1000, '1s'))
+        .addOption(
+          new Option('--interval <duration>', 'with -f: time between polls (500ms, 2s)')
+            .argParser(duration('--interval', 10))
+            .default(1000, '1s'),
+        )
         .addOption(
           new Option(
             '--grace <duration>',
@@ -48,7 +61,14 @@ export const tail: CommandModule = (program, ctx) => {
         const stop = opts.follow ? interruption(ctx.io) : null;
         try {
           // The follower starts before the first rows are read, so a row that lands in between is shown, once.
-          const follower = stop ? await LogFollower.start(log.db, log.schema, log.table, { filter, intervalMs: opts.interval, graceMs: opts.grace, signal: stop.signal }) : null;
+          const follower = stop
+            ? await LogFollower.start(log.db, log.schema, log.table, {
+                filter,
+                intervalMs: opts.interval,
+                graceMs: opts.grace,
+                signal: stop.signal,
+              })
+            : null;
           const { rows } = opts.lines > 0 ? await tailRecords(log.db, log.schema, log.table, opts.lines, filter) : { rows: [] };
           if (!opts.json) print(ctx.io, fixedHeader(RECORD_TABLE_COLUMNS));
           show(rows);

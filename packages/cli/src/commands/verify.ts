@@ -1,5 +1,13 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { compareWithManifest, readManifest, verifyBundle, verifyLog, type AnchorReport, type BundleReport, type VerifyReport } from '@inferlog/core/audit';
+import {
+  compareWithManifest,
+  readManifest,
+  verifyBundle,
+  verifyLog,
+  type AnchorReport,
+  type BundleReport,
+  type VerifyReport,
+} from '@inferlog/core/audit';
 import { act, type CommandModule } from '../context';
 import { withLog } from '../database';
 import { CliError, EXIT } from '../errors';
@@ -31,16 +39,24 @@ function renderLog(report: VerifyReport, place: string): string {
   const lines = [
     `${place}: ${count(report.rows)} rows in ${report.chains.length} chain${report.chains.length === 1 ? '' : 's'}`,
     '',
-    report.chains.length === 0 ? '(no rows)' : table(report.chains, [
-      { header: 'table', value: (c) => c.table },
-      { header: 'chain', value: (c) => c.chain_id },
-      { header: 'rows', value: (c) => count(c.rows), right: true },
-      { header: 'seq', value: (c) => range(c.first_seq, c.last_seq) },
-      { header: 'recorded head', value: (c) => (c.head ? String(c.head.seq) : 'unregistered') },
-      { header: 'ok', value: (c) => (c.ok ? 'ok' : 'FAILED') },
-    ]),
+    report.chains.length === 0
+      ? '(no rows)'
+      : table(report.chains, [
+          { header: 'table', value: (c) => c.table },
+          { header: 'chain', value: (c) => c.chain_id },
+          { header: 'rows', value: (c) => count(c.rows), right: true },
+          { header: 'seq', value: (c) => range(c.first_seq, c.last_seq) },
+          { header: 'recorded head', value: (c) => (c.head ? String(c.head.seq) : 'unregistered') },
+          { header: 'ok', value: (c) => (c.ok ? 'ok' : 'FAILED') },
+        ]),
   ];
-  lines.push(...problems(report.problems, report.ok, `${report.problems.length}${report.problems.length >= 100 ? '+' : ''} problem${report.problems.length === 1 ? '' : 's'}`));
+  lines.push(
+    ...problems(
+      report.problems,
+      report.ok,
+      `${report.problems.length}${report.problems.length >= 100 ? '+' : ''} problem${report.problems.length === 1 ? '' : 's'}`,
+    ),
+  );
   if (report.ok) lines.push('', `OK: every row matches its hash and follows the one before it; every chain reaches its recorded head`);
   return lines.join('\n');
 }
@@ -59,14 +75,32 @@ function renderBundle(report: BundleReport): string {
       { header: 'ok', value: (c) => (c.ok ? 'ok' : 'FAILED') },
     ]),
   ];
-  lines.push(...problems(report.problems, report.ok, `the export does not match its manifest (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'})`));
-  if (report.ok) lines.push('', 'OK: size and SHA-256 match the manifest; every row matches its record_hash; chains link and end at the heads the manifest records');
+  lines.push(
+    ...problems(
+      report.problems,
+      report.ok,
+      `the export does not match its manifest (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'})`,
+    ),
+  );
+  if (report.ok)
+    lines.push(
+      '',
+      'OK: size and SHA-256 match the manifest; every row matches its record_hash; chains link and end at the heads the manifest records',
+    );
   return lines.join('\n');
 }
 
 function renderAnchors(report: AnchorReport, manifest: string): string {
-  const lines = [`Compared with ${manifest}: ${count(report.checked)} rows compared${report.dropped ? `, ${count(report.dropped)} dropped by retention since` : ''}`];
-  lines.push(...problems(report.problems, report.ok, `the database no longer holds what that export recorded (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'})`));
+  const lines = [
+    `Compared with ${manifest}: ${count(report.checked)} rows compared${report.dropped ? `, ${count(report.dropped)} dropped by retention since` : ''}`,
+  ];
+  lines.push(
+    ...problems(
+      report.problems,
+      report.ok,
+      `the database no longer holds what that export recorded (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'})`,
+    ),
+  );
   if (report.ok) lines.push('OK: the database still holds the first and last row of every chain as that export recorded them');
   return lines.join('\n');
 }
@@ -81,17 +115,18 @@ export const verify: CommandModule = (program, ctx) => {
         'Without --bundle: reads every row of the log and its events in one snapshot and recomputes each chain: every row must ' +
           'match its record_hash and follow the row before it, and every chain must reach the head its writer recorded. Prints a ' +
           'summary per chain and every problem, the first (where tampering starts) first. ' +
-          'With --bundle FILE.manifest.json: checks an export without the database: the file\'s size and SHA-256, every row\'s ' +
-          'record_hash, the links between rows, and each chain\'s head against the manifest. ' +
+          "With --bundle FILE.manifest.json: checks an export without the database: the file's size and SHA-256, every row's " +
+          "record_hash, the links between rows, and each chain's head against the manifest. " +
           'With --against FILE.manifest.json: also compares the database with what that earlier export recorded (the first and last ' +
           'row of each chain), which shows a chain rewritten, head and all, since. Exits 1 on any problem.',
       )
       .option('--chain <id>', 'only this chain (its UUID)', (value: string) => {
-        if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) throw new InvalidArgumentError('--chain takes a chain id (a UUID, as verify and show print it)');
+        if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
+          throw new InvalidArgumentError('--chain takes a chain id (a UUID, as verify and show print it)');
         return value.toLowerCase();
       })
       .addOption(new Option('--bundle <manifest>', "check an export offline: the export's FILE.manifest.json").conflicts('against'))
-      .option('--against <manifest>', 'also compare the database with an earlier export\'s FILE.manifest.json (kept outside the database)')
+      .option('--against <manifest>', "also compare the database with an earlier export's FILE.manifest.json (kept outside the database)")
       .option('--max-problems <n>', 'problems listed at most', wholeNumber('--max-problems', 1, 1_000_000), 100),
   ).action(
     act(ctx, async (opts: VerifyOptions) => {
@@ -103,12 +138,17 @@ export const verify: CommandModule = (program, ctx) => {
       return withLog(logOptionsOf(opts), ctx.io, async (log) => {
         const manifest = opts.against ? await readManifest(opts.against) : null;
         const report = await verifyLog(log.db, log.schema, log.table, { chain: opts.chain, maxProblems: opts.maxProblems });
-        if (opts.chain && report.rows === 0) throw new CliError(`chain ${opts.chain} has no rows in ${log.schema}.${log.table}: nothing to verify (check the id with "inferlog verify" without --chain)`, EXIT.failed);
+        if (opts.chain && report.rows === 0)
+          throw new CliError(
+            `chain ${opts.chain} has no rows in ${log.schema}.${log.table}: nothing to verify (check the id with "inferlog verify" without --chain)`,
+            EXIT.failed,
+          );
         if (manifest) {
           const scope = opts.chain ? { ...manifest, chains: manifest.chains.filter((c) => c.chain_id === opts.chain) } : manifest;
           const against = await compareWithManifest(log.db, log.schema, log.table, scope);
           if (opts.json) printJson(ctx.io, { ...report, against });
-          else print(ctx.io, `${renderLog(report, `${log.schema}.${log.table} at ${log.where}`)}\n\n${renderAnchors(against, opts.against!)}`);
+          else
+            print(ctx.io, `${renderLog(report, `${log.schema}.${log.table} at ${log.where}`)}\n\n${renderAnchors(against, opts.against!)}`);
           return report.ok && against.ok ? EXIT.ok : EXIT.failed;
         }
         opts.json ? printJson(ctx.io, report) : print(ctx.io, renderLog(report, `${log.schema}.${log.table} at ${log.where}`));

@@ -58,7 +58,12 @@ export function compareWithManifest(db: Database, schema: string, table: string,
           return;
         }
         report.ok = false;
-        report.problems.push({ kind: 'missing', chain_id: chainId, seq, message: `chain ${chainId} seq ${seq}, which ${when} holds, is no longer in the database and retention did not drop it: deleted` });
+        report.problems.push({
+          kind: 'missing',
+          chain_id: chainId,
+          seq,
+          message: `chain ${chainId} seq ${seq}, which ${when} holds, is no longer in the database and retention did not drop it: deleted`,
+        });
         return;
       }
       report.checked++;
@@ -66,7 +71,9 @@ export function compareWithManifest(db: Database, schema: string, table: string,
         report.ok = false;
         const now = at.map((r) => r[what] ?? 'null').join(' and ');
         report.problems.push({
-          kind: 'changed', chain_id: chainId, seq,
+          kind: 'changed',
+          chain_id: chainId,
+          seq,
           message: `chain ${chainId} seq ${seq}: ${when} recorded ${what} ${expected ?? 'null'}; the database now holds ${now}: the chain was rewritten after that export`,
         });
       }

@@ -168,7 +168,12 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
     if (e && (e.last_seq !== c.last_seq || e.last_hash !== c.last_hash || e.rows !== c.rows || e.first_seq !== c.first_seq)) {
       c.ok = false;
       problem({
-        kind: 'head', line: null, row: null, chain_id: c.chain_id, seq: c.last_seq, id: null,
+        kind: 'head',
+        line: null,
+        row: null,
+        chain_id: c.chain_id,
+        seq: c.last_seq,
+        id: null,
         message: `chain ${c.chain_id} in the file: ${c.rows} rows, seq ${c.first_seq}..${c.last_seq}, last hash ${c.last_hash}; the manifest says ${e.rows} rows, seq ${e.first_seq}..${e.last_seq}, last hash ${e.last_hash}`,
       });
     }
@@ -178,7 +183,8 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
 
   const begin = (place: RowPlace, at: string): FileChain => {
     const { chain_id: chainId, seq } = place;
-    if (done.has(chainId)) problem({ ...place, kind: 'reordered', message: `${at}: chain ${chainId} appears again after other chains: lines were moved` });
+    if (done.has(chainId))
+      problem({ ...place, kind: 'reordered', message: `${at}: chain ${chainId} appears again after other chains: lines were moved` });
     done.add(chainId);
     const expected = expectedChains.get(chainId);
     const chain: BundleChainSummary = { chain_id: chainId, rows: 0, first_seq: seq, last_seq: null, last_hash: null, ok: true };
@@ -187,7 +193,11 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
       problem({ ...place, kind: 'inserted', message: `${at}: chain ${chainId} is not in the manifest: rows were added` });
     } else if (expected.first_seq !== seq) {
       chain.ok = false;
-      problem({ ...place, kind: 'missing', message: `${at}: chain ${chainId} starts at seq ${seq} here; the manifest says it starts at seq ${expected.first_seq}: rows before this one were removed or moved` });
+      problem({
+        ...place,
+        kind: 'missing',
+        message: `${at}: chain ${chainId} starts at seq ${seq} here; the manifest says it starts at seq ${expected.first_seq}: rows before this one were removed or moved`,
+      });
     }
     return { walk: fileChainWalk(chain, expected, problem), expected };
   };
@@ -246,7 +256,15 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
       try {
         row = rowFromCsv(fields);
       } catch (err) {
-        problem({ kind: 'malformed', line, row: n, chain_id: null, seq: null, id: fields[0] ?? null, message: `line ${line} (row ${n}): ${(err as Error).message}` });
+        problem({
+          kind: 'malformed',
+          line,
+          row: n,
+          chain_id: null,
+          seq: null,
+          id: fields[0] ?? null,
+          message: `line ${line} (row ${n}): ${(err as Error).message}`,
+        });
         continue;
       }
       check(row, line, n);
@@ -259,7 +277,15 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
       try {
         row = rowFromJsonl(text);
       } catch (err) {
-        problem({ kind: 'malformed', line, row: n, chain_id: null, seq: null, id: null, message: `line ${line} (row ${n}) ${(err as Error).message}` });
+        problem({
+          kind: 'malformed',
+          line,
+          row: n,
+          chain_id: null,
+          seq: null,
+          id: null,
+          message: `line ${line} (row ${n}) ${(err as Error).message}`,
+        });
         continue;
       }
       check(row, line, n);
@@ -271,12 +297,35 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
   options.onProgress?.(report.rows, report.bytes);
 
   for (const e of manifest.chains) {
-    if (!done.has(e.chain_id)) problem({ kind: 'missing', line: null, row: null, chain_id: e.chain_id, seq: e.first_seq, id: null, message: `chain ${e.chain_id} (${e.rows} rows in the manifest) is not in the file: its rows were removed` });
+    if (!done.has(e.chain_id))
+      problem({
+        kind: 'missing',
+        line: null,
+        row: null,
+        chain_id: e.chain_id,
+        seq: e.first_seq,
+        id: null,
+        message: `chain ${e.chain_id} (${e.rows} rows in the manifest) is not in the file: its rows were removed`,
+      });
   }
-  if (report.rows !== manifest.rows) problem({ kind: 'count', line: null, row: null, chain_id: null, seq: null, id: null, message: `the file has ${report.rows} rows; the manifest says ${manifest.rows}` });
+  if (report.rows !== manifest.rows)
+    problem({
+      kind: 'count',
+      line: null,
+      row: null,
+      chain_id: null,
+      seq: null,
+      id: null,
+      message: `the file has ${report.rows} rows; the manifest says ${manifest.rows}`,
+    });
   if (report.bytes !== manifest.bytes || report.sha256 !== manifest.sha256) {
     problem({
-      kind: 'file', line: null, row: null, chain_id: null, seq: null, id: null,
+      kind: 'file',
+      line: null,
+      row: null,
+      chain_id: null,
+      seq: null,
+      id: null,
       message: `the file is not the one exported: ${report.bytes} bytes with SHA-256 ${report.sha256}; the manifest says ${manifest.bytes} bytes with SHA-256 ${manifest.sha256}`,
     });
   }
@@ -284,7 +333,11 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
 }
 
 /** The walk of a chain of the file, which may skip only the seqs the manifest lists as left out. */
-function fileChainWalk(chain: BundleChainSummary, expected: ManifestChain | undefined, problem: (p: BundleProblem) => void): ChainWalk<FileRow, BundleChainSummary> {
+function fileChainWalk(
+  chain: BundleChainSummary,
+  expected: ManifestChain | undefined,
+  problem: (p: BundleProblem) => void,
+): ChainWalk<FileRow, BundleChainSummary> {
   // Next first; null: too many to list (or no manifest chain), so any seq may be left out.
   const gaps: [number, number][] | null = expected?.gaps ? expected.gaps.map(([from, to]) => [from, to]) : null;
   return new ChainWalk(chain, {
@@ -309,11 +362,19 @@ function rowProblem(finding: ChainFinding, { seq, at, place }: FileRow): BundleP
       return { ...place, kind: 'reordered', message: `${at}: seq ${seq} comes after seq ${finding.after}: lines are out of chain order` };
     case 'missing': {
       const { from, to } = finding;
-      return { ...place, kind: 'missing', message: `${at}: seq ${from}${to > from ? `..${to}` : ''} ${to > from ? 'are' : 'is'} missing before it, and the manifest does not list ${to > from ? 'them' : 'it'} as left out: rows were deleted or moved` };
+      return {
+        ...place,
+        kind: 'missing',
+        message: `${at}: seq ${from}${to > from ? `..${to}` : ''} ${to > from ? 'are' : 'is'} missing before it, and the manifest does not list ${to > from ? 'them' : 'it'} as left out: rows were deleted or moved`,
+      };
     }
     case 'changed':
       return { ...place, kind: 'changed', message: `${at}: its content does not match its record_hash: the row was changed` };
     case 'unlinked':
-      return { ...place, kind: 'reordered', message: `${at}: its prev_hash is not the record_hash of the row before it (seq ${finding.after}): a row was replaced or the chain was re-sealed` };
+      return {
+        ...place,
+        kind: 'reordered',
+        message: `${at}: its prev_hash is not the record_hash of the row before it (seq ${finding.after}): a row was replaced or the chain was re-sealed`,
+      };
   }
 }

@@ -19,7 +19,10 @@ export interface UnbackedGap {
 /** The gaps recorded for the log table, per chain, keyed by their first seq. */
 export async function loadGaps(t: IBaseProtocol<unknown>, schema: string, table: string): Promise<Map<string, Map<number, Gap>>> {
   const gaps = new Map<string, Map<number, Gap>>();
-  for (const g of await t.any('SELECT chain_id, from_seq, to_seq, last_hash FROM $1:name.$2:name', [schema, logTableNames(schema, table).gaps])) {
+  for (const g of await t.any('SELECT chain_id, from_seq, to_seq, last_hash FROM $1:name.$2:name', [
+    schema,
+    logTableNames(schema, table).gaps,
+  ])) {
     if (!gaps.has(g.chain_id)) gaps.set(g.chain_id, new Map());
     gaps.get(g.chain_id)!.set(Number(g.from_seq), { from_seq: Number(g.from_seq), to_seq: Number(g.to_seq), last_hash: g.last_hash });
   }

@@ -81,7 +81,8 @@ export class CsvReader {
         this.recordLine = this.line;
         this.pendingCr = c === '\r';
       } else if (c === '"') {
-        if (this.field !== '' || this.quoted) throw new Error(`line ${this.line}: a quote inside an unquoted field, or text after a closing quote`);
+        if (this.field !== '' || this.quoted)
+          throw new Error(`line ${this.line}: a quote inside an unquoted field, or text after a closing quote`);
         this.inQuotes = true;
         this.quoted = true;
       } else {

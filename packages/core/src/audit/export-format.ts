@@ -13,7 +13,9 @@ const COLUMN_SET: ReadonlySet<string> = new Set(EXPORT_COLUMNS);
 
 const KINDS: readonly ColumnKind[] = EXPORT_COLUMNS.map((c) => RECORD_KINDS[c]);
 /** The columns in canonical (sorted) order, with their kinds and quoted names, so lines are written without sorting keys. */
-const SORTED: readonly (readonly [string, ColumnKind, string])[] = EXPORT_COLUMNS.map((c) => [c, RECORD_KINDS[c], JSON.stringify(c)] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+const SORTED: readonly (readonly [string, ColumnKind, string])[] = EXPORT_COLUMNS.map(
+  (c) => [c, RECORD_KINDS[c], JSON.stringify(c)] as const,
+).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 /**
  * One row as a JSONL line: the canonical JSON (RFC 8785) of the row with its record_hash, and a LF. Takes

@@ -49,7 +49,15 @@ class ChainTally {
   add(row: Pick<RecordRow, 'chain_id' | 'chain_seq' | 'prev_hash' | 'record_hash'>): void {
     let c = this.current;
     if (!c || c.chain_id !== row.chain_id) {
-      c = this.current = { chain_id: row.chain_id, rows: 0, first_seq: row.chain_seq, first_prev_hash: row.prev_hash, last_seq: null, last_hash: null, gaps: [] };
+      c = this.current = {
+        chain_id: row.chain_id,
+        rows: 0,
+        first_seq: row.chain_seq,
+        first_prev_hash: row.prev_hash,
+        last_seq: null,
+        last_hash: null,
+        gaps: [],
+      };
       this.chains.push(c);
     } else if (c.last_seq !== null && row.chain_seq !== null && row.chain_seq > c.last_seq + 1 && c.gaps) {
       if (++this.listedGaps > MAX_LISTED_GAPS) c.gaps = null;
@@ -111,7 +119,8 @@ class HashingWriter {
  * manifest beside the file always describes it.
  */
 export async function exportLog(db: Database, schema: string, table: string, options: ExportOptions): Promise<ExportResult> {
-  if (!EXPORT_FORMATS.includes(options.format)) throw new InferlogConfigError(`format must be one of ${EXPORT_FORMATS.join(', ')}; got "${options.format}"`);
+  if (!EXPORT_FORMATS.includes(options.format))
+    throw new InferlogConfigError(`format must be one of ${EXPORT_FORMATS.join(', ')}; got "${options.format}"`);
   const filter = options.filter ?? {};
   const fetchBytes = options.fetchBytes ?? 512 * 1024;
   const line = options.format === 'csv' ? csvLine : jsonlLine;

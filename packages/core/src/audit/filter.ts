@@ -98,7 +98,9 @@ export function parseInstant(text: string, name: string, now: Date = new Date())
     const onCalendar = month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
     if (Number.isFinite(ms) && onCalendar) return new Date(ms);
   }
-  throw new InferlogConfigError(`${name} "${text}" is not a time: give an ISO 8601 date or time (2026-05-01, 2026-05-01T12:00:00Z) or a time before now (30m, 24h, 7d, 2w)`);
+  throw new InferlogConfigError(
+    `${name} "${text}" is not a time: give an ISO 8601 date or time (2026-05-01, 2026-05-01T12:00:00Z) or a time before now (30m, 24h, 7d, 2w)`,
+  );
 }
 
 /** A duration: a number and a unit `ms`, `s`, `m`, `h`, `d`, `w` (`500ms`, `60s`, `5m`), or plain milliseconds. */

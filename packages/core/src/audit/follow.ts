@@ -85,12 +85,10 @@ export class LogFollower {
     while (!signal?.aborted) {
       const fresh = (await this.window()).filter((r) => !this.seen.has(r.id)).slice(0, max);
       if (fresh.length > 0) {
-        const found = await this.db.any(`SELECT * FROM $1:name.$2:name WHERE id = ANY($3::uuid[]) AND started_at >= $4 ORDER BY started_at, id`, [
-          this.schema,
-          this.table,
-          fresh.map((r) => r.id),
-          new Date(Date.parse(fresh[0]!.at) - 1),
-        ]);
+        const found = await this.db.any(
+          `SELECT * FROM $1:name.$2:name WHERE id = ANY($3::uuid[]) AND started_at >= $4 ORDER BY started_at, id`,
+          [this.schema, this.table, fresh.map((r) => r.id), new Date(Date.parse(fresh[0]!.at) - 1)],
+        );
         for (const r of fresh) {
           this.seen.set(r.id, r.at);
           if (r.at > this.newest) this.newest = r.at;
@@ -120,6 +118,12 @@ export class LogFollower {
 }
 
 /** Follows the log from now (every row there is counts as old) until `signal` aborts: `LogFollower.start` then `run`. */
-export async function followRecords(db: Database, schema: string, table: string, onRows: (rows: RecordRow[]) => void | Promise<void>, options: FollowOptions = {}): Promise<void> {
+export async function followRecords(
+  db: Database,
+  schema: string,
+  table: string,
+  onRows: (rows: RecordRow[]) => void | Promise<void>,
+  options: FollowOptions = {},
+): Promise<void> {
   await (await LogFollower.start(db, schema, table, options)).run(onRows);
 }

@@ -12,7 +12,12 @@ import { pgp } from '../sink/pgp';
  */
 function stretchesSql(schema: string, partitions: readonly string[]): string {
   const rows = partitions
-    .map((p) => pgp.as.format('SELECT chain_id, chain_seq, record_hash, id, $3 AS part FROM $1:name.$2:name WHERE chain_id IS NOT NULL AND chain_seq IS NOT NULL', [schema, p, p]))
+    .map((p) =>
+      pgp.as.format(
+        'SELECT chain_id, chain_seq, record_hash, id, $3 AS part FROM $1:name.$2:name WHERE chain_id IS NOT NULL AND chain_seq IS NOT NULL',
+        [schema, p, p],
+      ),
+    )
     .join(' UNION ALL ');
   return `WITH dropped AS (${rows}),
     numbered AS (SELECT *, chain_seq - dense_rank() OVER (PARTITION BY chain_id ORDER BY chain_seq) AS island FROM dropped)
@@ -28,13 +33,19 @@ function stretchesSql(schema: string, partitions: readonly string[]): string {
  * must be); the gap's `partition` names the partitions its rows were in. With `dryRun`, only counts them.
  * Returns the number of gap rows (that would be) recorded.
  */
-export async function recordGaps(t: IBaseProtocol<unknown>, schema: string, table: string, partitions: readonly string[], dryRun: boolean): Promise<number> {
+export async function recordGaps(
+  t: IBaseProtocol<unknown>,
+  schema: string,
+  table: string,
+  partitions: readonly string[],
+  dryRun: boolean,
+): Promise<number> {
   if (partitions.length === 0) return 0;
   const stretches = stretchesSql(schema, partitions);
   if (dryRun) return Number((await t.one(`SELECT count(*) AS n FROM (${stretches}) s`)).n);
-  const insert = pgp.as.format('INSERT INTO $1:name.$2:name (chain_id, from_seq, to_seq, last_hash, partition) SELECT chain_id, from_seq, to_seq, last_hash, partitions FROM', [
-    schema,
-    logTableNames(schema, table).gaps,
-  ]);
+  const insert = pgp.as.format(
+    'INSERT INTO $1:name.$2:name (chain_id, from_seq, to_seq, last_hash, partition) SELECT chain_id, from_seq, to_seq, last_hash, partitions FROM',
+    [schema, logTableNames(schema, table).gaps],
+  );
   return (await t.result(`${insert} (${stretches}) s`)).rowCount;
 }

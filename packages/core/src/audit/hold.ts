@@ -30,11 +30,21 @@ export async function holdStatus(db: Database | IBaseProtocol<unknown>, schema: 
  * `details`), both in one transaction. It takes the schema's advisory lock, so a retention run already
  * under way finishes first and one that starts later sees the hold. Returns the new state.
  */
-export async function setHold(db: Database, schema: string, table: string, opts: { active: boolean; reason: string; actor: string }): Promise<HoldState> {
+export async function setHold(
+  db: Database,
+  schema: string,
+  table: string,
+  opts: { active: boolean; reason: string; actor: string },
+): Promise<HoldState> {
   const { active, reason, actor } = opts ?? ({} as typeof opts);
-  if (typeof active !== 'boolean') throw new InferlogConfigError(`setHold needs active: true (set the hold) or false (lift it), got ${JSON.stringify(active)}`);
-  if (typeof reason !== 'string' || reason.trim() === '') throw new InferlogConfigError(`a legal hold needs a reason (the case, order or request it is for): ${active ? 'setting' : 'lifting'} it without one is refused`);
-  if (typeof actor !== 'string' || actor.trim() === '') throw new InferlogConfigError(`a legal hold needs an actor (who ${active ? 'sets' : 'lifts'} it): the audit table records it`);
+  if (typeof active !== 'boolean')
+    throw new InferlogConfigError(`setHold needs active: true (set the hold) or false (lift it), got ${JSON.stringify(active)}`);
+  if (typeof reason !== 'string' || reason.trim() === '')
+    throw new InferlogConfigError(
+      `a legal hold needs a reason (the case, order or request it is for): ${active ? 'setting' : 'lifting'} it without one is refused`,
+    );
+  if (typeof actor !== 'string' || actor.trim() === '')
+    throw new InferlogConfigError(`a legal hold needs an actor (who ${active ? 'sets' : 'lifts'} it): the audit table records it`);
   const names = logTableNames(schema, table);
   return db.tx('inferlog-hold', async (t) => {
     await t.one('SELECT pg_advisory_xact_lock(hashtext($1)) AS locked', [lockKey(schema)]);
@@ -46,7 +56,12 @@ export async function setHold(db: Database, schema: string, table: string, opts:
       [schema, names.hold, active, reason.trim(), actor.trim()],
     );
     await t.none('INSERT INTO $1:name.$2:name (actor, action, reason, details) VALUES ($3, $4, $5, $6)', [
-      schema, names.audit, actor.trim(), active ? 'hold on' : 'hold off', reason.trim(), { previous },
+      schema,
+      names.audit,
+      actor.trim(),
+      active ? 'hold on' : 'hold off',
+      reason.trim(),
+      { previous },
     ]);
     return { active: row.active, reason: row.reason, actor: row.actor, since: row.since };
   });

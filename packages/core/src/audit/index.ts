@@ -12,7 +12,16 @@ export { manifestPath, readManifest, RECORD_HASH_DEFINITION, type ExportManifest
 export { exportLog, countRecords, type ExportOptions, type ExportResult } from './export';
 export { EXPORT_FORMATS, EXPORT_COLUMNS, rowFromCsv, rowFromJsonl, type ExportFormat } from './export-format';
 export { canonicalJson, canonicalRow, rowHash } from '../chain/canonical';
-export { queryRecords, tailRecords, encodeCursor, decodeCursor, type RecordPage, type QueryOptions, type RecordPosition, type TailResult } from './query';
+export {
+  queryRecords,
+  tailRecords,
+  encodeCursor,
+  decodeCursor,
+  type RecordPage,
+  type QueryOptions,
+  type RecordPosition,
+  type TailResult,
+} from './query';
 export { followRecords, LogFollower, type FollowOptions } from './follow';
 export { showInference, type ShowResult, type ShowOptions, type InferenceView, type ChainCheck } from './show';
 export { logStats, type DailyModelStats } from './stats';

@@ -75,13 +75,17 @@ export async function readManifest(path: string): Promise<ExportManifest> {
   if (m.manifest_version !== 1) fail(path, `manifest_version is ${JSON.stringify(m.manifest_version)}; this inferlog reads version 1`);
   if (!EXPORT_FORMATS.includes(m.format as ExportFormat)) fail(path, `format must be one of ${EXPORT_FORMATS.join(', ')}`);
   // The file must sit beside the manifest: a path elsewhere would let a manifest point a verifier at any file.
-  if (typeof m.file !== 'string' || m.file === '' || basename(m.file) !== m.file || m.file === '..' || m.file === '.') fail(path, '"file" must be a file name in the manifest\'s directory');
-  for (const key of ['bytes', 'rows']) if (!Number.isSafeInteger(m[key]) || (m[key] as number) < 0) fail(path, `"${key}" must be a whole number`);
+  if (typeof m.file !== 'string' || m.file === '' || basename(m.file) !== m.file || m.file === '..' || m.file === '.')
+    fail(path, '"file" must be a file name in the manifest\'s directory');
+  for (const key of ['bytes', 'rows'])
+    if (!Number.isSafeInteger(m[key]) || (m[key] as number) < 0) fail(path, `"${key}" must be a whole number`);
   if (typeof m.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.sha256)) fail(path, '"sha256" must be 64 hex digits');
   if (!Array.isArray(m.chains)) fail(path, '"chains" must be a list');
   for (const c of m.chains as Record<string, unknown>[]) {
-    if (typeof c !== 'object' || c === null || !Number.isSafeInteger(c.rows) || (c.chain_id !== null && typeof c.chain_id !== 'string')) fail(path, 'each chain needs chain_id and rows');
-    if (c.gaps !== null && c.gaps !== undefined && !Array.isArray(c.gaps)) fail(path, `chain ${String(c.chain_id)}: "gaps" must be a list or null`);
+    if (typeof c !== 'object' || c === null || !Number.isSafeInteger(c.rows) || (c.chain_id !== null && typeof c.chain_id !== 'string'))
+      fail(path, 'each chain needs chain_id and rows');
+    if (c.gaps !== null && c.gaps !== undefined && !Array.isArray(c.gaps))
+      fail(path, `chain ${String(c.chain_id)}: "gaps" must be a list or null`);
   }
   return m as unknown as ExportManifest;
 }

@@ -19,24 +19,49 @@ export interface RetentionPeriod {
 type Unit = 'd' | 'w' | 'mo' | 'y';
 
 const UNITS: Record<string, Unit> = {
-  d: 'd', day: 'd', days: 'd',
-  w: 'w', wk: 'w', wks: 'w', week: 'w', weeks: 'w',
-  mo: 'mo', mos: 'mo', mon: 'mo', month: 'mo', months: 'mo',
-  y: 'y', yr: 'y', yrs: 'y', year: 'y', years: 'y',
+  d: 'd',
+  day: 'd',
+  days: 'd',
+  w: 'w',
+  wk: 'w',
+  wks: 'w',
+  week: 'w',
+  weeks: 'w',
+  mo: 'mo',
+  mos: 'mo',
+  mon: 'mo',
+  month: 'mo',
+  months: 'mo',
+  y: 'y',
+  yr: 'y',
+  yrs: 'y',
+  year: 'y',
+  years: 'y',
 };
 
 const DAY_MS = 86_400_000;
 const MAX_DAYS = 100 * 366;
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-const FORMS = "a whole number and a unit: '180d' or '180 days', '26w' or '26 weeks', '6mo' or '6 months' (calendar months), '1y' or '1 year' (calendar years)";
+const FORMS =
+  "a whole number and a unit: '180d' or '180 days', '26w' or '26 weeks', '6mo' or '6 months' (calendar months), '1y' or '1 year' (calendar years)";
 
 /** `now` minus whole calendar months, in UTC; a day the target month lacks becomes its last day. */
 function minusMonths(now: Date, months: number): Date {
   const year = now.getUTCFullYear();
   const month = now.getUTCMonth() - months;
   const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-  return new Date(Date.UTC(year, month, Math.min(now.getUTCDate(), lastDay), now.getUTCHours(), now.getUTCMinutes(), now.getUTCSeconds(), now.getUTCMilliseconds()));
+  return new Date(
+    Date.UTC(
+      year,
+      month,
+      Math.min(now.getUTCDate(), lastDay),
+      now.getUTCHours(),
+      now.getUTCMinutes(),
+      now.getUTCSeconds(),
+      now.getUTCMilliseconds(),
+    ),
+  );
 }
 
 /** The fewest days any `months` consecutive calendar months span (February taken as 28 days). */
@@ -61,14 +86,21 @@ export function parseRetentionPeriod(text: string): RetentionPeriod {
   const match = typeof text === 'string' ? /^\s*(\d{1,6})\s*([a-z]+)\s*$/i.exec(text) : null;
   const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
   if (!match || !unit) {
-    const hint = match && /^m(in|ins|inutes?)?$/i.test(match[2]!) ? ` ('${match[2]}' is ambiguous or too short: write 'mo' for months)` : '';
+    const hint =
+      match && /^m(in|ins|inutes?)?$/i.test(match[2]!) ? ` ('${match[2]}' is ambiguous or too short: write 'mo' for months)` : '';
     throw new InferlogConfigError(`retention period ${JSON.stringify(text)} is not understood${hint}: write ${FORMS}`);
   }
   const n = Number(match[1]);
   const label = `${n}${unit}`;
   const minimumDays = unit === 'd' ? n : unit === 'w' ? n * 7 : unit === 'mo' ? fewestDaysIn(n) : n * 365;
-  if (n === 0) throw new InferlogConfigError(`retention period ${JSON.stringify(text)} would keep nothing: write a period of at least one ${unit === 'mo' ? 'month' : unit === 'y' ? 'year' : unit === 'w' ? 'week' : 'day'}`);
-  if (minimumDays > MAX_DAYS) throw new InferlogConfigError(`retention period ${JSON.stringify(text)} is longer than 100 years: to keep everything, do not run retention`);
+  if (n === 0)
+    throw new InferlogConfigError(
+      `retention period ${JSON.stringify(text)} would keep nothing: write a period of at least one ${unit === 'mo' ? 'month' : unit === 'y' ? 'year' : unit === 'w' ? 'week' : 'day'}`,
+    );
+  if (minimumDays > MAX_DAYS)
+    throw new InferlogConfigError(
+      `retention period ${JSON.stringify(text)} is longer than 100 years: to keep everything, do not run retention`,
+    );
   const cutoff = (now: Date) => {
     if (unit === 'd' || unit === 'w') return new Date(now.getTime() - minimumDays * DAY_MS);
     return minusMonths(now, unit === 'mo' ? n : n * 12);

@@ -37,7 +37,8 @@ const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\/([0-9a-f]{8}-[0-
 /** The position a cursor names; throws `InferlogConfigError` for anything that is not a cursor. */
 export function decodeCursor(cursor: string): RecordPosition {
   const match = CURSOR.exec(cursor.trim());
-  if (!match) throw new InferlogConfigError(`"${cursor}" is not a cursor: pass the "next" value a previous page printed (<started_at>/<id>)`);
+  if (!match)
+    throw new InferlogConfigError(`"${cursor}" is not a cursor: pass the "next" value a previous page printed (<started_at>/<id>)`);
   return { at: match[1]!, id: match[2]!.toLowerCase() };
 }
 
@@ -47,7 +48,8 @@ export function afterSql(position: RecordPosition): string {
 }
 
 function checkLimit(limit: number, name: string, max: number): void {
-  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw new InferlogConfigError(`${name} must be a whole number from 1 to ${max}; got ${limit}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > max)
+    throw new InferlogConfigError(`${name} must be a whole number from 1 to ${max}; got ${limit}`);
 }
 
 /** Strips the position column off a row read with `POSITION_SQL AS inferlog_position`. */
@@ -61,7 +63,13 @@ function split(row: Record<string, unknown>): { row: RecordRow; at: string } {
  * page's `next` as `after` to get the following page, which starts exactly after the last row shown
  * (keyset paging: stable while rows arrive, no OFFSET scans).
  */
-export async function queryRecords(db: Database, schema: string, table: string, filter: RecordFilter = {}, options: QueryOptions = {}): Promise<RecordPage> {
+export async function queryRecords(
+  db: Database,
+  schema: string,
+  table: string,
+  filter: RecordFilter = {},
+  options: QueryOptions = {},
+): Promise<RecordPage> {
   const limit = options.limit ?? 50;
   checkLimit(limit, 'limit', 10_000);
   const after = options.after === undefined ? 'TRUE' : afterSql(decodeCursor(options.after));

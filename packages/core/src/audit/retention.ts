@@ -85,10 +85,16 @@ function explain(err: unknown, schema: string, table: string, lockTimeoutMs: num
     );
   }
   if (code === INSUFFICIENT_PRIVILEGE) {
-    return new Error(`inferlog: retention must run as the owner of ${schema}.${table} (the role that migrated it): ${detail}. Nothing was changed.`, { cause: err });
+    return new Error(
+      `inferlog: retention must run as the owner of ${schema}.${table} (the role that migrated it): ${detail}. Nothing was changed.`,
+      { cause: err },
+    );
   }
   if (code === UNDEFINED_TABLE) {
-    return new Error(`inferlog: ${schema}.${table} is not a migrated inferlog log table (${detail}): check schema and table, or run the migrations first. Nothing was changed.`, { cause: err });
+    return new Error(
+      `inferlog: ${schema}.${table} is not a migrated inferlog log table (${detail}): check schema and table, or run the migrations first. Nothing was changed.`,
+      { cause: err },
+    );
   }
   return err;
 }
@@ -96,7 +102,9 @@ function explain(err: unknown, schema: string, table: string, lockTimeoutMs: num
 /** Rows per partition, counted in one statement. */
 async function countRows(t: IBaseProtocol<unknown>, schema: string, partitions: readonly string[]): Promise<Map<string, number>> {
   if (partitions.length === 0) return new Map();
-  const sql = partitions.map((p) => pgp.as.format('SELECT $2 AS partition, count(*) AS rows FROM $1:name.$2:name', [schema, p])).join(' UNION ALL ');
+  const sql = partitions
+    .map((p) => pgp.as.format('SELECT $2 AS partition, count(*) AS rows FROM $1:name.$2:name', [schema, p]))
+    .join(' UNION ALL ');
   return new Map((await t.any(sql)).map((r) => [r.partition as string, Number(r.rows)]));
 }
 
@@ -118,11 +126,18 @@ export async function applyRetention(db: Database, schema: string, table: string
   const actor = typeof opts.actor === 'string' ? opts.actor.trim() : '';
   if (!actor) throw new InferlogConfigError('retention needs an actor (who runs it): the audit table records it');
   const now = opts.now ?? new Date();
-  if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new InferlogConfigError(`retention option now must be a valid Date, got ${String(opts.now)}`);
+  if (!(now instanceof Date) || Number.isNaN(now.getTime()))
+    throw new InferlogConfigError(`retention option now must be a valid Date, got ${String(opts.now)}`);
   // A `now` in the future would drop rows younger than `keep` and get round the floor.
-  if (now.getTime() > Date.now() + 60_000) throw new InferlogConfigError(`retention option now (${now.toISOString()}) lies in the future: it would drop rows younger than ${period.label}. Leave it out to count back from the current time.`);
+  if (now.getTime() > Date.now() + 60_000)
+    throw new InferlogConfigError(
+      `retention option now (${now.toISOString()}) lies in the future: it would drop rows younger than ${period.label}. Leave it out to count back from the current time.`,
+    );
   const lockTimeoutMs = opts.lockTimeoutMs ?? 10_000;
-  if (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 1) throw new InferlogConfigError(`retention option lockTimeoutMs must be a whole number of milliseconds ≥ 1, got ${String(opts.lockTimeoutMs)}`);
+  if (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 1)
+    throw new InferlogConfigError(
+      `retention option lockTimeoutMs must be a whole number of milliseconds ≥ 1, got ${String(opts.lockTimeoutMs)}`,
+    );
   const dryRun = opts.dryRun === true;
   const force = opts.force === true;
   const cutoff = period.cutoff(now);
@@ -160,7 +175,14 @@ export async function applyRetention(db: Database, schema: string, table: string
         force,
         gaps,
       };
-      await t.none('INSERT INTO $1:name.$2:name (actor, action, reason, details) VALUES ($3, $4, $5, $6)', [schema, names.audit, actor, 'retention', `keep ${period.label}`, details]);
+      await t.none('INSERT INTO $1:name.$2:name (actor, action, reason, details) VALUES ($3, $4, $5, $6)', [
+        schema,
+        names.audit,
+        actor,
+        'retention',
+        `keep ${period.label}`,
+        details,
+      ]);
       return result;
     });
   } catch (err) {

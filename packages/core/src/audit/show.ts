@@ -49,9 +49,23 @@ export interface ShowOptions {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-async function checkChain(db: Database, schema: string, table: string, which: 'records' | 'events', chainId: string, throughSeq: number): Promise<ChainCheck> {
+async function checkChain(
+  db: Database,
+  schema: string,
+  table: string,
+  which: 'records' | 'events',
+  chainId: string,
+  throughSeq: number,
+): Promise<ChainCheck> {
   const report = await verifyLog(db, schema, table, { chain: chainId, throughSeq, tables: [which] });
-  return { table: which, chain_id: chainId, through_seq: throughSeq, ok: report.ok && report.rows > 0, rows: report.rows, problems: report.problems };
+  return {
+    table: which,
+    chain_id: chainId,
+    through_seq: throughSeq,
+    ok: report.ok && report.rows > 0,
+    rows: report.rows,
+    problems: report.problems,
+  };
 }
 
 /** The highest sequence number per chain among rows. */
@@ -67,22 +81,39 @@ function chainTips(rows: readonly { chain_id: string | null; chain_seq: number |
  * up to its events). Several rows may share a request id (clients reuse them): all are returned, up to
  * `limit`, oldest first, and `total` says how many there are.
  */
-export async function showInference(db: Database, schema: string, table: string, key: string, options: ShowOptions = {}): Promise<ShowResult> {
+export async function showInference(
+  db: Database,
+  schema: string,
+  table: string,
+  key: string,
+  options: ShowOptions = {},
+): Promise<ShowResult> {
   const limit = options.limit ?? 10;
   if (!Number.isInteger(limit) || limit < 1) throw new InferlogConfigError(`limit must be a whole number of 1 or more; got ${limit}`);
   const names = logTableNames(schema, table);
   const match = UUID.test(key) ? '(id = $3::uuid OR request_id = $3)' : 'request_id = $3';
   const [{ total }] = await db.any(`SELECT count(*)::int AS total FROM $1:name.$2:name WHERE ${match}`, [schema, table, key]);
-  const found = (await db.any(`SELECT * FROM $1:name.$2:name WHERE ${match} ORDER BY started_at, id LIMIT $4`, [schema, table, key, limit])).map(toRecordRow);
+  const found = (
+    await db.any(`SELECT * FROM $1:name.$2:name WHERE ${match} ORDER BY started_at, id LIMIT $4`, [schema, table, key, limit])
+  ).map(toRecordRow);
   const subjects = [...new Set(found.flatMap((r) => [r.id, r.request_id]))];
   const events = subjects.length
-    ? (await db.any('SELECT * FROM $1:name.$2:name WHERE subject = ANY($3::text[]) ORDER BY created_at, chain_id, chain_seq', [schema, names.events, subjects])).map(toEventRow)
+    ? (
+        await db.any('SELECT * FROM $1:name.$2:name WHERE subject = ANY($3::text[]) ORDER BY created_at, chain_id, chain_seq', [
+          schema,
+          names.events,
+          subjects,
+        ])
+      ).map(toEventRow)
     : [];
 
   const verify = options.verify ?? true;
   const inferences: InferenceView[] = [];
   for (const record of found) {
-    const chain = verify && record.chain_id && record.chain_seq !== null ? await checkChain(db, schema, table, 'records', record.chain_id, record.chain_seq) : null;
+    const chain =
+      verify && record.chain_id && record.chain_seq !== null
+        ? await checkChain(db, schema, table, 'records', record.chain_id, record.chain_seq)
+        : null;
     inferences.push({ record, events: events.filter((e) => e.subject === record.id || e.subject === record.request_id), chain });
   }
   const eventChains: ChainCheck[] = [];

@@ -96,14 +96,21 @@ async function verifyIn(t: Snapshot, schema: string, table: string, options: Ver
     if (report.problems.length < max) report.problems.push(p);
   };
   const heads = new Map<string, Head>(
-    (await t.any('SELECT chain_id, kind, last_seq, last_hash FROM $1:name.$2:name', [schema, names.chains])).map((r) => [r.chain_id, { seq: Number(r.last_seq), hash: r.last_hash, kind: r.kind }]),
+    (await t.any('SELECT chain_id, kind, last_seq, last_hash FROM $1:name.$2:name', [schema, names.chains])).map((r) => [
+      r.chain_id,
+      { seq: Number(r.last_seq), hash: r.last_hash, kind: r.kind },
+    ]),
   );
   const gaps = await loadGaps(t, schema, table);
   const tables = options.tables ?? ['records', 'events'];
   const gapsToCheck = tables.includes('records') ? await unbackedGaps(t, schema, table, options.chain) : [];
   for (const gap of gapsToCheck) {
     problem({
-      kind: 'missing', table: 'records', chain_id: gap.chain_id, seq: gap.from_seq, id: null,
+      kind: 'missing',
+      table: 'records',
+      chain_id: gap.chain_id,
+      seq: gap.from_seq,
+      id: null,
       message: `chain ${gap.chain_id}: the gap recorded for seq ${gap.from_seq}..${gap.to_seq} was not made by retention (${gap.reason}): rows were deleted and the gap written to hide it`,
     });
   }
@@ -136,7 +143,14 @@ async function walkTable(run: Run, which: Which): Promise<void> {
       const id = String(row.id);
       const chainId = row.chain_id as string | null;
       if (!chainId) {
-        run.problem({ kind: 'inserted', table: which, chain_id: null, seq: null, id, message: `row ${id} belongs to no chain: it was inserted by something other than an inferlog writer (or written before chains existed)` });
+        run.problem({
+          kind: 'inserted',
+          table: which,
+          chain_id: null,
+          seq: null,
+          id,
+          message: `row ${id} belongs to no chain: it was inserted by something other than an inferlog writer (or written before chains existed)`,
+        });
         continue;
       }
       const seq = Number(row.chain_seq);
@@ -151,12 +165,35 @@ async function walkTable(run: Run, which: Which): Promise<void> {
   finish();
 }
 
-function beginChain(run: Run, which: Which, columns: typeof RECORD_HASH_COLUMNS | typeof EVENT_HASH_COLUMNS, chainId: string, seq: number, id: string): ChainWalk<DbRow, ChainSummary> {
+function beginChain(
+  run: Run,
+  which: Which,
+  columns: typeof RECORD_HASH_COLUMNS | typeof EVENT_HASH_COLUMNS,
+  chainId: string,
+  seq: number,
+  id: string,
+): ChainWalk<DbRow, ChainSummary> {
   const head = run.heads.get(chainId) ?? null;
-  const chain: ChainSummary = { chain_id: chainId, table: which, rows: 0, first_seq: seq, last_seq: null, last_hash: null, head: head && { seq: head.seq, hash: head.hash }, ok: true };
+  const chain: ChainSummary = {
+    chain_id: chainId,
+    table: which,
+    rows: 0,
+    first_seq: seq,
+    last_seq: null,
+    last_hash: null,
+    head: head && { seq: head.seq, hash: head.hash },
+    ok: true,
+  };
   if (!head) {
     chain.ok = false;
-    run.problem({ kind: 'inserted', table: which, chain_id: chainId, seq, id, message: `row ${id} belongs to chain ${chainId}, which no writer registered: it was inserted` });
+    run.problem({
+      kind: 'inserted',
+      table: which,
+      chain_id: chainId,
+      seq,
+      id,
+      message: `row ${id} belongs to chain ${chainId}, which no writer registered: it was inserted`,
+    });
   }
   const gaps = run.gaps.get(chainId);
   return new ChainWalk(chain, {
@@ -178,15 +215,43 @@ function beginChain(run: Run, which: Which, columns: typeof RECORD_HASH_COLUMNS 
 function rowProblem(finding: ChainFinding, table: Which, chainId: string, { id, seq }: DbRow): ChainProblem {
   switch (finding.kind) {
     case 'behind':
-      return { kind: 'inserted', table, chain_id: chainId, seq, id, message: `row ${id} has seq ${seq} of chain ${chainId}, which another row has: a row was inserted into the chain` };
+      return {
+        kind: 'inserted',
+        table,
+        chain_id: chainId,
+        seq,
+        id,
+        message: `row ${id} has seq ${seq} of chain ${chainId}, which another row has: a row was inserted into the chain`,
+      };
     case 'missing': {
       const { from, to } = finding;
-      return { kind: 'missing', table, chain_id: chainId, seq: from, id, message: `chain ${chainId}: seq ${from}${to > from ? `..${to}` : ''} ${to > from ? 'are' : 'is'} missing before row ${id} (seq ${seq}): deleted` };
+      return {
+        kind: 'missing',
+        table,
+        chain_id: chainId,
+        seq: from,
+        id,
+        message: `chain ${chainId}: seq ${from}${to > from ? `..${to}` : ''} ${to > from ? 'are' : 'is'} missing before row ${id} (seq ${seq}): deleted`,
+      };
     }
     case 'changed':
-      return { kind: 'changed', table, chain_id: chainId, seq, id, message: `row ${id} (chain ${chainId}, seq ${seq}) was changed after it was written: its content does not match its record_hash` };
+      return {
+        kind: 'changed',
+        table,
+        chain_id: chainId,
+        seq,
+        id,
+        message: `row ${id} (chain ${chainId}, seq ${seq}) was changed after it was written: its content does not match its record_hash`,
+      };
     case 'unlinked':
-      return { kind: 'reordered', table, chain_id: chainId, seq, id, message: `row ${id} (chain ${chainId}, seq ${seq}) does not follow the row before it: its prev_hash is not that row's hash (rows reordered, replaced or inserted)` };
+      return {
+        kind: 'reordered',
+        table,
+        chain_id: chainId,
+        seq,
+        id,
+        message: `row ${id} (chain ${chainId}, seq ${seq}) does not follow the row before it: its prev_hash is not that row's hash (rows reordered, replaced or inserted)`,
+      };
   }
 }
 
@@ -201,20 +266,32 @@ function checkHead(run: Run, chain: ChainSummary): void {
     if (!covered || covered.to_seq < head.seq) {
       chain.ok = false;
       run.problem({
-        kind: 'truncated', table: which, chain_id: chainId, seq: end + 1, id: null,
+        kind: 'truncated',
+        table: which,
+        chain_id: chainId,
+        seq: end + 1,
+        id: null,
         message: `chain ${chainId} ends at seq ${end} but its writer recorded rows up to seq ${head.seq}: seq ${end + 1}..${head.seq} are missing from the end`,
       });
     }
   } else if (last !== null && last > head.seq) {
     chain.ok = false;
     run.problem({
-      kind: 'inserted', table: which, chain_id: chainId, seq: head.seq + 1, id: null,
+      kind: 'inserted',
+      table: which,
+      chain_id: chainId,
+      seq: head.seq + 1,
+      id: null,
       message: `chain ${chainId} goes on to seq ${last} but its writer recorded rows only up to seq ${head.seq}: seq ${head.seq + 1}..${last} were added by something else`,
     });
   } else if (last === head.seq && chain.last_hash !== head.hash) {
     chain.ok = false;
     run.problem({
-      kind: 'changed', table: which, chain_id: chainId, seq: head.seq, id: null,
+      kind: 'changed',
+      table: which,
+      chain_id: chainId,
+      seq: head.seq,
+      id: null,
       message: `chain ${chainId}: its last row (seq ${head.seq}) is not the row its writer wrote: its hash differs from the head the writer recorded (replaced)`,
     });
   }
@@ -227,10 +304,26 @@ function checkEmptyChains(run: Run, which: Which): void {
     if (head.kind !== (which === 'records' ? 'record' : 'event') || head.seq === 0 || seen.has(chainId)) continue;
     if (run.options.chain !== undefined && run.options.chain !== chainId) continue;
     const covered = followGaps(run.gaps.get(chainId), 1, head.seq);
-    const summary: ChainSummary = { chain_id: chainId, table: which, rows: 0, first_seq: null, last_seq: null, last_hash: null, head: { seq: head.seq, hash: head.hash }, ok: true };
+    const summary: ChainSummary = {
+      chain_id: chainId,
+      table: which,
+      rows: 0,
+      first_seq: null,
+      last_seq: null,
+      last_hash: null,
+      head: { seq: head.seq, hash: head.hash },
+      ok: true,
+    };
     if (!covered || covered.to_seq < head.seq) {
       summary.ok = false;
-      run.problem({ kind: 'truncated', table: which, chain_id: chainId, seq: 1, id: null, message: `chain ${chainId} has no rows left but its writer recorded rows up to seq ${head.seq}: all of them are missing` });
+      run.problem({
+        kind: 'truncated',
+        table: which,
+        chain_id: chainId,
+        seq: 1,
+        id: null,
+        message: `chain ${chainId} has no rows left but its writer recorded rows up to seq ${head.seq}: all of them are missing`,
+      });
     }
     run.report.chains.push(summary);
   }

@@ -101,7 +101,10 @@ export class BodyCollector {
     const mode = this.digestMode;
     if (mode.kind === 'none' || this.bytes === 0) this.digestValue = null;
     else if (this.hash) this.digestValue = (mode.kind === 'hmac' ? 'hmac:' : '') + this.hash.digest('hex');
-    else if (mode.kind === 'hmac') this.digestValue = `hmac:${createHmac('sha256', mode.key).update(kept ?? this.content()).digest('hex')}`;
+    else if (mode.kind === 'hmac')
+      this.digestValue = `hmac:${createHmac('sha256', mode.key)
+        .update(kept ?? this.content())
+        .digest('hex')}`;
     else this.digestValue = sha256Hex(kept ?? this.content());
     return this.digestValue;
   }

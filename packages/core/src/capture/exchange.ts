@@ -49,7 +49,13 @@ export class Exchange<R extends CaptureRoute = CaptureRoute> {
   aborted = false;
   responseHeaders: OutgoingHttpHeaders = {};
 
-  constructor(readonly route: R, req: IncomingMessage, maxBodyBytes: number, requestIdHeader: string | null, bodyDigest?: DigestMode) {
+  constructor(
+    readonly route: R,
+    req: IncomingMessage,
+    maxBodyBytes: number,
+    requestIdHeader: string | null,
+    bodyDigest?: DigestMode,
+  ) {
     this.startedAt = Date.now();
     this.id = uuidv7(this.startedAt);
     this.requestId = (requestIdHeader && acceptRequestId(req.headers[requestIdHeader])) || this.id;

@@ -15,7 +15,9 @@ import { columnNames, EVENT_TABLE, RECORD_TABLE, sqlType, type SqlType, type Tab
 
 // crypto.hash (Node >= 20.12) hashes in one call, without a Hash object per row.
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
-const sha256Hex = oneShot ? (text: string) => oneShot('sha256', text, 'hex') : (text: string) => crypto.createHash('sha256').update(text).digest('hex');
+const sha256Hex = oneShot
+  ? (text: string) => oneShot('sha256', text, 'hex')
+  : (text: string) => crypto.createHash('sha256').update(text).digest('hex');
 
 /** How a column is normalised in the canonical form. */
 export type ColumnKind = 'timestamp' | 'number' | 'text' | 'texts' | 'json' | 'boolean';
@@ -91,7 +93,12 @@ export function canonicalJson(value: unknown): string {
     return `${out}]`;
   }
   const prototype = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null && (value instanceof Number || value instanceof String || value instanceof Boolean)) return canonicalJson(value.valueOf());
+  if (
+    prototype !== Object.prototype &&
+    prototype !== null &&
+    (value instanceof Number || value instanceof String || value instanceof Boolean)
+  )
+    return canonicalJson(value.valueOf());
   const object = value as Record<string, unknown>;
   const keys = Object.keys(object);
   let changed = false;
@@ -119,7 +126,8 @@ function storedKeysObject(object: Record<string, unknown>, keys: string[]): stri
   for (const key of keys) if (!leftOut(object[key])) byName.set(stored(key), key);
   const members = [...byName].sort(byStoredName);
   let out = '{';
-  for (let i = 0; i < members.length; i++) out += `${i === 0 ? '' : ','}${JSON.stringify(members[i]![0])}:${canonicalJson(object[members[i]![1]])}`;
+  for (let i = 0; i < members.length; i++)
+    out += `${i === 0 ? '' : ','}${JSON.stringify(members[i]![0])}:${canonicalJson(object[members[i]![1]])}`;
   return `${out}}`;
 }
 
@@ -144,18 +152,31 @@ export function normalize(kind: ColumnKind, value: unknown): unknown {
 
 /** How a column of each type is normalised. */
 const KIND_OF_TYPE: { readonly [T in SqlType]: ColumnKind } = {
-  uuid: 'text', timestamptz: 'timestamp', 'double precision': 'number', integer: 'number', bigint: 'number', boolean: 'boolean',
-  text: 'text', 'text[]': 'texts', jsonb: 'json',
+  uuid: 'text',
+  timestamptz: 'timestamp',
+  'double precision': 'number',
+  integer: 'number',
+  bigint: 'number',
+  boolean: 'boolean',
+  text: 'text',
+  'text[]': 'texts',
+  jsonb: 'json',
 };
 
 /** How each column of a table is normalised, in table order. */
 function columnKinds<T extends Table>(table: T): Readonly<Record<keyof T & string, ColumnKind>> {
-  return Object.fromEntries(columnNames(table).map((column) => [column, KIND_OF_TYPE[sqlType(table[column]!)]])) as Record<keyof T & string, ColumnKind>;
+  return Object.fromEntries(columnNames(table).map((column) => [column, KIND_OF_TYPE[sqlType(table[column]!)]])) as Record<
+    keyof T & string,
+    ColumnKind
+  >;
 }
 
 /** The columns a row's hash covers: all but record_hash, the hash itself. */
 function hashed<C extends string>(kinds: Readonly<Record<C, ColumnKind>>): Readonly<Record<Exclude<C, 'record_hash'>, ColumnKind>> {
-  return Object.fromEntries(Object.entries(kinds).filter(([column]) => column !== 'record_hash')) as Record<Exclude<C, 'record_hash'>, ColumnKind>;
+  return Object.fromEntries(Object.entries(kinds).filter(([column]) => column !== 'record_hash')) as Record<
+    Exclude<C, 'record_hash'>,
+    ColumnKind
+  >;
 }
 
 /** How each column of the log table is normalised (record_hash too, as an export writes it). */
@@ -168,7 +189,10 @@ export const RECORD_HASH_COLUMNS = hashed(RECORD_KINDS);
 export const EVENT_HASH_COLUMNS = hashed(EVENT_KINDS);
 
 /** The row's canonical JSON object (see the top of this file): each of `columns`, normalised, in their order. */
-export function canonicalRow(row: Readonly<Record<string, unknown>>, columns: Readonly<Record<string, ColumnKind>>): Record<string, unknown> {
+export function canonicalRow(
+  row: Readonly<Record<string, unknown>>,
+  columns: Readonly<Record<string, ColumnKind>>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [column, kind] of Object.entries(columns)) out[column] = normalize(kind, row[column]);
   return out;
@@ -187,7 +211,11 @@ export const sealedJson = new WeakMap<object, Record<string, string>>();
  * The record_hash of a row (a record before it is stored, or one read back or exported): SHA-256 of
  * JCS(canonicalRow(row)). `keepJson` remembers the jsonb columns' text in `sealedJson` (for writing).
  */
-export function rowHash(row: Readonly<Record<string, unknown>>, columns: Readonly<Record<string, ColumnKind>> = RECORD_HASH_COLUMNS, keepJson = false): string {
+export function rowHash(
+  row: Readonly<Record<string, unknown>>,
+  columns: Readonly<Record<string, ColumnKind>> = RECORD_HASH_COLUMNS,
+  keepJson = false,
+): string {
   const json: Record<string, string> | null = keepJson ? {} : null;
   let order = sortedColumns.get(columns);
   if (!order) {

@@ -32,7 +32,15 @@ export class Chain {
   private readonly columns;
 
   constructor(kind: ChainKind, service: string | null, serviceVersion: string | null, host = hostname()) {
-    this.registration = { chain_id: uuidv7(), kind, started_at: new Date(), host, pid: process.pid, service, service_version: serviceVersion };
+    this.registration = {
+      chain_id: uuidv7(),
+      kind,
+      started_at: new Date(),
+      host,
+      pid: process.pid,
+      service,
+      service_version: serviceVersion,
+    };
     this.columns = kind === 'record' ? RECORD_HASH_COLUMNS : EVENT_HASH_COLUMNS;
   }
 

@@ -111,10 +111,19 @@ export function decodeBody(data: Buffer, headers: Record<string, unknown>, cut: 
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
         // A decompression bomb, or a body far beyond the cap: size and digest of the wire bytes remain.
-        return { ...EMPTY, parseError: `decoded ${encoding} body exceeds ${Math.max(cap, 1) * DECODE_EXPANSION} bytes; not stored`, truncated: true };
+        return {
+          ...EMPTY,
+          parseError: `decoded ${encoding} body exceeds ${Math.max(cap, 1) * DECODE_EXPANSION} bytes; not stored`,
+          truncated: true,
+        };
       }
       const kept = data.subarray(0, Math.floor(cap * 0.75));
-      return { ...EMPTY, text: `base64:${kept.toString('base64')}`, parseError: `cannot decode ${encoding}: ${(err as Error).message}`, truncated: truncated || kept.length < data.length };
+      return {
+        ...EMPTY,
+        text: `base64:${kept.toString('base64')}`,
+        parseError: `cannot decode ${encoding}: ${(err as Error).message}`,
+        truncated: truncated || kept.length < data.length,
+      };
     }
     if (plain.byteLength > cap) {
       plain = plain.subarray(0, cap);

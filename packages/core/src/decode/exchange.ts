@@ -44,5 +44,14 @@ export function decodeExchange(x: Exchange, maxBodyBytes: number): DecodedExchan
   const truncated: string[] = [];
   if (request.truncated || x.requestIncomplete) truncated.push('request_body');
   if (response.truncated) truncated.push('response_body');
-  return { path, request, response, requestBytes, requestSha256, responseBytes: x.response.bytes, responseSha256: x.response.digest(keptResponse), truncated };
+  return {
+    path,
+    request,
+    response,
+    requestBytes,
+    requestSha256,
+    responseBytes: x.response.bytes,
+    responseSha256: x.response.digest(keptResponse),
+    truncated,
+  };
 }

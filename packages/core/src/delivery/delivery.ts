@@ -83,7 +83,10 @@ export class Delivery {
       const before = this.parts.reporter.counts.written;
       await this.drain();
       if (this.hasWork && this.parts.reporter.counts.written === before) {
-        throw new InferlogError('E_WRITE', `${this.parts.backlog.rows} records are still queued${this.parts.spill?.pending ? ' (and some journaled)' : ''}: ${this.parts.reporter.lastError}`);
+        throw new InferlogError(
+          'E_WRITE',
+          `${this.parts.backlog.rows} records are still queued${this.parts.spill?.pending ? ' (and some journaled)' : ''}: ${this.parts.reporter.lastError}`,
+        );
       }
     }
   }
@@ -210,7 +213,10 @@ export class Delivery {
     const outcome = await writeIsolatingBadRows(sink, sealed, this.parts.records.chain);
     reporter.counts.written += outcome.stored + outcome.stripped;
     if (outcome.stripped > 0) {
-      reporter.report('E_WRITE', `PostgreSQL refused ${outcome.stripped} records; they were stored without their payload (see schema_errors)`);
+      reporter.report(
+        'E_WRITE',
+        `PostgreSQL refused ${outcome.stripped} records; they were stored without their payload (see schema_errors)`,
+      );
     }
     if (outcome.lost) reporter.drop(outcome.lost.count, 'E_WRITE', outcome.lost.reason);
   }
@@ -223,10 +229,16 @@ export class Delivery {
     reporter.counts.replayed += replayed.records;
     this.writeSucceeded();
     if (replayed.tornBytes > 0) {
-      reporter.report('E_SPILL', `the spill journal ${replayed.source} ended in ${replayed.tornBytes} bytes that are not a whole entry (a write cut short by a crash); the entries before them were replayed${replayed.keptAt ? `, the bytes kept in ${replayed.keptAt}` : ''}`);
+      reporter.report(
+        'E_SPILL',
+        `the spill journal ${replayed.source} ended in ${replayed.tornBytes} bytes that are not a whole entry (a write cut short by a crash); the entries before them were replayed${replayed.keptAt ? `, the bytes kept in ${replayed.keptAt}` : ''}`,
+      );
     }
     if (replayed.damagedBytes > 0) {
-      reporter.report('E_SPILL', `the spill journal ${replayed.source} held ${replayed.damagedBytes} bytes of entries that fail their checksum (damaged on disk): their records could not be replayed and are kept in ${replayed.keptAt}; the other entries were replayed`);
+      reporter.report(
+        'E_SPILL',
+        `the spill journal ${replayed.source} held ${replayed.damagedBytes} bytes of entries that fail their checksum (damaged on disk): their records could not be replayed and are kept in ${replayed.keptAt}; the other entries were replayed`,
+      );
     }
   }
 

@@ -48,7 +48,10 @@ export async function writeIsolatingBadRows(sink: RecordSink, records: Inference
         if (!isDataError(again)) throw again;
         records.splice(from, 1);
         chain.relink(records, from, base);
-        outcome.lost = { count: (outcome.lost?.count ?? 0) + 1, reason: `PostgreSQL refused record ${bad.id} even without its payload: ${(again as Error).message}` };
+        outcome.lost = {
+          count: (outcome.lost?.count ?? 0) + 1,
+          reason: `PostgreSQL refused record ${bad.id} even without its payload: ${(again as Error).message}`,
+        };
         return 1;
       }
     }

@@ -40,7 +40,10 @@ const MAX_TEXT = 200;
 /** An event was sent with the id of a stored event whose content differs: the id is taken, nothing was stored. */
 export class EventConflictError extends InferlogError {
   constructor(id: string, field: string) {
-    super('E_EVENT', `the oversight event id ${id} is already stored for an event with another ${field}: an id names one event; send a new event with a new id (or none)`);
+    super(
+      'E_EVENT',
+      `the oversight event id ${id} is already stored for an event with another ${field}: an id names one event; send a new event with a new id (or none)`,
+    );
   }
 }
 
@@ -58,8 +61,12 @@ function invalid(message: string): never {
 }
 
 function text(name: string, value: unknown, required: boolean): string | null {
-  if (value === undefined || value === null) return required ? invalid(`"${name}" is required (a string of 1 to ${MAX_TEXT} characters)`) : null;
-  if (typeof value !== 'string' || value === '' || value.length > MAX_TEXT) invalid(`"${name}" must be a string of 1 to ${MAX_TEXT} characters; got ${typeof value === 'string' ? `${value.length} characters` : typeof value}`);
+  if (value === undefined || value === null)
+    return required ? invalid(`"${name}" is required (a string of 1 to ${MAX_TEXT} characters)`) : null;
+  if (typeof value !== 'string' || value === '' || value.length > MAX_TEXT)
+    invalid(
+      `"${name}" must be a string of 1 to ${MAX_TEXT} characters; got ${typeof value === 'string' ? `${value.length} characters` : typeof value}`,
+    );
   return value;
 }
 
@@ -67,8 +74,10 @@ function text(name: string, value: unknown, required: boolean): string | null {
 export function eventRow(subject: unknown, event: unknown, redactor: Redactor | null): StoredEvent {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) invalid('it must be an object { type, actor?, data?, id? }');
   const e = event as Record<string, unknown>;
-  for (const key of Object.keys(e)) if (!['type', 'actor', 'data', 'id'].includes(key)) invalid(`unknown field "${key}"; fields are type, actor, data, id`);
-  const id = e.id === undefined ? uuidv7() : typeof e.id === 'string' && UUID.test(e.id) ? e.id.toLowerCase() : invalid('"id" must be a UUID');
+  for (const key of Object.keys(e))
+    if (!['type', 'actor', 'data', 'id'].includes(key)) invalid(`unknown field "${key}"; fields are type, actor, data, id`);
+  const id =
+    e.id === undefined ? uuidv7() : typeof e.id === 'string' && UUID.test(e.id) ? e.id.toLowerCase() : invalid('"id" must be a UUID');
   let data: unknown = e.data === undefined ? null : limitDepth(e.data);
   try {
     if (JSON.stringify(data) === undefined) data = null;

@@ -38,9 +38,16 @@ export async function recordEvent(
   body: unknown,
   actor: { value: string | undefined } | undefined,
 ): Promise<EventReply> {
-  if (typeof subject !== 'string' || subject === '') return { status: 400, body: { error: 'the route has no :id parameter naming the inference (its id or request id)' } };
+  if (typeof subject !== 'string' || subject === '')
+    return { status: 400, body: { error: 'the route has no :id parameter naming the inference (its id or request id)' } };
   if (actor && actor.value === undefined) {
-    return { status: 403, body: { error: 'inferlog: the event route could not tell who is recording this event (its actor option gave no actor for the request): nothing was stored' } };
+    return {
+      status: 403,
+      body: {
+        error:
+          'inferlog: the event route could not tell who is recording this event (its actor option gave no actor for the request): nothing was stored',
+      },
+    };
   }
   const event = typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...(body as Record<string, unknown>) } : body;
   if (actor && typeof event === 'object' && event !== null) (event as Record<string, unknown>).actor = actor.value;

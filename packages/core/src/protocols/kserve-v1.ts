@@ -27,7 +27,10 @@ export const mapKserveV1: Mapper = ({ request, response, status, params, path })
   } else {
     out.keepRequestBody = true;
     if (!request.truncated && request.text !== null) {
-      schemaErrors.push({ part: 'request', message: request.parseError ?? 'not a KServe v1 request: it needs "instances" (a list) or "inputs"' });
+      schemaErrors.push({
+        part: 'request',
+        message: request.parseError ?? 'not a KServe v1 request: it needs "instances" (a list) or "inputs"',
+      });
     }
   }
 
@@ -52,7 +55,10 @@ export const mapKserveV1: Mapper = ({ request, response, status, params, path })
   } else {
     out.keepResponseBody = true;
     if (!response.truncated && response.text !== null) {
-      schemaErrors.push({ part: 'response', message: response.parseError ?? 'not a KServe v1 response: it needs "predictions", "explanations" or "outputs"' });
+      schemaErrors.push({
+        part: 'response',
+        message: response.parseError ?? 'not a KServe v1 response: it needs "predictions", "explanations" or "outputs"',
+      });
     }
   }
   if (schemaErrors.length > 0) out.schema_errors = schemaErrors;

@@ -21,9 +21,20 @@ const BUILT_IN: Record<ProtocolName, Mapper> = {
 
 type FieldKind = 'text' | 'json' | 'list' | 'flag';
 const FIELD_KINDS: Record<keyof MappedFields, FieldKind> = {
-  protocol: 'text', model_name: 'text', model_version: 'text', inference_id: 'text',
-  parameters: 'json', inputs: 'json', outputs: 'json', response_parameters: 'json', usage: 'json', error: 'json',
-  schema_errors: 'list', truncated: 'list', keepRequestBody: 'flag', keepResponseBody: 'flag',
+  protocol: 'text',
+  model_name: 'text',
+  model_version: 'text',
+  inference_id: 'text',
+  parameters: 'json',
+  inputs: 'json',
+  outputs: 'json',
+  response_parameters: 'json',
+  usage: 'json',
+  error: 'json',
+  schema_errors: 'list',
+  truncated: 'list',
+  keepRequestBody: 'flag',
+  keepResponseBody: 'flag',
 };
 
 /** Schema errors kept per record: enough to see what is wrong, never more than the payload. */
@@ -39,7 +50,9 @@ function serialisable(value: unknown): string | null {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /**
@@ -50,7 +63,9 @@ function checkCustomFields(name: string, result: unknown): MappedFields {
   if (isThenable(result)) {
     // Its rejection would otherwise be unhandled, which ends a Node process by default.
     result.then(undefined, () => {});
-    throw new Error('returned a Promise: mappers must be synchronous (they run in the flush path, on the exchange already captured); return the fields themselves');
+    throw new Error(
+      'returned a Promise: mappers must be synchronous (they run in the flush path, on the exchange already captured); return the fields themselves',
+    );
   }
   if (!isObject(result)) throw new Error(`returned ${result === null ? 'null' : typeof result}, not an object of record fields`);
   const problems: SchemaError[] = [];
@@ -70,7 +85,8 @@ function checkCustomFields(name: string, result: unknown): MappedFields {
       if (problem === null) fields[key] = storedForm(value);
       else note(`returned ${key} that is not JSON-serialisable (stored as null): ${problem}`);
     } else if (kind === 'list') {
-      if (Array.isArray(value) && (key !== 'truncated' || value.every((v) => typeof v === 'string')) && serialisable(value) === null) fields[key] = value;
+      if (Array.isArray(value) && (key !== 'truncated' || value.every((v) => typeof v === 'string')) && serialisable(value) === null)
+        fields[key] = value;
       else note(`returned ${key} that is not ${key === 'truncated' ? 'a list of strings' : 'a JSON list'} (ignored)`);
     } else {
       fields[key] = value === true;
@@ -97,7 +113,10 @@ export function runMapper(protocol: ProtocolName | Mapper, input: MapperInput): 
     const fields = custom ? checkCustomFields(name, protocol(input)) : BUILT_IN[protocol](input);
     const errors = fields.schema_errors;
     if (errors && errors.length > MAX_SCHEMA_ERRORS) {
-      fields.schema_errors = [...errors.slice(0, MAX_SCHEMA_ERRORS), { part: 'mapper', message: `${errors.length - MAX_SCHEMA_ERRORS} more schema errors not stored` }];
+      fields.schema_errors = [
+        ...errors.slice(0, MAX_SCHEMA_ERRORS),
+        { part: 'mapper', message: `${errors.length - MAX_SCHEMA_ERRORS} more schema errors not stored` },
+      ];
     }
     return { fields, failure: null };
   } catch (err) {

@@ -11,7 +11,8 @@ let all: Ajv | null = null;
 
 function message(error: ErrorObject): string {
   if (error.keyword === 'additionalProperties') return `${error.message}: ${JSON.stringify(error.params.additionalProperty)}`;
-  if (error.keyword === 'enum') return `${error.message}: ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+  if (error.keyword === 'enum')
+    return `${error.message}: ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
   return error.message ?? error.keyword;
 }
 

@@ -8,7 +8,17 @@ import type { InferenceRecord, RecordColumn } from './record';
 import type { RecordSettings } from './settings';
 import type { CompiledRoute } from '../routes';
 
-const PAYLOAD_PARTS = ['request_body', 'response_body', 'parameters', 'inputs', 'outputs', 'response_parameters', 'usage', 'error', 'annotations'] satisfies RecordColumn[];
+const PAYLOAD_PARTS = [
+  'request_body',
+  'response_body',
+  'parameters',
+  'inputs',
+  'outputs',
+  'response_parameters',
+  'usage',
+  'error',
+  'annotations',
+] satisfies RecordColumn[];
 
 type Facts = Pick<InferenceRecord, 'path' | 'request_id' | 'annotations' | 'schema_errors' | 'redactions'>;
 
@@ -22,7 +32,10 @@ function redactedFacts(x: Exchange<CompiledRoute>, path: string, err: unknown): 
   try {
     const scannedPath = redactor ? decodedPath(path) : path;
     const annotations = redactor ? storedForm(x.annotations) : x.annotations;
-    const { parts, fired } = redact(redactor, limitEachDepth({ path: scannedPath, request_id: x.requestId, annotations, schema_errors: schemaErrors }).values);
+    const { parts, fired } = redact(
+      redactor,
+      limitEachDepth({ path: scannedPath, request_id: x.requestId, annotations, schema_errors: schemaErrors }).values,
+    );
     return {
       path: parts.path === scannedPath ? path : typeof parts.path === 'string' ? parts.path : '',
       request_id: typeof parts.request_id === 'string' && parts.request_id !== '' ? parts.request_id : x.id,
@@ -32,7 +45,13 @@ function redactedFacts(x: Exchange<CompiledRoute>, path: string, err: unknown): 
     };
   } catch (again) {
     const reason = `inferlog could neither build nor redact this record (${(err as Error)?.name ?? 'Error'}, then ${(again as Error)?.name ?? 'Error'}); its path, request id and annotations are withheld`;
-    return { path: x.route.label ?? '', request_id: x.id, annotations: null, schema_errors: [{ part: 'record', message: reason }], redactions: ['withheld'] };
+    return {
+      path: x.route.label ?? '',
+      request_id: x.id,
+      annotations: null,
+      schema_errors: [{ part: 'record', message: reason }],
+      redactions: ['withheld'],
+    };
   }
 }
 
@@ -41,14 +60,41 @@ export function fallbackRecord(x: Exchange<CompiledRoute>, o: RecordSettings, er
   const q = x.url.indexOf('?');
   const facts = redactedFacts(x, q === -1 ? x.url : x.url.slice(0, q), err);
   return {
-    id: x.id, started_at: new Date(x.startedAt), ended_at: new Date(x.startedAt + x.latencyMs), latency_ms: x.latencyMs,
-    request_id: facts.request_id, trace_id: null, span_id: null, service: o.service, service_version: o.serviceVersion,
-    host: o.host, method: x.method, route: x.route.label, path: facts.path,
-    status: x.status || null, aborted: x.aborted, protocol: 'raw', model_name: null, model_version: null,
-    inference_id: null, parameters: null, inputs: null, outputs: null, response_parameters: null, usage: null,
-    error: null, request_headers: null, response_headers: null, request_body: null, response_body: null,
-    request_bytes: x.request.bytes, response_bytes: x.response.bytes, request_sha256: null, response_sha256: null,
-    truncated: ['request_body', 'response_body'], redactions: facts.redactions,
+    id: x.id,
+    started_at: new Date(x.startedAt),
+    ended_at: new Date(x.startedAt + x.latencyMs),
+    latency_ms: x.latencyMs,
+    request_id: facts.request_id,
+    trace_id: null,
+    span_id: null,
+    service: o.service,
+    service_version: o.serviceVersion,
+    host: o.host,
+    method: x.method,
+    route: x.route.label,
+    path: facts.path,
+    status: x.status || null,
+    aborted: x.aborted,
+    protocol: 'raw',
+    model_name: null,
+    model_version: null,
+    inference_id: null,
+    parameters: null,
+    inputs: null,
+    outputs: null,
+    response_parameters: null,
+    usage: null,
+    error: null,
+    request_headers: null,
+    response_headers: null,
+    request_body: null,
+    response_body: null,
+    request_bytes: x.request.bytes,
+    response_bytes: x.response.bytes,
+    request_sha256: null,
+    response_sha256: null,
+    truncated: ['request_body', 'response_body'],
+    redactions: facts.redactions,
     schema_errors: facts.schema_errors,
     annotations: facts.annotations,
   };
@@ -61,8 +107,17 @@ export function fallbackRecord(x: Exchange<CompiledRoute>, o: RecordSettings, er
 export function strippedRecord(record: InferenceRecord, err: unknown): InferenceRecord {
   return {
     ...record,
-    parameters: null, inputs: null, outputs: null, response_parameters: null, usage: null, error: null,
-    request_headers: null, response_headers: null, request_body: null, response_body: null, annotations: null,
+    parameters: null,
+    inputs: null,
+    outputs: null,
+    response_parameters: null,
+    usage: null,
+    error: null,
+    request_headers: null,
+    response_headers: null,
+    request_body: null,
+    response_body: null,
+    annotations: null,
     truncated: PAYLOAD_PARTS,
     schema_errors: [{ part: 'record', message: `PostgreSQL refused this record; stored without its payload: ${describe(err)}` }],
   };

@@ -24,10 +24,21 @@ export interface RedactedParts {
  * rules can read them, headers filtered by the allow-lists, every JSON part cut at the nesting limit,
  * then the route's redaction rules applied.
  */
-export function redactedParts(x: Exchange, decoded: DecodedExchange, mapped: MappedFields, error: unknown, redactor: Redactor | null, o: RecordSettings): RedactedParts {
+export function redactedParts(
+  x: Exchange,
+  decoded: DecodedExchange,
+  mapped: MappedFields,
+  error: unknown,
+  redactor: Redactor | null,
+  o: RecordSettings,
+): RedactedParts {
   const withheld: string[] = [];
-  const requestBody = mapped.keepRequestBody ? redactable(decoded.request, String(x.requestHeaders['content-type'] ?? ''), redactor, 'request_body', withheld) : null;
-  const responseBody = mapped.keepResponseBody ? redactable(decoded.response, String(x.responseHeaders['content-type'] ?? ''), redactor, 'response_body', withheld) : null;
+  const requestBody = mapped.keepRequestBody
+    ? redactable(decoded.request, String(x.requestHeaders['content-type'] ?? ''), redactor, 'request_body', withheld)
+    : null;
+  const responseBody = mapped.keepResponseBody
+    ? redactable(decoded.response, String(x.responseHeaders['content-type'] ?? ''), redactor, 'response_body', withheld)
+    : null;
   const scannedPath = redactor ? decodedPath(decoded.path) : decoded.path;
   const limited = limitEachDepth({
     path: scannedPath,

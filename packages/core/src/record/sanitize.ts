@@ -47,7 +47,13 @@ function cut(value: unknown, room: number, ancestors: Set<object>, budget: { lef
     out = value.map((child) => cut(child, room - 1, ancestors, budget));
   } else {
     const copy: Record<string, unknown> = {};
-    for (const [key, child] of Object.entries(value)) Object.defineProperty(copy, key, { value: cut(child, room - 1, ancestors, budget), writable: true, enumerable: true, configurable: true });
+    for (const [key, child] of Object.entries(value))
+      Object.defineProperty(copy, key, {
+        value: cut(child, room - 1, ancestors, budget),
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
     out = copy;
   }
   ancestors.delete(value);

@@ -54,7 +54,11 @@ function pseudonymOfNormal(derived: Buffer, normal: string): string {
  * Applies `leaf` to every scalar inside `value` and `key` to every object key (lists and objects keep
  * their shape; keys can be personal data too, e.g. a map keyed by email). Null stays null.
  */
-function mapAll(value: unknown, leaf: (scalar: string | number | boolean) => unknown, key: (name: string, index: number) => string): unknown {
+function mapAll(
+  value: unknown,
+  leaf: (scalar: string | number | boolean) => unknown,
+  key: (name: string, index: number) => string,
+): unknown {
   if (value === null || value === undefined) return value;
   if (Array.isArray(value)) return value.map((v) => mapAll(v, leaf, key));
   if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v], i) => [key(k, i), mapAll(v, leaf, key)]));

@@ -40,7 +40,8 @@ const DIGIT = /\d/;
 // ! # $ % & ' * + / = ? ^ _ ` { | } ~ -) and a domain of letter/digit labels. The characters ' = / ? { | }
 // mostly surround addresses in real text (quotes, key=value, URL paths, JSON): a match is trimmed after
 // the last of them, so "email=jan@x.nl" is found as jan@x.nl, unless nothing would be left of the local part.
-const EMAIL = /(?<![\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~.-])[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+)*@(?:[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?\.)+\p{L}[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}]/gu;
+const EMAIL =
+  /(?<![\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~.-])[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+)*@(?:[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?\.)+\p{L}[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}]/gu;
 // An apostrophe between letters is part of a name (o'neill@x.ie), not a quote around the address.
 const EMAIL_SURROUNDING = /^.*(?:[=/?{|}]|(?<!\p{L})'|'(?!\p{L}))[.]*/u;
 
@@ -58,16 +59,23 @@ function findEmails(text: string): Found[] {
 const SEP = '[ \\u00a0.\\-/]';
 // International: + (or 00; 0031 is Dutch, below) country code and 7–14 more digits, in groups (an area code in parentheses, a (0) included).
 // A label joined by an underscore (phone_+31…, tel_0612345678) does not hide a number.
-const PHONE_INTERNATIONAL = new RegExp(`(?<![A-Za-z\\d+]|\\d_)(?:\\+|00(?!31))[1-9](?:${SEP}{0,3}\\(?\\d\\)?){7,15}(?![A-Za-z\\d]|_\\d)`, 'g');
+const PHONE_INTERNATIONAL = new RegExp(
+  `(?<![A-Za-z\\d+]|\\d_)(?:\\+|00(?!31))[1-9](?:${SEP}{0,3}\\(?\\d\\)?){7,15}(?![A-Za-z\\d]|_\\d)`,
+  'g',
+);
 // Dutch: 0 (or 0031) and nine digits: 06-12345678, 06/12345678, (020) 123 4567, 0031 6 1234 5678.
-const PHONE_DUTCH = new RegExp(`(?<![A-Za-z\\d+(]|\\d_)(?:\\(0\\d{1,3}\\)|0031${SEP}?\\d|0[1-9])(?:${SEP}{0,3}\\d){7,9}(?![A-Za-z\\d]|_\\d)`, 'g');
+const PHONE_DUTCH = new RegExp(
+  `(?<![A-Za-z\\d+(]|\\d_)(?:\\(0\\d{1,3}\\)|0031${SEP}?\\d|0[1-9])(?:${SEP}{0,3}\\d){7,9}(?![A-Za-z\\d]|_\\d)`,
+  'g',
+);
 const IBAN_START = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[\s\u00a0-]{0,2}[A-Za-z0-9])/g;
 // Nine digits, bare or grouped (4.2.3, 3-3-3, 3 3 3); not glued to letters or other digits (then they
 // are part of another token: an account number, a product code, a decimal). After or before a label
 // joined by a dash or underscore (BSN-111222333, bsn_111222333, 111222333_old) and between commas of a
 // text list (jan,111222333,NL) they are found: a leak costs more than a product code masked by chance.
 // Digits joined to other digits by a comma or dot (1,111222333 or 111222333,50) read as one decimal number.
-const BSN = /(?<![A-Za-z\d]|[\d,][-_]|\d[.,])(?:\d{9}|\d{4}[.\s\u00a0]\d{2}[.\s\u00a0]\d{3}|\d{3}[.\s\u00a0-]\d{3}[.\s\u00a0-]\d{3})(?![A-Za-z\d]|[.,\-_]\d)/g;
+const BSN =
+  /(?<![A-Za-z\d]|[\d,][-_]|\d[.,])(?:\d{9}|\d{4}[.\s\u00a0]\d{2}[.\s\u00a0]\d{3}|\d{3}[.\s\u00a0-]\d{3}[.\s\u00a0-]\d{3})(?![A-Za-z\d]|[.,\-_]\d)/g;
 // A run of digits in groups (separators as in SEP); card numbers (13–19 digits) are looked for inside it.
 // A comma always ends a run: no decimal has 13 digits before its comma, and CSV puts cards between commas.
 const CARD_RUN = new RegExp(`(?<![A-Za-z\\d]|\\d[-_]|\\d\\.)\\d+(?:${SEP}{1,3}\\d+)*(?![A-Za-z\\d]|[.\\-_]\\d)`, 'g');
@@ -75,7 +83,8 @@ const IPV4 = /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2
 // The dotted-quad ending first, so ::ffff:192.168.1.20 is one address, not ::ffff:192 and the rest.
 // A candidate may follow a label's colon (ip:2001:db8::1) and be followed by a sentence's (…::1: refused);
 // see findIpv6.
-const IPV6_CANDIDATE = /(?<![0-9A-Fa-f.]|[0-9A-Fa-f.:]:)(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?:%[0-9A-Za-z]+)?(?![0-9A-Za-z]|:[0-9A-Za-z:]|\.\d)/g;
+const IPV6_CANDIDATE =
+  /(?<![0-9A-Fa-f.]|[0-9A-Fa-f.:]:)(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?:%[0-9A-Za-z]+)?(?![0-9A-Za-z]|:[0-9A-Za-z:]|\.\d)/g;
 
 /** The normal form of a phone number: + and its digits, the Dutch trunk 0 and an international "(0)" left out. */
 function phoneNormal(found: string): string | null {
@@ -152,7 +161,11 @@ function findCards(text: string): Found[] {
   const found: Found[] = [];
   CARD_RUN.lastIndex = 0;
   for (let m = CARD_RUN.exec(text); m; m = CARD_RUN.exec(text)) {
-    const groups = [...m[0].matchAll(/\d+/g)].map((g) => ({ start: m.index + g.index!, end: m.index + g.index! + g[0].length, digits: g[0] }));
+    const groups = [...m[0].matchAll(/\d+/g)].map((g) => ({
+      start: m.index + g.index!,
+      end: m.index + g.index! + g[0].length,
+      digits: g[0],
+    }));
     let first = 0;
     while (first < groups.length) {
       let hit: Found | null = null;
@@ -163,7 +176,8 @@ function findCards(text: string): Found[] {
         if (digits.length >= 13 && digits.length <= 19) candidates.push({ end: groups[last]!.end, digits });
       }
       for (const c of candidates.reverse()) {
-        if (luhnValid(c.digits) && /[1-9]/.test(c.digits)) { // all zeros passes Luhn but is no card
+        if (luhnValid(c.digits) && /[1-9]/.test(c.digits)) {
+          // all zeros passes Luhn but is no card
           hit = { start: groups[first]!.start, end: c.end, normal: c.digits };
           break;
         }
@@ -185,12 +199,25 @@ const DETECTORS: Record<DetectorName, Detector> = {
     name: 'phone',
     numeric: false,
     hint: '\\d',
-    find: (t) => (DIGIT.test(t) ? [...matches(t, PHONE_INTERNATIONAL, phoneNormal), ...matches(t, PHONE_DUTCH, phoneNormal)].sort((a, b) => a.start - b.start) : []),
+    find: (t) =>
+      DIGIT.test(t)
+        ? [...matches(t, PHONE_INTERNATIONAL, phoneNormal), ...matches(t, PHONE_DUTCH, phoneNormal)].sort((a, b) => a.start - b.start)
+        : [],
   },
   iban: { name: 'iban', numeric: false, hint: '\\d', find: (t) => (DIGIT.test(t) ? findIbans(t) : []) },
-  bsn: { name: 'bsn', numeric: true, hint: '\\d', find: (t) => (DIGIT.test(t) ? matches(t, BSN, (m) => (bsnValid(digitsOf(m)) ? digitsOf(m) : null)) : []) },
+  bsn: {
+    name: 'bsn',
+    numeric: true,
+    hint: '\\d',
+    find: (t) => (DIGIT.test(t) ? matches(t, BSN, (m) => (bsnValid(digitsOf(m)) ? digitsOf(m) : null)) : []),
+  },
   creditcard: { name: 'creditcard', numeric: true, hint: '\\d', find: (t) => (DIGIT.test(t) ? findCards(t) : []) },
-  ipv4: { name: 'ipv4', numeric: false, hint: '\\d', find: (t) => (t.includes('.') ? matches(t, IPV4, (m) => (isIPv4(m) ? m : null)) : []) },
+  ipv4: {
+    name: 'ipv4',
+    numeric: false,
+    hint: '\\d',
+    find: (t) => (t.includes('.') ? matches(t, IPV4, (m) => (isIPv4(m) ? m : null)) : []),
+  },
   ipv6: { name: 'ipv6', numeric: false, hint: ':', find: (t) => (t.includes(':') ? findIpv6(t) : []) },
 };
 

@@ -128,7 +128,9 @@ export class Redactor {
     this.rules = [...rules.filter((r) => r.detectors.length === 0), ...rules.filter((r) => r.detectors.length > 0)];
     this.selects = rules.some((r) => r.selectors !== null);
     this.detects = rules.some((r) => r.detectors.length > 0);
-    this.selectsPayloadFields = rules.some((r) => r.selectors?.some((sel) => sel.parts?.some((part) => PAYLOAD_FIELDS.includes(part))) ?? false);
+    this.selectsPayloadFields = rules.some(
+      (r) => r.selectors?.some((sel) => sel.parts?.some((part) => PAYLOAD_FIELDS.includes(part))) ?? false,
+    );
   }
 
   apply(input: RecordParts): Redacted {

@@ -48,12 +48,36 @@ export interface RedactRule {
  * The parts a protocol maps out of a payload. A rule for one of them was written for the mapped record:
  * it cannot reach the same values in a raw body the mapper kept because it could not map the payload.
  */
-export const PAYLOAD_FIELDS: readonly string[] = ['inference_id', 'parameters', 'inputs', 'outputs', 'response_parameters', 'usage', 'error'];
+export const PAYLOAD_FIELDS: readonly string[] = [
+  'inference_id',
+  'parameters',
+  'inputs',
+  'outputs',
+  'response_parameters',
+  'usage',
+  'error',
+];
 
 /** The parts of a record rules see, as the root of their JSONPaths. */
 export const RECORD_PARTS = [
-  'path', 'request_id', 'inference_id', 'parameters', 'inputs', 'outputs', 'response_parameters', 'usage', 'error', 'annotations',
-  'request_headers', 'response_headers', 'request_body', 'response_body', 'schema_errors', 'model_name', 'model_version', 'actor',
+  'path',
+  'request_id',
+  'inference_id',
+  'parameters',
+  'inputs',
+  'outputs',
+  'response_parameters',
+  'usage',
+  'error',
+  'annotations',
+  'request_headers',
+  'response_headers',
+  'request_body',
+  'response_body',
+  'schema_errors',
+  'model_name',
+  'model_version',
+  'actor',
 ] as const;
 export type RecordPart = (typeof RECORD_PARTS)[number];
 
@@ -121,7 +145,8 @@ function list<T>(value: T | T[] | undefined): T[] {
 
 function strings(where: string, value: unknown): string[] {
   const items = list(value as string | string[] | undefined);
-  if (items.length === 0 || !items.every((item) => typeof item === 'string' && item !== '')) fail(`option "${where}" must be a non-empty string or a list of them`);
+  if (items.length === 0 || !items.every((item) => typeof item === 'string' && item !== ''))
+    fail(`option "${where}" must be a non-empty string or a list of them`);
   return items;
 }
 
@@ -145,15 +170,22 @@ function compilePath(where: string, path: string, label: string): CompiledSelect
   const parts = segmentNames(segments[0]);
   for (const part of parts ?? []) {
     if (!(RECORD_PARTS as readonly string[]).includes(part)) {
-      fail(`option "${where}": ${JSON.stringify(path)} starts at "${part}", which is not a part of the record; paths start at one of ${RECORD_PARTS.map((p) => `$.${p}`).join(', ')} (or $..name to search everywhere)`);
+      fail(
+        `option "${where}": ${JSON.stringify(path)} starts at "${part}", which is not a part of the record; paths start at one of ${RECORD_PARTS.map((p) => `$.${p}`).join(', ')} (or $..name to search everywhere)`,
+      );
     }
   }
   if (parts?.some((p) => p === 'request_headers' || p === 'response_headers')) {
     const upper = segmentNames(segments[1])?.find((name) => name !== name.toLowerCase());
-    if (upper !== undefined) fail(`option "${where}": ${JSON.stringify(path)} names the header "${upper}", but header names are stored in lower case: write "${upper.toLowerCase()}"`);
+    if (upper !== undefined)
+      fail(
+        `option "${where}": ${JSON.stringify(path)} names the header "${upper}", but header names are stored in lower case: write "${upper.toLowerCase()}"`,
+      );
   }
   const name = DESCENDANT_NAME.exec(path);
-  const find = name ? (document: unknown) => descendantsNamed(document, (name[1] ?? name[2])!) : (document: unknown) => query.query(document as JSONValue).locations();
+  const find = name
+    ? (document: unknown) => descendantsNamed(document, (name[1] ?? name[2])!)
+    : (document: unknown) => query.query(document as JSONValue).locations();
   return { label, parts: (parts as RecordPart[] | null) ?? null, find };
 }
 
@@ -167,33 +199,51 @@ function tensorData(field: 'inputs' | 'outputs', name: string): string {
  * settings). `where` names it in errors, e.g. `redact[2]`. `key` is the HMAC key, required by `hash`.
  */
 export function compileRule(where: string, rule: unknown, key: Buffer | null): CompiledRule {
-  if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) fail(`option "${where}" must be a rule object { path | paths | input | output | detect, action, … }`);
+  if (typeof rule !== 'object' || rule === null || Array.isArray(rule))
+    fail(`option "${where}" must be a rule object { path | paths | input | output | detect, action, … }`);
   const r = rule as Record<string, unknown>;
-  for (const name of Object.keys(r)) if (!RULE_KEYS.includes(name)) fail(`unknown option "${where}.${name}"; known options are: ${RULE_KEYS.join(', ')}`);
-  if (!REDACT_ACTIONS.includes(r.action as RedactAction)) fail(`option "${where}.action" must be one of ${REDACT_ACTIONS.join(', ')}; got ${JSON.stringify(r.action)}`);
+  for (const name of Object.keys(r))
+    if (!RULE_KEYS.includes(name)) fail(`unknown option "${where}.${name}"; known options are: ${RULE_KEYS.join(', ')}`);
+  if (!REDACT_ACTIONS.includes(r.action as RedactAction))
+    fail(`option "${where}.action" must be one of ${REDACT_ACTIONS.join(', ')}; got ${JSON.stringify(r.action)}`);
   if (r.id !== undefined && (typeof r.id !== 'string' || r.id === '')) fail(`option "${where}.id" must be a non-empty string`);
-  if (r.censor !== undefined && (typeof r.censor !== 'string' || r.action !== 'mask')) fail(`option "${where}.censor" must be a string, and only goes with action "mask"`);
+  if (r.censor !== undefined && (typeof r.censor !== 'string' || r.action !== 'mask'))
+    fail(`option "${where}.censor" must be a string, and only goes with action "mask"`);
   if (r.action === 'truncate' ? !(Number.isInteger(r.keep) && (r.keep as number) >= 0) : r.keep !== undefined) {
-    fail(`option "${where}.keep" ${r.action === 'truncate' ? 'must be a whole number ≥ 0 for action "truncate"' : 'only goes with action "truncate"'}`);
+    fail(
+      `option "${where}.keep" ${r.action === 'truncate' ? 'must be a whole number ≥ 0 for action "truncate"' : 'only goes with action "truncate"'}`,
+    );
   }
-  if (r.action === 'hash' && !key) fail(`option "${where}" hashes, which needs a key: set the "hmacKey" option or INFERLOG_HMAC_KEY (at least 16 bytes, kept secret)`);
+  if (r.action === 'hash' && !key)
+    fail(`option "${where}" hashes, which needs a key: set the "hmacKey" option or INFERLOG_HMAC_KEY (at least 16 bytes, kept secret)`);
 
-  if (r.path !== undefined && (typeof r.path !== 'string' || r.path === '')) fail(`option "${where}.path" must be one JSONPath string (use "paths" for several)`);
+  if (r.path !== undefined && (typeof r.path !== 'string' || r.path === ''))
+    fail(`option "${where}.path" must be one JSONPath string (use "paths" for several)`);
   const selectors: CompiledSelector[] = [
     ...(r.path !== undefined ? [r.path as string] : []).map((p) => compilePath(`${where}.path`, p, p)),
     ...(r.paths !== undefined ? strings(`${where}.paths`, r.paths) : []).map((p, i) => compilePath(`${where}.paths[${i}]`, p, p)),
-    ...(r.input !== undefined ? strings(`${where}.input`, r.input) : []).map((n) => compilePath(`${where}.input`, tensorData('inputs', n), `input:${n}`)),
-    ...(r.output !== undefined ? strings(`${where}.output`, r.output) : []).map((n) => compilePath(`${where}.output`, tensorData('outputs', n), `output:${n}`)),
+    ...(r.input !== undefined ? strings(`${where}.input`, r.input) : []).map((n) =>
+      compilePath(`${where}.input`, tensorData('inputs', n), `input:${n}`),
+    ),
+    ...(r.output !== undefined ? strings(`${where}.output`, r.output) : []).map((n) =>
+      compilePath(`${where}.output`, tensorData('outputs', n), `output:${n}`),
+    ),
   ];
   const detectors = list(r.detect as DetectorName | DetectorName[] | undefined).map((name) => {
-    if (!DETECTOR_NAMES.includes(name)) fail(`option "${where}.detect" has unknown detector ${JSON.stringify(name)}; detectors are: ${DETECTOR_NAMES.join(', ')}`);
+    if (!DETECTOR_NAMES.includes(name))
+      fail(`option "${where}.detect" has unknown detector ${JSON.stringify(name)}; detectors are: ${DETECTOR_NAMES.join(', ')}`);
     return detector(name);
   });
-  if (selectors.length === 0 && detectors.length === 0) fail(`option "${where}" selects nothing: give path, paths, input, output or detect`);
+  if (selectors.length === 0 && detectors.length === 0)
+    fail(`option "${where}" selects nothing: give path, paths, input, output or detect`);
   return {
     selectors: selectors.length > 0 ? selectors : null,
     detectors,
-    action: compileAction(r.action as RedactAction, { censor: (r.censor as string | undefined) ?? '[REDACTED]', keep: (r.keep as number | undefined) ?? 0, key }),
+    action: compileAction(r.action as RedactAction, {
+      censor: (r.censor as string | undefined) ?? '[REDACTED]',
+      keep: (r.keep as number | undefined) ?? 0,
+      key,
+    }),
     id: (r.id as string | undefined) ?? null,
   };
 }

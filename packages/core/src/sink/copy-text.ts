@@ -51,7 +51,9 @@ export function toCopyText(records: readonly InferenceRecord[]): string {
       const column = RECORD_COLUMNS[i]!;
       const value = record[column];
       const sealed = json?.[column];
-      out += (i === 0 ? '' : '\t') + (value === null || value === undefined ? '\\N' : sealed !== undefined ? escapeCopy(sealed) : COLUMN_ENCODERS[i]!(value));
+      out +=
+        (i === 0 ? '' : '\t') +
+        (value === null || value === undefined ? '\\N' : sealed !== undefined ? escapeCopy(sealed) : COLUMN_ENCODERS[i]!(value));
     }
     out += '\n';
   }

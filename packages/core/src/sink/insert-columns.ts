@@ -17,7 +17,12 @@ export function insertColumns(table: Table, schema: string, name: string): Inser
     columnNames(table).map((column) => {
       const type = sqlType(table[column]!);
       // A sealed row's JSON text is the one its hash was made of: written as it is.
-      if (type === 'jsonb') return { name: column, cast: 'jsonb', init: (c: { value: unknown; source: object }) => sealedJson.get(c.source)?.[column] ?? toJsonb(c.value) };
+      if (type === 'jsonb')
+        return {
+          name: column,
+          cast: 'jsonb',
+          init: (c: { value: unknown; source: object }) => sealedJson.get(c.source)?.[column] ?? toJsonb(c.value),
+        };
       if (type === 'text[]') return { name: column, cast: 'text[]', init: (c: { value: unknown }) => textValue(c.value) };
       return { name: column, init: (c: { value: unknown }) => textValue(c.value) };
     }),

@@ -47,7 +47,7 @@ export async function migrate(db: Database, schema: string, table: string): Prom
       'CREATE TABLE IF NOT EXISTS $1:name.$2:name (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
       [schema, history],
     );
-    const done = new Set((await t.map('SELECT version FROM $1:name.$2:name', [schema, history], (r) => r.version as number)));
+    const done = new Set(await t.map('SELECT version FROM $1:name.$2:name', [schema, history], (r) => r.version as number));
     const applied: number[] = [];
     for (const m of migrations()) {
       if (done.has(m.version)) continue;

@@ -38,7 +38,11 @@ export interface AttachedPartition {
  * same session, so the server's TimeZone and DateStyle cannot skew them. A default partition, one
  * bounded by MINVALUE/MAXVALUE or one named otherwise is not listed.
  */
-export async function attachedPartitions(db: Database | IBaseProtocol<unknown>, schema: string, table: string): Promise<AttachedPartition[]> {
+export async function attachedPartitions(
+  db: Database | IBaseProtocol<unknown>,
+  schema: string,
+  table: string,
+): Promise<AttachedPartition[]> {
   const rows = await db.any(
     `SELECT c.relname AS partition, b[1]::timestamptz AS "from", b[2]::timestamptz AS "to"
        FROM pg_catalog.pg_inherits i

@@ -33,7 +33,8 @@ export function chainHeads(rows: readonly Chained[]): { chain_id: string; seq: n
   for (const row of rows) {
     if (!row.chain_id || row.chain_seq == null) continue;
     const head = heads.get(row.chain_id);
-    if (!head || row.chain_seq > head.seq) heads.set(row.chain_id, { chain_id: row.chain_id, seq: row.chain_seq, hash: row.record_hash ?? null });
+    if (!head || row.chain_seq > head.seq)
+      heads.set(row.chain_id, { chain_id: row.chain_id, seq: row.chain_seq, hash: row.record_hash ?? null });
   }
   return [...heads.values()];
 }
@@ -92,12 +93,26 @@ export class PostgresSink implements RecordSink {
   async registerChain(chain: ChainRegistration): Promise<void> {
     await this.db.none(
       'INSERT INTO $1:name.$2:name (chain_id, kind, started_at, host, pid, service, service_version) VALUES ($3, $4, $5, $6, $7, $8, $9) ON CONFLICT (chain_id) DO NOTHING',
-      [this.schema, this.names.chains, chain.chain_id, chain.kind, chain.started_at, chain.host, chain.pid, chain.service, chain.service_version],
+      [
+        this.schema,
+        this.names.chains,
+        chain.chain_id,
+        chain.kind,
+        chain.started_at,
+        chain.host,
+        chain.pid,
+        chain.service,
+        chain.service_version,
+      ],
     );
   }
 
   async chainHead(chainId: string): Promise<{ seq: number; hash: string | null }> {
-    const row = await this.db.oneOrNone('SELECT last_seq, last_hash FROM $1:name.$2:name WHERE chain_id = $3', [this.schema, this.names.chains, chainId]);
+    const row = await this.db.oneOrNone('SELECT last_seq, last_hash FROM $1:name.$2:name WHERE chain_id = $3', [
+      this.schema,
+      this.names.chains,
+      chainId,
+    ]);
     return row ? { seq: Number(row.last_seq), hash: row.last_hash } : { seq: 0, hash: null };
   }
 
@@ -125,13 +140,10 @@ export class PostgresSink implements RecordSink {
     if (heads.length === 0) return null;
     return heads
       .map((h) =>
-        pgp.as.format('UPDATE $1:name.$2:name SET last_seq = $4, last_hash = $5, updated_at = now() WHERE chain_id = $3 AND last_seq < $4', [
-          this.schema,
-          this.names.chains,
-          h.chain_id,
-          h.seq,
-          h.hash,
-        ]),
+        pgp.as.format(
+          'UPDATE $1:name.$2:name SET last_seq = $4, last_hash = $5, updated_at = now() WHERE chain_id = $3 AND last_seq < $4',
+          [this.schema, this.names.chains, h.chain_id, h.seq, h.hash],
+        ),
       )
       .join('; ');
   }

@@ -18,14 +18,25 @@ export interface PrepareResult {
  * deployment step before the writers start (or run with `migrate: false` under a role that may only
  * insert).
  */
-export async function prepareLog(db: Database, schema: string, table: string, monthsAhead = 2, now: Date = new Date()): Promise<PrepareResult> {
-  if (!Number.isInteger(monthsAhead) || monthsAhead < 0 || monthsAhead > 120) throw new RangeError(`monthsAhead must be a whole number from 0 to 120; got ${monthsAhead}`);
+export async function prepareLog(
+  db: Database,
+  schema: string,
+  table: string,
+  monthsAhead = 2,
+  now: Date = new Date(),
+): Promise<PrepareResult> {
+  if (!Number.isInteger(monthsAhead) || monthsAhead < 0 || monthsAhead > 120)
+    throw new RangeError(`monthsAhead must be a whole number from 0 to 120; got ${monthsAhead}`);
   const versions = await migrate(db, schema, table);
   const known = migrations();
   const months = Array.from({ length: monthsAhead + 1 }, (_, i) => monthStart(now.getTime(), i));
   const names = months.map((m) => partitionName(table, m));
   const existing = new Set(
-    await db.map('SELECT relname FROM pg_class WHERE relnamespace = $1::regnamespace AND relname = ANY($2::text[])', [pgIdent(schema), names], (r) => r.relname as string),
+    await db.map(
+      'SELECT relname FROM pg_class WHERE relnamespace = $1::regnamespace AND relname = ANY($2::text[])',
+      [pgIdent(schema), names],
+      (r) => r.relname as string,
+    ),
   );
   await ensurePartitions(db, schema, table, months);
   return {

@@ -4,9 +4,40 @@
 import fc from 'fast-check';
 
 const KEYS = [
-  '__proto__', 'constructor', 'prototype', 'toString', 'id', 'inputs', 'outputs', 'data', 'shape', 'datatype', 'name', 'parameters',
-  'binary_data_size', 'instances', 'predictions', 'explanations', 'messages', 'role', 'content', 'choices', 'delta', 'tool_calls',
-  'index', 'function', 'arguments', 'usage', 'error', 'model', 'prompt', 'input', 'embedding', 'stream', 'finish_reason', 'object',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'id',
+  'inputs',
+  'outputs',
+  'data',
+  'shape',
+  'datatype',
+  'name',
+  'parameters',
+  'binary_data_size',
+  'instances',
+  'predictions',
+  'explanations',
+  'messages',
+  'role',
+  'content',
+  'choices',
+  'delta',
+  'tool_calls',
+  'index',
+  'function',
+  'arguments',
+  'usage',
+  'error',
+  'model',
+  'prompt',
+  'input',
+  'embedding',
+  'stream',
+  'finish_reason',
+  'object',
 ];
 const key = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...KEYS) }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }) });
 const scalar = fc.oneof(
@@ -35,19 +66,37 @@ const tensor = fc.record(
     datatype: fc.oneof(fc.constantFrom('BOOL', 'UINT8', 'INT8', 'UINT64', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES', 'BF16'), scalar),
     shape: fc.oneof(fc.array(dim, { maxLength: 4 }), hostileJson),
     data: fc.oneof(fc.array(fc.oneof(scalar, fc.array(scalar, { maxLength: 3 })), { maxLength: 8 }), hostileJson),
-    parameters: fc.oneof(fc.dictionary(key, scalar, { maxKeys: 3 }), fc.record({ binary_data_size: fc.oneof(fc.integer({ min: -1, max: 64 }), scalar) })),
+    parameters: fc.oneof(
+      fc.dictionary(key, scalar, { maxKeys: 3 }),
+      fc.record({ binary_data_size: fc.oneof(fc.integer({ min: -1, max: 64 }), scalar) }),
+    ),
   },
   { requiredKeys: [] },
 );
 
 /** OIP-, KServe-v1- and OpenAI-shaped payloads with wrong types, huge shapes and odd keys. */
 export const protocolShaped: fc.Arbitrary<unknown> = fc.oneof(
-  fc.record({ id: scalar, inputs: fc.array(tensor, { maxLength: 3 }), outputs: fc.array(tensor, { maxLength: 2 }), parameters: hostileJson }, { requiredKeys: ['inputs'] }),
+  fc.record(
+    { id: scalar, inputs: fc.array(tensor, { maxLength: 3 }), outputs: fc.array(tensor, { maxLength: 2 }), parameters: hostileJson },
+    { requiredKeys: ['inputs'] },
+  ),
   fc.record({ model_name: scalar, outputs: fc.array(tensor, { maxLength: 3 }), ['__proto__']: hostileJson }, { requiredKeys: ['outputs'] }),
   fc.record({ instances: fc.oneof(fc.array(hostileJson, { maxLength: 4 }), hostileJson), inputs: hostileJson }, { requiredKeys: [] }),
   fc.record({ predictions: hostileJson, explanations: hostileJson, outputs: hostileJson }, { requiredKeys: [] }),
-  fc.record({ model: scalar, messages: fc.oneof(fc.array(hostileJson, { maxLength: 3 }), hostileJson), tools: hostileJson, stream: fc.boolean() }, { requiredKeys: ['messages'] }),
-  fc.record({ id: scalar, object: fc.constantFrom('chat.completion', 'text_completion', 'list'), choices: fc.array(hostileJson, { maxLength: 3 }), data: fc.array(hostileJson, { maxLength: 3 }), usage: hostileJson }, { requiredKeys: ['object'] }),
+  fc.record(
+    { model: scalar, messages: fc.oneof(fc.array(hostileJson, { maxLength: 3 }), hostileJson), tools: hostileJson, stream: fc.boolean() },
+    { requiredKeys: ['messages'] },
+  ),
+  fc.record(
+    {
+      id: scalar,
+      object: fc.constantFrom('chat.completion', 'text_completion', 'list'),
+      choices: fc.array(hostileJson, { maxLength: 3 }),
+      data: fc.array(hostileJson, { maxLength: 3 }),
+      usage: hostileJson,
+    },
+    { requiredKeys: ['object'] },
+  ),
 );
 
 /** A body as bytes: JSON (random or protocol-shaped), that JSON cut short, or random bytes. */
@@ -65,12 +114,38 @@ export const hostileStream: fc.Arbitrary<Buffer> = fc
   .tuple(
     fc.array(
       fc.oneof(
-        fc.record({ choices: fc.array(fc.record({ index: fc.oneof(fc.integer({ min: -2, max: 3 }), scalar), delta: hostileJson, text: scalar, finish_reason: scalar, logprobs: hostileJson }, { requiredKeys: [] }), { maxLength: 3 }), usage: hostileJson, id: scalar, model: scalar }, { requiredKeys: [] }),
+        fc.record(
+          {
+            choices: fc.array(
+              fc.record(
+                {
+                  index: fc.oneof(fc.integer({ min: -2, max: 3 }), scalar),
+                  delta: hostileJson,
+                  text: scalar,
+                  finish_reason: scalar,
+                  logprobs: hostileJson,
+                },
+                { requiredKeys: [] },
+              ),
+              { maxLength: 3 },
+            ),
+            usage: hostileJson,
+            id: scalar,
+            model: scalar,
+          },
+          { requiredKeys: [] },
+        ),
         hostileJson,
       ),
       { maxLength: 8 },
     ),
-    fc.constantFrom('', 'data: [DONE]\n\n', 'event: error\ndata: {"error":{"message":"x"}}\n\n', 'event: error\ndata: upstream timeout\n\n', ': ping\n\n'),
+    fc.constantFrom(
+      '',
+      'data: [DONE]\n\n',
+      'event: error\ndata: {"error":{"message":"x"}}\n\n',
+      'event: error\ndata: upstream timeout\n\n',
+      ': ping\n\n',
+    ),
     fc.nat(),
   )
   .map(([chunks, end, cut]) => {
@@ -80,9 +155,31 @@ export const hostileStream: fc.Arbitrary<Buffer> = fc
 
 const binaryTensor = fc.record({
   name: fc.string({ maxLength: 4 }),
-  datatype: fc.constantFrom('BOOL', 'UINT8', 'INT8', 'UINT16', 'INT16', 'FP16', 'BF16', 'UINT32', 'INT32', 'FP32', 'UINT64', 'INT64', 'FP64', 'BYTES', 'nope', 'constructor', '__proto__', 'toString', 'hasOwnProperty'),
+  datatype: fc.constantFrom(
+    'BOOL',
+    'UINT8',
+    'INT8',
+    'UINT16',
+    'INT16',
+    'FP16',
+    'BF16',
+    'UINT32',
+    'INT32',
+    'FP32',
+    'UINT64',
+    'INT64',
+    'FP64',
+    'BYTES',
+    'nope',
+    'constructor',
+    '__proto__',
+    'toString',
+    'hasOwnProperty',
+  ),
   shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }),
-  parameters: fc.record({ binary_data_size: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 24 }) }, { weight: 1, arbitrary: scalar }) }),
+  parameters: fc.record({
+    binary_data_size: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 24 }) }, { weight: 1, arbitrary: scalar }),
+  }),
 });
 
 /**
@@ -91,9 +188,16 @@ const binaryTensor = fc.record({
  */
 export const hostileBinary: fc.Arbitrary<{ body: Buffer; headerLength: string }> = fc
   .tuple(
-    fc.oneof(fc.record({ inputs: fc.array(binaryTensor, { maxLength: 4 }) }), fc.record({ model_name: fc.constant('m'), outputs: fc.array(binaryTensor, { maxLength: 4 }) }), protocolShaped),
+    fc.oneof(
+      fc.record({ inputs: fc.array(binaryTensor, { maxLength: 4 }) }),
+      fc.record({ model_name: fc.constant('m'), outputs: fc.array(binaryTensor, { maxLength: 4 }) }),
+      protocolShaped,
+    ),
     fc.uint8Array({ maxLength: 96 }),
-    fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.oneof(fc.integer({ min: -5, max: 400 }), fc.string({ maxLength: 4 })) }),
+    fc.oneof(
+      { weight: 3, arbitrary: fc.constant(null) },
+      { weight: 1, arbitrary: fc.oneof(fc.integer({ min: -5, max: 400 }), fc.string({ maxLength: 4 })) },
+    ),
   )
   .map(([header, tail, stated]) => {
     const json = Buffer.from(JSON.stringify(header) ?? '');

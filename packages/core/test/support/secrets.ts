@@ -3,7 +3,8 @@
 import fc from 'fast-check';
 import { bsnValid, IBAN_LENGTHS, ibanValid, luhnValid } from '../../src/redact/checksums';
 
-const digits = (length: number) => fc.array(fc.integer({ min: 0, max: 9 }), { minLength: length, maxLength: length }).map((d) => d.join(''));
+const digits = (length: number) =>
+  fc.array(fc.integer({ min: 0, max: 9 }), { minLength: length, maxLength: length }).map((d) => d.join(''));
 
 /** A valid BSN: eight digits and the check digit the 11-proef asks for (those needing a 10 are skipped). */
 export const bsn = digits(8)
@@ -39,7 +40,10 @@ export const iban = fc.tuple(fc.constantFrom(...COUNTRIES), fc.nat(), fc.boolean
 );
 
 /** An IBAN-shaped string whose check digits are wrong. */
-export const notIban = iban.map((value) => value.replace(/\s/g, '')).map((value) => `${value.slice(0, 2)}${value[2] === '9' ? '1' : '9'}${value.slice(3)}`).filter((value) => !ibanValid(value));
+export const notIban = iban
+  .map((value) => value.replace(/\s/g, ''))
+  .map((value) => `${value.slice(0, 2)}${value[2] === '9' ? '1' : '9'}${value.slice(3)}`)
+  .filter((value) => !ibanValid(value));
 
 /** A valid 16-digit card number (Visa or Mastercard prefix, Luhn check digit), bare or in groups of four. */
 export const card = fc.tuple(fc.constantFrom('4', '51', '55'), fc.boolean()).chain(([prefix, grouped]) =>
@@ -58,7 +62,9 @@ export const notCard = digits(16).filter((candidate) => !luhnValid(candidate) &&
 export const email = fc.emailAddress();
 
 /** A Dutch mobile number as people write it. */
-export const dutchMobile = fc.tuple(digits(8), fc.constantFrom('06-', '06 ', '+31 6 ', '+316')).map(([number, prefix]) => `${prefix}${number}`);
+export const dutchMobile = fc
+  .tuple(digits(8), fc.constantFrom('06-', '06 ', '+31 6 ', '+316'))
+  .map(([number, prefix]) => `${prefix}${number}`);
 
 /** An API key as providers issue them. */
 export const apiKey = fc.stringMatching(/^[A-Za-z0-9]{32}$/).map((s) => `sk-${s}`);

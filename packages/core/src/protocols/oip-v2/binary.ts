@@ -9,13 +9,41 @@ import { elementCount } from './tensor-data';
 
 // Maps, not objects: a datatype named after an Object.prototype member ("constructor", "__proto__")
 // must find nothing, not an inherited function that would turn the decoding budget into NaN.
-const FIXED_SIZES = new Map<string, number>(Object.entries({
-  BOOL: 1, UINT8: 1, INT8: 1, UINT16: 2, INT16: 2, FP16: 2, BF16: 2, UINT32: 4, INT32: 4, FP32: 4, UINT64: 8, INT64: 8, FP64: 8,
-}));
+const FIXED_SIZES = new Map<string, number>(
+  Object.entries({
+    BOOL: 1,
+    UINT8: 1,
+    INT8: 1,
+    UINT16: 2,
+    INT16: 2,
+    FP16: 2,
+    BF16: 2,
+    UINT32: 4,
+    INT32: 4,
+    FP32: 4,
+    UINT64: 8,
+    INT64: 8,
+    FP64: 8,
+  }),
+);
 /** Characters an element takes in the stored JSON, at most (for the decoding budget). */
-const JSON_SIZES = new Map<string, number>(Object.entries({
-  BOOL: 6, UINT8: 4, INT8: 5, UINT16: 6, INT16: 7, FP16: 24, BF16: 24, UINT32: 11, INT32: 12, FP32: 24, UINT64: 23, INT64: 23, FP64: 25,
-}));
+const JSON_SIZES = new Map<string, number>(
+  Object.entries({
+    BOOL: 6,
+    UINT8: 4,
+    INT8: 5,
+    UINT16: 6,
+    INT16: 7,
+    FP16: 24,
+    BF16: 24,
+    UINT32: 11,
+    INT32: 12,
+    FP32: 24,
+    UINT64: 23,
+    INT64: 23,
+    FP64: 25,
+  }),
+);
 
 /** Half-precision (IEEE 754 binary16) to a number. */
 function fp16(bits: number): number {
@@ -44,21 +72,23 @@ function jsonInteger(value: bigint): number | string {
 }
 
 type Reader = (bytes: Buffer, offset: number) => unknown;
-const READERS = new Map<string, Reader>(Object.entries({
-  BOOL: (b, o) => b[o] !== 0,
-  UINT8: (b, o) => b.readUInt8(o),
-  INT8: (b, o) => b.readInt8(o),
-  UINT16: (b, o) => b.readUInt16LE(o),
-  INT16: (b, o) => b.readInt16LE(o),
-  FP16: (b, o) => jsonNumber(fp16(b.readUInt16LE(o))),
-  BF16: (b, o) => jsonNumber(bf16(b.readUInt16LE(o))),
-  UINT32: (b, o) => b.readUInt32LE(o),
-  INT32: (b, o) => b.readInt32LE(o),
-  FP32: (b, o) => jsonNumber(b.readFloatLE(o)),
-  UINT64: (b, o) => jsonInteger(b.readBigUInt64LE(o)),
-  INT64: (b, o) => jsonInteger(b.readBigInt64LE(o)),
-  FP64: (b, o) => jsonNumber(b.readDoubleLE(o)),
-} satisfies Record<string, Reader>));
+const READERS = new Map<string, Reader>(
+  Object.entries({
+    BOOL: (b, o) => b[o] !== 0,
+    UINT8: (b, o) => b.readUInt8(o),
+    INT8: (b, o) => b.readInt8(o),
+    UINT16: (b, o) => b.readUInt16LE(o),
+    INT16: (b, o) => b.readInt16LE(o),
+    FP16: (b, o) => jsonNumber(fp16(b.readUInt16LE(o))),
+    BF16: (b, o) => jsonNumber(bf16(b.readUInt16LE(o))),
+    UINT32: (b, o) => b.readUInt32LE(o),
+    INT32: (b, o) => b.readInt32LE(o),
+    FP32: (b, o) => jsonNumber(b.readFloatLE(o)),
+    UINT64: (b, o) => jsonInteger(b.readBigUInt64LE(o)),
+    INT64: (b, o) => jsonInteger(b.readBigInt64LE(o)),
+    FP64: (b, o) => jsonNumber(b.readDoubleLE(o)),
+  } satisfies Record<string, Reader>),
+);
 
 /** Bytes that are text: UTF-8 without control characters other than tab, line feed and carriage return. */
 function isText(bytes: Buffer): boolean {
@@ -73,10 +103,17 @@ function readBytesElements(bytes: Buffer, budget: number): { data: string[]; pro
   let offset = 0;
   let spent = 0;
   while (offset < bytes.length) {
-    if (offset + 4 > bytes.length) return { data, problem: `ends inside the length prefix of element ${data.length}`, spent, stopped: false };
+    if (offset + 4 > bytes.length)
+      return { data, problem: `ends inside the length prefix of element ${data.length}`, spent, stopped: false };
     const length = bytes.readUInt32LE(offset);
     offset += 4;
-    if (offset + length > bytes.length) return { data, problem: `element ${data.length} claims ${length} bytes; only ${bytes.length - offset} remain`, spent, stopped: false };
+    if (offset + length > bytes.length)
+      return {
+        data,
+        problem: `element ${data.length} claims ${length} bytes; only ${bytes.length - offset} remain`,
+        spent,
+        stopped: false,
+      };
     // Its JSON is at least its length in characters: one that cannot fit is not decoded at all.
     if (spent + length > budget) return { data, problem: null, spent, stopped: true };
     const element = bytes.subarray(offset, offset + length);
@@ -105,7 +142,14 @@ export interface BinaryResult {
  * Decoding stops once the JSON of the decoded elements would pass `budget` characters (the size cap):
  * binary data is compact, its JSON several times larger.
  */
-export function attachBinaryData(tensors: unknown[], binary: Buffer, part: string, field: string, bodyCut: boolean, budget: number): BinaryResult {
+export function attachBinaryData(
+  tensors: unknown[],
+  binary: Buffer,
+  part: string,
+  field: string,
+  bodyCut: boolean,
+  budget: number,
+): BinaryResult {
   const errors: SchemaError[] = [];
   let offset = 0;
   let cut = false;
@@ -117,9 +161,14 @@ export function attachBinaryData(tensors: unknown[], binary: Buffer, part: strin
     const where = `/${field}/${i}`;
     const size = tensor.parameters.binary_data_size;
     // The binary data replaces `data`; the extension forbids sending both.
-    if (tensor.data !== undefined) errors.push({ part, path: `${where}/data`, message: 'must not be given beside binary_data_size (the binary data is stored)' });
+    if (tensor.data !== undefined)
+      errors.push({ part, path: `${where}/data`, message: 'must not be given beside binary_data_size (the binary data is stored)' });
     if (lost) {
-      errors.push({ part, path: where, message: 'follows a tensor whose binary_data_size is not a number of bytes: its data cannot be found' });
+      errors.push({
+        part,
+        path: where,
+        message: 'follows a tensor whose binary_data_size is not a number of bytes: its data cannot be found',
+      });
       return { ...tensor, data: null };
     }
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
@@ -141,7 +190,12 @@ export function attachBinaryData(tensors: unknown[], binary: Buffer, part: strin
       spent += elements.spent;
       if (elements.problem) errors.push({ part, path: where, message: `BYTES data ${elements.problem}` });
       else if (elements.stopped) cut = true;
-      else if (elements.data.length !== elementCount(tensor.shape)) errors.push({ part, path: where, message: `has ${elements.data.length} BYTES elements; shape ${shape} needs ${elementCount(tensor.shape)}` });
+      else if (elements.data.length !== elementCount(tensor.shape))
+        errors.push({
+          part,
+          path: where,
+          message: `has ${elements.data.length} BYTES elements; shape ${shape} needs ${elementCount(tensor.shape)}`,
+        });
       return { ...tensor, data: elements.data };
     }
     const reader = READERS.get(datatype);
@@ -153,7 +207,11 @@ export function attachBinaryData(tensors: unknown[], binary: Buffer, part: strin
     const jsonSize = JSON_SIZES.get(datatype)!;
     const expected = elementCount(tensor.shape) * width;
     if (expected !== size) {
-      errors.push({ part, path: `${where}/parameters/binary_data_size`, message: `is ${size}; shape ${shape} of ${datatype} needs ${expected} bytes` });
+      errors.push({
+        part,
+        path: `${where}/parameters/binary_data_size`,
+        message: `is ${size}; shape ${shape} of ${datatype} needs ${expected} bytes`,
+      });
     }
     const affordable = Math.max(0, Math.floor((budget - spent) / jsonSize));
     const end = Math.min(size - (size % width), affordable * width);

@@ -5,7 +5,14 @@ import { validateError, validateRequest, validateResponse } from './schema';
 import { checkTensorData } from './tensor-data';
 
 /** A body's tensors (`inputs` or `outputs`) with binary data decoded, checked against the schema and their datatypes and shapes. */
-function readTensors(body: DecodedBody, json: Record<string, unknown>, field: 'inputs' | 'outputs', part: string, validate: typeof validateRequest, budget: number): BinaryResult {
+function readTensors(
+  body: DecodedBody,
+  json: Record<string, unknown>,
+  field: 'inputs' | 'outputs',
+  part: string,
+  validate: typeof validateRequest,
+  budget: number,
+): BinaryResult {
   const errors = validate(json, part);
   let tensors = json[field] as unknown[];
   let cut = false;
@@ -17,7 +24,10 @@ function readTensors(body: DecodedBody, json: Record<string, unknown>, field: 'i
     cut = binary.cut;
     errors.push(...binary.errors);
   } else if (tensors.some((t) => isObject(t) && isObject(t.parameters) && t.parameters.binary_data_size !== undefined)) {
-    errors.push({ part, message: 'tensors have binary_data_size but the body has no Inference-Header-Content-Length header: their data is missing' });
+    errors.push({
+      part,
+      message: 'tensors have binary_data_size but the body has no Inference-Header-Content-Length header: their data is missing',
+    });
   }
   tensors.forEach((tensor, i) => {
     // Binary data was decoded by its datatype, and its size checked against the shape already.
@@ -73,12 +83,12 @@ export const mapOipV2: Mapper = ({ request, response, status, params, maxBodyByt
     const requestId = out.inference_id ?? null;
     out.inference_id = stringOrNull(res.id) ?? requestId;
     if (requestId !== null && typeof res.id === 'string' && res.id !== requestId) {
-      schemaErrors.push({ part: 'response', path: '/id', message: 'differs from the request\'s id, which the response must echo' });
+      schemaErrors.push({ part: 'response', path: '/id', message: "differs from the request's id, which the response must echo" });
     }
   } else if (isObject(res) && typeof res.error === 'string') {
     // An OIP error body sent with a success status: still an error, and a fault of the server.
     out.error = errorFromBody(response, status);
-    schemaErrors.push({ part: 'response', message: `an error response must have an error status, not ${status ?? "none"}` });
+    schemaErrors.push({ part: 'response', message: `an error response must have an error status, not ${status ?? 'none'}` });
   } else {
     out.keepResponseBody = true;
     if (!response.truncated && response.text !== null) {

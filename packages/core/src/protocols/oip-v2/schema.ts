@@ -5,7 +5,22 @@
 import { schemaValidator } from '../validate';
 
 /** The tensor datatypes of the spec's "Tensor Data Types" table, plus Triton's BF16. */
-export const DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES', 'BF16'] as const;
+export const DATATYPES = [
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES',
+  'BF16',
+] as const;
 export type Datatype = (typeof DATATYPES)[number];
 
 // $parameter = $string : $string | $number | $boolean
@@ -20,7 +35,10 @@ const tensor = {
   type: 'object',
   required: ['name', 'shape', 'datatype'],
   properties: { name: { type: 'string' }, shape, datatype: { enum: DATATYPES }, parameters, data: { type: 'array' } },
-  if: { required: ['parameters'], properties: { parameters: { type: 'object', required: ['binary_data_size'], properties: { binary_data_size: {} } } } },
+  if: {
+    required: ['parameters'],
+    properties: { parameters: { type: 'object', required: ['binary_data_size'], properties: { binary_data_size: {} } } },
+  },
   // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, read by ajv, never awaited
   then: { properties: { parameters: { type: 'object', properties: { binary_data_size: { type: 'integer', minimum: 0 } } } } },
   else: { required: ['data'] },

@@ -68,16 +68,28 @@ export function checkTensorData(tensor: Record<string, unknown>, part: string, w
 
   const walk = (values: unknown[], depth: number, pointer: string): void => {
     if (nested && values.length !== dims[depth]) {
-      problem ??= { part, path: pointer, message: `has ${values.length} elements where shape ${JSON.stringify(shape)} has ${dims[depth] ?? 'no dimension'} at depth ${depth}` };
+      problem ??= {
+        part,
+        path: pointer,
+        message: `has ${values.length} elements where shape ${JSON.stringify(shape)} has ${dims[depth] ?? 'no dimension'} at depth ${depth}`,
+      };
     }
     for (let i = 0; i < values.length && !problem; i++) {
       const value = values[i];
       if (Array.isArray(value)) {
         walk(value, depth + 1, `${pointer}/${i}`);
       } else if (nested && depth !== dims.length - 1) {
-        problem = { part, path: `${pointer}/${i}`, message: `is an element where shape ${JSON.stringify(shape)} nests ${dims.length} deep` };
+        problem = {
+          part,
+          path: `${pointer}/${i}`,
+          message: `is an element where shape ${JSON.stringify(shape)} nests ${dims.length} deep`,
+        };
       } else if (!valid(value)) {
-        problem = { part, path: `${pointer}/${i}`, message: `must be ${words} for datatype ${String(datatype)}; got ${kindOf(value, INTEGER_RANGES[datatype as Datatype] !== undefined)}` };
+        problem = {
+          part,
+          path: `${pointer}/${i}`,
+          message: `must be ${words} for datatype ${String(datatype)}; got ${kindOf(value, INTEGER_RANGES[datatype as Datatype] !== undefined)}`,
+        };
       } else {
         count++;
       }

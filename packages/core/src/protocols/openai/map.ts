@@ -1,5 +1,14 @@
 import type { DecodedBody } from '../../decode/body';
-import { errorFromBody, isObject, omitKeys, stringOrNull, type MappedFields, type Mapper, type MapperInput, type SchemaError } from '../mapper';
+import {
+  errorFromBody,
+  isObject,
+  omitKeys,
+  stringOrNull,
+  type MappedFields,
+  type Mapper,
+  type MapperInput,
+  type SchemaError,
+} from '../mapper';
 import { tensorOf, type Tensor } from '../tensor';
 import { validateRequest, validateResponse, type OpenAiKind } from './schema';
 import { reassembleStream, STANDARD_CHOICE_FIELDS } from './stream';
@@ -36,10 +45,22 @@ const perChoice = (name: string, values: unknown[]): Tensor => ({ ...tensorOf(na
 function choiceTensors(kind: OpenAiKind, choices: Record<string, unknown>[]): Tensor[] {
   const sorted = [...choices].sort((a, b) => indexOf(a) - indexOf(b));
   const tensors = [
-    perChoice(kind === 'chat' ? 'message' : 'text', sorted.map((c) => (kind === 'chat' ? c.message : c.text) ?? null)),
-    perChoice('finish_reason', sorted.map((c) => c.finish_reason ?? null)),
+    perChoice(
+      kind === 'chat' ? 'message' : 'text',
+      sorted.map((c) => (kind === 'chat' ? c.message : c.text) ?? null),
+    ),
+    perChoice(
+      'finish_reason',
+      sorted.map((c) => c.finish_reason ?? null),
+    ),
   ];
-  if (sorted.some((c) => c.logprobs !== undefined && c.logprobs !== null)) tensors.push(perChoice('logprobs', sorted.map((c) => c.logprobs ?? null)));
+  if (sorted.some((c) => c.logprobs !== undefined && c.logprobs !== null))
+    tensors.push(
+      perChoice(
+        'logprobs',
+        sorted.map((c) => c.logprobs ?? null),
+      ),
+    );
   const details = sorted.map((c) => omitKeys(c, STANDARD_CHOICE_FIELDS));
   if (details.some((d) => d !== null)) tensors.push(perChoice('choice_details', details));
   return tensors;
@@ -133,7 +154,10 @@ function openAiMapper(kind: OpenAiKind): Mapper {
     } else {
       out.keepRequestBody = true;
       if (!input.request.truncated && input.request.text !== null) {
-        schemaErrors.push({ part: 'request', message: input.request.parseError ?? `not an OpenAI ${kind} request: the body must be a JSON object` });
+        schemaErrors.push({
+          part: 'request',
+          message: input.request.parseError ?? `not an OpenAI ${kind} request: the body must be a JSON object`,
+        });
       }
     }
     mapResponse(kind, input, out, schemaErrors);
@@ -167,7 +191,11 @@ export function openAiKindOf(request: unknown, response: unknown, strict = false
 }
 
 /** The mapper of each OpenAI endpoint. */
-export const OPENAI_MAPPERS: Readonly<Record<OpenAiKind, Mapper>> = { chat: mapOpenAiChat, completion: mapOpenAiCompletion, embedding: mapOpenAiEmbedding };
+export const OPENAI_MAPPERS: Readonly<Record<OpenAiKind, Mapper>> = {
+  chat: mapOpenAiChat,
+  completion: mapOpenAiCompletion,
+  embedding: mapOpenAiEmbedding,
+};
 
 /** OpenAI-style, endpoint decided by the payload's shape (chat when it cannot tell). */
 export const mapOpenAi: Mapper = (input) => OPENAI_MAPPERS[openAiKindOf(input.request.json, input.response.json) ?? 'chat'](input);

@@ -20,7 +20,10 @@ const sampling = {
   stream: { type: 'boolean' },
   max_tokens: { type: ['integer', 'null'], minimum: 0 },
 };
-const usage = { type: 'object', properties: { prompt_tokens: { type: 'integer' }, completion_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } } };
+const usage = {
+  type: 'object',
+  properties: { prompt_tokens: { type: 'integer' }, completion_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } },
+};
 
 const REQUESTS = {
   chat: schemaValidator({
@@ -32,7 +35,11 @@ const REQUESTS = {
       messages: {
         type: 'array',
         minItems: 1,
-        items: { type: 'object', required: ['role'], properties: { role: { enum: ['system', 'developer', 'user', 'assistant', 'tool', 'function'] } } },
+        items: {
+          type: 'object',
+          required: ['role'],
+          properties: { role: { enum: ['system', 'developer', 'user', 'assistant', 'tool', 'function'] } },
+        },
       },
       tools: { type: 'array', items: { type: 'object', required: ['type'] } },
     },
@@ -41,7 +48,12 @@ const REQUESTS = {
   embedding: schemaValidator({
     type: 'object',
     required: ['model', 'input'],
-    properties: { model: { type: 'string' }, input: tokensOrText, encoding_format: { enum: ['float', 'base64'] }, dimensions: { type: 'integer', minimum: 1 } },
+    properties: {
+      model: { type: 'string' },
+      input: tokensOrText,
+      encoding_format: { enum: ['float', 'base64'] },
+      dimensions: { type: 'integer', minimum: 1 },
+    },
   }),
 };
 
@@ -52,7 +64,14 @@ const RESPONSES = {
     properties: {
       id: { type: 'string' },
       model: { type: 'string' },
-      choices: { type: 'array', items: { type: 'object', required: ['index', 'message'], properties: { index: { type: 'integer' }, message: { type: 'object', required: ['role'] } } } },
+      choices: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['index', 'message'],
+          properties: { index: { type: 'integer' }, message: { type: 'object', required: ['role'] } },
+        },
+      },
       usage,
     },
   }),
@@ -62,7 +81,10 @@ const RESPONSES = {
     properties: {
       id: { type: 'string' },
       model: { type: 'string' },
-      choices: { type: 'array', items: { type: 'object', required: ['index', 'text'], properties: { index: { type: 'integer' }, text: { type: 'string' } } } },
+      choices: {
+        type: 'array',
+        items: { type: 'object', required: ['index', 'text'], properties: { index: { type: 'integer' }, text: { type: 'string' } } },
+      },
       usage,
     },
   }),
@@ -76,7 +98,10 @@ const RESPONSES = {
         items: {
           type: 'object',
           required: ['embedding'],
-          properties: { index: { type: 'integer' }, embedding: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'number' } }] } },
+          properties: {
+            index: { type: 'integer' },
+            embedding: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'number' } }] },
+          },
         },
       },
       usage,

@@ -42,7 +42,17 @@ export interface ReassembledStream {
 }
 
 function newChoice(index: number): ChoiceState {
-  return { index, role: null, fields: new Map(), toolCalls: new Map(), extras: new Map(), functionCall: null, text: null, finishReason: null, logprobs: null };
+  return {
+    index,
+    role: null,
+    fields: new Map(),
+    toolCalls: new Map(),
+    extras: new Map(),
+    functionCall: null,
+    text: null,
+    finishReason: null,
+    logprobs: null,
+  };
 }
 
 function nonEmptyString(value: unknown): boolean {
@@ -54,7 +64,9 @@ function carriesToken(choice: Record<string, unknown>): boolean {
   if (nonEmptyString(choice.text)) return true;
   const delta = choice.delta;
   if (!isObject(delta)) return false;
-  return Object.entries(delta).some(([key, value]) => (key !== 'role' && nonEmptyString(value)) || (key === 'tool_calls' && Array.isArray(value) && value.length > 0));
+  return Object.entries(delta).some(
+    ([key, value]) => (key !== 'role' && nonEmptyString(value)) || (key === 'tool_calls' && Array.isArray(value) && value.length > 0),
+  );
 }
 
 /**
@@ -62,7 +74,10 @@ function carriesToken(choice: Record<string, unknown>): boolean {
  * brings an id not seen yet or there is none, else the last call, whose arguments it continues.
  */
 function toolCallIndex(state: ChoiceState, call: Record<string, unknown>): number | null {
-  if (call.index !== undefined) return Number.isSafeInteger(call.index) && (call.index as number) >= 0 && (call.index as number) < MAX_CHOICES ? (call.index as number) : null;
+  if (call.index !== undefined)
+    return Number.isSafeInteger(call.index) && (call.index as number) >= 0 && (call.index as number) < MAX_CHOICES
+      ? (call.index as number)
+      : null;
   const last = Math.max(-1, ...state.toolCalls.keys());
   const known = typeof call.id === 'string' && [...state.toolCalls.values()].some((entry) => entry.id === call.id);
   const starts = last === -1 || (typeof call.id === 'string' && !known);
@@ -154,7 +169,7 @@ function applyChoice(choices: Map<number, ChoiceState>, choice: Record<string, u
 /** An error sent in a stream as an object with a message; a bare value (`"overloaded"`, 42) becomes the message. */
 function streamError(error: unknown): unknown {
   if (isObject(error)) return error;
-  return { message: typeof error === 'string' ? error : JSON.stringify(error) ?? String(error) };
+  return { message: typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error)) };
 }
 
 /** A choice as the non-streamed response would carry it: `{index, message | text, finish_reason, logprobs, …extras}`. */
@@ -164,7 +179,11 @@ function finalChoice(state: ChoiceState): Record<string, unknown> {
   if (state.text !== null) return { ...extras, index: state.index, text: state.text, finish_reason: state.finishReason, logprobs };
   const toolCalls = [...state.toolCalls.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([, call]) => ({ id: call.id ?? null, type: call.type ?? 'function', function: { name: call.name ?? null, arguments: call.arguments } }));
+    .map(([, call]) => ({
+      id: call.id ?? null,
+      type: call.type ?? 'function',
+      function: { name: call.name ?? null, arguments: call.arguments },
+    }));
   const message = Object.fromEntries([
     ['role', state.role ?? 'assistant'],
     ['content', state.fields.has('content') ? state.fields.get('content') : null],
@@ -185,7 +204,16 @@ const HEADER_FIELDS = ['id', 'object', 'created', 'model', 'system_fingerprint',
  * one, with `stream_options.include_usage`: pass `expectUsage`). A stream cut off midway yields what arrived.
  */
 export function reassembleStream(text: string, expectUsage = false): ReassembledStream {
-  const result: ReassembledStream = { header: {}, choices: [], usage: null, error: null, complete: false, chunks: 0, firstTokenAt: null, schemaErrors: [] };
+  const result: ReassembledStream = {
+    header: {},
+    choices: [],
+    usage: null,
+    error: null,
+    complete: false,
+    chunks: 0,
+    firstTokenAt: null,
+    schemaErrors: [],
+  };
   const header = new Map<string, unknown>();
   const choices = new Map<number, ChoiceState>();
   let done = false;

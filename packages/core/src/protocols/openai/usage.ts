@@ -21,7 +21,17 @@ export function normalizeUsage(usage: unknown, timeToFirstTokenMs: number | null
     input_tokens_details: u.prompt_tokens_details ?? u.input_tokens_details,
     output_tokens_details: u.completion_tokens_details ?? u.output_tokens_details,
   }).filter(([, value]) => value !== undefined && value !== null);
-  const known = ['prompt_tokens', 'input_tokens', 'completion_tokens', 'output_tokens', 'total_tokens', 'prompt_tokens_details', 'input_tokens_details', 'completion_tokens_details', 'output_tokens_details'];
+  const known = [
+    'prompt_tokens',
+    'input_tokens',
+    'completion_tokens',
+    'output_tokens',
+    'total_tokens',
+    'prompt_tokens_details',
+    'input_tokens_details',
+    'completion_tokens_details',
+    'output_tokens_details',
+  ];
   entries.push(...Object.entries(omitKeys(u, known) ?? {}));
   if (timeToFirstTokenMs !== null) entries.push(['time_to_first_token_ms', timeToFirstTokenMs]);
   return entries.length > 0 ? Object.fromEntries(entries) : null;
