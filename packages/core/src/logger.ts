@@ -6,7 +6,7 @@ import { ChainWriter } from './chain/chain-writer';
 import { Backlog } from './delivery/backlog';
 import { Delivery } from './delivery/delivery';
 import { flushBeforeExit } from './delivery/exit-flush';
-import { Reporter } from './delivery/reporter';
+import { type DeliveryCounts, Reporter } from './delivery/reporter';
 import { Spill } from './delivery/spill';
 import { describe, InferlogError } from './errors';
 import { differingField, EventConflictError, eventRow, type OversightEvent, type StoredEvent } from './events/event';
@@ -19,19 +19,7 @@ import { openPostgresSink } from './sink/connect';
 import type { RecordSink } from './sink/postgres-sink';
 
 /** Counters and gauges of one logger, from `stats()`. */
-export interface InferenceLogStats {
-  /** Exchanges captured and handed to the queue. */
-  captured: number;
-  /** Records stored in PostgreSQL (replayed ones included). */
-  written: number;
-  /** Record writes that failed and were tried again (one per record per failed attempt). */
-  retried: number;
-  /** Records written to the spill journal. */
-  spilled: number;
-  /** Records written to PostgreSQL from a spill journal (this process's or a crashed one's). */
-  replayed: number;
-  /** Records lost: the overflow policy dropped them, PostgreSQL refused them even without payload, or the `close()` deadline passed with nowhere to put them. Each is reported to `onError` and `onDrop`. */
-  dropped: number;
+export interface InferenceLogStats extends DeliveryCounts {
   /** Records waiting in memory. */
   queueRows: number;
   /** Bytes of captured bodies waiting in memory. */

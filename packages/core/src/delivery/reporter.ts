@@ -3,11 +3,17 @@ import type { ResolvedOptions } from '../options';
 
 /** What happened to the records a logger captured; `stats()` reports them. */
 export interface DeliveryCounts {
+  /** Exchanges captured and handed to the queue. */
   captured: number;
+  /** Records stored in PostgreSQL (replayed ones included). */
   written: number;
+  /** Record writes that failed and were tried again (one per record per failed attempt). */
   retried: number;
+  /** Records written to the spill journal. */
   spilled: number;
+  /** Records written to PostgreSQL from a spill journal (this process's or a crashed one's). */
   replayed: number;
+  /** Records lost: the overflow policy dropped them, PostgreSQL refused them even without payload, or the `close()` deadline passed with nowhere to put them. Each is reported to `onError` and `onDrop`. */
   dropped: number;
 }
 
