@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -7,7 +7,7 @@ import { inferenceLog, type InferenceLogMiddleware, type InferenceRecord, type I
 import { uuidv7 } from '../packages/core/src/ids';
 import { verifyLog } from '@inferlog/core/audit';
 import { encodeEntry } from '../packages/core/src/delivery/journal';
-import { DATABASE_URL, db, dropSchema, endPool, logOptions, oipRequest, storedRows, tempDir, uniqueSchema } from './helpers';
+import { DATABASE_URL, db, dropSchema, endPool, logOptions, oipRequest, storedRows, tempDir, uniqueSchema, until } from './helpers';
 import { TcpProxy } from './tcp-proxy';
 
 const schema = uniqueSchema('faults');
@@ -130,6 +130,123 @@ test(`${N} requests with the database cut off for the middle half: exactly ${N} 
   await log.close();
   await proxy.refuse();
 }, 900_000);
+
+test('a silent network (packets dropped, nothing refused) is handled like a refused one: spilling starts within spillAfterMs + the deadline, nothing is dropped, the pool recovers', async () => {
+  const table = 'silent';
+  const n = 3000;
+  const proxy = await TcpProxy.create(DATABASE_URL);
+  await proxy.accept();
+  const deadlineMs = 1500;
+  const spillAfterMs = 500;
+  const log = inferenceLog(
+    logOptions(schema, {
+      table,
+      database: proxy.url(DATABASE_URL),
+      spillAfterMs,
+      databaseTimeoutMs: deadlineMs,
+      batch: { flushIntervalMs: 20 },
+    }),
+  );
+  await log.ready();
+  const server = await listen(oipApp(log));
+  let silentAt = 0;
+  let firstSpillAt = 0;
+  const watch = setInterval(() => {
+    if (silentAt && !firstSpillAt && log.stats().spilled > 0) firstSpillAt = performance.now();
+  }, 10);
+  const { statuses } = await load(server.url, n, 20, async (i) => {
+    if (i === n / 10) {
+      proxy.silence();
+      silentAt = performance.now();
+    }
+    if (i > n / 10) await sleep(2); // about 5 s of traffic into the silence
+  });
+  const duringSilence = log.stats();
+  await until(() => firstSpillAt > 0, 'the first spill', 20_000);
+  clearInterval(watch);
+  server.close();
+  expect(statuses.filter((s) => s !== 200)).toHaveLength(0);
+  // Nothing dropped while the journal had room, and the journal took what could not be written.
+  expect(duringSilence.dropped).toBe(0);
+  expect(log.stats().spilled).toBeGreaterThan(0);
+  // The first write into the silence is found dead at its deadline, and what waits is spilled after spillAfterMs.
+  const spillDelay = firstSpillAt - silentAt;
+  console.log(
+    `silent network: first spill ${Math.round(spillDelay)} ms after the silence began (spillAfterMs ${spillAfterMs}, deadline ${deadlineMs}); stats ${JSON.stringify(duringSilence)}`,
+  );
+  expect(spillDelay).toBeLessThan(spillAfterMs + deadlineMs + 1000);
+
+  proxy.heal();
+  await drainFully(log);
+  expect(log.stats()).toMatchObject({ captured: n, dropped: 0, queueRows: 0, journalBytes: 0 });
+  const counts = await db.one('SELECT count(*)::int AS rows, count(DISTINCT request_id)::int AS request_ids FROM $1:name.$2:name', [
+    schema,
+    table,
+  ]);
+  expect(counts).toEqual({ rows: n, request_ids: n });
+  const chain = await verifyLog(db, schema, table);
+  expect(chain.problems).toEqual([]);
+  expect(chain).toMatchObject({ ok: true, rows: n });
+  await log.close();
+  await proxy.refuse();
+}, 120_000);
+
+test('a full disk under the journal loses nothing silently: every record is stored or counted as dropped, and the journal recovers', async () => {
+  const dir = tempDir('inferlog-small-disk-');
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'pipe' });
+  } catch (err) {
+    console.warn(`SKIPPED: a full disk needs a 1 MiB tmpfs, which could not be mounted here (root only): ${(err as Error).message}`);
+    return;
+  }
+  const table = 'fulldisk';
+  const n = 3000;
+  const proxy = await TcpProxy.create(DATABASE_URL);
+  await proxy.accept();
+  const drops: number[] = [];
+  const log = inferenceLog(
+    logOptions(schema, {
+      table,
+      database: proxy.url(DATABASE_URL),
+      spillDir: dir,
+      spillAfterMs: 100,
+      maxQueueBytes: 1024 * 1024,
+      onDrop: (count) => drops.push(count),
+    }),
+  );
+  try {
+    await log.ready();
+    const server = await listen(oipApp(log));
+    await proxy.refuse();
+    const { statuses } = await load(server.url, n, 20);
+    server.close();
+    expect(statuses.filter((s) => s !== 200)).toHaveLength(0);
+    const full = log.stats();
+    // The disk filled: some records went to the journal, some stayed in memory, and the rest were dropped, each counted.
+    expect(full.spilled).toBeGreaterThan(0);
+    expect(full.dropped).toBeGreaterThan(0);
+    expect(drops.reduce((a, b) => a + b, 0)).toBe(full.dropped);
+    const journals = await fs.readdir(dir);
+    for (const file of journals) expect((await fs.stat(join(dir, file))).size).toBeLessThanOrEqual(1024 * 1024);
+
+    await proxy.accept();
+    await drainFully(log);
+    const after = log.stats();
+    const { rows } = await db.one('SELECT count(*)::int AS rows FROM $1:name.$2:name', [schema, table]);
+    console.log(`full disk: ${n} answered, ${rows} stored, ${after.dropped} dropped and counted; stats ${JSON.stringify(after)}`);
+    // Every answered inference is a row or a counted drop; every one captured is a row.
+    expect(after.captured + after.dropped).toBe(n);
+    expect(rows).toBe(after.captured);
+    expect(after).toMatchObject({ queueRows: 0, journalBytes: 0 });
+    expect(after.replayed).toBe(after.spilled);
+    expect((await fs.readdir(dir)).filter((f) => f.endsWith('.damaged'))).toEqual([]);
+    expect((await verifyLog(db, schema, table)).problems).toEqual([]);
+  } finally {
+    await log.close().catch(() => {});
+    await proxy.refuse();
+    execFileSync('umount', [dir]);
+  }
+}, 180_000);
 
 test('a journal is taken over only once its process stops touching it: not while it lives (here or on another host), and soon after it dies', async () => {
   const table = 'inference_log';

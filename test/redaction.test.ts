@@ -411,7 +411,8 @@ test('review findings: model names, form and Latin-1 bodies, cut bodies, odd esc
   // Searched in what was stored of the requests, not in what inferlog generated (ids, hashes, times,
   // latencies), whose hex and decimal digits would hold a short secret like 4111 by chance.
   const GENERATED = ['id', 'chain_id', 'chain_seq', 'prev_hash', 'record_hash', 'started_at', 'ended_at', 'created_at', 'latency_ms'];
-  const stored = (row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).filter(([column]) => !GENERATED.includes(column)));
+  const stored = (row: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(row).filter(([column]) => !GENERATED.includes(column)));
   const all = JSON.stringify(rows.map(stored)) + JSON.stringify(stored(event));
   for (const secret of [
     'jan@example.nl',

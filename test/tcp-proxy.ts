@@ -1,10 +1,16 @@
 import net from 'node:net';
 
-/** A TCP proxy to PostgreSQL that a test controls: start refusing, cut open connections, accept again. */
+/**
+ * A TCP proxy to PostgreSQL that a test controls: start refusing, cut open connections, accept again;
+ * or go silent (connections are accepted and kept open, but nothing passes, as in a partition where
+ * packets are dropped) and heal (what was held back passes, as TCP's retransmissions would deliver it).
+ */
 export class TcpProxy {
   private server: net.Server | null = null;
   /** Milliseconds added to every chunk in both directions (a slow network or database). */
   delayMs = 0;
+  /** Writes held back while silent, in order. */
+  private held: (() => void)[] | null = null;
   private readonly sockets = new Set<net.Socket>();
 
   private constructor(
@@ -50,9 +56,23 @@ export class TcpProxy {
 
   private forward(from: net.Socket, to: net.Socket): void {
     from.on('data', (chunk) => {
-      if (this.delayMs === 0) to.write(chunk);
-      else setTimeout(() => !to.destroyed && to.write(chunk), this.delayMs);
+      const send = () => !to.destroyed && to.write(chunk);
+      if (this.held) this.held.push(send);
+      else if (this.delayMs === 0) send();
+      else setTimeout(send, this.delayMs);
     });
+  }
+
+  /** Nothing passes any more, in either direction, on open or new connections; nothing is refused or closed. */
+  silence(): void {
+    this.held ??= [];
+  }
+
+  /** Lets what was held back pass, and everything after it. */
+  heal(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const send of held) send();
   }
 
   /** Stops listening (new connections are refused) and cuts every open connection. */

@@ -58,6 +58,12 @@ export interface InferenceLogOptions {
   partitionsAhead?: number;
   /** Most connections the logger opens. Default 2 (1 for the embedded store). */
   poolSize?: number;
+  /**
+   * Deadline of every round trip to the database (connect, query, COPY of a batch), in ms. Past it the
+   * connection is dropped and the write fails like a refused one: retried, and spilled to the journal once
+   * writes have failed for `spillAfterMs`. Default 10 000.
+   */
+  databaseTimeoutMs?: number;
   /** Directory of the embedded store. Default `./.inferlog/pgdata`. */
   embeddedDir?: string;
   /** Routes to log. Default: OIP v2 `/v2/models/:model[/versions/:version]/infer`, KServe v1 `:predict`/`:explain`, OpenAI `/v1/chat/completions`, `/v1/completions`, `/v1/embeddings` (POST). */
@@ -148,6 +154,7 @@ export interface ResolvedOptions {
   migrate: boolean;
   partitionsAhead: number;
   poolSize: number;
+  databaseTimeoutMs: number;
   embeddedDir: string;
   selector: RouteSelector;
   requestIdHeader: string | null;
@@ -179,6 +186,7 @@ const TOP_LEVEL_KEYS = [
   'migrate',
   'partitionsAhead',
   'poolSize',
+  'databaseTimeoutMs',
   'embeddedDir',
   'routes',
   'exclude',
@@ -405,6 +413,7 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
     migrate: options.migrate ?? true,
     partitionsAhead: integer('partitionsAhead', options.partitionsAhead, 2, 0, 120),
     poolSize: embedded ? 1 : integer('poolSize', options.poolSize, 2, 1, 100),
+    databaseTimeoutMs: integer('databaseTimeoutMs', options.databaseTimeoutMs, 10_000, 100, 600_000),
     embeddedDir: resolvePath(text('embeddedDir', options.embeddedDir, './.inferlog/pgdata')),
     selector: new RouteSelector(routes, routeList('exclude', options.exclude, [], 1)),
     requestIdHeader: requestIdHeader === false ? null : (requestIdHeader ?? 'x-request-id').toLowerCase(),

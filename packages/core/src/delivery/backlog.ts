@@ -14,14 +14,15 @@ export interface Batch {
 }
 
 /**
- * Everything captured that is only in memory: finished exchanges waiting to become records, the batch
- * being written or spilled, and a batch whose write failed (taken first next time). It is bounded by
- * the bytes the exchanges hold (`maxQueueBytes`), and applies the overflow policy when that is reached.
+ * Everything captured that is only in memory: finished exchanges waiting to become records, the batches
+ * being written or spilled (a write and a spill may be under way at once), and batches whose write or
+ * spill failed (taken first next time). It is bounded by the bytes the exchanges hold (`maxQueueBytes`),
+ * and applies the overflow policy when that is reached.
  */
 export class Backlog {
   private exchanges: Exchange<CompiledRoute>[] = [];
-  private retry: Batch | null = null;
-  private inFlight: Batch | null = null;
+  private readonly retries: Batch[] = [];
+  private readonly inFlight = new Set<Batch>();
   /** Captured bytes held in memory, in-flight and retried batches included. */
   bytes = 0;
   /** The backlog overflowed and nothing has been written or spilled since. */
@@ -35,12 +36,20 @@ export class Backlog {
 
   /** Records in memory: waiting, in flight or to be retried. */
   get rows(): number {
-    return this.exchanges.length + (this.retry?.records.length ?? 0) + (this.inFlight?.records.length ?? 0);
+    let rows = this.exchanges.length;
+    for (const batch of this.retries) rows += batch.records.length;
+    for (const batch of this.inFlight) rows += batch.records.length;
+    return rows;
   }
 
   /** Exchanges waiting to be taken. */
   get waiting(): number {
     return this.exchanges.length;
+  }
+
+  /** Whether there is anything to take: waiting exchanges or a batch to try again (not the batches in flight). */
+  get takeable(): boolean {
+    return this.exchanges.length > 0 || this.retries.length > 0;
   }
 
   /** Whether `share` of `maxQueueBytes` or more is held. */
@@ -84,12 +93,11 @@ export class Backlog {
   }
 
   /**
-   * The next batch to write or spill, marked in flight: the batch whose write failed, else up to
+   * The next batch to write or spill, marked in flight: a batch whose write or spill failed, else up to
    * `maxRows` exchanges (and about `maxBytes`) made into records by `build`.
    */
   take(maxRows: number, maxBytes: number, build: (exchange: Exchange<CompiledRoute>) => InferenceRecord): Batch {
-    let batch = this.retry;
-    this.retry = null;
+    let batch = this.retries.shift();
     if (!batch) {
       const records: InferenceRecord[] = [];
       let bytes = 0;
@@ -102,21 +110,21 @@ export class Backlog {
       this.exchanges.splice(0, taken);
       batch = { records, bytes };
     }
-    this.inFlight = batch;
+    this.inFlight.add(batch);
     return batch;
   }
 
-  /** The in-flight batch is stored or journaled: its bytes are free. */
+  /** An in-flight batch is stored or journaled: its bytes are free. */
   done(batch: Batch): void {
-    this.inFlight = null;
+    this.inFlight.delete(batch);
     this.bytes -= batch.bytes;
     this.overflowing = false;
   }
 
-  /** The in-flight batch failed: it is taken first next time. Returns its size. */
+  /** An in-flight batch failed: it is taken first next time. Returns its size. */
   giveBack(batch: Batch): number {
-    this.inFlight = null;
-    this.retry = batch;
+    this.inFlight.delete(batch);
+    this.retries.unshift(batch);
     return batch.records.length;
   }
 
@@ -124,8 +132,8 @@ export class Backlog {
   clear(): number {
     const lost = this.rows;
     this.exchanges = [];
-    this.retry = null;
-    this.inFlight = null;
+    this.retries.length = 0;
+    this.inFlight.clear();
     this.bytes = 0;
     return lost;
   }

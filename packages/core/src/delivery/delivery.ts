@@ -31,13 +31,18 @@ export interface DeliveryParts {
 
 /**
  * The delivery loop, off the request path: takes batches from the backlog, seals them into the
- * writer's chain and writes them; backs off when writes fail; moves batches to the spill journal when
- * the database has failed for `spillAfterMs` or the backlog passes its high-water mark, and replays
- * the journal (this process's, and those of processes that are gone) once writes succeed again.
+ * writer's chain and writes them; backs off when writes fail; and replays the journal (this process's,
+ * and those of processes that are gone) once writes succeed again. Beside it, and never waiting for a
+ * write in flight (a retry into a silent network waits for its deadline), spilling moves what waits in
+ * memory to the journal when writes have failed for `spillAfterMs` or the backlog passes its high-water
+ * mark.
  */
 export class Delivery {
   private timer: NodeJS.Timeout | null = null;
   private draining: Promise<void> | null = null;
+  private spilling: Promise<void> | null = null;
+  /** Checks, while a write is in flight, whether to spill beside it. */
+  private stallTimer: NodeJS.Timeout | null = null;
   private readonly claimTimer: NodeJS.Timeout | null = null;
   private failures = 0;
   private backoffUntil = 0;
@@ -74,6 +79,8 @@ export class Delivery {
     } else if (!this.timer) {
       this.schedule(options.batch.flushIntervalMs);
     }
+    // Beside a write in flight: a whole batch, or memory running high (not one journal entry per request).
+    if (this.shouldSpill() && (backlog.waiting >= options.batch.maxRows || backlog.holds(SPILL_HIGH_WATER))) void this.spillSoon();
   }
 
   /** Writes everything queued and journaled now. Rejects when a write fails (the records stay queued or journaled and are retried). */
@@ -105,10 +112,12 @@ export class Delivery {
       }
     }
     await this.draining;
+    await this.spilling;
   }
 
   /** At close, after `finish`: journals what is still in memory. Returns how many records could not be kept, and forgets them. */
   async spillRest(): Promise<number> {
+    await this.spilling;
     if (this.parts.backlog.rows > 0) await this.spillBacklog(true);
     return this.parts.backlog.clear();
   }
@@ -145,6 +154,28 @@ export class Delivery {
     return failingLong || this.parts.backlog.holds(SPILL_HIGH_WATER);
   }
 
+  /** Spills now, beside any write in flight; one spill at a time. */
+  private spillSoon(): Promise<void> {
+    this.spilling ??= this.spillBacklog(false).finally(() => {
+      this.spilling = null;
+    });
+    return this.spilling;
+  }
+
+  /**
+   * While a write is in flight, looks every `spillAfterMs` whether to spill beside it: a retry into a
+   * silent network holds the loop until its deadline, and what arrives meanwhile must not wait for it.
+   */
+  private writing(started: boolean): void {
+    if (this.stallTimer) clearInterval(this.stallTimer);
+    this.stallTimer = null;
+    if (!started || !this.parts.spill) return;
+    this.stallTimer = setInterval(() => {
+      if (this.shouldSpill()) void this.spillSoon();
+    }, this.parts.options.spillAfterMs);
+    this.stallTimer.unref();
+  }
+
   private takeBatch(): Batch {
     const { maxRows, maxBytes } = this.parts.options.batch;
     return this.parts.backlog.take(maxRows, maxBytes, this.parts.build);
@@ -153,7 +184,7 @@ export class Delivery {
   private async drainLoop(): Promise<void> {
     const { backlog, reporter, spill } = this.parts;
     while (this.hasWork) {
-      if (this.shouldSpill()) await this.spillBacklog(false);
+      if (this.shouldSpill()) await this.spillSoon();
       const wait = this.backoffUntil - Date.now();
       if (wait > 0) {
         this.schedule(wait);
@@ -167,14 +198,23 @@ export class Delivery {
           await this.replay(sink);
           continue;
         }
+        if (!backlog.takeable) {
+          // All that is left is being spilled: wait for it, then replay it.
+          if (!this.spilling) return;
+          await this.spilling;
+          continue;
+        }
         batch = this.takeBatch();
+        this.writing(true);
         await this.write(sink, batch);
+        this.writing(false);
         backlog.done(batch);
         this.writeSucceeded();
       } catch (err) {
+        this.writing(false);
         if (batch) reporter.counts.retried += backlog.giveBack(batch);
         this.writeFailed(err);
-        if (this.shouldSpill()) await this.spillBacklog(false);
+        if (this.shouldSpill()) await this.spillSoon();
         if (!this.closed) this.schedule(this.backoffUntil - Date.now());
         return;
       }
@@ -228,6 +268,12 @@ export class Delivery {
     if (!replayed) return;
     reporter.counts.replayed += replayed.records;
     this.writeSucceeded();
+    if (replayed.notKept) {
+      reporter.report(
+        'E_SPILL',
+        `the spill journal ${replayed.source} held ${replayed.tornBytes + replayed.damagedBytes} bytes that could not be read back (torn or damaged), and keeping them aside failed, so they are lost: ${replayed.notKept}`,
+      );
+    }
     if (replayed.tornBytes > 0) {
       reporter.report(
         'E_SPILL',
@@ -237,7 +283,7 @@ export class Delivery {
     if (replayed.damagedBytes > 0) {
       reporter.report(
         'E_SPILL',
-        `the spill journal ${replayed.source} held ${replayed.damagedBytes} bytes of entries that fail their checksum (damaged on disk): their records could not be replayed and are kept in ${replayed.keptAt}; the other entries were replayed`,
+        `the spill journal ${replayed.source} held ${replayed.damagedBytes} bytes of entries that fail their checksum (damaged on disk): their records could not be replayed${replayed.keptAt ? ` and are kept in ${replayed.keptAt}` : ''}; the other entries were replayed`,
       );
     }
   }
@@ -262,9 +308,8 @@ export class Delivery {
   private async spillBacklog(everything: boolean): Promise<void> {
     const { spill, backlog, options, reporter } = this.parts;
     if (!spill) return;
-    const failing = this.failingSince !== null;
     // While the database answers, spill down to half the high-water mark, not everything.
-    while (backlog.rows > 0 && (everything || failing || backlog.above(SPILL_HIGH_WATER * 0.5))) {
+    while (backlog.takeable && (everything || this.failingSince !== null || backlog.above(SPILL_HIGH_WATER * 0.5))) {
       if (!spill.hasRoom()) {
         this.spillError = `full (maxSpillBytes ${options.maxSpillBytes})`;
         return;

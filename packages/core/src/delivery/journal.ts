@@ -75,11 +75,20 @@ export async function readEntry(handle: fs.FileHandle, offset: number, size: num
   }
 }
 
-/** The bytes of a journal that could not be replayed, kept beside it as `<journal>.damaged` (never replayed, never deleted by inferlog). */
-export async function keepDamaged(source: string, bytes: Buffer): Promise<string> {
+/**
+ * Keeps the bytes of a journal that could not be replayed beside it, as `<journal>.damaged` (never
+ * replayed, never deleted by inferlog), and says where in `into.keptAt`. It never throws: when they
+ * cannot be written (the disk is full) `into.notKept` says why, and the replay goes on past them
+ * rather than stop at them for ever.
+ */
+export async function keepDamaged(source: string, bytes: Buffer, into: { keptAt: string | null; notKept: string | null }): Promise<void> {
   const path = `${source.replace(/\.(journal|replay)$/, '')}.damaged`;
-  await fs.appendFile(path, bytes);
-  return path;
+  try {
+    await fs.appendFile(path, bytes);
+    into.keptAt = path;
+  } catch (err) {
+    into.notKept = `${path} could not be written: ${(err as Error).message}`;
+  }
 }
 
 /**
@@ -115,10 +124,16 @@ export class Journal {
       await this.heartbeat.keep(this.path);
     }
     try {
-      await this.handle.write(entry);
+      const { bytesWritten } = await this.handle.write(entry);
+      if (bytesWritten !== entry.length) {
+        throw Object.assign(new Error(`the journal ${this.path} took ${bytesWritten} of ${entry.length} bytes (is its disk full?)`), {
+          code: 'ENOSPC',
+        });
+      }
       await this.handle.datasync();
     } catch (err) {
       // A write cut short (disk full) must not leave a partial entry for the next one to land behind.
+      // `size` counts only whole entries, so this cuts back, never extends the file.
       await this.handle.truncate(this.size).catch(() => {});
       throw err;
     }

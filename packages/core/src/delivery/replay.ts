@@ -10,6 +10,8 @@ export interface ReplayResult {
   damagedBytes: number;
   /** Where the torn and damaged bytes were kept (`<journal>.damaged`), if there were any. */
   keptAt: string | null;
+  /** Why they could not be kept (a full disk): they are lost. */
+  notKept: string | null;
 }
 
 /**
@@ -19,14 +21,14 @@ export interface ReplayResult {
  */
 export async function replayFile(path: string, write: (records: InferenceRecord[]) => Promise<void>): Promise<ReplayResult> {
   const handle = await fs.open(path, 'r');
-  const result: ReplayResult = { records: 0, tornBytes: 0, damagedBytes: 0, keptAt: null };
+  const result: ReplayResult = { records: 0, tornBytes: 0, damagedBytes: 0, keptAt: null, notKept: null };
   try {
     const size = (await handle.stat()).size;
     let offset = 0;
     for (let entry = await readEntry(handle, 0, size); entry; entry = await readEntry(handle, offset, size)) {
       if ('damaged' in entry) {
         result.damagedBytes += entry.damaged.length;
-        result.keptAt = await keepDamaged(path, entry.damaged);
+        await keepDamaged(path, entry.damaged, result);
       } else {
         await write(entry.records);
         result.records += entry.records.length;
@@ -37,7 +39,7 @@ export async function replayFile(path: string, write: (records: InferenceRecord[
     if (result.tornBytes > 0) {
       const tail = Buffer.alloc(result.tornBytes);
       await handle.read(tail, 0, tail.length, offset);
-      result.keptAt = await keepDamaged(path, tail);
+      await keepDamaged(path, tail, result);
     }
   } finally {
     await handle.close();

@@ -18,6 +18,14 @@ export class Spill {
   /** Replay position in this process's journal. */
   private offset = 0;
   private orphans: string[] = [];
+  /** Appends, replays and the close take turns: a replay that empties the journal must not cut off an append. */
+  private turn: Promise<unknown> = Promise.resolve();
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.turn.then(work);
+    this.turn = result.catch(() => {});
+    return result;
+  }
 
   constructor(
     dir: string,
@@ -45,7 +53,7 @@ export class Spill {
   }
 
   async append(records: readonly InferenceRecord[]): Promise<void> {
-    await this.journal.append(records);
+    await this.exclusive(() => this.journal.append(records));
   }
 
   /** Takes over the journals of processes that are gone; they are replayed first. Returns how many were claimed. */
@@ -56,7 +64,11 @@ export class Spill {
   }
 
   /** Writes the next piece of the journal (a whole orphan file, or one entry of ours) with `write`. */
-  async replayNext(write: (records: InferenceRecord[]) => Promise<void>): Promise<Replayed | null> {
+  replayNext(write: (records: InferenceRecord[]) => Promise<void>): Promise<Replayed | null> {
+    return this.exclusive(() => this.replayOne(write));
+  }
+
+  private async replayOne(write: (records: InferenceRecord[]) => Promise<void>): Promise<Replayed | null> {
     const orphan = this.orphans[0];
     if (orphan) {
       const result = await replayFile(orphan, write);
@@ -66,10 +78,10 @@ export class Spill {
     }
     if (this.offset >= this.journal.size) return null;
     const entry = await this.journal.readAt(this.offset);
-    const replayed: Replayed = { records: 0, tornBytes: 0, damagedBytes: 0, keptAt: null, source: this.journal.path };
+    const replayed: Replayed = { records: 0, tornBytes: 0, damagedBytes: 0, keptAt: null, notKept: null, source: this.journal.path };
     if (entry && 'damaged' in entry) {
       replayed.damagedBytes = entry.damaged.length;
-      replayed.keptAt = await keepDamaged(this.journal.path, entry.damaged);
+      await keepDamaged(this.journal.path, entry.damaged, replayed);
       this.offset = entry.end;
     } else if (entry) {
       await write(entry.records);
@@ -88,7 +100,7 @@ export class Spill {
 
   /** Closes the journal; a non-empty one, and orphans claimed but not replayed, stay on disk for the next process. */
   async close(): Promise<void> {
-    await this.journal.close();
+    await this.exclusive(() => this.journal.close());
     this.heartbeat.stop();
   }
 }

@@ -8,6 +8,7 @@ export interface StoreSettings {
   database: string | object;
   embeddedDir: string;
   poolSize: number;
+  databaseTimeoutMs: number;
   schema: string;
   table: string;
   partitionsAhead: number;
@@ -26,12 +27,19 @@ export async function openPostgresSink(o: StoreSettings): Promise<PostgresSink> 
     connection = o.database;
   }
   const config = typeof connection === 'string' ? { connectionString: connection } : connection;
-  const db = pgp({ max: o.poolSize, connectionTimeoutMillis: 5000, ...config });
+  // Keepalive probes find idle connections that died (a partition while nothing was sent).
+  const db = pgp({
+    max: o.poolSize,
+    connectionTimeoutMillis: o.databaseTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    ...config,
+  });
   const release = async () => {
     await db.$pool.end();
     await releaseEmbedded();
   };
-  const sink = new PostgresSink(db, o.schema, o.table, o.partitionsAhead, release);
+  const sink = new PostgresSink(db, o.schema, o.table, o.partitionsAhead, release, o.databaseTimeoutMs);
   try {
     await sink.prepare(o.migrate);
   } catch (err) {

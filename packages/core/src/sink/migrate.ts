@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { logTableNames } from './names';
-import { pgp, type Database } from './pgp';
+import { pgp, type Queryable } from './pgp';
 
 interface Migration {
   version: number;
@@ -38,7 +38,7 @@ export function lockKey(schema: string): string {
  * Applies the migrations not yet recorded in `<table>_migrations`, each in order, in one transaction
  * under an advisory lock, so replicas starting together migrate once. Returns the versions applied.
  */
-export async function migrate(db: Database, schema: string, table: string): Promise<number[]> {
+export async function migrate(db: Queryable, schema: string, table: string): Promise<number[]> {
   return db.tx('inferlog-migrate', async (t) => {
     await t.one('SELECT pg_advisory_xact_lock(hashtext($1)) AS locked', [lockKey(schema)]);
     await t.none('CREATE SCHEMA IF NOT EXISTS $1:name', [schema]);

@@ -1,6 +1,5 @@
-import type { IBaseProtocol } from 'pg-promise';
 import { logTableNames } from './names';
-import type { Database } from './pgp';
+import type { Queryable } from './pgp';
 
 /** First instant of the UTC month `offset` months after the one containing `ms`. */
 export function monthStart(ms: number, offset = 0): Date {
@@ -18,7 +17,7 @@ export function partitionName(table: string, month: Date): string {
  * writer role that may only INSERT still gets its partitions, and it takes the schema's advisory lock,
  * so concurrent writers do not race on CREATE.
  */
-export async function ensurePartitions(db: Database, schema: string, table: string, months: Date[]): Promise<void> {
+export async function ensurePartitions(db: Queryable, schema: string, table: string, months: Date[]): Promise<void> {
   const { addPartition } = logTableNames(schema, table);
   for (const month of months) await db.any('SELECT $1:name.$2:name($3::date)', [schema, addPartition, month.toISOString().slice(0, 10)]);
 }
@@ -38,11 +37,7 @@ export interface AttachedPartition {
  * same session, so the server's TimeZone and DateStyle cannot skew them. A default partition, one
  * bounded by MINVALUE/MAXVALUE or one named otherwise is not listed.
  */
-export async function attachedPartitions(
-  db: Database | IBaseProtocol<unknown>,
-  schema: string,
-  table: string,
-): Promise<AttachedPartition[]> {
+export async function attachedPartitions(db: Queryable, schema: string, table: string): Promise<AttachedPartition[]> {
   const rows = await db.any(
     `SELECT c.relname AS partition, b[1]::timestamptz AS "from", b[2]::timestamptz AS "to"
        FROM pg_catalog.pg_inherits i

@@ -1,4 +1,4 @@
-import pgPromise from 'pg-promise';
+import pgPromise, { type IBaseProtocol } from 'pg-promise';
 
 /**
  * Settings every connection starts with, whatever the database or role defaults say: the driver reads
@@ -17,3 +17,5 @@ export const pgp = pgPromise({
   },
 });
 export type Database = ReturnType<typeof pgp>;
+/** A database, a task or a transaction: anything queries can be sent on. */
+export type Queryable = IBaseProtocol<unknown>;

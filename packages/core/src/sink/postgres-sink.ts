@@ -4,6 +4,7 @@ import { EVENT_TABLE, RECORD_TABLE } from '../columns';
 import type { StoredEvent } from '../events/event';
 import { RECORD_COLUMNS, type InferenceRecord } from '../record/record';
 import { toCopyText } from './copy-text';
+import { isServerError, withDeadline, type Connection } from './deadline';
 import { insertColumns, type InsertColumns } from './insert-columns';
 import { migrate } from './migrate';
 import { logTableNames, type LogTableNames } from './names';
@@ -56,13 +57,14 @@ export class StoredMeanwhileError extends Error {
 }
 
 const isSealed = (records: readonly InferenceRecord[]) => records.some((r) => r.chain_id != null);
-const COPY_TIMEOUT_MS = 60_000;
 
 /**
  * Writes each batch with one COPY (the fastest way into PostgreSQL). COPY cannot skip rows that exist,
  * so when a batch meets a row already stored (a retry of a batch whose first attempt did commit, or a
  * replay) it is written again with a multi-row INSERT … ON CONFLICT DO NOTHING: never a duplicate (and
- * a sealed batch that meets one is refused whole, see `StoredMeanwhileError`).
+ * a sealed batch that meets one is refused whole, see `StoredMeanwhileError`). Every round trip runs on
+ * a connection of its own within `timeoutMs` (connect included); past it the connection is dropped and
+ * the call fails, so a silent network fails like a refused one and the logger retries or spills.
  */
 export class PostgresSink implements RecordSink {
   private readonly columns: InsertColumns;
@@ -82,6 +84,7 @@ export class PostgresSink implements RecordSink {
     private readonly table: string,
     private readonly partitionsAhead: number,
     private readonly release: () => Promise<void>,
+    private readonly timeoutMs = 10_000,
   ) {
     this.names = logTableNames(schema, table);
     this.columns = insertColumns(RECORD_TABLE, schema, table);
@@ -90,47 +93,58 @@ export class PostgresSink implements RecordSink {
     this.copySql = pgp.as.format('COPY $1:name.$2:name ($3:name) FROM STDIN', [schema, table, RECORD_COLUMNS]);
   }
 
+  /** Runs `work` on a connection of its own within the deadline (see `withDeadline`). */
+  private within<T>(what: string, work: (c: Connection, discard: () => void) => Promise<T>): Promise<T> {
+    return withDeadline(this.db, what, this.timeoutMs, work, (err) => err instanceof StoredMeanwhileError);
+  }
+
   async registerChain(chain: ChainRegistration): Promise<void> {
-    await this.db.none(
-      'INSERT INTO $1:name.$2:name (chain_id, kind, started_at, host, pid, service, service_version) VALUES ($3, $4, $5, $6, $7, $8, $9) ON CONFLICT (chain_id) DO NOTHING',
-      [
-        this.schema,
-        this.names.chains,
-        chain.chain_id,
-        chain.kind,
-        chain.started_at,
-        chain.host,
-        chain.pid,
-        chain.service,
-        chain.service_version,
-      ],
+    await this.within('registering the chain', (c) =>
+      c.none(
+        'INSERT INTO $1:name.$2:name (chain_id, kind, started_at, host, pid, service, service_version) VALUES ($3, $4, $5, $6, $7, $8, $9) ON CONFLICT (chain_id) DO NOTHING',
+        [
+          this.schema,
+          this.names.chains,
+          chain.chain_id,
+          chain.kind,
+          chain.started_at,
+          chain.host,
+          chain.pid,
+          chain.service,
+          chain.service_version,
+        ],
+      ),
     );
   }
 
   async chainHead(chainId: string): Promise<{ seq: number; hash: string | null }> {
-    const row = await this.db.oneOrNone('SELECT last_seq, last_hash FROM $1:name.$2:name WHERE chain_id = $3', [
-      this.schema,
-      this.names.chains,
-      chainId,
-    ]);
+    const row = await this.within('reading the chain head', (c) =>
+      c.oneOrNone('SELECT last_seq, last_hash FROM $1:name.$2:name WHERE chain_id = $3', [this.schema, this.names.chains, chainId]),
+    );
     return row ? { seq: Number(row.last_seq), hash: row.last_hash } : { seq: 0, hash: null };
   }
 
   async insertEvent(event: StoredEvent): Promise<void> {
     const heads = this.headsSql([event]);
-    await this.db.tx('inferlog-event', async (t) => {
-      await t.none(pgp.helpers.insert(event, this.eventColumns));
-      if (heads) await t.none(heads);
-    });
+    await this.within('storing an oversight event', (c) =>
+      c.tx('inferlog-event', async (t) => {
+        await t.none(pgp.helpers.insert(event, this.eventColumns));
+        if (heads) await t.none(heads);
+      }),
+    );
   }
 
   async storedEvent(id: string): Promise<StoredEvent | null> {
-    return this.db.oneOrNone('SELECT * FROM $1:name.$2:name WHERE id = $3', [this.schema, this.names.events, id]);
+    return this.within('reading an oversight event', (c) =>
+      c.oneOrNone('SELECT * FROM $1:name.$2:name WHERE id = $3', [this.schema, this.names.events, id]),
+    );
   }
 
   async existing(ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const rows = await this.db.any('SELECT id FROM $1:name.$2:name WHERE id = ANY($3::uuid[])', [this.schema, this.table, ids]);
+    const rows = await this.within('reading which records are stored', (c) =>
+      c.any('SELECT id FROM $1:name.$2:name WHERE id = ANY($3::uuid[])', [this.schema, this.table, ids]),
+    );
     return new Set(rows.map((r) => r.id as string));
   }
 
@@ -150,9 +164,9 @@ export class PostgresSink implements RecordSink {
 
   /** Migrates (when asked) and creates the partitions from this month to `partitionsAhead` months ahead. */
   async prepare(runMigrations: boolean): Promise<void> {
-    if (runMigrations) await migrate(this.db, this.schema, this.table);
+    if (runMigrations) await this.within('migrating the log', (c) => migrate(c, this.schema, this.table));
     await this.ensureMonths([Date.now()]);
-    const { version } = await this.db.one('SELECT version() AS version');
+    const { version } = await this.within('reading the server version', (c) => c.one('SELECT version() AS version'));
     this.copySupported = !/PGlite/i.test(version);
   }
 
@@ -189,11 +203,13 @@ export class PostgresSink implements RecordSink {
   async insertIdempotent(records: InferenceRecord[]): Promise<void> {
     const heads = this.headsSql(records);
     const sealed = isSealed(records);
-    await this.db.tx('inferlog-insert', async (t) => {
-      const { rowCount } = await t.result(pgp.helpers.insert(records, this.columns) + this.conflict);
-      if (sealed && rowCount < records.length) throw new StoredMeanwhileError(records.length - rowCount);
-      if (heads) await t.none(heads);
-    });
+    await this.within(`writing ${records.length} records`, (c) =>
+      c.tx('inferlog-insert', async (t) => {
+        const { rowCount } = await t.result(pgp.helpers.insert(records, this.columns) + this.conflict);
+        if (sealed && rowCount < records.length) throw new StoredMeanwhileError(records.length - rowCount);
+        if (heads) await t.none(heads);
+      }),
+    );
     this.writes.insert++;
   }
 
@@ -201,32 +217,22 @@ export class PostgresSink implements RecordSink {
   private async copy(records: InferenceRecord[]): Promise<void> {
     const text = toCopyText(records);
     const heads = this.headsSql(records);
-    const connection = await this.db.connect();
-    let broken = false;
-    try {
-      await connection.none('BEGIN');
-      await new Promise<void>((resolve, reject) => {
-        const stream = (connection.client as unknown as { query<T>(submittable: T): T }).query(copyFrom(this.copySql));
-        const timer = setTimeout(() => reject(new Error(`COPY did not finish within ${COPY_TIMEOUT_MS} ms`)), COPY_TIMEOUT_MS);
-        stream.on('error', (err) => {
-          clearTimeout(timer);
-          reject(err);
+    await this.within(`writing ${records.length} records by COPY`, async (c, discard) => {
+      await c.none('BEGIN');
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const stream = (c.client as unknown as { query<T>(submittable: T): T }).query(copyFrom(this.copySql));
+          stream.on('error', reject);
+          stream.on('finish', resolve);
+          stream.end(text);
         });
-        stream.on('finish', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        stream.end(text);
-      });
-      await connection.multi(heads ? `${heads}; COMMIT` : 'COMMIT');
-    } catch (err) {
-      // A failed COPY leaves nothing behind, but only a server-side error leaves the connection usable.
-      broken = typeof (err as { code?: string }).code !== 'string' || !/^[0-9A-Z]{5}$/.test((err as { code: string }).code);
-      if (!broken) await connection.none('ROLLBACK').catch(() => (broken = true));
-      throw err;
-    } finally {
-      connection.done(broken);
-    }
+        await c.multi(heads ? `${heads}; COMMIT` : 'COMMIT');
+      } catch (err) {
+        // A failed COPY leaves nothing behind; after a server error the connection is usable once rolled back.
+        if (isServerError(err)) await c.none('ROLLBACK').catch(discard);
+        throw err;
+      }
+    });
   }
 
   async close(): Promise<void> {
@@ -243,7 +249,7 @@ export class PostgresSink implements RecordSink {
       }
     }
     if (missing.size === 0) return;
-    await ensurePartitions(this.db, this.schema, this.table, [...missing.values()]);
+    await this.within('creating monthly partitions', (c) => ensurePartitions(c, this.schema, this.table, [...missing.values()]));
     for (const key of missing.keys()) this.months.add(key);
   }
 }
