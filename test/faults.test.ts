@@ -211,6 +211,7 @@ test('a full disk under the journal loses nothing silently: every record is stor
       spillDir: dir,
       spillAfterMs: 100,
       maxQueueBytes: 1024 * 1024,
+      overflow: 'drop-newest', // drops are what this counts; the default waits instead
       onDrop: (count) => drops.push(count),
     }),
   );

@@ -18,6 +18,8 @@ export interface HttpRun {
   peakRssMiB: number;
   captured: number | null;
   dropped: number | null;
+  /** Rows stored for the responses the server finished (inferlog runs; set by the runner after the run). */
+  stored?: number;
   written: number | null;
 }
 

@@ -54,6 +54,7 @@ async function compare(
         const rows = (await db.one('SELECT count(*)::int AS n FROM $1:name.inference_log WHERE NOT aborted', [schema])).n as number;
         await db.none('DROP SCHEMA $1:name CASCADE', [schema]);
         const dropped = run.dropped ?? 0;
+        run.stored = rows;
         if (dropped === 0 && run.bodyBytes < 64 * 1024 ? rows !== run.finished : rows + dropped < run.finished) {
           throw new Error(
             `${framework} inferlog run: the server finished ${run.finished} responses but ${rows} rows are stored and ${dropped} were counted as dropped`,
@@ -75,6 +76,8 @@ function summary(runs: HttpRun[]) {
     peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)),
     completed: runs.reduce((sum, r) => sum + r.finished, 0),
     dropped: runs.reduce((sum, r) => sum + (r.dropped ?? 0), 0),
+    finished: runs.reduce((sum, r) => sum + r.finished, 0),
+    stored: runs.reduce((sum, r) => sum + (r.stored ?? 0), 0),
   };
 }
 
@@ -130,8 +133,8 @@ async function main(): Promise<void> {
       '',
       '## Large request bodies (Express, 10 connections)',
       '',
-      '| body | bare req/s | inferlog req/s | ratio | bare peak RSS MiB | inferlog peak RSS MiB | responses | rows dropped (queue full) |',
-      '|---|---|---|---|---|---|---|---|',
+      '| body | bare req/s | inferlog req/s | ratio | bare peak RSS MiB | inferlog peak RSS MiB | responses finished | rows stored | rows dropped (queue full) |',
+      '|---|---|---|---|---|---|---|---|---|',
     );
     for (const [label, bytes] of [
       ['256 KiB', 256 * 1024],
@@ -141,7 +144,7 @@ async function main(): Promise<void> {
       const s = { bare: summary(runs.bare), inferlog: summary(runs.inferlog) };
       large[label] = { ...s, ratio: ratio(s.inferlog.requestsPerSec, s.bare.requestsPerSec) };
       lines.push(
-        `| ${label} | ${s.bare.requestsPerSec} | ${s.inferlog.requestsPerSec} | ${ratio(s.inferlog.requestsPerSec, s.bare.requestsPerSec)} | ${s.bare.peakRssMiB} | ${s.inferlog.peakRssMiB} | ${s.inferlog.completed} | ${s.inferlog.dropped} |`,
+        `| ${label} | ${s.bare.requestsPerSec} | ${s.inferlog.requestsPerSec} | ${ratio(s.inferlog.requestsPerSec, s.bare.requestsPerSec)} | ${s.bare.peakRssMiB} | ${s.inferlog.peakRssMiB} | ${s.inferlog.finished} | ${s.inferlog.stored} | ${s.inferlog.dropped} |`,
       );
     }
     results.largePayloads = large;

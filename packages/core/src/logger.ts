@@ -127,9 +127,21 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
     return this.backlog.hasRoomFor(2 * this.options.maxBodyBytes + 1024);
   }
 
+  /**
+   * Under the `wait` overflow policy, when the queue is full: a promise that resolves true once it has
+   * room (the request may go on and be logged) or false after `overflowWaitMs` (answer 503, unserved).
+   * Null when the request may go on now.
+   */
+  admission(): Promise<boolean> | null {
+    if (this.options.overflow !== 'wait' || this.backlog.hasRoom) return null;
+    return this.backlog.waitForRoom(this.options.overflowWaitMs);
+  }
+
   /** Why `accepting()` is false, for the 503 body. */
   refusalReason(): string {
-    return `the inference log cannot take more records (${this.delivery.backlogCause()})`;
+    const { overflow, overflowWaitMs } = this.options;
+    const policy = overflow === 'wait' ? `overflow: wait, no room within ${overflowWaitMs} ms` : `overflow: ${overflow}`;
+    return `the inference log cannot take more records (${this.delivery.backlogCause()}; ${policy})`;
   }
 
   /** Takes a finished exchange. Never throws; a full queue applies the overflow policy, counted and reported. */

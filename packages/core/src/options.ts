@@ -108,12 +108,16 @@ export interface InferenceLogOptions {
   /** How long writes may keep failing before batches are spilled to disk, in ms. Default 1000. */
   spillAfterMs?: number;
   /**
-   * What happens when neither the database nor the journal can take more: `drop-newest` (the new record
-   * is dropped), `drop-oldest` (the oldest queued records make room), or `fail-closed` (selected routes
-   * answer 503 instead of serving an inference that cannot be logged). Drops are counted and sent to
-   * `onDrop`. Default `drop-newest`.
+   * What happens when neither the database nor the journal keeps up and the queue reaches
+   * `maxQueueBytes`: `wait` (the default: new selected requests wait at the middleware until the queue
+   * has room, so the API slows to what the log can take and no record is lost; one that waits longer than
+   * `overflowWaitMs` is answered 503 unserved), `fail-closed` (selected requests are answered 503 at
+   * once), `drop-newest` (the new record is dropped) or `drop-oldest` (the oldest queued records make
+   * room). Drops are counted and sent to `onDrop`.
    */
   overflow?: OverflowPolicy;
+  /** Under `overflow: 'wait'`, how long a request may wait for room in the queue before it is answered 503, in ms. Default 30 000. */
+  overflowWaitMs?: number;
   /** Called with the number of records dropped and why, for every drop. */
   onDrop?: (count: number, reason: string) => void;
   /**
@@ -143,8 +147,8 @@ export type BodyDigest = 'sha256' | 'hmac' | 'none';
 const BODY_DIGESTS: readonly BodyDigest[] = ['sha256', 'hmac', 'none'];
 
 /** See the `overflow` option. */
-export type OverflowPolicy = 'drop-newest' | 'drop-oldest' | 'fail-closed';
-const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['drop-newest', 'drop-oldest', 'fail-closed'];
+export type OverflowPolicy = 'wait' | 'fail-closed' | 'drop-newest' | 'drop-oldest';
+const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['wait', 'fail-closed', 'drop-newest', 'drop-oldest'];
 
 /** Options after validation and defaults: what the rest of core reads. */
 export interface ResolvedOptions {
@@ -172,6 +176,7 @@ export interface ResolvedOptions {
   spillStaleMs: number;
   spillAfterMs: number;
   overflow: OverflowPolicy;
+  overflowWaitMs: number;
   onDrop: ((count: number, reason: string) => void) | null;
   /** How body digests are made: plain SHA-256, HMAC-SHA-256 with this key, or not at all. */
   bodyDigest: { kind: 'sha256' } | { kind: 'hmac'; key: Buffer } | { kind: 'none' };
@@ -205,6 +210,7 @@ const TOP_LEVEL_KEYS = [
   'spillStaleMs',
   'spillAfterMs',
   'overflow',
+  'overflowWaitMs',
   'onDrop',
   'redact',
   'hmacKey',
@@ -434,7 +440,8 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
     maxSpillBytes: integer('maxSpillBytes', options.maxSpillBytes, 1024 * MiB, 0),
     spillStaleMs: integer('spillStaleMs', options.spillStaleMs, 60_000, 200, 86_400_000),
     spillAfterMs: integer('spillAfterMs', options.spillAfterMs, 1000, 0, 3_600_000),
-    overflow: (options.overflow as OverflowPolicy | undefined) ?? 'drop-newest',
+    overflow: (options.overflow as OverflowPolicy | undefined) ?? 'wait',
+    overflowWaitMs: integer('overflowWaitMs', options.overflowWaitMs, 30_000, 0, 3_600_000),
     onDrop: (options.onDrop as ResolvedOptions['onDrop']) ?? null,
     redactor: redact.length > 0 ? new Redactor(redact) : null,
     bodyDigest: bodyDigestMode((options.bodyDigest as BodyDigest | undefined) ?? (key ? 'hmac' : redacts ? 'none' : 'sha256'), key),

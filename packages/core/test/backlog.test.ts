@@ -8,7 +8,7 @@ import type { InferenceRecord } from '../src/record/record';
 const exchange = (id: string, heldBytes: number) => ({ requestId: id, heldBytes }) as unknown as Exchange<CompiledRoute>;
 const build = (x: Exchange<CompiledRoute>) => ({ id: x.requestId }) as InferenceRecord;
 
-function backlog(policy: 'drop-newest' | 'drop-oldest' | 'fail-closed', maxBytes = 100) {
+function backlog(policy: 'wait' | 'drop-newest' | 'drop-oldest' | 'fail-closed', maxBytes = 100) {
   const drops: [number, string][] = [];
   const reporter = new Reporter({ onError: () => {}, onDrop: (count, message) => drops.push([count, message]) });
   return { backlog: new Backlog(maxBytes, policy, reporter), reporter, drops };
@@ -68,4 +68,17 @@ test('room for fail-closed: none while overflowing, until a batch is done', () =
   expect(b.hasRoomFor(0)).toBe(false);
   b.done(b.take(10, 1000, build));
   expect(b.hasRoomFor(10)).toBe(true);
+});
+
+test('wait: a record past maxQueueBytes is kept, never dropped; requests waiting for room go on once a batch is done', async () => {
+  const { backlog: b, drops } = backlog('wait');
+  b.add(exchange('a', 80), () => '');
+  expect(b.add(exchange('b', 40), () => '')).toBe(true);
+  expect({ rows: b.rows, bytes: b.bytes, hasRoom: b.hasRoom }).toEqual({ rows: 2, bytes: 120, hasRoom: false });
+  expect(drops).toEqual([]);
+  const waiting = b.waitForRoom(10_000);
+  b.done(b.take(1, 1000, build));
+  await expect(waiting).resolves.toBe(true);
+  b.add(exchange('c', 100), () => '');
+  await expect(b.waitForRoom(20)).resolves.toBe(false);
 });

@@ -17,7 +17,13 @@ describe('resolveOptions', () => {
       partitionsAhead: 2,
     });
     expect(o.requestHeaders.has('traceparent')).toBe(true);
-    expect(o).toMatchObject({ overflow: 'drop-newest', spillAfterMs: 1000, maxSpillBytes: 1024 * 1024 * 1024 });
+    expect(o).toMatchObject({
+      overflow: 'wait',
+      overflowWaitMs: 30_000,
+      databaseTimeoutMs: 10_000,
+      spillAfterMs: 1000,
+      maxSpillBytes: 1024 * 1024 * 1024,
+    });
     expect(o.spillDir).toMatch(/\.inferlog\/spill$/);
     expect(resolveOptions({ ...db, spillDir: false }).spillDir).toBeNull();
   });
@@ -43,7 +49,9 @@ describe('resolveOptions', () => {
     [{ onError: 'log' }, /"onError" must be a function/],
     [{ database: 42 }, /"database" must be a connection string/],
     [{ migrate: 'yes' }, /"migrate" must be true or false/],
-    [{ overflow: 'drop-all' }, /"overflow" must be one of drop-newest, drop-oldest, fail-closed/],
+    [{ overflow: 'drop-all' }, /"overflow" must be one of wait, fail-closed, drop-newest, drop-oldest/],
+    [{ overflowWaitMs: -1 }, /"overflowWaitMs" must be a whole number/],
+    [{ databaseTimeoutMs: 5 }, /"databaseTimeoutMs" must be a whole number/],
     [{ spillDir: '' }, /"spillDir" must be a directory path or false/],
     [{ maxSpillBytes: -1 }, /"maxSpillBytes" must be a whole number/],
     [{ spillAfterMs: 'soon' }, /"spillAfterMs" must be a whole number/],

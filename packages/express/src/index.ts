@@ -13,6 +13,9 @@ import {
 
 export * from '@inferlog/core';
 
+/** The route that selected a request. */
+type SelectedRoute = NonNullable<ReturnType<InferenceLogger['select']>>;
+
 /** The Express middleware, with the logger's controls (`flush`, `close`, `stats`, `ready`) attached. */
 export interface InferenceLogMiddleware extends RequestHandler, LoggerControls {}
 
@@ -22,17 +25,38 @@ export interface InferenceLogMiddleware extends RequestHandler, LoggerControls {
  */
 export function inferenceLog(options?: InferenceLogOptions | InferenceLogger): InferenceLogMiddleware {
   const logger = loggerFrom(options);
-  const middleware = function inferenceLogMiddleware(req: Request, res: Response, next: NextFunction): void {
+  const capture = (route: SelectedRoute, req: Request, res: Response): void => {
     try {
-      const route = logger.select(req.method, req.originalUrl ?? req.url, req.headers);
+      startExchange(logger, route, req, res, () => (req.route ? `${req.baseUrl}${req.route.path}` : null));
+    } catch (err) {
+      logger.captureFailed(err);
+    }
+  };
+  const middleware = function inferenceLogMiddleware(req: Request, res: Response, next: NextFunction): void {
+    let route: SelectedRoute | undefined;
+    let waiting: Promise<boolean> | null = null;
+    try {
+      route = logger.select(req.method, req.originalUrl ?? req.url, req.headers);
       if (route && !logger.accepting()) {
         refuseUnlogged(res, logger.refusalReason());
         return;
       }
-      if (route) startExchange(logger, route, req, res, () => (req.route ? `${req.baseUrl}${req.route.path}` : null));
+      if (route) waiting = logger.admission();
     } catch (err) {
       logger.captureFailed(err);
+      route = undefined;
     }
+    if (route && waiting) {
+      // The queue is full (overflow: 'wait'): the request goes on once the log has room for its record.
+      const selected = route;
+      waiting.then((room) => {
+        if (!room) return refuseUnlogged(res, logger.refusalReason());
+        capture(selected, req, res);
+        next();
+      }, next);
+      return;
+    }
+    if (route) capture(route, req, res);
     next();
   };
   return withControls(middleware, logger);

@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 /** The 503 body of `overflow: 'fail-closed'`: an OIP-style `{"error": "..."}` saying why nothing was served. */
 export function failClosedBody(reason: string): { error: string } {
   return {
-    error: `service unavailable: ${reason}; the request was not served because it could not be logged (inferlog overflow: fail-closed)`,
+    error: `service unavailable: ${reason}; the request was not served because it could not be logged`,
   };
 }
 

@@ -27,6 +27,8 @@ export class Backlog {
   bytes = 0;
   /** The backlog overflowed and nothing has been written or spilled since. */
   overflowing = false;
+  /** Requests waiting for room (the `wait` policy), told true when there is room, false at their deadline. */
+  private readonly waiters = new Set<(room: boolean) => void>();
 
   constructor(
     private readonly maxBytes: number,
@@ -62,6 +64,30 @@ export class Backlog {
     return this.bytes > this.maxBytes * share;
   }
 
+  /** Whether the backlog is below `maxQueueBytes`: under the `wait` policy, a new request may go on. */
+  get hasRoom(): boolean {
+    return this.bytes < this.maxBytes;
+  }
+
+  /** Resolves true once the backlog is below `maxQueueBytes`, or false after `ms`. */
+  waitForRoom(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => tell(false), ms);
+      const tell = (room: boolean) => {
+        clearTimeout(timer);
+        this.waiters.delete(tell);
+        resolve(room);
+      };
+      this.waiters.add(tell);
+    });
+  }
+
+  /** Lets waiting requests go on once there is room. */
+  private freed(): void {
+    if (this.waiters.size === 0 || !this.hasRoom) return;
+    for (const tell of [...this.waiters]) tell(true);
+  }
+
   /** Whether `reserve` more bytes fit while nothing overflows. */
   hasRoomFor(reserve: number): boolean {
     return !this.overflowing && this.bytes + reserve <= this.maxBytes;
@@ -73,7 +99,9 @@ export class Backlog {
    */
   add(exchange: Exchange<CompiledRoute>, cause: () => string): boolean {
     const bytes = exchange.heldBytes;
-    if (this.bytes + bytes > this.maxBytes) {
+    // Under `wait` the request was let in when there was room: its record is kept even past the bound
+    // (by at most what the requests let in together hold), never dropped.
+    if (this.bytes + bytes > this.maxBytes && this.policy !== 'wait') {
       this.overflowing = true;
       const why = `the queue is full (maxQueueBytes ${this.maxBytes}; ${cause()})`;
       if (this.policy !== 'drop-oldest') {
@@ -119,6 +147,7 @@ export class Backlog {
     this.inFlight.delete(batch);
     this.bytes -= batch.bytes;
     this.overflowing = false;
+    this.freed();
   }
 
   /** An in-flight batch failed: it is taken first next time. Returns its size. */
@@ -135,6 +164,7 @@ export class Backlog {
     this.retries.length = 0;
     this.inFlight.clear();
     this.bytes = 0;
+    this.freed();
     return lost;
   }
 }
