@@ -21,7 +21,7 @@ type Log = ReturnType<typeof expressLog> | ReturnType<typeof koaLog>;
 
 async function serve(framework: 'express' | 'koa', log: Log): Promise<{ url: string; close: () => void }> {
   const answer = (model: string) => ({ model_name: model, outputs: [{ name: 'y', shape: [1], datatype: 'FP32', data: [0.5] }] });
-  let server;
+  let server: import('node:http').Server;
   if (framework === 'express') {
     const app = express();
     app.use(log as ReturnType<typeof expressLog>);
