@@ -201,9 +201,13 @@ test('stats: count, error rate, p50/p95 latency and token totals per model and U
   const beta = JSON.parse(
     (await cli(schema, ['stats', '--json', '--model', BETA, '--since', new Date(now - DAY / 2).toISOString()])).stdout,
   ) as DailyModelStats[];
-  expect(beta.map((s) => [s.model_name, s.count])).toEqual([
-    [BETA, rows.filter((r) => r.model_name === BETA && r.started_at.getTime() >= now - DAY / 2).length],
-  ]);
+  // Per UTC day: the last twelve hours span two days when the run is shortly after midnight UTC.
+  const betaDays = new Map<string, number>();
+  for (const r of rows.filter((r) => r.model_name === BETA && r.started_at.getTime() >= now - DAY / 2)) {
+    const day = r.started_at.toISOString().slice(0, 10);
+    betaDays.set(day, (betaDays.get(day) ?? 0) + 1);
+  }
+  expect(beta.map((s) => [s.day, s.model_name, s.count])).toEqual([...betaDays.entries()].sort().map(([day, count]) => [day, BETA, count]));
 
   const text = (await cli(schema, ['stats'])).stdout;
   expect(text.split('\n')[0]).toMatch(/^day\s+model\s+count\s+errors\s+error rate\s+p50\s+p95\s+input tokens\s+output tokens$/);
