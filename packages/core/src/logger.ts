@@ -118,26 +118,19 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   }
 
   /**
-   * False when the overflow policy is `fail-closed` and the log can take nothing more (the queue is
-   * full; the journal is full, broken or off): the adapters then answer 503 instead of serving.
+   * Whether a selected request may go on, by the overflow policy: true (log it), false (the log can
+   * take nothing more: answer 503 unserved), or, under `wait` with the queue full, a promise of either
+   * once the queue has room or `overflowWaitMs` has passed. The adapters' one call for it.
    */
-  accepting(): boolean {
-    if (this.options.overflow !== 'fail-closed') return true;
-    // Room for the largest record one more exchange can make (both bodies at the cap).
-    return this.backlog.hasRoomFor(2 * this.options.maxBodyBytes + 1024);
+  admit(): boolean | Promise<boolean> {
+    const { overflow, maxBodyBytes, overflowWaitMs } = this.options;
+    // fail-closed: room for the largest record one more exchange can make (both bodies at the cap).
+    if (overflow === 'fail-closed') return this.backlog.hasRoomFor(2 * maxBodyBytes + 1024);
+    if (overflow !== 'wait' || this.backlog.hasRoom) return true;
+    return this.backlog.waitForRoom(overflowWaitMs);
   }
 
-  /**
-   * Under the `wait` overflow policy, when the queue is full: a promise that resolves true once it has
-   * room (the request may go on and be logged) or false after `overflowWaitMs` (answer 503, unserved).
-   * Null when the request may go on now.
-   */
-  admission(): Promise<boolean> | null {
-    if (this.options.overflow !== 'wait' || this.backlog.hasRoom) return null;
-    return this.backlog.waitForRoom(this.options.overflowWaitMs);
-  }
-
-  /** Why `accepting()` is false, for the 503 body. */
+  /** Why `admit()` said no, for the 503 body. */
   refusalReason(): string {
     const { overflow, overflowWaitMs } = this.options;
     const policy = overflow === 'wait' ? `overflow: wait, no room within ${overflowWaitMs} ms` : `overflow: ${overflow}`;

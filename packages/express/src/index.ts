@@ -34,19 +34,20 @@ export function inferenceLog(options?: InferenceLogOptions | InferenceLogger): I
   };
   const middleware = function inferenceLogMiddleware(req: Request, res: Response, next: NextFunction): void {
     let route: SelectedRoute | undefined;
-    let waiting: Promise<boolean> | null = null;
+    let admitted: boolean | Promise<boolean> = true;
     try {
       route = logger.select(req.method, req.originalUrl ?? req.url, req.headers);
-      if (route && !logger.accepting()) {
+      if (route) admitted = logger.admit();
+      if (admitted === false) {
         refuseUnlogged(res, logger.refusalReason());
         return;
       }
-      if (route) waiting = logger.admission();
     } catch (err) {
       logger.captureFailed(err);
       route = undefined;
     }
-    if (route && waiting) {
+    if (route && admitted !== true) {
+      const waiting = admitted as Promise<boolean>;
       // The queue is full (overflow: 'wait'): the request goes on once the log has room for its record.
       const selected = route;
       waiting.then((room) => {

@@ -27,9 +27,9 @@ export function inferenceLog(options?: InferenceLogOptions | InferenceLogger): I
     let exchange: Exchange | undefined;
     try {
       const route = logger.select(ctx.method, ctx.originalUrl, ctx.headers);
-      // The queue is full (overflow: 'wait'): the request goes on once the log has room for its record.
-      const waiting = route && logger.accepting() ? logger.admission() : null;
-      if (route && (!logger.accepting() || (waiting && !(await waiting)))) {
+      // Under overflow 'wait' with the queue full, the request goes on once the log has room for its record.
+      const admitted = route ? logger.admit() : true;
+      if (admitted !== true && !(await admitted)) {
         ctx.status = 503;
         ctx.set('retry-after', '1');
         ctx.body = failClosedBody(logger.refusalReason());

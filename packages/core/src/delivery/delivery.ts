@@ -74,13 +74,15 @@ export class Delivery {
   /** After an exchange was added: write now when a batch is full or memory runs high, else within the flush interval. */
   added(): void {
     const { backlog, options } = this.parts;
-    if (backlog.waiting >= options.batch.maxRows || backlog.bytes >= options.batch.maxBytes || backlog.holds(SPILL_HIGH_WATER)) {
+    const batchFull = backlog.waiting >= options.batch.maxRows;
+    const memoryHigh = backlog.holds(SPILL_HIGH_WATER);
+    if (batchFull || memoryHigh || backlog.bytes >= options.batch.maxBytes) {
       this.schedule(0);
     } else if (!this.timer) {
       this.schedule(options.batch.flushIntervalMs);
     }
     // Beside a write in flight: a whole batch, or memory running high (not one journal entry per request).
-    if (this.shouldSpill() && (backlog.waiting >= options.batch.maxRows || backlog.holds(SPILL_HIGH_WATER))) void this.spillSoon();
+    if ((batchFull || memoryHigh) && this.shouldSpill()) void this.spillSoon();
   }
 
   /** Writes everything queued and journaled now. Rejects when a write fails (the records stay queued or journaled and are retried). */
