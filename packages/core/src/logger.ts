@@ -69,12 +69,8 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
     this.backlog = new Backlog(o.maxQueueBytes, o.overflow, this.reporter);
     this.records = new ChainWriter(new Chain('record', o.service, o.serviceVersion, o.host));
     this.spill = o.spillDir
-      ? new Spill(o.spillDir, `${o.schema}.${o.table}`, o.maxSpillBytes, o.spillStaleMs, (err, path) =>
-          this.reporter.report(
-            'E_SPILL',
-            `cannot keep ${path} marked as in use (another process may take it over and replay it too; replays are idempotent): ${describe(err)}`,
-            err,
-          ),
+      ? new Spill(o.spillDir, `${o.schema}.${o.table}`, o.maxSpillBytes, o.spillStaleMs, o.writeAheadSyncMs, (err, problem) =>
+          this.reporter.report('E_SPILL', `${problem}: ${describe(err)}`, err),
         )
       : null;
     this.delivery = new Delivery({

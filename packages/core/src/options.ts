@@ -108,6 +108,21 @@ export interface InferenceLogOptions {
   /** How long writes may keep failing before batches are spilled to disk, in ms. Default 1000. */
   spillAfterMs?: number;
   /**
+   * Append every batch to a write-ahead journal in `spillDir` before it is sent to the database, and
+   * forget it once stored. A process that is killed (SIGKILL, out of memory, a crash) then loses only
+   * the records of its last `batch.flushIntervalMs`; the next process on the same `spillDir` replays the
+   * rest. `false` keeps batches in memory until they are stored or spilled (a kill loses all of them).
+   * Needs `spillDir`. Default `true`.
+   */
+  writeAhead?: boolean;
+  /**
+   * How often the write-ahead journal is forced to disk (fdatasync), in ms: a machine crash or power
+   * loss loses at most the records of this long plus `batch.flushIntervalMs`. `0` forces every batch to
+   * disk before it is sent (a crash loses only the last flush interval; each batch waits for the disk).
+   * A process kill loses nothing written, synced or not. Default 1000.
+   */
+  writeAheadSyncMs?: number;
+  /**
    * What happens when neither the database nor the journal keeps up and the queue reaches
    * `maxQueueBytes`: `wait` (the default: new selected requests wait at the middleware until the queue
    * has room, so the API slows to what the log can take and no record is lost; one that waits longer than
@@ -175,6 +190,8 @@ export interface ResolvedOptions {
   maxSpillBytes: number;
   spillStaleMs: number;
   spillAfterMs: number;
+  /** How often the write-ahead journal is synced, in ms; null when there is no write-ahead journal. */
+  writeAheadSyncMs: number | null;
   overflow: OverflowPolicy;
   overflowWaitMs: number;
   onDrop: ((count: number, reason: string) => void) | null;
@@ -209,6 +226,8 @@ const TOP_LEVEL_KEYS = [
   'maxSpillBytes',
   'spillStaleMs',
   'spillAfterMs',
+  'writeAhead',
+  'writeAheadSyncMs',
   'overflow',
   'overflowWaitMs',
   'onDrop',
@@ -365,6 +384,17 @@ function resolveDatabase(value: unknown): ResolvedOptions['database'] {
   fail(`option "database" must be a connection string, a pg connection config object or "embedded"; got ${JSON.stringify(value)}`);
 }
 
+/** The write-ahead journal's sync interval, or null when there is none (turned off, or no `spillDir`). */
+function writeAheadSync(options: InferenceLogOptions): number | null {
+  const { writeAhead, spillDir } = options;
+  if (writeAhead !== undefined && typeof writeAhead !== 'boolean')
+    fail(`option "writeAhead" must be true or false; got ${JSON.stringify(writeAhead)}`);
+  if (writeAhead === true && spillDir === false)
+    fail('option "writeAhead" needs a "spillDir" (the journal is kept there): set one, or set writeAhead: false');
+  const syncMs = integer('writeAheadSyncMs', options.writeAheadSyncMs, 1000, 0, 3_600_000);
+  return writeAhead === false || spillDir === false ? null : syncMs;
+}
+
 /** Validates the options in one place: an unknown or ill-typed option throws an error naming it. */
 export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptions {
   if (!isPlainObject(options)) fail('options must be an object');
@@ -440,6 +470,7 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
     maxSpillBytes: integer('maxSpillBytes', options.maxSpillBytes, 1024 * MiB, 0),
     spillStaleMs: integer('spillStaleMs', options.spillStaleMs, 60_000, 200, 86_400_000),
     spillAfterMs: integer('spillAfterMs', options.spillAfterMs, 1000, 0, 3_600_000),
+    writeAheadSyncMs: writeAheadSync(options),
     overflow: (options.overflow as OverflowPolicy | undefined) ?? 'wait',
     overflowWaitMs: integer('overflowWaitMs', options.overflowWaitMs, 30_000, 0, 3_600_000),
     onDrop: (options.onDrop as ResolvedOptions['onDrop']) ?? null,

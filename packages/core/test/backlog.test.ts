@@ -4,6 +4,7 @@ import type { CompiledRoute } from '../src/routes';
 import { Backlog } from '../src/delivery/backlog';
 import { Reporter } from '../src/delivery/reporter';
 import type { InferenceRecord } from '../src/record/record';
+import type { WriteAheadTicket } from '../src/delivery/write-ahead';
 
 const exchange = (id: string, heldBytes: number) => ({ requestId: id, heldBytes }) as unknown as Exchange<CompiledRoute>;
 const build = (x: Exchange<CompiledRoute>) => ({ id: x.requestId }) as InferenceRecord;
@@ -81,4 +82,28 @@ test('wait: a record past maxQueueBytes is kept, never dropped; requests waiting
   await expect(waiting).resolves.toBe(true);
   b.add(exchange('c', 100), () => '');
   await expect(b.waitForRoom(20)).resolves.toBe(false);
+});
+
+test('staged batches wait in order and one write takes several of them, up to maxRows, with their write-ahead tickets', () => {
+  const { backlog: b } = backlog('wait', 1000);
+  for (const id of ['a', 'b', 'c', 'd', 'e']) b.add(exchange(id, 10), () => '');
+  const ticket = (n: number) => ({ n }) as unknown as WriteAheadTicket;
+  for (let n = 0; n < 3; n++) {
+    const staged = b.takeWaiting(2, 1000, build);
+    staged.tickets = [ticket(n)];
+    b.staged(staged);
+  }
+  expect(b.takeable).toBe(true);
+  const joined = b.takeReady(4, 1000)!;
+  expect(joined.records.map((r) => r.id)).toEqual(['a', 'b', 'c', 'd']);
+  expect(joined.tickets).toEqual([ticket(0), ticket(1)]);
+  expect(joined.bytes).toBe(40);
+  expect(b.rows).toBe(5);
+  // A failed write comes back whole and is taken first; at close, records in the write-ahead journal are not lost.
+  b.giveBack(joined);
+  expect(b.takeReady(1, 1000)).toBe(joined);
+  expect(b.clear()).toBe(0);
+  b.add(exchange('f', 10), () => '');
+  b.staged(b.takeWaiting(1, 1000, build)); // no ticket: the journal could not be written
+  expect(b.clear()).toBe(1);
 });

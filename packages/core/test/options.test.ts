@@ -26,6 +26,11 @@ describe('resolveOptions', () => {
     });
     expect(o.spillDir).toMatch(/\.inferlog\/spill$/);
     expect(resolveOptions({ ...db, spillDir: false }).spillDir).toBeNull();
+    // The write-ahead journal is on wherever there is a spill directory, synced every second.
+    expect(o.writeAheadSyncMs).toBe(1000);
+    expect(resolveOptions({ ...db, writeAheadSyncMs: 0 }).writeAheadSyncMs).toBe(0);
+    expect(resolveOptions({ ...db, writeAhead: false }).writeAheadSyncMs).toBeNull();
+    expect(resolveOptions({ ...db, spillDir: false }).writeAheadSyncMs).toBeNull();
   });
 
   test.each([
@@ -56,6 +61,9 @@ describe('resolveOptions', () => {
     [{ maxSpillBytes: -1 }, /"maxSpillBytes" must be a whole number/],
     [{ spillAfterMs: 'soon' }, /"spillAfterMs" must be a whole number/],
     [{ onDrop: 1 }, /"onDrop" must be a function/],
+    [{ writeAhead: 'yes' }, /"writeAhead" must be true or false/],
+    [{ writeAhead: true, spillDir: false }, /"writeAhead" needs a "spillDir"/],
+    [{ writeAheadSyncMs: -1 }, /"writeAheadSyncMs" must be a whole number/],
   ])('%j throws %s', (options, message) => {
     expect(() => resolveOptions({ ...db, ...(options as object) })).toThrow(InferlogConfigError);
     expect(() => resolveOptions({ ...db, ...(options as object) })).toThrow(message);

@@ -3,6 +3,7 @@ import type { OverflowPolicy } from '../options';
 import type { InferenceRecord } from '../record/record';
 import type { Reporter } from './reporter';
 import type { CompiledRoute } from '../routes';
+import type { WriteAheadTicket } from './write-ahead';
 
 /** Records taken from the backlog to be written or spilled together. */
 export interface Batch {
@@ -11,17 +12,20 @@ export interface Batch {
   bytes: number;
   /** A write of it was tried before: some of its records may be stored already. */
   attempted?: boolean;
+  /** Its entries in the write-ahead journal, marked done once it is stored or spilled. */
+  tickets?: WriteAheadTicket[];
 }
 
 /**
- * Everything captured that is only in memory: finished exchanges waiting to become records, the batches
- * being written or spilled (a write and a spill may be under way at once), and batches whose write or
- * spill failed (taken first next time). It is bounded by the bytes the exchanges hold (`maxQueueBytes`),
+ * Everything captured that is held in memory: finished exchanges waiting to become records, batches
+ * ready to be written (made into records and put in the write-ahead journal, or whose write or spill
+ * failed: taken first), and the batches being written or spilled (a write and a spill may be under way
+ * at once). It is bounded by the bytes the exchanges hold (`maxQueueBytes`),
  * and applies the overflow policy when that is reached.
  */
 export class Backlog {
   private exchanges: Exchange<CompiledRoute>[] = [];
-  private readonly retries: Batch[] = [];
+  private readonly ready: Batch[] = [];
   private readonly inFlight = new Set<Batch>();
   /** Captured bytes held in memory, in-flight and retried batches included. */
   bytes = 0;
@@ -39,7 +43,7 @@ export class Backlog {
   /** Records in memory: waiting, in flight or to be retried. */
   get rows(): number {
     let rows = this.exchanges.length;
-    for (const batch of this.retries) rows += batch.records.length;
+    for (const batch of this.ready) rows += batch.records.length;
     for (const batch of this.inFlight) rows += batch.records.length;
     return rows;
   }
@@ -49,9 +53,9 @@ export class Backlog {
     return this.exchanges.length;
   }
 
-  /** Whether there is anything to take: waiting exchanges or a batch to try again (not the batches in flight). */
+  /** Whether there is anything to take: waiting exchanges or a ready batch (not the batches in flight). */
   get takeable(): boolean {
-    return this.exchanges.length > 0 || this.retries.length > 0;
+    return this.exchanges.length > 0 || this.ready.length > 0;
   }
 
   /** Whether `share` of `maxQueueBytes` or more is held. */
@@ -120,26 +124,57 @@ export class Backlog {
     return true;
   }
 
-  /**
-   * The next batch to write or spill, marked in flight: a batch whose write or spill failed, else up to
-   * `maxRows` exchanges (and about `maxBytes`) made into records by `build`.
-   */
+  /** The next batch to write or spill, marked in flight: a ready batch, else one made of waiting exchanges. */
   take(maxRows: number, maxBytes: number, build: (exchange: Exchange<CompiledRoute>) => InferenceRecord): Batch {
-    let batch = this.retries.shift();
-    if (!batch) {
-      const records: InferenceRecord[] = [];
-      let bytes = 0;
-      let taken = 0;
-      while (taken < this.exchanges.length && records.length < maxRows && (records.length === 0 || bytes < maxBytes)) {
-        const exchange = this.exchanges[taken++]!;
-        bytes += exchange.heldBytes;
-        records.push(build(exchange));
-      }
-      this.exchanges.splice(0, taken);
-      batch = { records, bytes };
+    return this.takeReady(maxRows, maxBytes) ?? this.takeWaiting(maxRows, maxBytes, build);
+  }
+
+  /**
+   * The first ready batch, joined by the ones after it while they fit in `maxRows` and about
+   * `maxBytes` (batches staged every flush interval are small: one write takes what several hold),
+   * marked in flight; null when there is none.
+   */
+  takeReady(maxRows: number, maxBytes: number): Batch | null {
+    const first = this.ready.shift();
+    if (!first) return null;
+    let batch = first;
+    for (
+      let next = this.ready[0];
+      next && batch.records.length + next.records.length <= maxRows && batch.bytes < maxBytes;
+      next = this.ready[0]
+    ) {
+      this.ready.shift();
+      if (batch === first)
+        batch = { records: [...first.records], bytes: first.bytes, attempted: first.attempted, tickets: [...(first.tickets ?? [])] };
+      batch.records.push(...next.records);
+      batch.bytes += next.bytes;
+      batch.attempted ||= next.attempted;
+      batch.tickets!.push(...(next.tickets ?? []));
     }
     this.inFlight.add(batch);
     return batch;
+  }
+
+  /** Up to `maxRows` waiting exchanges (and about `maxBytes`) made into records by `build`, marked in flight. */
+  takeWaiting(maxRows: number, maxBytes: number, build: (exchange: Exchange<CompiledRoute>) => InferenceRecord): Batch {
+    const records: InferenceRecord[] = [];
+    let bytes = 0;
+    let taken = 0;
+    while (taken < this.exchanges.length && records.length < maxRows && (records.length === 0 || bytes < maxBytes)) {
+      const exchange = this.exchanges[taken++]!;
+      bytes += exchange.heldBytes;
+      records.push(build(exchange));
+    }
+    this.exchanges.splice(0, taken);
+    const batch = { records, bytes };
+    this.inFlight.add(batch);
+    return batch;
+  }
+
+  /** An in-flight batch is in the write-ahead journal: it is ready to be written, after those before it. */
+  staged(batch: Batch): void {
+    this.inFlight.delete(batch);
+    this.ready.push(batch);
   }
 
   /** An in-flight batch is stored or journaled: its bytes are free. */
@@ -153,15 +188,19 @@ export class Backlog {
   /** An in-flight batch failed: it is taken first next time. Returns its size. */
   giveBack(batch: Batch): number {
     this.inFlight.delete(batch);
-    this.retries.unshift(batch);
+    this.ready.unshift(batch);
     return batch.records.length;
   }
 
-  /** Forgets everything in memory (records lost at the close deadline). Returns how many records that was. */
+  /**
+   * Forgets everything in memory (at the close deadline). Returns how many records that was, apart
+   * from those in the write-ahead journal (the next process replays them).
+   */
   clear(): number {
-    const lost = this.rows;
+    let lost = this.exchanges.length;
+    for (const batch of [...this.ready, ...this.inFlight]) if (!batch.tickets?.length) lost += batch.records.length;
     this.exchanges = [];
-    this.retries.length = 0;
+    this.ready.length = 0;
     this.inFlight.clear();
     this.bytes = 0;
     this.freed();

@@ -30,8 +30,9 @@ export interface DeliveryParts {
 }
 
 /**
- * The delivery loop, off the request path: takes batches from the backlog, seals them into the
- * writer's chain and writes them; backs off when writes fail; and replays the journal (this process's,
+ * The delivery loop, off the request path: every flush interval makes the waiting exchanges into
+ * batches and appends them to the write-ahead journal (when there is one); takes batches from the
+ * backlog, seals them into the writer's chain and writes them; backs off when writes fail; and replays the journal (this process's,
  * and those of processes that are gone) once writes succeed again. Beside it, and never waiting for a
  * write in flight (a retry into a silent network waits for its deadline), spilling moves what waits in
  * memory to the journal when writes have failed for `spillAfterMs` or the backlog passes its high-water
@@ -39,6 +40,10 @@ export interface DeliveryParts {
  */
 export class Delivery {
   private timer: NodeJS.Timeout | null = null;
+  /** Stages what waits every flush interval, whatever the write loop is doing. */
+  private stageTimer: NodeJS.Timeout | null = null;
+  private staging: Promise<void> | null = null;
+  private writeAheadError: string | null = null;
   private draining: Promise<void> | null = null;
   private spilling: Promise<void> | null = null;
   /** Checks, while a write is in flight, whether to spill beside it. */
@@ -81,6 +86,16 @@ export class Delivery {
     } else if (!this.timer) {
       this.schedule(options.batch.flushIntervalMs);
     }
+    if (this.parts.spill?.writeAhead && (!this.stageTimer || batchFull)) {
+      if (this.stageTimer) clearTimeout(this.stageTimer);
+      this.stageTimer = setTimeout(
+        () => {
+          this.stageTimer = null;
+          void this.stage();
+        },
+        batchFull ? 0 : options.batch.flushIntervalMs,
+      ).unref();
+    }
     // Beside a write in flight: a whole batch, or memory running high (not one journal entry per request).
     if ((batchFull || memoryHigh) && this.shouldSpill()) void this.spillSoon();
   }
@@ -105,6 +120,8 @@ export class Delivery {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.stageTimer) clearTimeout(this.stageTimer);
+    this.stageTimer = null;
     if (this.claimTimer) clearInterval(this.claimTimer);
     while (this.hasWork && Date.now() < deadline) {
       try {
@@ -114,6 +131,7 @@ export class Delivery {
       }
     }
     await this.draining;
+    await this.staging;
     await this.spilling;
   }
 
@@ -178,9 +196,59 @@ export class Delivery {
     this.stallTimer.unref();
   }
 
+  /** A batch to spill: a ready one, else one made of waiting exchanges (the spill journal is synced: no write-ahead needed). */
   private takeBatch(): Batch {
     const { maxRows, maxBytes } = this.parts.options.batch;
     return this.parts.backlog.take(maxRows, maxBytes, this.parts.build);
+  }
+
+  /** A batch to write: with a write-ahead journal, only one that is in it; null when there is none. */
+  private async takeBatchToWrite(): Promise<Batch | null> {
+    if (!this.parts.spill?.writeAhead) return this.takeBatch();
+    const { maxRows, maxBytes } = this.parts.options.batch;
+    const ready = this.parts.backlog.takeReady(maxRows, maxBytes);
+    if (ready) return ready;
+    await this.stage();
+    return this.parts.backlog.takeReady(maxRows, maxBytes);
+  }
+
+  /** Makes the waiting exchanges into batches and appends them to the write-ahead journal; one stage at a time. */
+  private stage(): Promise<void> {
+    this.staging ??= this.stageWaiting().finally(() => {
+      this.staging = null;
+    });
+    return this.staging;
+  }
+
+  private async stageWaiting(): Promise<void> {
+    const { backlog, options, reporter } = this.parts;
+    const writeAhead = this.parts.spill!.writeAhead!;
+    // What waits now, not what arrives meanwhile: under steady load a stage would never end.
+    for (let left = backlog.waiting; left > 0 && backlog.waiting > 0; ) {
+      const batch = backlog.takeWaiting(Math.min(left, options.batch.maxRows), options.batch.maxBytes, this.parts.build);
+      left -= batch.records.length;
+      try {
+        batch.tickets = [await writeAhead.append(batch.records)];
+        this.writeAheadError = null;
+      } catch (err) {
+        // The batch goes on without it: nothing is lost unless the process is killed before it is stored.
+        if (this.writeAheadError === null) {
+          reporter.report(
+            'E_SPILL',
+            `cannot write the write-ahead journal in ${options.spillDir} (batches are sent without it until it can be written; a process killed meanwhile loses what it holds in memory): ${describe(err)}`,
+            err,
+          );
+        }
+        this.writeAheadError = describe(err);
+      }
+      backlog.staged(batch);
+    }
+  }
+
+  /** A batch is stored or journaled: it leaves memory and the write-ahead journal. */
+  private finished(batch: Batch): void {
+    this.parts.backlog.done(batch);
+    for (const ticket of batch.tickets ?? []) this.parts.spill!.writeAhead!.done(ticket);
   }
 
   private async drainLoop(): Promise<void> {
@@ -201,16 +269,18 @@ export class Delivery {
           continue;
         }
         if (!backlog.takeable) {
-          // All that is left is being spilled: wait for it, then replay it.
-          if (!this.spilling) return;
-          await this.spilling;
+          // All that is left is being staged (then write it) or spilled (then replay it): wait for that.
+          const moving = this.staging ?? this.spilling;
+          if (!moving) return;
+          await moving;
           continue;
         }
-        batch = this.takeBatch();
+        batch = await this.takeBatchToWrite();
+        if (!batch) continue;
         this.writing(true);
         await this.write(sink, batch);
         this.writing(false);
-        backlog.done(batch);
+        this.finished(batch);
         this.writeSucceeded();
       } catch (err) {
         this.writing(false);
@@ -325,7 +395,7 @@ export class Delivery {
         reporter.report('E_SPILL', `cannot write the spill journal in ${options.spillDir} (records stay in memory): ${describe(err)}`, err);
         return;
       }
-      backlog.done(batch);
+      this.finished(batch);
       this.spillError = null;
       reporter.counts.spilled += batch.records.length;
     }

@@ -82,13 +82,21 @@ export async function readEntry(handle: fs.FileHandle, offset: number, size: num
  * rather than stop at them for ever.
  */
 export async function keepDamaged(source: string, bytes: Buffer, into: { keptAt: string | null; notKept: string | null }): Promise<void> {
-  const path = `${source.replace(/\.(journal|replay)$/, '')}.damaged`;
+  const path = `${source.replace(/\.(journal|replay|wal)$/, '')}.damaged`;
   try {
     await fs.appendFile(path, bytes);
     into.keptAt = path;
   } catch (err) {
     into.notKept = `${path} could not be written: ${(err as Error).message}`;
   }
+}
+
+/**
+ * Before an append: a file longer than its whole entries holds the torn rest of a failed write that
+ * could not be cut off then; cut it now, or throw (nothing is appended behind a torn entry).
+ */
+export async function cutTornTail(handle: fs.FileHandle, size: number): Promise<void> {
+  if ((await handle.stat()).size > size) await handle.truncate(size);
 }
 
 /**
@@ -113,7 +121,7 @@ export class Journal {
     private readonly heartbeat: Heartbeat,
   ) {
     this.path = join(dir, `inferlog-${namespace}-${process.pid}-${randomBytes(4).toString('hex')}.journal`);
-    this.pattern = new RegExp(`^inferlog-${namespace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)-[0-9a-f]+\\.(journal|replay)$`);
+    this.pattern = new RegExp(`^inferlog-${namespace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)-[0-9a-f]+\\.(journal|replay|wal)$`);
   }
 
   async append(records: readonly InferenceRecord[]): Promise<number> {
@@ -123,6 +131,7 @@ export class Journal {
       this.handle = await fs.open(this.path, 'a+');
       await this.heartbeat.keep(this.path);
     }
+    await cutTornTail(this.handle, this.size);
     try {
       const { bytesWritten } = await this.handle.write(entry);
       if (bytesWritten !== entry.length) {
@@ -133,7 +142,8 @@ export class Journal {
       await this.handle.datasync();
     } catch (err) {
       // A write cut short (disk full) must not leave a partial entry for the next one to land behind.
-      // `size` counts only whole entries, so this cuts back, never extends the file.
+      // `size` counts only whole entries, so this cuts back, never extends the file; if it fails too,
+      // the next append tries again first (`cutTornTail`) and does not write until it succeeds.
       await this.handle.truncate(this.size).catch(() => {});
       throw err;
     }

@@ -2,6 +2,7 @@ import type { InferenceRecord } from '../record/record';
 import { Heartbeat } from './heartbeat';
 import { Journal, keepDamaged } from './journal';
 import { replayFile, type ReplayResult } from './replay';
+import { WriteAhead } from './write-ahead';
 
 export interface Replayed extends ReplayResult {
   source: string;
@@ -15,6 +16,8 @@ export interface Replayed extends ReplayResult {
 export class Spill {
   private readonly journal: Journal;
   private readonly heartbeat: Heartbeat;
+  /** Every batch goes here before it is sent (null when `writeAhead` is off). */
+  readonly writeAhead: WriteAhead | null;
   /** Replay position in this process's journal. */
   private offset = 0;
   private orphans: string[] = [];
@@ -32,10 +35,14 @@ export class Spill {
     namespace: string,
     private readonly maxBytes: number,
     staleMs: number,
-    onError: (err: unknown, path: string) => void,
+    writeAheadSyncMs: number | null,
+    onError: (err: unknown, problem: string) => void,
   ) {
-    this.heartbeat = new Heartbeat(Math.max(50, Math.floor(staleMs / 4)), onError);
+    this.heartbeat = new Heartbeat(Math.max(50, Math.floor(staleMs / 4)), (err, path) =>
+      onError(err, `cannot keep ${path} marked as in use (another process may take it over and replay it too; replays are idempotent)`),
+    );
     this.journal = new Journal(dir, namespace, staleMs, this.heartbeat);
+    this.writeAhead = writeAheadSyncMs === null ? null : new WriteAhead(dir, namespace, writeAheadSyncMs, this.heartbeat, onError);
   }
 
   /** Bytes in this process's journal. */
@@ -98,8 +105,12 @@ export class Spill {
     return replayed;
   }
 
-  /** Closes the journal; a non-empty one, and orphans claimed but not replayed, stay on disk for the next process. */
+  /**
+   * Closes the journals; a non-empty one, write-ahead segments whose batches are not stored, and orphans
+   * claimed but not replayed stay on disk for the next process.
+   */
   async close(): Promise<void> {
+    await this.writeAhead?.close();
     await this.exclusive(() => this.journal.close());
     this.heartbeat.stop();
   }
