@@ -128,4 +128,35 @@ describe.each(['express', 'koa'] as const)('%s', (framework) => {
     await log.close();
     await proxy.refuse();
   }, 120_000);
+
+  test('requests still waiting for room when close() is called are answered 503 unserved, not served into a closed log', async () => {
+    const table = `waitclose_${framework}`;
+    const proxy = await TcpProxy.create(DATABASE_URL);
+    await proxy.accept();
+    const log = (framework === 'express' ? expressLog : koaLog)(
+      logOptions(schema, { table, database: proxy.url(DATABASE_URL), spillDir: false, maxQueueBytes: 16 * 1024 }),
+    );
+    await log.ready();
+    const server = await serve(framework, log);
+    await proxy.refuse();
+    let answered = 0;
+    const responses = Array.from({ length: 30 }, (_, i) =>
+      infer(server.url, i).then((r) => {
+        answered++;
+        return r;
+      }),
+    );
+    await until(() => log.stats().captured > 0 && answered === log.stats().captured, 'the queue to fill', 10_000);
+    await proxy.accept();
+    await log.close();
+    const results = await Promise.all(responses);
+    server.close();
+    const served = results.filter((r) => r.status === 200).length;
+    expect(results.filter((r) => r.status !== 200 && r.status !== 503)).toEqual([]);
+    expect(served).toBeLessThan(30);
+    const { rows } = await db.one('SELECT count(*)::int AS rows FROM $1:name.$2:name', [schema, table]);
+    expect(rows).toBe(served);
+    expect(log.stats()).toMatchObject({ captured: served, written: served, dropped: 0 });
+    await proxy.refuse();
+  }, 120_000);
 });

@@ -162,6 +162,8 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   async close(options: CloseOptions = {}): Promise<void> {
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
     this.closed = true;
+    // A request still waiting for room would be served after close() and its record lost: refuse it.
+    this.backlog.refuseWaiters();
     this.forgetAtExit();
     await this.delivery.finish(deadline);
     await this.events;

@@ -86,6 +86,11 @@ export class Backlog {
     });
   }
 
+  /** At close: requests still waiting for room are told there will be none (they are answered 503 unserved). */
+  refuseWaiters(): void {
+    for (const tell of [...this.waiters]) tell(false);
+  }
+
   /** Lets waiting requests go on once there is room. */
   private freed(): void {
     if (this.waiters.size === 0 || !this.hasRoom) return;
