@@ -214,9 +214,9 @@ async function stored(schema: string) {
 }
 
 /** What was lost of `answers` (the 200s) given the stored ids and the kill time. */
-function losses(answers: Answer[], storedIds: Set<string>, killedAt: number) {
+function losses(answers: Answer[], storedIds: Set<string>, killedAt: number, windowMs = WINDOW_MS) {
   const lost = answers.filter((a) => !storedIds.has(a.id));
-  const inWindow = (a: Answer) => a.at > killedAt - WINDOW_MS;
+  const inWindow = (a: Answer) => a.at > killedAt - windowMs;
   return {
     lost,
     bound: answers.filter(inWindow).length,
@@ -247,7 +247,7 @@ for (const { name, delayMs } of [
   { name: 'database up but slow (100 ms per packet)', delayMs: 100 },
 ]) {
   killTest(
-    `SIGKILL under load, ${name}: every response answered more than ${WINDOW_MS} ms before the kill is stored once, after a restart on the same spillDir`,
+    `SIGKILL under load, ${name}: every response answered before the last flush interval (plus ${SLACK_MS} ms and the event loop's longest stall) is stored once, after a restart on the same spillDir`,
     async () => {
       const schema = newSchema('kill_up');
       const spillDir = tempDir('inferlog-kill-');
@@ -269,9 +269,11 @@ for (const { name, delayMs } of [
 
       const replay = await replayLeftovers(schema, spillDir);
       const { ids, twice, total, distinctIds } = await stored(schema);
-      const { lost, bound, lostEarly } = losses(load.answers, ids, killedAt);
+      // Staging runs on a timer: on a loaded machine it fires as late as the event loop's longest stall.
+      const windowMs = WINDOW_MS + before.eventLoopDelayMaxMs;
+      const { lost, bound, lostEarly } = losses(load.answers, ids, killedAt, windowMs);
       console.log(
-        `SIGKILL, ${name}: answered ${load.answers.length}, stored ${total}, lost ${lost.length} (bound: answered in the last ${WINDOW_MS} ms: ${bound}); ` +
+        `SIGKILL, ${name}: answered ${load.answers.length}, stored ${total}, lost ${lost.length} (bound: answered in the last ${windowMs} ms: ${bound}); ` +
           `lost earlier than that: ${lostEarly.length}; replayed by the next process ${replay.replayed}; load ${JSON.stringify(load.counts)}`,
       );
       expect(load.answers.length).toBeGreaterThan(0);
@@ -314,11 +316,12 @@ killTest(
 
     const replay = await replayLeftovers(schema, spillDir);
     const { ids, twice, total, distinctIds } = await stored(schema);
-    const { lost, bound, lostEarly } = losses(load.answers, ids, killedAt);
+    const windowMs = WINDOW_MS + before.eventLoopDelayMaxMs;
+    const { lost, bound, lostEarly } = losses(load.answers, ids, killedAt, windowMs);
     const answeredInSilence = load.answers.filter((a) => a.at >= silentAt).length;
     console.log(
       `SIGKILL, network silent: answered ${load.answers.length} (${answeredInSilence} in the silence), stored ${total}, lost ${lost.length} ` +
-        `(bound: answered in the last ${WINDOW_MS} ms: ${bound}); lost earlier than that: ${lostEarly.length}; ` +
+        `(bound: answered in the last ${windowMs} ms: ${bound}); lost earlier than that: ${lostEarly.length}; ` +
         `replayed by the next process ${replay.replayed}; load ${JSON.stringify(load.counts)}`,
     );
     expect(load.answers.length).toBeGreaterThan(0);
