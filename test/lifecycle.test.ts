@@ -1,7 +1,7 @@
 import express from 'express';
 import request from 'supertest';
 import { inferenceLog, InferlogError, type InferenceLogMiddleware } from '@inferlog/express';
-import { DATABASE_URL, dropSchema, endPool, logOptions, oipRequest, settle, storedRows, uniqueSchema } from './helpers';
+import { DATABASE_URL, dropSchema, endPool, logOptions, oipRequest, settle, storedRows, uniqueSchema, until } from './helpers';
 import { TcpProxy } from './tcp-proxy';
 
 const schema = uniqueSchema('life');
@@ -83,12 +83,31 @@ test('without a spill journal, records still unwritten at the close() deadline a
   });
   expect(log.stats()).toMatchObject({ captured: 5, written: 0, dropped: 5 });
   expect(errors.some((e) => e.code === 'E_CLOSED')).toBe(true);
-  // After close the middleware passes requests through untouched.
+  // After close a closed log can take no record: under the default policy (wait) an inference is
+  // answered 503 unserved rather than answered and missing from the log; other requests pass untouched.
+  const refused = await request(app)
+    .post('/v2/models/m/infer')
+    .send(oipRequest([1, 0, 0, 0]))
+    .expect(503);
+  expect(refused.body.error).toMatch(/the inference log is closed/);
+  await request(app).get('/health').expect(404);
+  expect(log.stats()).toMatchObject({ captured: 5, dropped: 5 });
+});
+
+test('after close(), a dropping overflow policy serves inferences and counts each record it could not keep', async () => {
+  const log = inferenceLog(logOptions(schema, { table: 'closed_drop', overflow: 'drop-newest' }));
+  const app = oipApp(log);
   await request(app)
     .post('/v2/models/m/infer')
     .send(oipRequest([1, 0, 0, 0]))
     .expect(200);
-  expect(log.stats().captured).toBe(5);
+  await log.close();
+  await request(app)
+    .post('/v2/models/m/infer')
+    .send(oipRequest([2, 0, 0, 0]))
+    .expect(200);
+  await until(() => log.stats().dropped === 1, 'the drop to be counted');
+  expect(log.stats()).toMatchObject({ captured: 1, written: 1, dropped: 1 });
 });
 
 test('a failing onError never reaches the app', async () => {

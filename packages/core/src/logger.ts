@@ -110,7 +110,7 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
 
   /** The hot path's one call for every request: the route that logs it, or undefined. */
   select(method: string, url: string, headers: IncomingHttpHeaders): CompiledRoute | undefined {
-    return this.closed ? undefined : this.options.selector.select(method, url, headers);
+    return this.options.selector.select(method, url, headers);
   }
 
   /**
@@ -120,6 +120,8 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
    */
   admit(): boolean | Promise<boolean> {
     const { overflow, maxBodyBytes, overflowWaitMs } = this.options;
+    // A closed log takes no record: the policies that never lose one refuse; the dropping ones serve and count the drop.
+    if (this.closed) return overflow !== 'wait' && overflow !== 'fail-closed';
     // fail-closed: room for the largest record one more exchange can make (both bodies at the cap).
     if (overflow === 'fail-closed') return this.backlog.hasRoomFor(2 * maxBodyBytes + 1024);
     if (overflow !== 'wait' || this.backlog.hasRoom) return true;
@@ -129,6 +131,7 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   /** Why `admit()` said no, for the 503 body. */
   refusalReason(): string {
     const { overflow, overflowWaitMs } = this.options;
+    if (this.closed) return `the inference log is closed (close() was called; overflow: ${overflow})`;
     const policy = overflow === 'wait' ? `overflow: wait, no room within ${overflowWaitMs} ms` : `overflow: ${overflow}`;
     return `the inference log cannot take more records (${this.delivery.backlogCause()}; ${policy})`;
   }
