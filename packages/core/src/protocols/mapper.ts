@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import type { DecodedBody } from '../decode/body';
+import { textIsBytes, type DecodedBody } from '../decode/body';
 
 export type { DecodedBody };
 
@@ -114,7 +114,7 @@ export function errorFromBody(body: DecodedBody, status: number | null): Record<
   if (isObject(json)) {
     const err = json.error;
     message = typeof err === 'string' ? err : isObject(err) ? stringOrNull(err.message) : stringOrNull(json.message);
-  } else if (body.text && !body.text.startsWith('base64:')) {
+  } else if (body.text && !textIsBytes(body)) {
     message = body.text.slice(0, 1000);
   }
   return { status, message };

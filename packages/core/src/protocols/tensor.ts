@@ -1,3 +1,5 @@
+import { storedBytesData } from '../stored-bytes';
+
 /** An OIP-shaped tensor, as stored in `inputs` and `outputs`. */
 export interface Tensor {
   name: string;
@@ -41,11 +43,13 @@ function datatypeOf(elements: unknown[]): { datatype: string; json: boolean } {
 /**
  * The tensor for a JSON value that carries no datatype (a KServe v1 `instances` list, OpenAI messages):
  * a rectangular array keeps its nesting as the shape; anything else is a list of elements. Numbers are
- * INT64 or FP64, strings BYTES; objects and mixed values are BYTES with `parameters.content_type: "json"`.
+ * INT64 or FP64, strings BYTES (in the stored form of bytes: stored-bytes.ts); objects and mixed values are
+ * BYTES with `parameters.content_type: "json"`.
  */
 export function tensorOf(name: string, value: unknown): Tensor {
-  const data = Array.isArray(value) ? value : [value];
-  const shape = rectangularShape(data) ?? [data.length];
-  const { datatype, json } = datatypeOf(leaves(data, shape.length));
+  const values = Array.isArray(value) ? value : [value];
+  const shape = rectangularShape(values) ?? [values.length];
+  const { datatype, json } = datatypeOf(leaves(values, shape.length));
+  const data = datatype === 'BYTES' && !json ? storedBytesData(values) : values;
   return { name, datatype, shape, data, ...(json ? { parameters: { content_type: 'json' } } : {}) };
 }

@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+import { BASE64_PREFIX, bytesOfStored, storedString } from '../stored-bytes';
 import type { CompiledAction } from './actions';
 import type { Detector, Found } from './detectors';
 import { PAYLOAD_FIELDS, type CompiledRule, type RecordPart } from './rules';
@@ -38,6 +40,24 @@ class Scan {
   }
 
   text(text: string): string {
+    if (text.startsWith(BASE64_PREFIX)) return this.storedBytes(text);
+    return this.plainText(text);
+  }
+
+  /**
+   * Bytes in their stored form (`base64:` + base64, stored-bytes.ts): when they are UTF-8 (a text with a
+   * control character, stored as bytes), the detectors read that text, and what they change is stored
+   * as bytes again; other bytes are not text a detector could read.
+   */
+  private storedBytes(stored: string): string {
+    const bytes = bytesOfStored(stored);
+    if (!isUtf8(bytes)) return stored;
+    const inner = bytes.toString('utf8');
+    const out = this.plainText(inner);
+    return out === inner ? stored : storedString(out);
+  }
+
+  private plainText(text: string): string {
     if (!this.hint.test(text)) return text;
     const found = findAll(text, this.detectors);
     if (found.length === 0) return text;

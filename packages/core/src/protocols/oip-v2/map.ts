@@ -2,6 +2,7 @@ import type { DecodedBody } from '../../decode/body';
 import { errorFromBody, isObject, stringOrNull, type MappedFields, type Mapper, type SchemaError } from '../mapper';
 import { attachBinaryData, type BinaryResult } from './binary';
 import { validateError, validateRequest, validateResponse } from './schema';
+import { storedBytesData } from '../../stored-bytes';
 import { checkTensorData } from './tensor-data';
 
 /** A body's tensors (`inputs` or `outputs`) with binary data decoded, checked against the schema and their datatypes and shapes. */
@@ -29,11 +30,16 @@ function readTensors(
       message: 'tensors have binary_data_size but the body has no Inference-Header-Content-Length header: their data is missing',
     });
   }
-  tensors.forEach((tensor, i) => {
+  tensors = tensors.map((tensor, i) => {
     // Binary data was decoded by its datatype, and its size checked against the shape already.
-    if (!isObject(tensor) || (body.binary && isObject(tensor.parameters) && tensor.parameters.binary_data_size !== undefined)) return;
+    if (!isObject(tensor) || (body.binary && isObject(tensor.parameters) && tensor.parameters.binary_data_size !== undefined))
+      return tensor;
     const problem = checkTensorData(tensor, part, `/${field}/${i}`);
     if (problem) errors.push(problem);
+    // BYTES strings in the stored form of bytes, as binary BYTES data is (stored-bytes.ts).
+    if (tensor.datatype !== 'BYTES' || !Array.isArray(tensor.data)) return tensor;
+    const data = storedBytesData(tensor.data);
+    return data === tensor.data ? tensor : { ...tensor, data };
   });
   return { tensors, errors, cut };
 }
