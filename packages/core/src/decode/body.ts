@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { parseJsonExact } from '../exact-json';
 import { jsonProblem } from '../json';
 import { base64Form } from '../stored-bytes';
 import { brotliDecompressSync, constants, gunzipSync, inflateRawSync, inflateSync, type ZlibOptions } from 'node:zlib';
@@ -167,11 +168,11 @@ export function decodeBody(data: Buffer, headers: Record<string, unknown>, cut: 
   return { text, ...parseJson(text, contentType, truncated), truncated, bytes: plain, binary: null };
 }
 
-/** The JSON value of a body's text; a cut text is not parsed (its end is missing). */
+/** The JSON value of a body's text, integers beyond 2^53 exact (exact-json.ts); a cut text is not parsed (its end is missing). */
 function parseJson(text: string, contentType: string, cut: boolean): { json: unknown; parseError: string | null } {
   if (cut || !looksLikeJson(contentType, text)) return { json: undefined, parseError: null };
   try {
-    return { json: JSON.parse(text), parseError: null };
+    return { json: parseJsonExact(text), parseError: null };
   } catch (err) {
     return { json: undefined, parseError: jsonProblem(err) };
   }

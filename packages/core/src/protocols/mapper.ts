@@ -87,7 +87,7 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 export function stringOrNull(value: unknown): string | null {
-  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
+  return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'bigint' ? String(value) : null;
 }
 
 /** A copy of `object` without `keys`, or null when nothing is left. Safe for any key, `__proto__` included. */

@@ -1,4 +1,5 @@
 import { textIsBytes, type DecodedBody } from '../decode/body';
+import { stringifyExact } from '../exact-json';
 import { storedString } from '../stored-bytes';
 import type { Redactor } from './redactor';
 
@@ -64,8 +65,8 @@ export function redactable(body: DecodedBody, contentType: string, redactor: Red
  */
 export function bodyText(body: DecodedBody, after: unknown, redacted: boolean): string | null {
   if (after === undefined || after === null) return null;
-  if (body.json !== undefined) return storedString(redacted ? JSON.stringify(after) : body.text!);
-  if (typeof after !== 'string') return storedString(JSON.stringify(after));
+  if (body.json !== undefined) return storedString(redacted ? stringifyExact(after) : body.text!);
+  if (typeof after !== 'string') return storedString(stringifyExact(after));
   return after === body.text && textIsBytes(body) ? after : storedString(after);
 }
 

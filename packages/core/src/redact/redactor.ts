@@ -76,8 +76,8 @@ class Scan {
    * card number. Only members of objects (`{"bsn": 111222333}`) are looked at: in lists — tensor data,
    * ids, timestamps — one number in eleven passes the 11-proef and one in ten passes Luhn by chance.
    */
-  private integer(value: number): unknown {
-    if (this.numeric.length === 0 || !Number.isSafeInteger(value) || value < 0) return value;
+  private integer(value: number | bigint): unknown {
+    if (this.numeric.length === 0 || value < 0 || (typeof value === 'number' && !Number.isSafeInteger(value))) return value;
     const digits = String(value);
     for (const candidate of digits.length === 8 ? [digits, `0${digits}`] : [digits]) {
       const found = findAll(candidate, this.numeric);
@@ -88,7 +88,7 @@ class Scan {
 
   value(value: unknown, member = false): unknown {
     if (typeof value === 'string') return this.text(value);
-    if (typeof value === 'number') return member ? this.integer(value) : value;
+    if (typeof value === 'number' || typeof value === 'bigint') return member ? this.integer(value) : value;
     if (typeof value !== 'object' || value === null) return value;
     if (Array.isArray(value)) {
       let out: unknown[] | null = null;

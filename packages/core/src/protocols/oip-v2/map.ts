@@ -1,3 +1,4 @@
+import { withExactIntegers } from '../exact-fields';
 import type { DecodedBody } from '../../decode/body';
 import { errorFromBody, isObject, stringOrNull, type MappedFields, type Mapper, type SchemaError } from '../mapper';
 import { attachBinaryData, type BinaryResult } from './binary';
@@ -51,7 +52,7 @@ function readTensors(
  * spec's schema; invalid ones are stored as they are with the reasons in `schema_errors`. Binary tensor
  * data is decoded into `data`.
  */
-export const mapOipV2: Mapper = ({ request, response, status, params, maxBodyBytes }) => {
+export const mapOipV2: Mapper = withExactIntegers(({ request, response, status, params, maxBodyBytes }) => {
   const out: MappedFields = { protocol: 'oip-v2', model_name: params.model ?? null, model_version: params.version ?? null };
   const schemaErrors: SchemaError[] = [];
   const truncated: string[] = [];
@@ -104,4 +105,4 @@ export const mapOipV2: Mapper = ({ request, response, status, params, maxBodyByt
   if (schemaErrors.length > 0) out.schema_errors = schemaErrors;
   if (truncated.length > 0) out.truncated = truncated;
   return out;
-};
+});
