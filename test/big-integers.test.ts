@@ -22,7 +22,7 @@ function answer(path: string, text: string): string {
   if (path.startsWith('/v1/models/')) return text.replace('"instances"', '"predictions"');
   if (path === '/v1/completions') {
     const prompt = /"prompt":(\[[^\]]*\]\]?)/.exec(text)?.[1] ?? '""';
-    return `{"id":"c","object":"text_completion","model":"m","choices":[{"index":0,"text":"ok","finish_reason":"stop","logprobs":{"tokens":${prompt}}}]}`;
+    return `{"id":"c","object":"text_completion","model":"m","choices":[{"index":0,"text":"ok","finish_reason":"stop","logprobs":{"tokens":${prompt}}}],"usage":{"prompt_tokens":9007199254740993,"completion_tokens":2}}`;
   }
   return text;
 }
@@ -194,6 +194,7 @@ describe.each(frameworks)('%s', (framework, make) => {
     expect(tensor(r, 'inputs', 'prompt')).toMatchObject({ datatype: 'INT64', data: [[50256, '9007199254740993']] });
     expect(r.parameters).toEqual({ seed: '9223372036854775807', logit_bias: { '9007199254740993': -100, '50256': 100 } });
     expect(tensor(r, 'outputs', 'logprobs').data).toEqual([{ tokens: [[50256, '9007199254740993']] }]);
+    expect(r.usage).toEqual({ input_tokens: '9007199254740993', output_tokens: 2, total_tokens: '9007199254740995' });
   });
 
   test('a raw JSON body written back after redaction keeps its digits as a JSON number', () => {
