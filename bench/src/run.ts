@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { pgp } from '@inferlog/core/audit';
 import { httpRun, type HttpRun } from './http';
 import { hotPath } from './hot-path';
+import { jsonParse } from './json-parse';
 import { hmacMicros, recordBuild, ruleCompileMicros } from './record-build';
 import { median, writerThroughput } from './writer';
 import type { Framework, Mode } from './server';
@@ -14,7 +15,7 @@ const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 50;
-/** `BENCH_ONLY=record,hot` runs only those sections (http, large, writer, hot, record); default all. */
+/** `BENCH_ONLY=record,hot` runs only those sections (http, large, writer, hot, record, json); default all. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const want = (section: string) => !ONLY || ONLY.includes(section);
 
@@ -200,6 +201,18 @@ async function main(): Promise<void> {
         `| ${b.label} | ${b.bytes} | ${b.rawMicros.toFixed(1)} | ${b.mappedMicros.toFixed(1)} | ${ratio(b.mappedMicros, b.rawMicros)} | ${b.redactedMicros.toFixed(1)} | ${(b.redactedMicros - b.mappedMicros).toFixed(1)} |`,
       );
     results.recordBuild = { payloads: build, ruleCompileMicros: compile, hmacMicrosPerValue: hmac };
+  }
+
+  if (want('json')) {
+    process.stderr.write('JSON parsing, exact integers…\n');
+    const parsed = jsonParse(ROUNDS * 3);
+    lines.push('', '## JSON parsing (flush path, CPU per body): JSON.parse vs parseJsonExact (integers beyond 2^53 kept exact)', '');
+    lines.push('| body | bytes | JSON.parse µs | exact µs | ratio |', '|---|---|---|---|---|');
+    for (const p of parsed)
+      lines.push(
+        `| ${p.label} | ${p.bytes} | ${p.jsonParseMicros.toFixed(2)} | ${p.exactMicros.toFixed(2)} | ${ratio(p.exactMicros, p.jsonParseMicros)} |`,
+      );
+    results.jsonParse = parsed;
   }
 
   await db.$pool.end();

@@ -17,13 +17,13 @@ export function jsonProblem(err: unknown): string {
 
 /**
  * A value as it will be stored (annotations, a mapper's fields): values with a `toJSON` (a URL, a Date, a class) are stored as
- * what it returns, so redaction must see that, not the object. Annotations that cannot be serialised are
+ * what it returns, so redaction must see that, not the object; a BigInt as its decimal string (exact-json.ts). Annotations that cannot be serialised are
  * left for `toJsonb`, which stores none.
  */
 export function storedForm<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   try {
-    const json = JSON.stringify(value);
+    const json = JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? v.toString() : v));
     return json === undefined ? value : (JSON.parse(json) as T);
   } catch {
     return value;

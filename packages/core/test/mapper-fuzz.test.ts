@@ -132,7 +132,7 @@ test('a custom mapper that returns junk is stored safely, each problem named', (
   const circular: Record<string, unknown> = {};
   circular.self = circular;
   const junk = function junk() {
-    return { model_name: { no: 1 }, inputs: circular, usage: 10n, truncated: [1], colour: 'red', keepRequestBody: 'yes' } as never;
+    return { model_name: { no: 1 }, inputs: circular, usage: () => 10, truncated: [1], colour: 'red', keepRequestBody: 'yes' } as never;
   };
   const { fields, failure } = runMapper(junk, input(Buffer.from('{}'), Buffer.from('{}')));
   expect(failure).toBeNull();

@@ -1,3 +1,4 @@
+import { storedText } from '../chain/canonical';
 import { InferlogConfigError } from '../errors';
 import { pgp } from '../sink/pgp';
 
@@ -61,6 +62,23 @@ function annotationCondition({ key, value }: AnnotationMatch): string {
 }
 
 /**
+ * Characters of `model_name` in the log's model index (migration 4): a btree entry must fit in 2704
+ * bytes, and a client chooses the model name, so the index holds `left(model_name, 256)` (at most 1 KiB).
+ */
+export const MODEL_INDEX_PREFIX = 256;
+
+/**
+ * `column = value` for a text column, with the value as it is stored (U+0000 and lone surrogates are
+ * U+FFFD, chain/canonical.ts), so a filter finds what was stored of the value it was given.
+ */
+export function textEquals(column: 'model_name' | 'model_version' | 'route' | 'protocol' | 'request_id', value: string): string {
+  const text = storedText(value);
+  // The model index holds a prefix: compared first, it finds the candidates; the whole name decides.
+  if (column === 'model_name') return pgp.as.format('left(model_name, $2) = left($1, $2) AND model_name = $1', [text, MODEL_INDEX_PREFIX]);
+  return pgp.as.format('$1:name = $2', [column, text]);
+}
+
+/**
  * The filter's SQL conditions (values quoted), joined by AND; `TRUE` for an empty filter. Pass it to a query as a `:raw` parameter, never
  * inside the query text: formatted again, a `$3` in a value would be taken for a parameter.
  */
@@ -68,10 +86,10 @@ export function filterSql(filter: RecordFilter): string {
   const conditions: string[] = [];
   if (filter.since) conditions.push(pgp.as.format('started_at >= $1', [filter.since]));
   if (filter.until) conditions.push(pgp.as.format('started_at < $1', [filter.until]));
-  if (filter.model !== undefined) conditions.push(pgp.as.format('model_name = $1', [filter.model]));
-  if (filter.version !== undefined) conditions.push(pgp.as.format('model_version = $1', [filter.version]));
-  if (filter.route !== undefined) conditions.push(pgp.as.format('route = $1', [filter.route]));
-  if (filter.protocol !== undefined) conditions.push(pgp.as.format('protocol = $1', [filter.protocol]));
+  if (filter.model !== undefined) conditions.push(textEquals('model_name', filter.model));
+  if (filter.version !== undefined) conditions.push(textEquals('model_version', filter.version));
+  if (filter.route !== undefined) conditions.push(textEquals('route', filter.route));
+  if (filter.protocol !== undefined) conditions.push(textEquals('protocol', filter.protocol));
   if (filter.status?.length) conditions.push(statusCondition(filter.status));
   for (const a of filter.annotations ?? []) conditions.push(annotationCondition(a));
   return conditions.length ? conditions.join(' AND ') : 'TRUE';

@@ -1,3 +1,4 @@
+import { storedText } from '../chain/canonical';
 import { InferlogConfigError } from '../errors';
 import { logTableNames } from '../sink/names';
 import type { Database } from '../sink/pgp';
@@ -91,10 +92,12 @@ export async function showInference(
   const limit = options.limit ?? 10;
   if (!Number.isInteger(limit) || limit < 1) throw new InferlogConfigError(`limit must be a whole number of 1 or more; got ${limit}`);
   const names = logTableNames(schema, table);
+  // The key as a request id is stored (U+0000 and lone surrogates as U+FFFD); request_id has a hash index.
+  const stored = storedText(key);
   const match = UUID.test(key) ? '(id = $3::uuid OR request_id = $3)' : 'request_id = $3';
-  const [{ total }] = await db.any(`SELECT count(*)::int AS total FROM $1:name.$2:name WHERE ${match}`, [schema, table, key]);
+  const [{ total }] = await db.any(`SELECT count(*)::int AS total FROM $1:name.$2:name WHERE ${match}`, [schema, table, stored]);
   const found = (
-    await db.any(`SELECT * FROM $1:name.$2:name WHERE ${match} ORDER BY started_at, id LIMIT $4`, [schema, table, key, limit])
+    await db.any(`SELECT * FROM $1:name.$2:name WHERE ${match} ORDER BY started_at, id LIMIT $4`, [schema, table, stored, limit])
   ).map(toRecordRow);
   const subjects = [...new Set(found.flatMap((r) => [r.id, r.request_id]))];
   const events = subjects.length

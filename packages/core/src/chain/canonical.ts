@@ -26,7 +26,7 @@ export type ColumnKind = 'timestamp' | 'number' | 'text' | 'texts' | 'json' | 'b
 const MAY_CHANGE = /[\0\ud800-\udfff]/;
 
 /** A string as PostgreSQL stores it: U+0000 (refused by PostgreSQL) and lone surrogates (not UTF-8) become U+FFFD. */
-function stored(text: string): string {
+export function storedText(text: string): string {
   if (!MAY_CHANGE.test(text)) return text;
   const t = text as string & { isWellFormed(): boolean; toWellFormed(): string };
   const wellFormed = t.isWellFormed() ? text : t.toWellFormed();
@@ -45,7 +45,7 @@ const MAX_QUOTED_KEYS = 10_000;
 
 /** JSON of a string as stored. */
 function quote(text: string): string {
-  return NEEDS_CARE.test(text) ? JSON.stringify(stored(text)) : `"${text}"`;
+  return NEEDS_CARE.test(text) ? JSON.stringify(storedText(text)) : `"${text}"`;
 }
 
 /** JSON of an object key that storing leaves as it is (keys it would change take storedKeysObject). */
@@ -102,7 +102,7 @@ export function canonicalJson(value: unknown): string {
   const object = value as Record<string, unknown>;
   const keys = Object.keys(object);
   let changed = false;
-  for (let i = 0; i < keys.length && !changed; i++) changed = MAY_CHANGE.test(keys[i]!) && stored(keys[i]!) !== keys[i];
+  for (let i = 0; i < keys.length && !changed; i++) changed = MAY_CHANGE.test(keys[i]!) && storedText(keys[i]!) !== keys[i];
   if (changed) return storedKeysObject(object, keys);
   // The default sort compares UTF-16 code units, as RFC 8785 orders keys.
   keys.sort();
@@ -123,7 +123,7 @@ const leftOut = (v: unknown) => v === undefined || typeof v === 'function' || ty
 /** An object with a key that storing changes (rare): keys as stored; of keys that become equal, the last one written, which is the one jsonb keeps. */
 function storedKeysObject(object: Record<string, unknown>, keys: string[]): string {
   const byName = new Map<string, string>();
-  for (const key of keys) if (!leftOut(object[key])) byName.set(stored(key), key);
+  for (const key of keys) if (!leftOut(object[key])) byName.set(storedText(key), key);
   const members = [...byName].sort(byStoredName);
   let out = '{';
   for (let i = 0; i < members.length; i++)
@@ -140,9 +140,9 @@ export function normalize(kind: ColumnKind, value: unknown): unknown {
     case 'number':
       return Number(value);
     case 'text':
-      return stored(String(value));
+      return storedText(String(value));
     case 'texts':
-      return (value as unknown[]).map((v) => (v === null ? null : stored(String(v))));
+      return (value as unknown[]).map((v) => (v === null ? null : storedText(String(v))));
     case 'boolean':
       return value === true || value === 't' || value === 'true';
     case 'json':

@@ -1,5 +1,7 @@
 import { isUtf8 } from 'node:buffer';
+import { parseJsonExact } from '../exact-json';
 import { jsonProblem } from '../json';
+import { base64Form } from '../stored-bytes';
 import { brotliDecompressSync, constants, gunzipSync, inflateRawSync, inflateSync, type ZlibOptions } from 'node:zlib';
 
 /** A body as the flush path sees it: decoded text when it is text, parsed JSON when it parses. */
@@ -23,6 +25,19 @@ export interface DecodedBody {
 }
 
 const EMPTY: DecodedBody = { text: null, json: undefined, parseError: null, truncated: false, bytes: null, binary: null };
+
+/** Bodies whose `text` is `base64:` + the base64 of bytes that are not text (rather than a text that starts so). */
+const BYTES_AS_TEXT = new WeakSet<DecodedBody>();
+
+/** Whether a body's `text` stands for bytes that are not text (`base64:` + base64), not for a text that happens to start with `base64:`. */
+export function textIsBytes(body: DecodedBody): boolean {
+  return BYTES_AS_TEXT.has(body);
+}
+
+function bytesBody(body: DecodedBody): DecodedBody {
+  BYTES_AS_TEXT.add(body);
+  return body;
+}
 const INFERENCE_HEADER_LENGTH = 'inference-header-content-length';
 const DECODE_EXPANSION = 8;
 
@@ -70,7 +85,8 @@ function withoutPartialCharacter(data: Buffer): Buffer {
   return data;
 }
 
-function toText(data: Buffer, charset: string | null): string {
+/** The bytes as text in their charset (UTF-8 when none is named); null when they are not text in it. */
+function toText(data: Buffer, charset: string | null): string | null {
   if (charset && charset !== 'utf-8' && charset !== 'utf8') {
     try {
       return new TextDecoder(charset).decode(data);
@@ -78,7 +94,7 @@ function toText(data: Buffer, charset: string | null): string {
       // unknown charset: fall through to UTF-8 or base64
     }
   }
-  return isUtf8(data) ? data.toString('utf8') : `base64:${data.toString('base64')}`;
+  return isUtf8(data) ? data.toString('utf8') : null;
 }
 
 function looksLikeJson(contentType: string, text: string): boolean {
@@ -118,12 +134,12 @@ export function decodeBody(data: Buffer, headers: Record<string, unknown>, cut: 
         };
       }
       const kept = data.subarray(0, Math.floor(cap * 0.75));
-      return {
+      return bytesBody({
         ...EMPTY,
-        text: `base64:${kept.toString('base64')}`,
+        text: base64Form(kept),
         parseError: `cannot decode ${encoding}: ${(err as Error).message}`,
         truncated: truncated || kept.length < data.length,
-      };
+      });
     }
     if (plain.byteLength > cap) {
       plain = plain.subarray(0, cap);
@@ -135,21 +151,28 @@ export function decodeBody(data: Buffer, headers: Record<string, unknown>, cut: 
     // Binary tensor extension: a JSON header, then raw tensor bytes. The header is the part to parse,
     // and it is whole unless the cap cut into it.
     // A header length of 0 is a raw binary request (one input, no JSON): kept as base64.
-    const text = headerLength === 0 ? `base64:${plain.toString('base64')}` : toText(plain.subarray(0, headerLength), 'utf-8');
+    const header = headerLength === 0 ? null : toText(plain.subarray(0, headerLength), 'utf-8');
+    const binary = plain.subarray(headerLength);
+    if (header === null) {
+      const text = base64Form(headerLength === 0 ? plain : plain.subarray(0, headerLength));
+      return bytesBody({ text, json: undefined, parseError: null, truncated, bytes: plain, binary });
+    }
     const headerCut = truncated && headerLength === plain.byteLength;
-    return { text, ...parseJson(text, 'application/json', headerCut), truncated, bytes: plain, binary: plain.subarray(headerLength) };
+    return { text: header, ...parseJson(header, 'application/json', headerCut), truncated, bytes: plain, binary };
   }
   const charset = charsetOf(contentType);
   const utf8 = charset === null || charset === 'utf-8' || charset === 'utf8';
-  const text = toText(truncated && utf8 ? withoutPartialCharacter(plain) : plain, charset);
+  const kept = truncated && utf8 ? withoutPartialCharacter(plain) : plain;
+  const text = toText(kept, charset);
+  if (text === null) return bytesBody({ text: base64Form(kept), json: undefined, parseError: null, truncated, bytes: plain, binary: null });
   return { text, ...parseJson(text, contentType, truncated), truncated, bytes: plain, binary: null };
 }
 
-/** The JSON value of a body's text; a cut text is not parsed (its end is missing). */
+/** The JSON value of a body's text, integers beyond 2^53 exact (exact-json.ts); a cut text is not parsed (its end is missing). */
 function parseJson(text: string, contentType: string, cut: boolean): { json: unknown; parseError: string | null } {
-  if (cut || text.startsWith('base64:') || !looksLikeJson(contentType, text)) return { json: undefined, parseError: null };
+  if (cut || !looksLikeJson(contentType, text)) return { json: undefined, parseError: null };
   try {
-    return { json: JSON.parse(text), parseError: null };
+    return { json: parseJsonExact(text), parseError: null };
   } catch (err) {
     return { json: undefined, parseError: jsonProblem(err) };
   }

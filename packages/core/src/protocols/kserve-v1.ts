@@ -1,3 +1,4 @@
+import { withExactIntegers } from './exact-fields';
 import { errorFromBody, isObject, omitKeys, stringOrNull, type MappedFields, type Mapper, type SchemaError } from './mapper';
 import { tensorOf, type Tensor } from './tensor';
 
@@ -13,7 +14,7 @@ function columnar(name: string, value: unknown): Tensor[] {
  * response object is the `explanations` tensor). Other top-level fields (`signature_name`, …) go to
  * `parameters` and `response_parameters`.
  */
-export const mapKserveV1: Mapper = ({ request, response, status, params, path }) => {
+export const mapKserveV1: Mapper = withExactIntegers(({ request, response, status, params, path }) => {
   const out: MappedFields = { protocol: 'kserve-v1', model_name: params.model ?? null, model_version: params.version ?? null };
   const schemaErrors: SchemaError[] = [];
 
@@ -63,4 +64,4 @@ export const mapKserveV1: Mapper = ({ request, response, status, params, path })
   }
   if (schemaErrors.length > 0) out.schema_errors = schemaErrors;
   return out;
-};
+});

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import type { DecodedBody } from '../decode/body';
+import { textIsBytes, type DecodedBody } from '../decode/body';
 
 export type { DecodedBody };
 
@@ -87,7 +87,7 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 export function stringOrNull(value: unknown): string | null {
-  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
+  return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'bigint' ? String(value) : null;
 }
 
 /** A copy of `object` without `keys`, or null when nothing is left. Safe for any key, `__proto__` included. */
@@ -114,7 +114,7 @@ export function errorFromBody(body: DecodedBody, status: number | null): Record<
   if (isObject(json)) {
     const err = json.error;
     message = typeof err === 'string' ? err : isObject(err) ? stringOrNull(err.message) : stringOrNull(json.message);
-  } else if (body.text && !body.text.startsWith('base64:')) {
+  } else if (body.text && !textIsBytes(body)) {
     message = body.text.slice(0, 1000);
   }
   return { status, message };

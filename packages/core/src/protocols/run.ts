@@ -6,6 +6,7 @@ import { isObject, type MappedFields, type Mapper, type MapperInput, type Schema
 import { mapOipV2 } from './oip-v2/map';
 import { mapOpenAi, mapOpenAiChat, mapOpenAiCompletion, mapOpenAiEmbedding } from './openai/map';
 import { mapRaw } from './raw';
+import { bigIntAsText, bigIntsAsText } from '../exact-json';
 import { storedForm } from '../json';
 
 const BUILT_IN: Record<ProtocolName, Mapper> = {
@@ -43,7 +44,7 @@ const MAX_SCHEMA_ERRORS = 50;
 /** Whether a value can be stored as JSON: serialisable, and not something JSON.stringify silently drops. */
 function serialisable(value: unknown): string | null {
   try {
-    return JSON.stringify(value) === undefined ? 'it is not a JSON value' : null;
+    return JSON.stringify(value, bigIntAsText) === undefined ? 'it is not a JSON value' : null;
   } catch (err) {
     return describe(err);
   }
@@ -82,7 +83,8 @@ function checkCustomFields(name: string, result: unknown): MappedFields {
     } else if (kind === 'json') {
       const problem = serialisable(value);
       // As JSON will store it (a Date, a URL, a class with toJSON), so redaction sees what is stored.
-      if (problem === null) fields[key] = storedForm(value);
+      // A BigInt (an exact integer, as request.json gives one past 2^53) is stored as its decimal string.
+      if (problem === null) fields[key] = storedForm(bigIntsAsText(value));
       else note(`returned ${key} that is not JSON-serialisable (stored as null): ${problem}`);
     } else if (kind === 'list') {
       if (Array.isArray(value) && (key !== 'truncated' || value.every((v) => typeof v === 'string')) && serialisable(value) === null)

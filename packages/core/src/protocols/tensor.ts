@@ -1,3 +1,5 @@
+import { storedBytesData } from '../stored-bytes';
+
 /** An OIP-shaped tensor, as stored in `inputs` and `outputs`. */
 export interface Tensor {
   name: string;
@@ -29,11 +31,28 @@ function leaves(value: unknown[], depth: number): unknown[] {
   return depth <= 1 ? value : value.flat(depth - 1);
 }
 
-/** The OIP datatype of JSON elements: BOOL, INT64, FP64 or BYTES (strings, and JSON values, marked `content_type: json`). */
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/** INT64 for whole numbers that fit it, UINT64 for those that fit only it, else FP64 (a BigInt is an integer literal beyond 2^53). */
+function integerDatatype(elements: (number | bigint)[]): string {
+  let unsigned = false;
+  for (const v of elements) {
+    if (typeof v === 'number' && !Number.isInteger(v)) return 'FP64';
+    const exact = BigInt(v);
+    if (exact < INT64_MIN || exact > UINT64_MAX) return 'FP64';
+    if (exact > INT64_MAX) unsigned = true;
+  }
+  if (unsigned && elements.some((v) => v < 0)) return 'FP64';
+  return unsigned ? 'UINT64' : 'INT64';
+}
+
+/** The OIP datatype of JSON elements: BOOL, INT64 (UINT64 past it), FP64 or BYTES (strings, and JSON values, marked `content_type: json`). */
 function datatypeOf(elements: unknown[]): { datatype: string; json: boolean } {
   if (elements.length > 0 && elements.every((v) => typeof v === 'boolean')) return { datatype: 'BOOL', json: false };
-  if (elements.length > 0 && elements.every((v) => typeof v === 'number')) {
-    return { datatype: elements.every((v) => Number.isInteger(v)) ? 'INT64' : 'FP64', json: false };
+  if (elements.length > 0 && elements.every((v) => typeof v === 'number' || typeof v === 'bigint')) {
+    return { datatype: integerDatatype(elements as (number | bigint)[]), json: false };
   }
   return { datatype: 'BYTES', json: !elements.every((v) => typeof v === 'string') };
 }
@@ -41,11 +60,13 @@ function datatypeOf(elements: unknown[]): { datatype: string; json: boolean } {
 /**
  * The tensor for a JSON value that carries no datatype (a KServe v1 `instances` list, OpenAI messages):
  * a rectangular array keeps its nesting as the shape; anything else is a list of elements. Numbers are
- * INT64 or FP64, strings BYTES; objects and mixed values are BYTES with `parameters.content_type: "json"`.
+ * INT64 or FP64, strings BYTES (in the stored form of bytes: stored-bytes.ts); objects and mixed values are
+ * BYTES with `parameters.content_type: "json"`.
  */
 export function tensorOf(name: string, value: unknown): Tensor {
-  const data = Array.isArray(value) ? value : [value];
-  const shape = rectangularShape(data) ?? [data.length];
-  const { datatype, json } = datatypeOf(leaves(data, shape.length));
+  const values = Array.isArray(value) ? value : [value];
+  const shape = rectangularShape(values) ?? [values.length];
+  const { datatype, json } = datatypeOf(leaves(values, shape.length));
+  const data = datatype === 'BYTES' && !json ? storedBytesData(values) : values;
   return { name, datatype, shape, data, ...(json ? { parameters: { content_type: 'json' } } : {}) };
 }

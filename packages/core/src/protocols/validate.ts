@@ -28,6 +28,20 @@ function small(value: unknown, limit: number): boolean {
   return true;
 }
 
+/** `value` with every BigInt as the nearest number (copy-on-write: the same reference when there is none). */
+function withoutBigInts(value: unknown, depth = 0): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value !== 'object' || value === null || depth > 256) return value;
+  let out: Record<string, unknown> | unknown[] | null = null;
+  for (const [key, child] of Object.entries(value)) {
+    const next = withoutBigInts(child, depth + 1);
+    if (next === child) continue;
+    out ??= Array.isArray(value) ? value.slice() : Object.defineProperties({}, Object.getOwnPropertyDescriptors(value));
+    (out as Record<string, unknown>)[key] = next;
+  }
+  return out ?? value;
+}
+
 function compile(allErrors: boolean, schema: object): ValidateFunction {
   const options = { allErrors, strictSchema: true, strictTypes: true, strictTuples: true, allowUnionTypes: true } as const;
   if (allErrors) {
@@ -47,9 +61,13 @@ function compile(allErrors: boolean, schema: object): ValidateFunction {
 export function schemaValidator(schema: object): (value: unknown, part: string) => SchemaError[] {
   let validateFirst: ValidateFunction | null = null;
   let validateAll: ValidateFunction | null = null;
-  return (value, part) => {
+  return (input, part) => {
     validateFirst ??= compile(false, schema);
-    if (validateFirst(value)) return [];
+    if (validateFirst(input)) return [];
+    // ajv knows no BigInt (an integer beyond 2^53, exact-json.ts): such a payload is checked again with
+    // them as numbers, which have the same JSON type (their exact ranges are checked by the mappers).
+    const value = withoutBigInts(input);
+    if (value !== input && validateFirst(value)) return [];
     let errors = validateFirst.errors ?? [];
     if (small(value, LIST_ALL_UP_TO)) {
       validateAll ??= compile(true, schema);

@@ -1,4 +1,6 @@
-import type { DecodedBody } from '../decode/body';
+import { textIsBytes, type DecodedBody } from '../decode/body';
+import { stringifyExact } from '../exact-json';
+import { storedString } from '../stored-bytes';
 import type { Redactor } from './redactor';
 
 /**
@@ -46,7 +48,7 @@ export function redactable(body: DecodedBody, contentType: string, redactor: Red
   }
   if (body.json !== undefined) return body.json;
   if (body.text === null || !redactor) return body.text;
-  if (redactor.selects || body.text.startsWith('base64:')) {
+  if (redactor.selects || textIsBytes(body)) {
     withheld.push(`withheld:${part}`);
     return null;
   }
@@ -56,12 +58,16 @@ export function redactable(body: DecodedBody, contentType: string, redactor: Red
 
 /**
  * The stored text of a raw body after redaction: the redacted value (as JSON when the body was JSON, so
- * a duplicate key the rules never saw is not stored either); the original text when no rules ran.
+ * a duplicate key the rules never saw is not stored either); the original text when no rules ran. In the
+ * stored form of bytes (stored-bytes.ts): a body that is not text is `base64:` + base64 already; a text
+ * that a text column cannot hold or that would read as bytes (control characters, U+0000, starting with
+ * `base64:`) is stored as `base64:` + the base64 of its UTF-8.
  */
 export function bodyText(body: DecodedBody, after: unknown, redacted: boolean): string | null {
   if (after === undefined || after === null) return null;
-  if (body.json !== undefined) return redacted ? JSON.stringify(after) : body.text;
-  return typeof after === 'string' ? after : JSON.stringify(after);
+  if (body.json !== undefined) return storedString(redacted ? stringifyExact(after) : body.text!);
+  if (typeof after !== 'string') return storedString(stringifyExact(after));
+  return after === body.text && textIsBytes(body) ? after : storedString(after);
 }
 
 /**

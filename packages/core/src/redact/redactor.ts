@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+import { BASE64_PREFIX, bytesOfStored, storedString } from '../stored-bytes';
 import type { CompiledAction } from './actions';
 import type { Detector, Found } from './detectors';
 import { PAYLOAD_FIELDS, type CompiledRule, type RecordPart } from './rules';
@@ -38,6 +40,24 @@ class Scan {
   }
 
   text(text: string): string {
+    if (text.startsWith(BASE64_PREFIX)) return this.storedBytes(text);
+    return this.plainText(text);
+  }
+
+  /**
+   * Bytes in their stored form (`base64:` + base64, stored-bytes.ts): when they are UTF-8 (a text with a
+   * control character, stored as bytes), the detectors read that text, and what they change is stored
+   * as bytes again; other bytes are not text a detector could read.
+   */
+  private storedBytes(stored: string): string {
+    const bytes = bytesOfStored(stored);
+    if (!isUtf8(bytes)) return stored;
+    const inner = bytes.toString('utf8');
+    const out = this.plainText(inner);
+    return out === inner ? stored : storedString(out);
+  }
+
+  private plainText(text: string): string {
     if (!this.hint.test(text)) return text;
     const found = findAll(text, this.detectors);
     if (found.length === 0) return text;
@@ -56,8 +76,8 @@ class Scan {
    * card number. Only members of objects (`{"bsn": 111222333}`) are looked at: in lists — tensor data,
    * ids, timestamps — one number in eleven passes the 11-proef and one in ten passes Luhn by chance.
    */
-  private integer(value: number): unknown {
-    if (this.numeric.length === 0 || !Number.isSafeInteger(value) || value < 0) return value;
+  private integer(value: number | bigint): unknown {
+    if (this.numeric.length === 0 || value < 0 || (typeof value === 'number' && !Number.isSafeInteger(value))) return value;
     const digits = String(value);
     for (const candidate of digits.length === 8 ? [digits, `0${digits}`] : [digits]) {
       const found = findAll(candidate, this.numeric);
@@ -68,7 +88,7 @@ class Scan {
 
   value(value: unknown, member = false): unknown {
     if (typeof value === 'string') return this.text(value);
-    if (typeof value === 'number') return member ? this.integer(value) : value;
+    if (typeof value === 'number' || typeof value === 'bigint') return member ? this.integer(value) : value;
     if (typeof value !== 'object' || value === null) return value;
     if (Array.isArray(value)) {
       let out: unknown[] | null = null;

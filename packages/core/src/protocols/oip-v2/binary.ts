@@ -3,7 +3,7 @@
 // tensors whose `parameters.binary_data_size` is set, in the order they appear in the JSON, each as
 // raw little-endian row-major bytes without padding. BOOL is one byte; a BYTES element is a 4-byte
 // little-endian length followed by that many bytes.
-import { isUtf8 } from 'node:buffer';
+import { storedBytes } from '../../stored-bytes';
 import { isObject, type SchemaError } from '../mapper';
 import { elementCount } from './tensor-data';
 
@@ -90,14 +90,7 @@ const READERS = new Map<string, Reader>(
   } satisfies Record<string, Reader>),
 );
 
-/** Bytes that are text: UTF-8 without control characters other than tab, line feed and carriage return. */
-function isText(bytes: Buffer): boolean {
-  if (!isUtf8(bytes)) return false;
-  for (const byte of bytes) if (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
-  return true;
-}
-
-/** BYTES elements: text as a string, anything else as `base64:` + base64; at most `budget` characters of them. */
+/** BYTES elements in their stored form (stored-bytes.ts: plain text as it is, anything else `base64:` + base64); at most `budget` characters of them. */
 function readBytesElements(bytes: Buffer, budget: number): { data: string[]; problem: string | null; spent: number; stopped: boolean } {
   const data: string[] = [];
   let offset = 0;
@@ -117,7 +110,7 @@ function readBytesElements(bytes: Buffer, budget: number): { data: string[]; pro
     // Its JSON is at least its length in characters: one that cannot fit is not decoded at all.
     if (spent + length > budget) return { data, problem: null, spent, stopped: true };
     const element = bytes.subarray(offset, offset + length);
-    const value = isText(element) ? element.toString('utf8') : `base64:${element.toString('base64')}`;
+    const value = storedBytes(element);
     const cost = JSON.stringify(value).length + 1; // as stored: quoted, escaped, a comma
     if (spent + cost > budget) return { data, problem: null, spent, stopped: true };
     data.push(value);

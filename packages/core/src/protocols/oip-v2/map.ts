@@ -1,7 +1,9 @@
+import { withExactIntegers } from '../exact-fields';
 import type { DecodedBody } from '../../decode/body';
 import { errorFromBody, isObject, stringOrNull, type MappedFields, type Mapper, type SchemaError } from '../mapper';
 import { attachBinaryData, type BinaryResult } from './binary';
 import { validateError, validateRequest, validateResponse } from './schema';
+import { storedBytesData } from '../../stored-bytes';
 import { checkTensorData } from './tensor-data';
 
 /** A body's tensors (`inputs` or `outputs`) with binary data decoded, checked against the schema and their datatypes and shapes. */
@@ -29,11 +31,16 @@ function readTensors(
       message: 'tensors have binary_data_size but the body has no Inference-Header-Content-Length header: their data is missing',
     });
   }
-  tensors.forEach((tensor, i) => {
+  tensors = tensors.map((tensor, i) => {
     // Binary data was decoded by its datatype, and its size checked against the shape already.
-    if (!isObject(tensor) || (body.binary && isObject(tensor.parameters) && tensor.parameters.binary_data_size !== undefined)) return;
+    if (!isObject(tensor) || (body.binary && isObject(tensor.parameters) && tensor.parameters.binary_data_size !== undefined))
+      return tensor;
     const problem = checkTensorData(tensor, part, `/${field}/${i}`);
     if (problem) errors.push(problem);
+    // BYTES strings in the stored form of bytes, as binary BYTES data is (stored-bytes.ts).
+    if (tensor.datatype !== 'BYTES' || !Array.isArray(tensor.data)) return tensor;
+    const data = storedBytesData(tensor.data);
+    return data === tensor.data ? tensor : { ...tensor, data };
   });
   return { tensors, errors, cut };
 }
@@ -45,7 +52,7 @@ function readTensors(
  * spec's schema; invalid ones are stored as they are with the reasons in `schema_errors`. Binary tensor
  * data is decoded into `data`.
  */
-export const mapOipV2: Mapper = ({ request, response, status, params, maxBodyBytes }) => {
+export const mapOipV2: Mapper = withExactIntegers(({ request, response, status, params, maxBodyBytes }) => {
   const out: MappedFields = { protocol: 'oip-v2', model_name: params.model ?? null, model_version: params.version ?? null };
   const schemaErrors: SchemaError[] = [];
   const truncated: string[] = [];
@@ -98,4 +105,4 @@ export const mapOipV2: Mapper = ({ request, response, status, params, maxBodyByt
   if (schemaErrors.length > 0) out.schema_errors = schemaErrors;
   if (truncated.length > 0) out.truncated = truncated;
   return out;
-};
+});

@@ -1,16 +1,29 @@
 import type { SchemaError } from '../mapper';
 import { DATATYPES, type Datatype } from './schema';
 
-const INTEGER_RANGES: Partial<Record<Datatype, readonly [number, number]>> = {
-  UINT8: [0, 2 ** 8 - 1],
-  UINT16: [0, 2 ** 16 - 1],
-  UINT32: [0, 2 ** 32 - 1],
-  UINT64: [0, 2 ** 64 - 1],
-  INT8: [-(2 ** 7), 2 ** 7 - 1],
-  INT16: [-(2 ** 15), 2 ** 15 - 1],
-  INT32: [-(2 ** 31), 2 ** 31 - 1],
-  INT64: [-(2 ** 63), 2 ** 63 - 1],
+/** Exact bounds (as BigInt: 2 ** 64 - 1 as a double is 2 ** 64). */
+const INTEGER_RANGES: Partial<Record<Datatype, readonly [bigint, bigint]>> = {
+  UINT8: [0n, 2n ** 8n - 1n],
+  UINT16: [0n, 2n ** 16n - 1n],
+  UINT32: [0n, 2n ** 32n - 1n],
+  UINT64: [0n, 2n ** 64n - 1n],
+  INT8: [-(2n ** 7n), 2n ** 7n - 1n],
+  INT16: [-(2n ** 15n), 2n ** 15n - 1n],
+  INT32: [-(2n ** 31n), 2n ** 31n - 1n],
+  INT64: [-(2n ** 63n), 2n ** 63n - 1n],
 };
+
+/**
+ * Whether an element is an integer from `min` to `max`, compared exactly: a BigInt (an integer literal
+ * beyond 2^53, exact-json.ts) as it is, a double that is a whole number by its exact value (`9.3e18` is
+ * 9300000000000000000, past INT64).
+ */
+function integerIn(value: unknown, min: bigint, max: bigint): boolean {
+  if (typeof value === 'bigint') return value >= min && value <= max;
+  if (typeof value !== 'number' || !Number.isInteger(value)) return false;
+  const exact = BigInt(value);
+  return exact >= min && exact <= max;
+}
 
 /** Deeper nesting than any real tensor has; refusing it keeps the walk's recursion bounded. */
 const MAX_DIMS = 64;
@@ -20,11 +33,11 @@ function elementRule(datatype: Datatype): [(value: unknown) => boolean, string] 
   const range = INTEGER_RANGES[datatype];
   if (range) {
     const [min, max] = range;
-    return [(v) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max, `an integer from ${min} to ${max}`];
+    return [(v) => integerIn(v, min, max), `an integer from ${min} to ${max}`];
   }
   if (datatype === 'BOOL') return [(v) => typeof v === 'boolean', 'true or false'];
   if (datatype === 'BYTES') return [(v) => typeof v === 'string', 'a string'];
-  return [(v) => typeof v === 'number', 'a number'];
+  return [(v) => typeof v === 'number' || typeof v === 'bigint', 'a number'];
 }
 
 /**
@@ -32,6 +45,7 @@ function elementRule(datatype: Datatype): [(value: unknown) => boolean, string] 
  * not repeat data that redaction rules would remove from `inputs`.
  */
 function kindOf(value: unknown, integers: boolean): string {
+  if (typeof value === 'bigint') return integers ? 'a whole number out of range' : 'a number';
   if (typeof value === 'number') return !integers ? 'a number' : Number.isInteger(value) ? 'a whole number out of range' : 'a fraction';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';

@@ -1,3 +1,4 @@
+import { withExactIntegers } from '../exact-fields';
 import type { DecodedBody } from '../../decode/body';
 import {
   errorFromBody,
@@ -142,7 +143,7 @@ function mapResponse(kind: OpenAiKind, input: MapperInput, out: MappedFields, sc
 
 /** The mapper of one OpenAI-style endpoint: chat completions, completions or embeddings. */
 function openAiMapper(kind: OpenAiKind): Mapper {
-  return (input) => {
+  return withExactIntegers((input) => {
     const out: MappedFields = { protocol: PROTOCOL[kind], model_name: null, model_version: null };
     const schemaErrors: SchemaError[] = [];
     const req = input.request.json;
@@ -163,7 +164,7 @@ function openAiMapper(kind: OpenAiKind): Mapper {
     mapResponse(kind, input, out, schemaErrors);
     if (schemaErrors.length > 0) out.schema_errors = schemaErrors;
     return out;
-  };
+  });
 }
 
 export const mapOpenAiChat = openAiMapper('chat');

@@ -1,3 +1,4 @@
+import { parseJsonExact } from '../../exact-json';
 import { jsonProblem } from '../../json';
 import { isObject, type SchemaError } from '../mapper';
 import { parseSse } from './sse';
@@ -224,7 +225,7 @@ export function reassembleStream(text: string, expectUsage = false): Reassembled
     }
     let chunk: unknown;
     try {
-      chunk = JSON.parse(event.data);
+      chunk = parseJsonExact(event.data);
     } catch (err) {
       // An `event: error` frame is the stream's error whatever its data is (some servers send plain text).
       if (event.event === 'error') {

@@ -1,7 +1,15 @@
 import { isObject, omitKeys } from '../mapper';
 
-function count(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+/** A token count: a finite number, or an integer beyond 2^53 (a BigInt from the exact parser, stored as its digits). */
+function count(value: unknown): number | bigint | undefined {
+  return (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint' ? value : undefined;
+}
+
+/** Two counts added, exactly when either is a BigInt. */
+function sum(a: number | bigint, b: number | bigint): number | bigint {
+  if (typeof a === 'number' && typeof b === 'number') return a + b;
+  const whole = (n: number | bigint) => typeof n === 'bigint' || Number.isInteger(n);
+  return whole(a) && whole(b) ? BigInt(a) + BigInt(b) : Number(a) + Number(b);
 }
 
 /**
@@ -13,7 +21,7 @@ export function normalizeUsage(usage: unknown, timeToFirstTokenMs: number | null
   const u = isObject(usage) ? usage : {};
   const input = count(u.prompt_tokens) ?? count(u.input_tokens);
   const output = count(u.completion_tokens) ?? count(u.output_tokens);
-  const total = count(u.total_tokens) ?? (input !== undefined && output !== undefined ? input + output : undefined);
+  const total = count(u.total_tokens) ?? (input !== undefined && output !== undefined ? sum(input, output) : undefined);
   const entries = Object.entries({
     input_tokens: input,
     output_tokens: output,
