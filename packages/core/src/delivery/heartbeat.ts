@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 export class Heartbeat {
   private readonly paths = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
+  private beating = false;
 
   constructor(
     private readonly intervalMs: number,
@@ -38,7 +39,14 @@ export class Heartbeat {
   }
 
   private async beat(): Promise<void> {
-    for (const path of this.paths) await this.touch(path);
+    // One round at a time: with many files a round can outlast the interval.
+    if (this.beating) return;
+    this.beating = true;
+    try {
+      for (const path of this.paths) await this.touch(path);
+    } finally {
+      this.beating = false;
+    }
   }
 
   private async touch(path: string): Promise<void> {

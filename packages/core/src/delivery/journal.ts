@@ -190,6 +190,10 @@ export class Journal {
       if (!stat || Date.now() - stat.mtimeMs < this.staleMs) continue;
       const target = join(this.dir, `inferlog-${this.namespace}-${process.pid}-${randomBytes(4).toString('hex')}.replay`);
       try {
+        // Touched before the rename, which keeps the time: the claimed name must never look stale to
+        // another process in the instant before this one's heartbeat touches it.
+        const now = new Date();
+        await fs.utimes(path, now, now);
         await fs.rename(path, target);
       } catch {
         continue; // another process claimed it first

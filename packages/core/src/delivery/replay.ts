@@ -15,12 +15,20 @@ export interface ReplayResult {
 }
 
 /**
- * Writes every entry of a journal file left by an earlier process, in order, then deletes the file.
+ * Writes every entry of a journal file left by an earlier process, in order, then deletes the file;
+ * null when the file is gone (another process took it).
  * A damaged entry is skipped and the ones after it are still written; a torn tail ends the replay.
  * Nothing unreadable is deleted: those bytes are kept in `<journal>.damaged` and reported.
  */
-export async function replayFile(path: string, write: (records: InferenceRecord[]) => Promise<void>): Promise<ReplayResult> {
-  const handle = await fs.open(path, 'r');
+export async function replayFile(path: string, write: (records: InferenceRecord[]) => Promise<void>): Promise<ReplayResult | null> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(path, 'r');
+  } catch (err) {
+    // Gone: another process took it over in the instant of the claim, and replays it itself.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
   const result: ReplayResult = { records: 0, tornBytes: 0, damagedBytes: 0, keptAt: null, notKept: null };
   try {
     const size = (await handle.stat()).size;

@@ -81,7 +81,7 @@ export class Spill {
       const result = await replayFile(orphan, write);
       this.orphans.shift();
       this.heartbeat.release(orphan);
-      return { ...result, source: orphan };
+      return { ...(result ?? { records: 0, tornBytes: 0, damagedBytes: 0, keptAt: null, notKept: null }), source: orphan };
     }
     if (this.offset >= this.journal.size) return null;
     const entry = await this.journal.readAt(this.offset);
