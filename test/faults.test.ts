@@ -223,11 +223,12 @@ test('a full disk under the journal loses nothing silently: every record is stor
     server.close();
     expect(statuses.filter((s) => s !== 200)).toHaveLength(0);
     const full = log.stats();
-    // The disk filled: some records went to the journal, some stayed in memory, and the rest were dropped, each counted.
-    expect(full.spilled).toBeGreaterThan(0);
+    // The disk filled (the write-ahead journal takes its share of it, the spill journal what is left,
+    // which on a slow store can be nothing): some records stayed in memory, the rest were dropped, each counted.
     expect(full.dropped).toBeGreaterThan(0);
     expect(drops.reduce((a, b) => a + b, 0)).toBe(full.dropped);
     const journals = await fs.readdir(dir);
+    expect(journals.length).toBeGreaterThan(0);
     for (const file of journals) expect((await fs.stat(join(dir, file))).size).toBeLessThanOrEqual(1024 * 1024);
 
     await proxy.accept();
