@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Exchange, ExchangeSink } from './capture/exchange';
 import { Chain } from './chain/chain';
 import { canonicalJson } from './chain/canonical';
@@ -17,6 +17,9 @@ import type { InferenceRecord } from './record/record';
 import type { CompiledRoute } from './routes';
 import { openPostgresSink } from './sink/connect';
 import type { RecordSink } from './sink/postgres-sink';
+
+/** On a request: the logger (or loggers) that already decided it, so that meeting one again decides nothing. */
+const DECIDED = Symbol.for('inferlog.decided');
 
 /** Counters and gauges of one logger, from `stats()`. */
 export interface InferenceLogStats extends DeliveryCounts {
@@ -108,9 +111,22 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
     return this.delivery.hasWork;
   }
 
-  /** The hot path's one call for every request: the route that logs it, or undefined. */
-  select(method: string, url: string, headers: IncomingHttpHeaders): CompiledRoute | undefined {
-    return this.closed ? undefined : this.options.selector.select(method, url, headers);
+  /**
+   * The hot path's one call for every request: the route that logs it, or undefined. `req.url` is the
+   * target where the middleware runs (a router or mount may have cut a prefix off it); `originalUrl`
+   * (default `req.originalUrl`, Express's) the target the client sent. Both are matched (`RouteSelector`).
+   * A request is decided once per logger: met again (the same middleware on the app and in a router), it
+   * is not selected a second time, so it has one row and one sample draw.
+   */
+  select(req: IncomingMessage, originalUrl = (req as { originalUrl?: string }).originalUrl): CompiledRoute | undefined {
+    if (this.closed) return undefined;
+    const decided = (req as unknown as Record<symbol, unknown>)[DECIDED];
+    if (decided !== undefined && (decided === this || (Array.isArray(decided) && decided.includes(this)))) return undefined;
+    const route = this.options.selector.decide(req.method ?? 'GET', req.url ?? '/', req.headers, originalUrl);
+    if (route === undefined) return undefined;
+    (req as unknown as Record<symbol, unknown>)[DECIDED] =
+      decided === undefined ? this : [...(Array.isArray(decided) ? decided : [decided]), this];
+    return route ?? undefined;
   }
 
   /**

@@ -26,7 +26,8 @@ export function inferenceLog(options?: InferenceLogOptions | InferenceLogger): I
   const middleware = async function inferenceLogMiddleware(ctx: Context, next: Next): Promise<void> {
     let exchange: Exchange | undefined;
     try {
-      const route = logger.select(ctx.method, ctx.originalUrl, ctx.headers);
+      // ctx.req.url is the target where this middleware runs (koa-mount cuts its prefix off); ctx.originalUrl the one sent.
+      const route = logger.select(ctx.req, ctx.originalUrl);
       // Under overflow 'wait' with the queue full, the request goes on once the log has room for its record.
       const admitted = route ? logger.admit() : true;
       if (admitted !== true && !(await admitted)) {
@@ -36,7 +37,14 @@ export function inferenceLog(options?: InferenceLogOptions | InferenceLogger): I
         return;
       }
       if (route) {
-        exchange = startExchange(logger, route, ctx.req, ctx.res, () => (ctx as { _matchedRoute?: unknown })._matchedRoute);
+        exchange = startExchange(
+          logger,
+          route,
+          ctx.req,
+          ctx.res,
+          () => (ctx as { _matchedRoute?: unknown })._matchedRoute,
+          ctx.originalUrl,
+        );
         if (ctx.req.readableEnded) {
           const request = ctx.request as { rawBody?: unknown; body?: unknown };
           exchange.parsedRequestBody = request.rawBody ?? request.body;

@@ -32,7 +32,10 @@ export class Exchange<R extends CaptureRoute = CaptureRoute> {
   /** performance.now() when the request arrived; the origin of latency and write times. */
   readonly startMark = performance.now();
   readonly method: string;
+  /** The request target as the client sent it (`originalUrl`): the stored path is its routed path. */
   readonly url: string;
+  /** The target where the middleware ran (`req.url`, after any mount prefix was cut off): route parameters come from it. */
+  readonly routeUrl: string;
   readonly requestHeaders: IncomingHttpHeaders;
   readonly request: BodyCollector;
   readonly response: BodyCollector;
@@ -55,12 +58,14 @@ export class Exchange<R extends CaptureRoute = CaptureRoute> {
     maxBodyBytes: number,
     requestIdHeader: string | null,
     bodyDigest?: DigestMode,
+    originalUrl?: string,
   ) {
     this.startedAt = Date.now();
     this.id = uuidv7(this.startedAt);
     this.requestId = (requestIdHeader && acceptRequestId(req.headers[requestIdHeader])) || this.id;
     this.method = req.method ?? 'GET';
-    this.url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+    this.routeUrl = req.url ?? '/';
+    this.url = originalUrl ?? (req as { originalUrl?: string }).originalUrl ?? this.routeUrl;
     this.requestHeaders = req.headers;
     this.request = new BodyCollector(maxBodyBytes, false, bodyDigest);
     this.response = new BodyCollector(maxBodyBytes, route.mayStream, bodyDigest);
@@ -110,6 +115,8 @@ export interface ExchangeSink<R extends CaptureRoute = CaptureRoute> {
 /**
  * Starts capturing a selected request: the one piece of hot-path work both adapters share.
  * Echoes the request id, tees both bodies and hands the exchange to the sink when the response is done.
+ * `frameworkRoute` reads the route the framework matched (asked when the response is done);
+ * `originalUrl` is the target the client sent, when it is not `req.originalUrl` (Koa keeps it on its context).
  */
 export function startExchange<R extends CaptureRoute>(
   sink: ExchangeSink<R>,
@@ -117,8 +124,9 @@ export function startExchange<R extends CaptureRoute>(
   req: IncomingMessage,
   res: ServerResponse,
   frameworkRoute?: () => unknown,
+  originalUrl?: string,
 ): Exchange<R> {
-  const exchange = new Exchange(route, req, sink.maxBodyBytes, sink.requestIdHeader, sink.bodyDigest);
+  const exchange = new Exchange(route, req, sink.maxBodyBytes, sink.requestIdHeader, sink.bodyDigest, originalUrl);
   (req as unknown as Record<symbol, Exchange>)[EXCHANGE] = exchange;
   if (sink.requestIdHeader && !res.headersSent) res.setHeader(sink.requestIdHeader, exchange.requestId);
   if (req.readableEnded) {

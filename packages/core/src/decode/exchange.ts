@@ -1,10 +1,13 @@
 import type { Exchange } from '../capture/exchange';
+import { routedPath } from '../request-path';
 import { decodeBody, decodeParsedBody, type DecodedBody } from './body';
 
 /** Both bodies of a captured exchange decoded, with the size and digest of each as it crossed the wire. */
 export interface DecodedExchange {
-  /** The request path, without its query. */
+  /** The full request path as routed: no scheme, host, query or fragment (percent-encoded). */
   path: string;
+  /** The path where the middleware ran (the full path less any mount prefix): the route's parameters are read from it. */
+  routePath: string;
   request: DecodedBody;
   response: DecodedBody;
   requestBytes: number;
@@ -23,8 +26,7 @@ function contentLength(headers: Record<string, unknown>): number {
 
 /** Decodes what was captured of both bodies (charset, content encoding, JSON). Runs in the flush path. */
 export function decodeExchange(x: Exchange, maxBodyBytes: number): DecodedExchange {
-  const q = x.url.indexOf('?');
-  const path = q === -1 ? x.url : x.url.slice(0, q);
+  const { path, routePath } = exchangePaths(x);
   let request: DecodedBody;
   let requestBytes: number;
   let requestSha256: string | null;
@@ -46,6 +48,7 @@ export function decodeExchange(x: Exchange, maxBodyBytes: number): DecodedExchan
   if (response.truncated) truncated.push('response_body');
   return {
     path,
+    routePath,
     request,
     response,
     requestBytes,
@@ -54,4 +57,10 @@ export function decodeExchange(x: Exchange, maxBodyBytes: number): DecodedExchan
     responseSha256: x.response.digest(keptResponse),
     truncated,
   };
+}
+
+/** The full path as routed, and the path where the middleware ran; the target as sent when no path can be read from it. */
+export function exchangePaths(x: Exchange): { path: string; routePath: string } {
+  const path = routedPath(x.url) ?? x.url;
+  return { path, routePath: x.routeUrl === x.url ? path : (routedPath(x.routeUrl) ?? path) };
 }
