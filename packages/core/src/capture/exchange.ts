@@ -4,6 +4,7 @@ import onFinished from 'on-finished';
 import { acceptRequestId, uuidv7 } from '../ids';
 import { BodyCollector, type DigestMode } from './body-collector';
 import { teeRequest } from './request-tee';
+import { type HeadNotes, sentHeaders, watchHead } from './response-head';
 import { teeResponse } from './response-tee';
 
 /** An error the framework saw while handling the request (Koa passes thrown errors through the middleware). */
@@ -51,6 +52,8 @@ export class Exchange<R extends CaptureRoute = CaptureRoute> {
   status = 0;
   aborted = false;
   responseHeaders: OutgoingHttpHeaders = {};
+  /** The response head as it passed the middleware: the writeHead headers argument, and the body's coding there. */
+  readonly head: HeadNotes = { argument: undefined, encoding: undefined };
 
   constructor(
     readonly route: R,
@@ -80,7 +83,11 @@ export class Exchange<R extends CaptureRoute = CaptureRoute> {
     this.latencyMs = performance.now() - this.startMark;
     this.status = res.headersSent ? res.statusCode : 0;
     this.aborted = !res.writableFinished;
-    this.responseHeaders = res.getHeaders();
+    this.responseHeaders = sentHeaders(res, this.head);
+    // Node sends no body for HEAD, 1xx, 204 and 304, whatever the app wrote: none crossed the wire.
+    if (this.method === 'HEAD' || this.status === 204 || this.status === 304 || (this.status >= 100 && this.status < 200)) {
+      this.response.discard();
+    }
     this.response.seal();
   }
 
@@ -128,7 +135,8 @@ export function startExchange<R extends CaptureRoute>(
 ): Exchange<R> {
   const exchange = new Exchange(route, req, sink.maxBodyBytes, sink.requestIdHeader, sink.bodyDigest, originalUrl);
   (req as unknown as Record<symbol, Exchange>)[EXCHANGE] = exchange;
-  if (sink.requestIdHeader && !res.headersSent) res.setHeader(sink.requestIdHeader, exchange.requestId);
+  // The echo is added as the head goes out, in the form the app sends it (never with setHeader now).
+  if (!res.headersSent) watchHead(res, sink.requestIdHeader ? [sink.requestIdHeader, exchange.requestId] : null, exchange.head);
   if (req.readableEnded) {
     exchange.parsedRequestBody = (req as { body?: unknown }).body;
   } else {
