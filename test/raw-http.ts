@@ -2,17 +2,28 @@
 // absolute form or with a fragment, and the exact bytes of a response (header order, duplicates, 1xx, trailers).
 import net from 'node:net';
 
-/** Sends `head` (the request line and header lines, without the blank line) and `body`, then reads until the server closes. */
-export function rawExchange(port: number, head: string, body: string | Buffer = ''): Promise<Buffer> {
+/**
+ * Sends `head` (the request line and header lines, without the blank line) and `body` with
+ * `Connection: close`, then reads until the server closes. The client never half-closes: Node's server
+ * would end the connection before an asynchronous response (a compressor's) is written.
+ */
+export function rawExchange(port: number, head: string, body: string | Buffer = '', timeoutMs = 10_000): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
+    const timer = setTimeout(() => socket.destroy(new Error(`no end of the response within ${timeoutMs} ms`)), timeoutMs);
     socket.on('data', (chunk) => chunks.push(chunk));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(Buffer.concat(chunks)));
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
+    });
     const length = Buffer.byteLength(body);
     socket.write(`${head}\r\n${length > 0 ? `Content-Length: ${length}\r\n` : ''}Connection: close\r\n\r\n`);
-    socket.end(body);
+    socket.write(body);
   });
 }
 

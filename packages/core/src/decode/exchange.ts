@@ -1,6 +1,6 @@
 import type { Exchange } from '../capture/exchange';
 import { routedPath } from '../request-path';
-import { decodeBody, decodeParsedBody, type DecodedBody } from './body';
+import { contentCoding, decodeBody, decodeParsedBody, type DecodedBody } from './body';
 
 /** Both bodies of a captured exchange decoded, with the size and digest of each as it crossed the wire. */
 export interface DecodedExchange {
@@ -10,6 +10,12 @@ export interface DecodedExchange {
   routePath: string;
   request: DecodedBody;
   response: DecodedBody;
+  /**
+   * The content-coding of the response bytes as captured: the `Content-Encoding` in force when the head
+   * passed the middleware. `identity` where an encoder mounted before inferlog compressed them beneath it,
+   * although the head sent says otherwise.
+   */
+  responseCoding: string;
   requestBytes: number;
   /** Null when a body parser consumed the request before inferlog saw its bytes. */
   requestSha256: string | null;
@@ -42,7 +48,9 @@ export function decodeExchange(x: Exchange, maxBodyBytes: number): DecodedExchan
     requestSha256 = x.request.digest(kept);
   }
   const keptResponse = x.response.content();
-  const response = decodeBody(keptResponse, x.responseHeaders, x.response.truncated, maxBodyBytes);
+  // The head passed the middleware (it normally does): its coding there is the coding of the bytes the tee saw.
+  const responseCoding = contentCoding(x.head.encoding === undefined ? x.responseHeaders['content-encoding'] : x.head.encoding);
+  const response = decodeBody(keptResponse, x.responseHeaders, x.response.truncated, maxBodyBytes, responseCoding);
   const truncated: string[] = [];
   if (request.truncated || x.requestIncomplete) truncated.push('request_body');
   if (response.truncated) truncated.push('response_body');
@@ -51,6 +59,7 @@ export function decodeExchange(x: Exchange, maxBodyBytes: number): DecodedExchan
     routePath,
     request,
     response,
+    responseCoding,
     requestBytes,
     requestSha256,
     responseBytes: x.response.bytes,

@@ -28,6 +28,7 @@ function mapperInput(x: Exchange<CompiledRoute>, d: DecodedExchange, maxBodyByte
     params: routeParams(x.route, d.routePath, d.path),
     requestHeaders: x.requestHeaders,
     responseHeaders: x.responseHeaders,
+    responseCoding: d.responseCoding,
     responseWrites: responseWrites(x),
     maxBodyBytes,
   };
