@@ -53,7 +53,7 @@ export class Exchange<R extends CaptureRoute = CaptureRoute> {
   aborted = false;
   responseHeaders: OutgoingHttpHeaders = {};
   /** The response head as it passed the middleware: the writeHead headers argument, and the body's coding there. */
-  readonly head: HeadNotes = { argument: undefined, encoding: undefined };
+  readonly head: HeadNotes = { argument: undefined, encoding: undefined, lost: false };
 
   constructor(
     readonly route: R,
@@ -79,10 +79,18 @@ export class Exchange<R extends CaptureRoute = CaptureRoute> {
     this.annotations = { ...this.annotations, ...values };
   }
 
+  /**
+   * Takes the outcome when the response is done: 'finish' (the last byte handed to the connection) or the
+   * connection's 'close' or 'error' before it. Only 'finish' proves the response went out whole: Node
+   * marks the response destroyed, or its socket, before the others reach this. A response written after
+   * the connection was gone is dropped by Node, which still reports it finished (`writableFinished`): it
+   * is aborted, and has no status when even its head was written to the closed connection.
+   */
   finish(res: ServerResponse): void {
     this.latencyMs = performance.now() - this.startMark;
-    this.status = res.headersSent ? res.statusCode : 0;
-    this.aborted = !res.writableFinished;
+    const headSent = res.headersSent && !this.head.lost;
+    this.status = headSent ? res.statusCode : 0;
+    this.aborted = !(res.writableFinished && headSent && !res.destroyed && res.socket?.destroyed !== true);
     this.responseHeaders = sentHeaders(res, this.head);
     // Node sends no body for HEAD, 1xx, 204 and 304, whatever the app wrote: none crossed the wire.
     if (this.method === 'HEAD' || this.status === 204 || this.status === 304 || (this.status >= 100 && this.status < 200)) {

@@ -15,6 +15,8 @@ export interface HeadNotes {
    * this point and encodes beneath the tee too. Undefined until the head passed; null when there was none.
    */
   encoding: string | null | undefined;
+  /** The connection was already gone when the head was written: Node drops such a response, none of it went out. */
+  lost: boolean;
 }
 
 /**
@@ -55,6 +57,7 @@ export function watchHead(res: ServerResponse, echo: readonly [name: string, val
     const result = writeHead.apply(this, passed) as ServerResponse;
     notes.argument = headers;
     notes.encoding = encoding;
+    notes.lost = this.destroyed || this.socket?.destroyed === true;
     return result;
   } as typeof res.writeHead;
 }
