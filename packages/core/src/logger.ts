@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Exchange, ExchangeSink } from './capture/exchange';
+import type { Exchange, ExchangeSink, RequestTarget } from './capture/exchange';
 import { Chain } from './chain/chain';
 import { canonicalJson } from './chain/canonical';
 import { ChainWriter } from './chain/chain-writer';
@@ -112,17 +112,20 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   }
 
   /**
-   * The hot path's one call for every request: the route that logs it, or undefined. `req.url` is the
-   * target where the middleware runs (a router or mount may have cut a prefix off it); `originalUrl`
-   * (default `req.originalUrl`, Express's) the target the client sent. Both are matched (`RouteSelector`).
-   * A request is decided once per logger: met again (the same middleware on the app and in a router), it
-   * is not selected a second time, so it has one row and one sample draw.
+   * The hot path's one call for every request: the route that logs it, or undefined. The request is
+   * matched by its target where the middleware runs (`target.url`, default `req.url`: routers and mounts
+   * cut their prefix off it) and by the target the client sent (`target.originalUrl`, default Express's
+   * `req.originalUrl`); see `RouteSelector`. A request is decided once per logger: met again (the same
+   * middleware on the app and in a router), it is not selected a second time, so it has one row and one
+   * sample draw.
    */
-  select(req: IncomingMessage, originalUrl = (req as { originalUrl?: string }).originalUrl): CompiledRoute | undefined {
+  select(req: IncomingMessage, target?: RequestTarget): CompiledRoute | undefined {
     if (this.closed) return undefined;
     const decided = (req as unknown as Record<symbol, unknown>)[DECIDED];
     if (decided !== undefined && (decided === this || (Array.isArray(decided) && decided.includes(this)))) return undefined;
-    const route = this.options.selector.decide(req.method ?? 'GET', req.url ?? '/', req.headers, originalUrl);
+    const url = target?.url ?? req.url ?? '/';
+    const originalUrl = target?.originalUrl ?? (req as { originalUrl?: string }).originalUrl;
+    const route = this.options.selector.decide(req.method ?? 'GET', url, req.headers, originalUrl);
     if (route === undefined) return undefined;
     (req as unknown as Record<symbol, unknown>)[DECIDED] =
       decided === undefined ? this : [...(Array.isArray(decided) ? decided : [decided]), this];

@@ -14,6 +14,16 @@ export interface ThrownError {
   status?: number;
 }
 
+/**
+ * Where a request is seen, when the adapter knows better than `req`: `url` is the target relative to where
+ * the middleware runs (default `req.url`, which Express's routers and koa-mount cut their prefix off),
+ * `originalUrl` the target the client sent (default `req.originalUrl`, else `req.url`).
+ */
+export interface RequestTarget {
+  url?: string;
+  originalUrl?: string;
+}
+
 /** What capture needs of the route that selected a request (the selection stage's route satisfies it). */
 export interface CaptureRoute {
   /** The pattern as written; null for RegExps and predicates, whose record takes the framework's route. */
@@ -61,14 +71,14 @@ export class Exchange<R extends CaptureRoute = CaptureRoute> {
     maxBodyBytes: number,
     requestIdHeader: string | null,
     bodyDigest?: DigestMode,
-    originalUrl?: string,
+    target?: RequestTarget,
   ) {
     this.startedAt = Date.now();
     this.id = uuidv7(this.startedAt);
     this.requestId = (requestIdHeader && acceptRequestId(req.headers[requestIdHeader])) || this.id;
     this.method = req.method ?? 'GET';
-    this.routeUrl = req.url ?? '/';
-    this.url = originalUrl ?? (req as { originalUrl?: string }).originalUrl ?? this.routeUrl;
+    this.routeUrl = target?.url ?? req.url ?? '/';
+    this.url = target?.originalUrl ?? (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     this.requestHeaders = req.headers;
     this.request = new BodyCollector(maxBodyBytes, false, bodyDigest);
     this.response = new BodyCollector(maxBodyBytes, route.mayStream, bodyDigest);
@@ -131,7 +141,7 @@ export interface ExchangeSink<R extends CaptureRoute = CaptureRoute> {
  * Starts capturing a selected request: the one piece of hot-path work both adapters share.
  * Echoes the request id, tees both bodies and hands the exchange to the sink when the response is done.
  * `frameworkRoute` reads the route the framework matched (asked when the response is done);
- * `originalUrl` is the target the client sent, when it is not `req.originalUrl` (Koa keeps it on its context).
+ * `target` says where the request is seen when `req` does not (Koa keeps the original target on its context).
  */
 export function startExchange<R extends CaptureRoute>(
   sink: ExchangeSink<R>,
@@ -139,9 +149,9 @@ export function startExchange<R extends CaptureRoute>(
   req: IncomingMessage,
   res: ServerResponse,
   frameworkRoute?: () => unknown,
-  originalUrl?: string,
+  target?: RequestTarget,
 ): Exchange<R> {
-  const exchange = new Exchange(route, req, sink.maxBodyBytes, sink.requestIdHeader, sink.bodyDigest, originalUrl);
+  const exchange = new Exchange(route, req, sink.maxBodyBytes, sink.requestIdHeader, sink.bodyDigest, target);
   (req as unknown as Record<symbol, Exchange>)[EXCHANGE] = exchange;
   // The echo is added as the head goes out, in the form the app sends it (never with setHeader now).
   if (!res.headersSent) watchHead(res, sink.requestIdHeader ? [sink.requestIdHeader, exchange.requestId] : null, exchange.head);
