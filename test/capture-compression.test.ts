@@ -43,7 +43,7 @@ type Placement = 'inferlog first' | 'encoder first' | 'no inferlog';
 type Encoding = 'gzip' | 'deflate' | 'br' | 'identity';
 
 /** How the model route answers: as JSON the middleware compresses, or already gzipped by the app itself. */
-type Answer = 'json' | 'app-gzipped';
+type Answer = 'json' | 'app-gzipped' | 'writeHead-pairs';
 
 function app(framework: Framework, placement: Placement, log: LoggerControls | null, how: Answer): Server {
   if (framework === 'express') {
@@ -54,6 +54,13 @@ function app(framework: Framework, placement: Placement, log: LoggerControls | n
     app.use(express.json());
     app.post('/v2/models/:model/infer', (_req, res) => {
       if (how === 'json') return void res.json(answer);
+      if (how === 'writeHead-pairs') {
+        res.writeHead(200, [
+          ['content-type', 'application/json'],
+          ['x-a', '1'],
+        ] as unknown as string[]);
+        return void res.end(answerText);
+      }
       res.setHeader('content-type', 'application/json');
       res.setHeader('content-encoding', 'gzip');
       res.end(zlib.gzipSync(answerText));
@@ -104,10 +111,11 @@ for (const framework of ['express', 'koa'] as const) {
   for (const encoding of ['gzip', 'deflate', 'br', 'identity'] as const) CASES.push([framework, encoding, 'json']);
   CASES.push([framework, 'gzip', 'app-gzipped']);
 }
+CASES.push(['express', 'gzip', 'writeHead-pairs'], ['express', 'br', 'writeHead-pairs']);
 
 describe.each(CASES)('%s, Accept-Encoding: %s, the app answers %s', (framework, encoding, how) => {
   test('the client gets the same bytes wherever inferlog sits; each row holds the answer, its size and digest', async () => {
-    const table = `c_${framework}_${encoding}_${how.replace('-', '_')}`;
+    const table = `c_${framework}_${encoding}_${how.replaceAll('-', '_')}`;
     const log = (framework === 'express' ? expressLog : koaLog)(
       logOptions(schema, { table, routes: [{ path: '/v2/models/:model/infer', protocol: 'oip-v2' }] }),
     );
@@ -146,7 +154,7 @@ describe.each(CASES)('%s, Accept-Encoding: %s, the app answers %s', (framework, 
     // Before the encoder, inferlog sees the body as sent. After an encoder that wraps res.write (Express's
     // compression), it sees the body the app wrote, before encoding; koa-compress encodes ctx.body before
     // Koa writes it, so there inferlog sees the encoded bytes either way.
-    const afterSeesPlain = framework === 'express' && how === 'json';
+    const afterSeesPlain = framework === 'express' && how !== 'app-gzipped';
     const seenAfter = afterSeesPlain ? Buffer.from(answerText) : wire;
     expect([Number(row('inferlog-first').response_bytes), row('inferlog-first').response_sha256]).toEqual([wire.length, sha256(wire)]);
     expect([Number(row('encoder-first').response_bytes), row('encoder-first').response_sha256]).toEqual([
