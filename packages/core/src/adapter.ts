@@ -7,6 +7,7 @@ export {
   type Exchange,
   type ExchangeSink,
   type CaptureRoute,
+  type RequestTarget,
   type ThrownError,
 } from './capture/exchange';
 export { failClosedBody, refuseUnlogged } from './capture/fail-closed';

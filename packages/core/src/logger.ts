@@ -1,5 +1,5 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import type { Exchange, ExchangeSink } from './capture/exchange';
+import type { IncomingMessage } from 'node:http';
+import type { Exchange, ExchangeSink, RequestTarget } from './capture/exchange';
 import { Chain } from './chain/chain';
 import { canonicalJson } from './chain/canonical';
 import { ChainWriter } from './chain/chain-writer';
@@ -17,6 +17,9 @@ import type { InferenceRecord } from './record/record';
 import type { CompiledRoute } from './routes';
 import { openPostgresSink } from './sink/connect';
 import type { RecordSink } from './sink/postgres-sink';
+
+/** On a request: the logger (or loggers) that already decided it, so that meeting one again decides nothing. */
+const DECIDED = Symbol.for('inferlog.decided');
 
 /** Counters and gauges of one logger, from `stats()`. */
 export interface InferenceLogStats extends DeliveryCounts {
@@ -108,9 +111,24 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
     return this.delivery.hasWork;
   }
 
-  /** The hot path's one call for every request: the route that logs it, or undefined. */
-  select(method: string, url: string, headers: IncomingHttpHeaders): CompiledRoute | undefined {
-    return this.options.selector.select(method, url, headers);
+  /**
+   * The hot path's one call for every request: the route that logs it, or undefined. The request is
+   * matched by its target where the middleware runs (`target.url`, default `req.url`: routers and mounts
+   * cut their prefix off it) and by the target the client sent (`target.originalUrl`, default Express's
+   * `req.originalUrl`); see `RouteSelector`. A request is decided once per logger: met again (the same
+   * middleware on the app and in a router), it is not selected a second time, so it has one row and one
+   * sample draw.
+   */
+  select(req: IncomingMessage, target?: RequestTarget): CompiledRoute | undefined {
+    const decided = (req as unknown as Record<symbol, unknown>)[DECIDED];
+    if (decided !== undefined && (decided === this || (Array.isArray(decided) && decided.includes(this)))) return undefined;
+    const url = target?.url ?? req.url ?? '/';
+    const originalUrl = target?.originalUrl ?? (req as { originalUrl?: string }).originalUrl;
+    const route = this.options.selector.decide(req.method ?? 'GET', url, req.headers, originalUrl);
+    if (route === undefined) return undefined;
+    (req as unknown as Record<symbol, unknown>)[DECIDED] =
+      decided === undefined ? this : [...(Array.isArray(decided) ? decided : [decided]), this];
+    return route ?? undefined;
   }
 
   /**

@@ -3,11 +3,16 @@ import type { ProtocolName } from './protocol';
 import type { Mapper } from './protocols/mapper';
 import type { Redactor } from './redact/redactor';
 import type { RedactRule } from './redact/rules';
+import { routedPath } from './request-path';
 
 /** What a route predicate is shown of a request. */
 export interface RouteRequest {
   method: string;
-  /** The path without the query string, as sent (percent-encoded). */
+  /**
+   * The path as the framework routes it: no scheme, host, query or fragment, still percent-encoded. Asked
+   * first with the path where the middleware is mounted (`req.url`), then, if that did not select, with the
+   * full path (`originalUrl`) when the two differ.
+   */
   path: string;
   headers: IncomingHttpHeaders;
 }
@@ -175,23 +180,61 @@ export function compileRoute(spec: RouteSpec, defaults: { sample: number }, reda
   };
 }
 
-/** The compiled include and exclude lists; `select` is the one call made for every request. */
+/**
+ * The compiled include and exclude lists; `select` is the one call made for every request.
+ *
+ * A request is matched by the path its framework routes it by (`routedPath`), seen two ways: relative to
+ * where the middleware is mounted (`req.url`: inside `app.use('/api', router)` that is `/v2/models/m/infer`)
+ * and in full (`originalUrl`: `/api/v2/models/m/infer`). A rule selects it when either form matches, so
+ * patterns may be written relative to the mount point or in full; an exclude rule that matches either form
+ * keeps it out. The first rule that matches decides, and its sample is drawn once.
+ */
 export class RouteSelector {
   constructor(
     private readonly include: readonly CompiledRoute[],
     private readonly exclude: readonly CompiledRoute[],
   ) {}
 
-  /** The route that selects this request, or undefined when it is not logged (excluded, unmatched or not sampled). */
-  select(method: string, url: string, headers: IncomingHttpHeaders): CompiledRoute | undefined {
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    for (const route of this.exclude) if (route.matches(method, path, headers)) return undefined;
+  /**
+   * The route that selects this request, or undefined when it is not logged (excluded, unmatched or not
+   * sampled). `url` is the request target where the middleware runs (`req.url`); `originalUrl` the target
+   * as the client sent it, when a router or mount has cut a prefix off `url`.
+   */
+  select(method: string, url: string, headers: IncomingHttpHeaders, originalUrl?: string): CompiledRoute | undefined {
+    return this.decide(method, url, headers, originalUrl) ?? undefined;
+  }
+
+  /** Like `select`, but tells a request a rule matched and the sample left out (null) from one no rule selects (undefined). */
+  decide(method: string, url: string, headers: IncomingHttpHeaders, originalUrl?: string): CompiledRoute | null | undefined {
+    const path = routedPath(url);
+    const full = originalUrl === undefined || originalUrl === url ? null : routedPath(originalUrl);
+    const other = full === path ? null : full;
+    if (path === null && other === null) return undefined;
+    for (const route of this.exclude) if (matchesEither(route, method, path, other, headers)) return undefined;
     for (const route of this.include) {
-      if (route.matches(method, path, headers)) {
-        return route.sample >= 1 || Math.random() < route.sample ? route : undefined;
+      if (matchesEither(route, method, path, other, headers)) {
+        return route.sample >= 1 || Math.random() < route.sample ? route : null;
       }
     }
     return undefined;
   }
+}
+
+function matchesEither(
+  route: CompiledRoute,
+  method: string,
+  path: string | null,
+  other: string | null,
+  headers: IncomingHttpHeaders,
+): boolean {
+  return (path !== null && route.matches(method, path, headers)) || (other !== null && route.matches(method, other, headers));
+}
+
+/**
+ * The route's parameters for an exchange: from the path relative to the mount point when the route
+ * matched that one, else from the full path.
+ */
+export function routeParams(route: CompiledRoute, relative: string, full: string): Record<string, string> {
+  const params = route.params(relative);
+  return relative === full || Object.keys(params).length > 0 ? params : route.params(full);
 }

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { PROTOCOL_NAMES, type ProtocolName } from '../src/protocol';
 import { runMapper } from '../src/protocols/run';
-import { decodeBody } from '../src/decode/body';
+import { contentCoding, decodeBody } from '../src/decode/body';
 import type { MapperInput } from '../src/protocols/mapper';
 import { detectAndMap } from '../src/protocols/detect';
 import { mapKserveV1 } from '../src/protocols/kserve-v1';
@@ -31,7 +31,7 @@ function input(
 ): MapperInput {
   const cap = extra.cap ?? 1 << 20;
   const requestHeaders = { 'content-type': 'application/json', ...extra.requestHeaders };
-  const responseHeaders = { 'content-type': 'application/json', ...extra.responseHeaders };
+  const responseHeaders: Record<string, string> = { 'content-type': 'application/json', ...extra.responseHeaders };
   return {
     request: decodeBody(request.subarray(0, cap), requestHeaders, request.length > cap, cap),
     response: decodeBody(response.subarray(0, cap), responseHeaders, response.length > cap, cap),
@@ -41,6 +41,7 @@ function input(
     params: { model: 'm' },
     requestHeaders,
     responseHeaders,
+    responseCoding: contentCoding(responseHeaders['content-encoding']),
     responseWrites: [{ offset: 0, bytes: response.length, ms: 1 }],
     maxBodyBytes: cap,
   };

@@ -1,4 +1,7 @@
-import { compilePattern, compileRoute, DEFAULT_ROUTES, RouteSelector } from '../src/routes';
+import fc from 'fast-check';
+import parseurl from 'parseurl';
+import { routedPath } from '../src/request-path';
+import { compilePattern, compileRoute, DEFAULT_ROUTES, RouteSelector, routeParams } from '../src/routes';
 
 const select = (routes = DEFAULT_ROUTES, exclude: never[] = []) =>
   new RouteSelector(
@@ -63,5 +66,87 @@ describe('RouteSelector', () => {
     const route = compileRoute(/^\/m\/(?<model>[^/]+)$/gy, { sample: 1 });
     expect([1, 2, 3].map(() => route.matches('GET', '/m/a', {}))).toEqual([true, true, true]);
     expect(route.params('/m/a')).toEqual({ model: 'a' });
+  });
+});
+
+describe('routedPath: the path the frameworks route by', () => {
+  test.each([
+    ['/v2/models/m/infer?x=1', '/v2/models/m/infer'],
+    ['/v2/models/m/infer#frag', '/v2/models/m/infer'],
+    ['/v2/models/m/infer?x=1#frag', '/v2/models/m/infer'],
+    ['http://h:8080/v2/models/m/infer', '/v2/models/m/infer'],
+    ['https://user:pw@h/v2/models/m/infer?q#f', '/v2/models/m/infer'],
+    ['HTTP://H/v2/models/m/infer', '/v2/models/m/infer'],
+    ['/v2\\models/m/infer#', '/v2/models/m/infer'],
+    ['/v2\\models/m/infer', '/v2\\models/m/infer'],
+    ['/v2/models/a%2Fb/infer', '/v2/models/a%2Fb/infer'],
+    ['http://h', '/'],
+  ])('%s routes as %s', (target, path) => {
+    expect(routedPath(target)).toBe(path);
+  });
+
+  test('agrees with parseurl, which Express 5, Koa and @koa/router use, on any target', () => {
+    const unit = fc.constantFrom(
+      '/',
+      'v2',
+      'm',
+      '?',
+      '#',
+      ':',
+      '@',
+      '.',
+      '\\',
+      ' ',
+      '\t',
+      '%2F',
+      '%',
+      'http:',
+      '//',
+      'h',
+      '\u00a0',
+      'é',
+      '[',
+      ']',
+    );
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 12 }), (target) => {
+        let expected: string | null;
+        try {
+          expected = parseurl({ url: target } as never)?.pathname ?? null;
+        } catch {
+          expected = null;
+        }
+        expect(routedPath(target)).toBe(expected);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe('RouteSelector with a mount point', () => {
+  const s = select();
+
+  test('a route selects by the path where the middleware runs or by the full path', () => {
+    expect(s.select('POST', '/v2/models/m/infer', {}, '/api/v2/models/m/infer')?.protocol).toBe('oip-v2');
+    expect(s.select('POST', 'http://h/v2/models/m/infer#f', {}, 'http://h/api/v2/models/m/infer#f')?.protocol).toBe('oip-v2');
+    const full = new RouteSelector([compileRoute('/api/v2/models/:model/infer', { sample: 1 })], []);
+    expect(full.select('POST', '/v2/models/m/infer', {}, '/api/v2/models/m/infer')).toBeDefined();
+    expect(full.select('POST', '/v2/models/m/infer', {})).toBeUndefined();
+  });
+
+  test('an exclude rule that matches either form keeps the request out; a sample is drawn once', () => {
+    const ex = new RouteSelector([compileRoute('/*all', { sample: 1 })], [compileRoute('/internal/*rest', { sample: 1 })]);
+    expect(ex.select('GET', '/internal/x', {}, '/api/internal/x')).toBeUndefined();
+    expect(ex.select('GET', '/x', {}, '/internal/x')).toBeUndefined();
+    const never = new RouteSelector([compileRoute({ path: '/x', sample: 0 }, { sample: 1 })], []);
+    expect(never.decide('GET', '/x', {}, '/api/x')).toBeNull();
+    expect(never.decide('GET', '/y', {}, '/api/y')).toBeUndefined();
+  });
+
+  test('parameters come from the path the route matched', () => {
+    const route = compileRoute('/v2/models/:model/infer', { sample: 1 });
+    expect(routeParams(route, '/v2/models/a/infer', '/api/v2/models/a/infer')).toEqual({ model: 'a' });
+    const full = compileRoute('/api/v2/models/:model/infer', { sample: 1 });
+    expect(routeParams(full, '/v2/models/b/infer', '/api/v2/models/b/infer')).toEqual({ model: 'b' });
   });
 });

@@ -36,7 +36,7 @@ export function inferenceLog(options?: InferenceLogOptions | InferenceLogger): I
     let route: SelectedRoute | undefined;
     let admitted: boolean | Promise<boolean> = true;
     try {
-      route = logger.select(req.method, req.originalUrl ?? req.url, req.headers);
+      route = logger.select(req);
       if (route) admitted = logger.admit();
       if (admitted === false) {
         refuseUnlogged(res, logger.refusalReason());

@@ -14,6 +14,25 @@ import {
 
 export * from '@inferlog/core';
 
+/** How @koa/router ends the path of a `router.use()` layer that matches a prefix. */
+const USE_LAYER_END = '(?:\\/|$)';
+
+/**
+ * The target relative to where this middleware runs. koa-mount cuts its prefix off `ctx.url`; @koa/router
+ * does not, so inside a `router.use()` layer of a router with a prefix (or mounted with
+ * `parent.use('/nest', child.routes())`) that prefix is cut off here. It is read from the layer's path
+ * in `ctx.routerPath` (`/api(?:\/|$)`) when it is a plain path; otherwise the full path is used.
+ */
+function mountedUrl(ctx: Context): string {
+  const layer = (ctx as { routerPath?: unknown }).routerPath;
+  if (typeof layer !== 'string' || !layer.endsWith(USE_LAYER_END)) return ctx.url;
+  const prefix = layer.slice(0, -USE_LAYER_END.length);
+  if (prefix === '' || !prefix.startsWith('/') || /[:*?(){}\\[\]+]/.test(prefix)) return ctx.url;
+  const path = ctx.path;
+  if (!path.startsWith(prefix) || (path.length > prefix.length && path[prefix.length] !== '/')) return ctx.url;
+  return path.slice(prefix.length) || '/';
+}
+
 /** The Koa middleware, with the logger's controls (`flush`, `close`, `stats`, `ready`) attached. */
 export interface InferenceLogMiddleware extends Middleware, LoggerControls {}
 
@@ -26,7 +45,8 @@ export function inferenceLog(options?: InferenceLogOptions | InferenceLogger): I
   const middleware = async function inferenceLogMiddleware(ctx: Context, next: Next): Promise<void> {
     let exchange: Exchange | undefined;
     try {
-      const route = logger.select(ctx.method, ctx.originalUrl, ctx.headers);
+      const target = { url: mountedUrl(ctx), originalUrl: ctx.originalUrl };
+      const route = logger.select(ctx.req, target);
       // Under overflow 'wait' with the queue full, the request goes on once the log has room for its record.
       const admitted = route ? logger.admit() : true;
       if (admitted !== true && !(await admitted)) {
@@ -36,7 +56,7 @@ export function inferenceLog(options?: InferenceLogOptions | InferenceLogger): I
         return;
       }
       if (route) {
-        exchange = startExchange(logger, route, ctx.req, ctx.res, () => (ctx as { _matchedRoute?: unknown })._matchedRoute);
+        exchange = startExchange(logger, route, ctx.req, ctx.res, () => (ctx as { _matchedRoute?: unknown })._matchedRoute, target);
         if (ctx.req.readableEnded) {
           const request = ctx.request as { rawBody?: unknown; body?: unknown };
           exchange.parsedRequestBody = request.rawBody ?? request.body;

@@ -72,6 +72,16 @@ export class BodyCollector {
     }
   }
 
+  /** Forgets what was collected: a body the app wrote that Node never sent (HEAD, 204, 304). */
+  discard(): void {
+    this.chunks = [];
+    this.bytes = 0;
+    this.kept = 0;
+    this.hash = null;
+    this.cut = false;
+    this.writeTimes = null;
+  }
+
   /** Stops collecting: writes after the exchange finished are not part of the record. */
   seal(): void {
     this.sealed = true;

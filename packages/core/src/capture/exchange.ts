@@ -4,6 +4,7 @@ import onFinished from 'on-finished';
 import { acceptRequestId, uuidv7 } from '../ids';
 import { BodyCollector, type DigestMode } from './body-collector';
 import { teeRequest } from './request-tee';
+import { type HeadNotes, sentHeaders, watchHead } from './response-head';
 import { teeResponse } from './response-tee';
 
 /** An error the framework saw while handling the request (Koa passes thrown errors through the middleware). */
@@ -11,6 +12,16 @@ export interface ThrownError {
   name: string;
   message: string;
   status?: number;
+}
+
+/**
+ * Where a request is seen, when the adapter knows better than `req`: `url` is the target relative to where
+ * the middleware runs (default `req.url`, which Express's routers and koa-mount cut their prefix off),
+ * `originalUrl` the target the client sent (default `req.originalUrl`, else `req.url`).
+ */
+export interface RequestTarget {
+  url?: string;
+  originalUrl?: string;
 }
 
 /** What capture needs of the route that selected a request (the selection stage's route satisfies it). */
@@ -32,7 +43,10 @@ export class Exchange<R extends CaptureRoute = CaptureRoute> {
   /** performance.now() when the request arrived; the origin of latency and write times. */
   readonly startMark = performance.now();
   readonly method: string;
+  /** The request target as the client sent it (`originalUrl`): the stored path is its routed path. */
   readonly url: string;
+  /** The target where the middleware ran (`req.url`, after any mount prefix was cut off): route parameters come from it. */
+  readonly routeUrl: string;
   readonly requestHeaders: IncomingHttpHeaders;
   readonly request: BodyCollector;
   readonly response: BodyCollector;
@@ -48,6 +62,8 @@ export class Exchange<R extends CaptureRoute = CaptureRoute> {
   status = 0;
   aborted = false;
   responseHeaders: OutgoingHttpHeaders = {};
+  /** The response head as it passed the middleware: the writeHead headers argument, and the body's coding there. */
+  readonly head: HeadNotes = { argument: undefined, encoding: undefined, lost: false };
 
   constructor(
     readonly route: R,
@@ -55,12 +71,14 @@ export class Exchange<R extends CaptureRoute = CaptureRoute> {
     maxBodyBytes: number,
     requestIdHeader: string | null,
     bodyDigest?: DigestMode,
+    target?: RequestTarget,
   ) {
     this.startedAt = Date.now();
     this.id = uuidv7(this.startedAt);
     this.requestId = (requestIdHeader && acceptRequestId(req.headers[requestIdHeader])) || this.id;
     this.method = req.method ?? 'GET';
-    this.url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+    this.routeUrl = target?.url ?? req.url ?? '/';
+    this.url = target?.originalUrl ?? (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     this.requestHeaders = req.headers;
     this.request = new BodyCollector(maxBodyBytes, false, bodyDigest);
     this.response = new BodyCollector(maxBodyBytes, route.mayStream, bodyDigest);
@@ -71,11 +89,23 @@ export class Exchange<R extends CaptureRoute = CaptureRoute> {
     this.annotations = { ...this.annotations, ...values };
   }
 
+  /**
+   * Takes the outcome when the response is done: 'finish' (the last byte handed to the connection) or the
+   * connection's 'close' or 'error' before it. Only 'finish' proves the response went out whole: Node
+   * marks the response destroyed, or its socket, before the others reach this. A response written after
+   * the connection was gone is dropped by Node, which still reports it finished (`writableFinished`): it
+   * is aborted, and has no status when even its head was written to the closed connection.
+   */
   finish(res: ServerResponse): void {
     this.latencyMs = performance.now() - this.startMark;
-    this.status = res.headersSent ? res.statusCode : 0;
-    this.aborted = !res.writableFinished;
-    this.responseHeaders = res.getHeaders();
+    const headSent = res.headersSent && !this.head.lost;
+    this.status = headSent ? res.statusCode : 0;
+    this.aborted = !(res.writableFinished && headSent && !res.destroyed && res.socket?.destroyed !== true);
+    this.responseHeaders = sentHeaders(res, this.head);
+    // Node sends no body for HEAD, 1xx, 204 and 304, whatever the app wrote: none crossed the wire.
+    if (this.method === 'HEAD' || this.status === 204 || this.status === 304 || (this.status >= 100 && this.status < 200)) {
+      this.response.discard();
+    }
     this.response.seal();
   }
 
@@ -110,6 +140,8 @@ export interface ExchangeSink<R extends CaptureRoute = CaptureRoute> {
 /**
  * Starts capturing a selected request: the one piece of hot-path work both adapters share.
  * Echoes the request id, tees both bodies and hands the exchange to the sink when the response is done.
+ * `frameworkRoute` reads the route the framework matched (asked when the response is done);
+ * `target` says where the request is seen when `req` does not (Koa keeps the original target on its context).
  */
 export function startExchange<R extends CaptureRoute>(
   sink: ExchangeSink<R>,
@@ -117,10 +149,12 @@ export function startExchange<R extends CaptureRoute>(
   req: IncomingMessage,
   res: ServerResponse,
   frameworkRoute?: () => unknown,
+  target?: RequestTarget,
 ): Exchange<R> {
-  const exchange = new Exchange(route, req, sink.maxBodyBytes, sink.requestIdHeader, sink.bodyDigest);
+  const exchange = new Exchange(route, req, sink.maxBodyBytes, sink.requestIdHeader, sink.bodyDigest, target);
   (req as unknown as Record<symbol, Exchange>)[EXCHANGE] = exchange;
-  if (sink.requestIdHeader && !res.headersSent) res.setHeader(sink.requestIdHeader, exchange.requestId);
+  // The echo is added as the head goes out, in the form the app sends it (never with setHeader now).
+  if (!res.headersSent) watchHead(res, sink.requestIdHeader ? [sink.requestIdHeader, exchange.requestId] : null, exchange.head);
   if (req.readableEnded) {
     exchange.parsedRequestBody = (req as { body?: unknown }).body;
   } else {

@@ -110,18 +110,33 @@ function jsonHeaderLength(headers: Record<string, unknown>, size: number): numbe
   return Math.min(Number(value), size);
 }
 
+/** The content-coding a `Content-Encoding` value names, lower-case; `identity` when there is none. */
+export function contentCoding(value: unknown): string {
+  const coding = (Array.isArray(value) ? String(value[0] ?? '') : value === undefined || value === null ? '' : String(value))
+    .trim()
+    .toLowerCase();
+  return coding === '' ? 'identity' : coding;
+}
+
 /**
  * Decodes captured bytes: content-encoding (gzip, deflate, br) first, then the framing of the OIP binary
  * tensor extension, then the charset, then JSON. `cut` says the bytes are only the first part of the
- * body; `cap` bounds the decoded text.
+ * body; `cap` bounds the decoded text. `coding` is the content-coding the bytes are in, when it is not
+ * the one their `Content-Encoding` header names (an encoder beneath the capture added that header).
  */
-export function decodeBody(data: Buffer, headers: Record<string, unknown>, cut: boolean, cap: number): DecodedBody {
+export function decodeBody(
+  data: Buffer,
+  headers: Record<string, unknown>,
+  cut: boolean,
+  cap: number,
+  coding = contentCoding(headers['content-encoding']),
+): DecodedBody {
   if (data.byteLength === 0) return cut ? { ...EMPTY, truncated: true } : EMPTY;
   const contentType = header(headers, 'content-type');
-  const encoding = header(headers, 'content-encoding').trim().toLowerCase();
+  const encoding = coding;
   let truncated = cut;
   let plain = data;
-  if (encoding && encoding !== 'identity') {
+  if (encoding !== 'identity') {
     try {
       plain = decompress(data, encoding, Math.max(cap, 1) * DECODE_EXPANSION);
     } catch (err) {

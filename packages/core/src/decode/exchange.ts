@@ -1,12 +1,21 @@
 import type { Exchange } from '../capture/exchange';
-import { decodeBody, decodeParsedBody, type DecodedBody } from './body';
+import { routedPath } from '../request-path';
+import { contentCoding, decodeBody, decodeParsedBody, type DecodedBody } from './body';
 
 /** Both bodies of a captured exchange decoded, with the size and digest of each as it crossed the wire. */
 export interface DecodedExchange {
-  /** The request path, without its query. */
+  /** The full request path as routed: no scheme, host, query or fragment (percent-encoded). */
   path: string;
+  /** The path where the middleware ran (the full path less any mount prefix): the route's parameters are read from it. */
+  routePath: string;
   request: DecodedBody;
   response: DecodedBody;
+  /**
+   * The content-coding of the response bytes as captured: the `Content-Encoding` in force when the head
+   * passed the middleware. `identity` where an encoder mounted before inferlog compressed them beneath it,
+   * although the head sent says otherwise.
+   */
+  responseCoding: string;
   requestBytes: number;
   /** Null when a body parser consumed the request before inferlog saw its bytes. */
   requestSha256: string | null;
@@ -23,8 +32,7 @@ function contentLength(headers: Record<string, unknown>): number {
 
 /** Decodes what was captured of both bodies (charset, content encoding, JSON). Runs in the flush path. */
 export function decodeExchange(x: Exchange, maxBodyBytes: number): DecodedExchange {
-  const q = x.url.indexOf('?');
-  const path = q === -1 ? x.url : x.url.slice(0, q);
+  const { path, routePath } = exchangePaths(x);
   let request: DecodedBody;
   let requestBytes: number;
   let requestSha256: string | null;
@@ -40,18 +48,28 @@ export function decodeExchange(x: Exchange, maxBodyBytes: number): DecodedExchan
     requestSha256 = x.request.digest(kept);
   }
   const keptResponse = x.response.content();
-  const response = decodeBody(keptResponse, x.responseHeaders, x.response.truncated, maxBodyBytes);
+  // The head passed the middleware (it normally does): its coding there is the coding of the bytes the tee saw.
+  const responseCoding = contentCoding(x.head.encoding === undefined ? x.responseHeaders['content-encoding'] : x.head.encoding);
+  const response = decodeBody(keptResponse, x.responseHeaders, x.response.truncated, maxBodyBytes, responseCoding);
   const truncated: string[] = [];
   if (request.truncated || x.requestIncomplete) truncated.push('request_body');
   if (response.truncated) truncated.push('response_body');
   return {
     path,
+    routePath,
     request,
     response,
+    responseCoding,
     requestBytes,
     requestSha256,
     responseBytes: x.response.bytes,
     responseSha256: x.response.digest(keptResponse),
     truncated,
   };
+}
+
+/** The full path as routed, and the path where the middleware ran; the target as sent when no path can be read from it. */
+export function exchangePaths(x: Exchange): { path: string; routePath: string } {
+  const path = routedPath(x.url) ?? x.url;
+  return { path, routePath: x.routeUrl === x.url ? path : (routedPath(x.routeUrl) ?? path) };
 }

@@ -27,7 +27,14 @@ export interface MapperInput {
   /** Parameters of the matched route pattern (`model`, `version`, …), decoded. */
   params: Readonly<Record<string, string>>;
   requestHeaders: Readonly<IncomingHttpHeaders>;
+  /** The response headers as sent. */
   responseHeaders: Readonly<OutgoingHttpHeaders>;
+  /**
+   * The content-coding of the response bytes inferlog captured (`identity`, `gzip`, …): usually the
+   * `Content-Encoding` sent, but `identity` when an encoder mounted before inferlog compressed the body
+   * beneath it. `response` is decoded from it; write offsets are offsets in bytes of this coding.
+   */
+  responseCoding: string;
   /** The first 64 writes of the response body with their times (for time to first token); empty on routes that cannot stream. */
   responseWrites: readonly ResponseWrite[];
   /** The size cap (`maxBodyBytes`): what a mapper expands (binary tensors into JSON) stays within it. */

@@ -4,7 +4,7 @@ import { parseTraceparent } from '../ids';
 import type { MapperInput, ResponseWrite } from '../protocols/mapper';
 import { runMapper } from '../protocols/run';
 import { bodyText } from '../redact/raw-body';
-import type { CompiledRoute } from '../routes';
+import { type CompiledRoute, routeParams } from '../routes';
 import { redactedParts } from './parts';
 import type { InferenceRecord } from './record';
 import type { RecordSettings } from './settings';
@@ -25,9 +25,10 @@ function mapperInput(x: Exchange<CompiledRoute>, d: DecodedExchange, maxBodyByte
     status: x.status || null,
     method: x.method,
     path: d.path,
-    params: x.route.params(d.path),
+    params: routeParams(x.route, d.routePath, d.path),
     requestHeaders: x.requestHeaders,
     responseHeaders: x.responseHeaders,
+    responseCoding: d.responseCoding,
     responseWrites: responseWrites(x),
     maxBodyBytes,
   };

@@ -2,6 +2,7 @@ import type { Exchange } from '../capture/exchange';
 import { describe } from '../errors';
 import { redact } from '../redact/redactor';
 import { storedForm } from '../json';
+import { exchangePaths } from '../decode/exchange';
 import { decodedPath } from '../redact/raw-body';
 import { limitEachDepth } from './sanitize';
 import type { InferenceRecord, RecordColumn } from './record';
@@ -57,8 +58,7 @@ function redactedFacts(x: Exchange<CompiledRoute>, path: string, err: unknown): 
 
 /** The record of an exchange whose full record could not be built: the HTTP facts, sizes and the reason. */
 export function fallbackRecord(x: Exchange<CompiledRoute>, o: RecordSettings, err: unknown): InferenceRecord {
-  const q = x.url.indexOf('?');
-  const facts = redactedFacts(x, q === -1 ? x.url : x.url.slice(0, q), err);
+  const facts = redactedFacts(x, exchangePaths(x).path, err);
   return {
     id: x.id,
     started_at: new Date(x.startedAt),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MapperInput } from '../../src/protocols/mapper';
-import { decodeBody } from '../../src/decode/body';
+import { contentCoding, decodeBody } from '../../src/decode/body';
 
 const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'protocols');
 
@@ -32,7 +32,7 @@ export function mapperInput(parts: {
 }): MapperInput {
   const cap = parts.cap ?? 1024 * 1024;
   const requestHeaders = { 'content-type': 'application/json', ...parts.requestHeaders };
-  const responseHeaders = { 'content-type': 'application/json', ...parts.responseHeaders };
+  const responseHeaders: Record<string, string> = { 'content-type': 'application/json', ...parts.responseHeaders };
   const request = bytesOf(parts.request);
   const response = bytesOf(parts.response);
   return {
@@ -44,6 +44,7 @@ export function mapperInput(parts: {
     params: parts.params ?? {},
     requestHeaders,
     responseHeaders,
+    responseCoding: contentCoding(responseHeaders['content-encoding']),
     responseWrites: [],
     maxBodyBytes: cap,
   };
