@@ -97,6 +97,29 @@ export const PAYLOADS: Payload[] = [
     }),
   },
   {
+    // Text that is not ASCII is searched on its normalised view (NFKC, invisible characters out, every space a separator).
+    label: 'OpenAI chat completion, accented and CJK text',
+    path: '/v1/chat/completions',
+    protocol: 'openai-chat',
+    request: json({
+      model: 'm',
+      messages: [{ role: 'user', content: 'Résumé van de aanvrager: één café in Zürich, 東京の支店に口座があります。'.repeat(8) }],
+    }),
+    response: json({
+      id: 'chatcmpl-b',
+      object: 'chat.completion',
+      created: 1,
+      model: 'm',
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: 'De aanvrager heeft één lening — 返済は順調です。'.repeat(8) },
+          finish_reason: 'stop',
+        },
+      ],
+    }),
+  },
+  {
     label: 'OpenAI chat, streamed (200 events)',
     path: '/v1/chat/completions',
     protocol: 'openai-chat',

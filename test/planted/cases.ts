@@ -27,6 +27,22 @@ const S = SECRETS;
 /** One sentence with every detected kind in it. */
 export const SENTENCE = `mail ${S.email}, iban ${S.iban}, card ${S.card}, bsn ${S.bsn}, tel ${S.phone}`;
 
+const FULL_WIDTH = (digits: string) => digits.replace(/[0-9]/g, (d) => String.fromCharCode(0xff10 + Number(d)));
+/** The same data written so that a detector reading the text as stored misses it. */
+export const UNICODE_VARIANTS = [
+  `bsn ${FULL_WIDTH(S.bsn)}`,
+  `card ${FULL_WIDTH(S.card2)}`,
+  `mail ${S.email.replace('@', '\u200b@')}`,
+  `mail ${S.email2.replace('@', '\uff20')}`,
+  `mail ${S.email2.replace('.planted', '.\u200cplanted')}`,
+  `card ${S.card.replaceAll(' ', '\t')}`,
+  `card ${S.card2.replaceAll(' ', '\u202f')}`,
+  `iban ${S.iban3.replaceAll(' ', '\u2009')}`,
+  `iban ${S.iban2.replaceAll(' ', '\u2013')}`,
+  `tel ${S.phone.replaceAll(' ', '\u00a0')}`,
+  `bsn ${S.bsn.replace(/\d/g, (d) => String.fromCharCode(0x0660 + Number(d)))}`,
+];
+
 const text = { 'content-type': 'text/plain; charset=utf-8' };
 
 export const CASES: PlantedCase[] = [
@@ -44,8 +60,21 @@ export const CASES: PlantedCase[] = [
             { name: 'note', shape: [1], datatype: 'BYTES', data: [SENTENCE] },
           ],
         },
-        { 'x-request-id': S.email, 'user-agent': `planted ${S.phone}` },
+        // A card right after a phone number: the phone's pattern takes the card's first group.
+        { 'x-request-id': S.email, 'user-agent': `planted ${S.phone} ${S.card}` },
       );
+      return [];
+    },
+  },
+  {
+    name: 'Unicode variants: full-width digits and @, zero-width characters, tabs and other spaces or dashes between groups',
+    exchanges: 2,
+    async run({ main }) {
+      await postJson(`${main}/v2/models/credit/infer`, {
+        parameters: { notes: UNICODE_VARIANTS },
+        inputs: [{ name: 'note', shape: [UNICODE_VARIANTS.length], datatype: 'BYTES', data: UNICODE_VARIANTS }],
+      });
+      await post(`${main}/raw/echo`, UNICODE_VARIANTS.join('\n'), text);
       return [];
     },
   },

@@ -1,5 +1,6 @@
 import type { CompiledAction } from './actions';
 import type { Detector, Found } from './detectors';
+import { normalView, originalEnd, originalStart } from './normal-view';
 import { PAYLOAD_FIELDS, type CompiledRule, type RecordPart } from './rules';
 import { updateMany, type Location } from './update';
 
@@ -12,14 +13,31 @@ export interface Redacted {
   fired: string[];
 }
 
-/** The detectors' finds in a text, overlaps resolved (earlier first, then longer), each with who found it. */
-function findAll(text: string, detectors: readonly Detector[]): (Found & { detector: Detector })[] {
+type Find = Found & { detector: Detector };
+
+/** The detectors' finds in a text, earliest first (the longer first where two start together), each with who found it. */
+function findAll(text: string, detectors: readonly Detector[]): Find[] {
   const all = detectors.flatMap((d) => d.find(text).map((f) => ({ ...f, detector: d })));
-  if (all.length <= 1) return all;
-  all.sort((a, b) => a.start - b.start || b.end - a.end);
-  const kept: (Found & { detector: Detector })[] = [];
-  for (const f of all) if (kept.length === 0 || f.start >= kept[kept.length - 1]!.end) kept.push(f);
-  return kept;
+  if (all.length > 1) all.sort((a, b) => a.start - b.start || b.end - a.end);
+  return all;
+}
+
+/**
+ * The finds grouped where they overlap (a phone number whose last digits are the first group of a card
+ * number written after it): each group is replaced whole, so no part of either value is left behind.
+ */
+function overlapping(finds: readonly Find[]): { start: number; end: number; finds: Find[] }[] {
+  const groups: { start: number; end: number; finds: Find[] }[] = [];
+  for (const f of finds) {
+    const last = groups[groups.length - 1];
+    if (last && f.start < last.end) {
+      last.end = Math.max(last.end, f.end);
+      last.finds.push(f);
+    } else {
+      groups.push({ start: f.start, end: f.end, finds: [f] });
+    }
+  }
+  return groups;
 }
 
 /** Runs a rule's detectors over every text (keys too) and integer member inside a value, copy-on-write. */
@@ -37,16 +55,25 @@ class Scan {
     this.numeric = detectors.filter((d) => d.numeric);
   }
 
+  /**
+   * `text` with what the detectors find replaced. They search its normal view (normal-view.ts: NFKC,
+   * invisible characters out, every space a separator); the action replaces the original characters.
+   */
   text(text: string): string {
-    if (!this.hint.test(text)) return text;
-    const found = findAll(text, this.detectors);
-    if (found.length === 0) return text;
+    const view = normalView(text);
+    if (!this.hint.test(view.text)) return text;
+    const finds = findAll(view.text, this.detectors);
+    if (finds.length === 0) return text;
     let out = '';
     let at = 0;
-    for (const f of found) {
-      out += text.slice(at, f.start) + this.action.text(text.slice(f.start, f.end), f.normal);
-      at = f.end;
-      this.fire(f.detector);
+    for (const group of overlapping(finds)) {
+      const start = originalStart(view, group.start);
+      const replaced = group.finds.map((f) =>
+        this.action.text(text.slice(originalStart(view, f.start), originalEnd(view, f.end)), f.normal),
+      );
+      out += text.slice(at, start) + [...new Set(replaced)].filter((r) => r !== '').join(' ');
+      at = originalEnd(view, group.end);
+      for (const f of group.finds) this.fire(f.detector);
     }
     return out + text.slice(at);
   }
@@ -60,7 +87,7 @@ class Scan {
     if (this.numeric.length === 0 || !Number.isSafeInteger(value) || value < 0) return value;
     const digits = String(value);
     for (const candidate of digits.length === 8 ? [digits, `0${digits}`] : [digits]) {
-      const found = findAll(candidate, this.numeric);
+      const found = overlapping(findAll(candidate, this.numeric));
       if (found.length === 1 && found[0]!.start === 0 && found[0]!.end === candidate.length) return this.text(candidate);
     }
     return value;
