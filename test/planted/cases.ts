@@ -1,7 +1,8 @@
 // The places personal data is planted in, one case each. A leak found later becomes a case here: a name,
 // and the requests that put the value where inferlog let it through. Each case returns what inferlog itself
 // answered the client (503 bodies, the event route's answers): that is searched too.
-import { post, postJson } from './http';
+import { chunkFrame } from '../fixtures/planted-sse.js';
+import { leaveStream, post, postJson, stopSending } from './http';
 import { SECRETS } from './secrets';
 
 /** Base URLs of the planted app: `main` logs with journals, `closed` refuses (503) what it cannot log. */
@@ -44,6 +45,41 @@ export const UNICODE_VARIANTS = [
 ];
 
 const text = { 'content-type': 'text/plain; charset=utf-8' };
+const CAP = 8192; // the main logger's maxBodyBytes
+
+const filler = (length: number) => 'lorem ipsum dolor sit amet '.repeat(Math.ceil(length / 27) + 1).slice(0, length);
+
+/** A text whose first `total` bytes end with `kept` (what survives the cut), then `rest`. */
+function cutAt(total: number, kept: string, rest: string): string {
+  const pad = total - Buffer.byteLength(kept) - 1;
+  return `${filler(pad)} ${kept}${rest}`;
+}
+
+/** `value`'s groups joined by `sep`, and what a cut after `groups` groups and one more character leaves of it. */
+function grouped(value: string, sep: string, groups: number): { whole: string; kept: string } {
+  const parts = value.split(' ');
+  const whole = parts.join(sep);
+  return { whole, kept: `${parts.slice(0, groups).join(sep)}${sep}${parts[groups]!.slice(0, 1)}` };
+}
+
+/** Cuts at the size cap: an IBAN after four of its five groups, a card after three of four, with each separator. */
+const CAP_CUTS = [' ', '\t', '\u202f', '\u00a0', '\u3000', '-', '\u2013', '\u200b'].flatMap((sep) => [
+  grouped(S.iban3, sep, 4),
+  grouped(S.card, sep, 3),
+]);
+
+const frameBytes = (piece: string) => Buffer.byteLength(chunkFrame(piece));
+
+/** Stream pieces whose frames put exactly the first `arrives` characters of `value` before the cap. */
+function streamCutAt(value: string, arrives: number): string[] {
+  const one = frameBytes('x');
+  const first = CAP - arrives * one - Math.floor(one / 2); // the bytes the first frame takes
+  const pad = `${filler(first - frameBytes('') - 1)} `;
+  if (frameBytes(pad) + arrives * one > CAP || frameBytes(pad) + (arrives + 1) * one <= CAP) throw new Error('stream cut misplaced');
+  return [pad, ...value, ' and so on'];
+}
+
+const chat = JSON.stringify({ model: 'planted', stream: true, messages: [{ role: 'user', content: 'read it out' }] });
 
 export const CASES: PlantedCase[] = [
   {
@@ -75,6 +111,64 @@ export const CASES: PlantedCase[] = [
         inputs: [{ name: 'note', shape: [UNICODE_VARIANTS.length], datatype: 'BYTES', data: UNICODE_VARIANTS }],
       });
       await post(`${main}/raw/echo`, UNICODE_VARIANTS.join('\n'), text);
+      return [];
+    },
+  },
+  {
+    name: 'raw bodies cut at maxBodyBytes mid-IBAN and mid-card, whatever the separator (request and response)',
+    exchanges: CAP_CUTS.length,
+    async run({ main }) {
+      for (const { whole, kept } of CAP_CUTS) await post(`${main}/raw/echo`, cutAt(CAP, kept, whole.slice(kept.length)), text);
+      return [];
+    },
+  },
+  {
+    name: 'an error message cut at 1,000 characters mid-IBAN and mid-card',
+    exchanges: 2,
+    async run({ main }) {
+      for (const [value, kept] of [
+        [S.iban.replaceAll(' ', ''), 16],
+        [S.card.replaceAll(' ', ''), 14],
+      ] as const) {
+        await post(`${main}/raw/error`, `${filler(999 - kept)} ${value} was refused`, text);
+      }
+      return [];
+    },
+  },
+  {
+    name: 'an OpenAI stream cut at maxBodyBytes after four IBAN groups',
+    exchanges: 1,
+    async run({ main }) {
+      await post(`${main}/v1/chat/completions`, chat, {
+        'content-type': 'application/json',
+        'x-planted-pieces': JSON.stringify(streamCutAt(S.iban2, 20)),
+      });
+      return [];
+    },
+  },
+  {
+    name: 'an OpenAI stream the client leaves after four IBAN groups',
+    exchanges: 1,
+    async run({ main }) {
+      const pieces = ['your account is ', ...S.iban3, ' and so on'];
+      const seen = S.iban3.slice(0, 20);
+      const content = (received: string) =>
+        [...received.matchAll(/"content":"((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string).join('');
+      await leaveStream(
+        `${main}/v1/chat/completions`,
+        chat,
+        { 'x-planted-pieces': JSON.stringify(pieces), 'x-planted-delay': '30' },
+        (received) => content(received).includes(seen),
+      );
+      return [];
+    },
+  },
+  {
+    name: 'a request body the client stops sending mid-IBAN',
+    exchanges: 1,
+    async run({ main }) {
+      const { kept } = grouped(S.iban, '\t', 3);
+      await stopSending(`${main}/raw/echo`, Buffer.from(`${filler(500)} ${kept}`), 5000, 'text/plain; charset=utf-8');
       return [];
     },
   },

@@ -85,13 +85,29 @@ function percentDecoded(text: string): string {
   });
 }
 
+const ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+/** `text` with JSON string escapes undone, as often as they were applied (JSON text inside a JSON string). */
+function jsonUnescaped(text: string): string {
+  let out = text;
+  for (let round = 0; round < 3 && out.includes('\\'); round++) {
+    out = out.replace(/\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))/g, (_, hex: string | undefined, ch: string) =>
+      hex ? String.fromCharCode(Number.parseInt(hex, 16)) : (ESCAPES[ch] ?? ch),
+    );
+  }
+  return out;
+}
+
 /**
- * The readings of a text a secret could hide in: as it is, percent-decoded, its base64 runs decoded, and
- * re-encoded from a mislabelled charset (UTF-16 text that is ASCII bytes, Latin-1 text that is UTF-8 bytes).
+ * The readings of a text a secret could hide in: as it is (JSON escapes undone: a tab is `\t` in JSON),
+ * percent-decoded, its base64 runs decoded, and re-encoded from a mislabelled charset (UTF-16 text that
+ * is ASCII bytes, Latin-1 text that is UTF-8 bytes).
  */
-function readings(text: string): string[] {
+function readings(raw: string): string[] {
+  const text = jsonUnescaped(raw);
   const decoded = [...text.matchAll(/base64:([A-Za-z0-9+/=]{8,})/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('latin1'));
   return [
+    raw,
     text,
     percentDecoded(text),
     ...decoded,

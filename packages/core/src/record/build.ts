@@ -1,4 +1,5 @@
 import type { Exchange } from '../capture/exchange';
+import type { DecodedBody } from '../decode/body';
 import { decodeExchange, type DecodedExchange } from '../decode/exchange';
 import { parseTraceparent } from '../ids';
 import type { MapperInput, ResponseWrite } from '../protocols/mapper';
@@ -17,11 +18,14 @@ function responseWrites(x: Exchange<CompiledRoute>): ResponseWrite[] {
   return writes;
 }
 
+/** A body that is not whole, as the mapper should see it: `truncated` also when the client went away mid-body. */
+const cutShort = (body: DecodedBody, short: boolean): DecodedBody => (short && !body.truncated ? { ...body, truncated: true } : body);
+
 /** What a protocol mapper is given: the decoded bodies and the HTTP facts. */
 function mapperInput(x: Exchange<CompiledRoute>, d: DecodedExchange, maxBodyBytes: number): MapperInput {
   return {
-    request: d.request,
-    response: d.response,
+    request: cutShort(d.request, x.requestIncomplete),
+    response: cutShort(d.response, x.aborted),
     status: x.status || null,
     method: x.method,
     path: d.path,

@@ -2,7 +2,9 @@ import type { Exchange } from '../capture/exchange';
 import type { DecodedExchange } from '../decode/exchange';
 import { storedForm } from '../json';
 import type { MappedFields } from '../protocols/mapper';
+import { withoutCutTail } from '../redact/cut-tail';
 import { decodedPath, redactable } from '../redact/raw-body';
+import { updateMany, valueAt, type Location } from '../redact/update';
 import { redact, type RecordParts, type Redactor } from '../redact/redactor';
 import { pickHeaders } from './headers';
 import { limitEachDepth } from './sanitize';
@@ -20,6 +22,19 @@ export interface RedactedParts {
 }
 
 /**
+ * The parts with each string a mapper says ends where its body was cut (`cutStrings`) without the tail that
+ * may be the start of a value detectors would have recognised whole. Copy-on-write: parts may be the app's.
+ */
+function withoutCutTails<T extends Record<string, unknown>>(values: T, locations: readonly (string | number)[][]): T {
+  const ops: { location: Location; value: unknown }[] = [];
+  for (const location of locations) {
+    const value = valueAt(values, location);
+    if (typeof value === 'string') ops.push({ location, value: withoutCutTail(value) });
+  }
+  return ops.length > 0 ? (updateMany(values, ops) as T) : values;
+}
+
+/**
  * The mapped and captured parts of a record as they may be stored: raw bodies kept only where the
  * rules can read them, headers filtered by the allow-lists, every JSON part cut at the nesting limit,
  * then the route's redaction rules applied.
@@ -33,11 +48,14 @@ export function redactedParts(
   o: RecordSettings,
 ): RedactedParts {
   const withheld: string[] = [];
+  // A body is cut at the size cap, or short because the client went away (stopped sending, or left the response).
+  const requestCut = decoded.request.truncated || x.requestIncomplete;
+  const responseCut = decoded.response.truncated || x.aborted;
   const requestBody = mapped.keepRequestBody
-    ? redactable(decoded.request, String(x.requestHeaders['content-type'] ?? ''), redactor, 'request_body', withheld)
+    ? redactable(decoded.request, String(x.requestHeaders['content-type'] ?? ''), redactor, 'request_body', withheld, requestCut)
     : null;
   const responseBody = mapped.keepResponseBody
-    ? redactable(decoded.response, String(x.responseHeaders['content-type'] ?? ''), redactor, 'response_body', withheld)
+    ? redactable(decoded.response, String(x.responseHeaders['content-type'] ?? ''), redactor, 'response_body', withheld, responseCut)
     : null;
   const scannedPath = redactor ? decodedPath(decoded.path) : decoded.path;
   const limited = limitEachDepth({
@@ -59,6 +77,7 @@ export function redactedParts(
     response_body: responseBody,
     schema_errors: mapped.schema_errors ?? null,
   });
-  const { parts, fired } = redact(redactor, limited.values);
+  const values = redactor?.detects && mapped.cutStrings ? withoutCutTails(limited.values, mapped.cutStrings) : limited.values;
+  const { parts, fired } = redact(redactor, values);
   return { parts, scannedPath, cut: limited.cut, redactions: [...withheld, ...fired] };
 }

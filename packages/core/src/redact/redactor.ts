@@ -2,7 +2,7 @@ import type { CompiledAction } from './actions';
 import type { Detector, Found } from './detectors';
 import { normalView, originalEnd, originalStart } from './normal-view';
 import { PAYLOAD_FIELDS, type CompiledRule, type RecordPart } from './rules';
-import { updateMany, type Location } from './update';
+import { updateMany, valueAt, type Location } from './update';
 
 /** The record's parts as rules see them: the root of every JSONPath. */
 export type RecordParts = Partial<Record<RecordPart, unknown>>;
@@ -191,13 +191,4 @@ export class Redactor {
 /** The parts after a route's redaction rules (the same object when it has none), and the ids that fired. */
 export function redact(redactor: Redactor | null, parts: RecordParts): Redacted {
   return redactor ? redactor.apply(parts) : { parts, fired: [] };
-}
-
-function valueAt(root: unknown, location: Location): unknown {
-  let value = root;
-  for (const key of location) {
-    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return undefined;
-    value = (value as Record<string | number, unknown>)[key];
-  }
-  return value;
 }
