@@ -173,6 +173,17 @@ export const CASES: PlantedCase[] = [
     },
   },
   {
+    name: 'a body labelled charset=utf-16le but sent as ASCII (request and response)',
+    exchanges: 2,
+    async run({ main }) {
+      const ascii = SENTENCE.length % 2 === 0 ? SENTENCE : `${SENTENCE} `;
+      for (const charset of ['utf-16le', 'utf-16be']) {
+        await post(`${main}/raw/echo`, Buffer.from(ascii, 'latin1'), { 'content-type': `text/plain; charset=${charset}` });
+      }
+      return [];
+    },
+  },
+  {
     name: "a handler that throws with the request's text",
     exchanges: 1,
     async run({ main }) {

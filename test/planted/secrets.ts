@@ -101,7 +101,7 @@ function jsonUnescaped(text: string): string {
 /**
  * The readings of a text a secret could hide in: as it is (JSON escapes undone: a tab is `\t` in JSON),
  * percent-decoded, its base64 runs decoded, and re-encoded from a mislabelled charset (UTF-16 text that
- * is ASCII bytes, Latin-1 text that is UTF-8 bytes).
+ * is ASCII bytes, either way round; Latin-1 text that is UTF-8 bytes).
  */
 function readings(raw: string): string[] {
   const text = jsonUnescaped(raw);
@@ -112,6 +112,9 @@ function readings(raw: string): string[] {
     percentDecoded(text),
     ...decoded,
     Buffer.from(text, 'utf16le').toString('latin1'),
+    Buffer.from(text.length % 2 === 0 ? text : `${text} `, 'utf16le')
+      .swap16()
+      .toString('latin1'),
     Buffer.from(text, 'latin1').toString('utf8'),
   ];
 }
