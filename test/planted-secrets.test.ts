@@ -132,7 +132,7 @@ async function plant(framework: 'express' | 'koa', reports: 'onError' | 'stderr'
 
 /** One request on the fail-closed app, so that its first write fails (and the next refusals say why). */
 async function postTenant(app: PlantedApp): Promise<void> {
-  await fetch(`${app.url('closed')}/tenants/acme/predict`, {
+  await fetch(`${app.url('closed')}/tenants/${encodeURIComponent(SECRETS.email)}/predict`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ note: 'first' }),

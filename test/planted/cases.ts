@@ -184,6 +184,23 @@ export const CASES: PlantedCase[] = [
     },
   },
   {
+    name: 'a RegExp route under a router mounted at a parameterised prefix (route must not hold the path value)',
+    exchanges: 2,
+    async run({ main }) {
+      await postJson(`${main}/tenants/${encodeURIComponent(S.email)}/predict`, { password: S.password, note: 'x' });
+      await postJson(`${main}/tenants/${S.iban2.replaceAll(' ', '')}/predict`, { note: 'y' });
+      return [];
+    },
+  },
+  {
+    name: 'a predicate route under a mounted router',
+    exchanges: 1,
+    async run({ main }) {
+      await post(`${main}/p/${encodeURIComponent(S.email2)}/score`, 'hello', text);
+      return [];
+    },
+  },
+  {
     name: "a handler that throws with the request's text",
     exchanges: 1,
     async run({ main }) {
@@ -197,7 +214,7 @@ export const CASES: PlantedCase[] = [
 export async function refusals(closed: string, attempts: number): Promise<Output[]> {
   const out: Output[] = [];
   for (let i = 0; i < attempts; i++) {
-    const answer = await postJson(`${closed}/tenants/acme/predict`, { pad: 'z'.repeat(900), i });
+    const answer = await postJson(`${closed}/tenants/${encodeURIComponent(S.email)}/predict`, { pad: 'z'.repeat(900), i });
     if (answer.status === 503) out.push({ where: '503 body of the fail-closed app', text: answer.body });
   }
   return out;

@@ -50,7 +50,7 @@ export function buildRecord(x: Exchange<CompiledRoute>, o: RecordSettings, onMap
   let error = mapped.error ?? null;
   if (x.thrown) error = { ...(error as object | null), status, exception: x.thrown };
   const redactor = x.route.redactor;
-  const { parts, scannedPath, cut, redactions } = redactedParts(x, decoded, mapped, error, redactor, o);
+  const { parts, scannedPath, scannedRoute, cut, redactions } = redactedParts(x, decoded, mapped, error, redactor, o);
   const { path, request, response } = decoded;
   const truncated = [...decoded.truncated, ...(mapped.truncated ?? []), ...cut];
   const trace = parseTraceparent(x.requestHeaders.traceparent);
@@ -66,7 +66,7 @@ export function buildRecord(x: Exchange<CompiledRoute>, o: RecordSettings, onMap
     service_version: o.serviceVersion,
     host: o.host,
     method: x.method,
-    route: x.route.label ?? x.frameworkRoute,
+    route: x.route.label ?? (parts.route === scannedRoute ? x.frameworkRoute : typeof parts.route === 'string' ? parts.route : null),
     path: parts.path === scannedPath ? path : typeof parts.path === 'string' ? parts.path : '',
     status,
     aborted: x.aborted,

@@ -9,12 +9,15 @@ import { redact, type RecordParts, type Redactor } from '../redact/redactor';
 import { pickHeaders } from './headers';
 import { limitEachDepth } from './sanitize';
 import type { RecordSettings } from './settings';
+import type { CompiledRoute } from '../routes';
 
 /** The record's parts after limits and redaction, with what was cut and which rules fired. */
 export interface RedactedParts {
   parts: RecordParts;
   /** The path as the rules scanned it (percent-decoded when there are rules). */
   scannedPath: string;
+  /** The framework's route as the rules scanned it; null when the route is a configured pattern (never redacted) or there is none. */
+  scannedRoute: string | null;
   /** JSON parts cut at the nesting limit. */
   cut: string[];
   /** Bodies withheld because the rules cannot read them, then the rules and detectors that fired. */
@@ -40,7 +43,7 @@ function withoutCutTails<T extends Record<string, unknown>>(values: T, locations
  * then the route's redaction rules applied.
  */
 export function redactedParts(
-  x: Exchange,
+  x: Exchange<CompiledRoute>,
   decoded: DecodedExchange,
   mapped: MappedFields,
   error: unknown,
@@ -58,8 +61,13 @@ export function redactedParts(
     ? redactable(decoded.response, String(x.responseHeaders['content-type'] ?? ''), redactor, 'response_body', withheld, responseCut)
     : null;
   const scannedPath = redactor ? decodedPath(decoded.path) : decoded.path;
+  // A pattern the app configured is stored as written. The framework's route (for a RegExp or predicate
+  // rule) can hold values, such as the path Express filled in for a router mounted at '/tenants/:tenant'.
+  const frameworkRoute = x.route.label === null ? x.frameworkRoute : null;
+  const scannedRoute = frameworkRoute !== null && redactor ? decodedPath(frameworkRoute) : frameworkRoute;
   const limited = limitEachDepth({
     path: scannedPath,
+    ...(scannedRoute !== null ? { route: scannedRoute } : {}),
     request_id: x.requestId,
     inference_id: mapped.inference_id ?? null,
     model_name: mapped.model_name ?? null,
@@ -79,5 +87,5 @@ export function redactedParts(
   });
   const values = redactor?.detects && mapped.cutStrings ? withoutCutTails(limited.values, mapped.cutStrings) : limited.values;
   const { parts, fired } = redact(redactor, values);
-  return { parts, scannedPath, cut: limited.cut, redactions: [...withheld, ...fired] };
+  return { parts, scannedPath, scannedRoute, cut: limited.cut, redactions: [...withheld, ...fired] };
 }

@@ -15,7 +15,8 @@ export interface RedactRule {
   /**
    * A JSONPath (RFC 9535) into the record: `$.parameters.user_email`, `$..password`,
    * `$.inputs[?@.name=='ssn'].data`, `$.request_headers['x-user']`, `$.request_body.customer.name`.
-   * The record's parts are `path` (percent-decoded), `request_id`, `inference_id`, `parameters`, `inputs`, `outputs`, `response_parameters`, `usage`,
+   * The record's parts are `path` (percent-decoded), `route` (only a route the framework reported for a RegExp or
+   * predicate rule, percent-decoded: it can hold values), `request_id`, `inference_id`, `parameters`, `inputs`, `outputs`, `response_parameters`, `usage`,
    * `error`, `annotations`, `request_headers`, `response_headers`, `request_body`, `response_body`
    * (raw bodies as parsed JSON when they are JSON) and `schema_errors`.
    */
@@ -77,6 +78,7 @@ export const RECORD_PARTS = [
   'schema_errors',
   'model_name',
   'model_version',
+  'route',
   'actor',
 ] as const;
 export type RecordPart = (typeof RECORD_PARTS)[number];
