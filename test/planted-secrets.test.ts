@@ -108,7 +108,7 @@ async function plant(framework: 'express' | 'koa', reports: 'onError' | 'stderr'
   await postTenant(app);
   await until(async () => (await app.stats('closed')).lastError !== null, 'a failed write in the fail-closed app');
   outputs.push(...(await refusals(app.url('closed'), 8)));
-  const event = { type: 'override', actor: SECRETS.phone, data: { note: SENTENCE } };
+  const event = { type: `override: ${SECRETS.card} ${SECRETS.email}`, actor: SECRETS.phone, data: { note: SENTENCE } };
   outputs.push(...thrown('event() while the database refuses', await app.command('event', 'main', { subject: SECRETS.email2, event })));
   await until(async () => Number((await app.stats()).spilled) > 0, 'records spilled to the journal');
   outputs.push(...thrown('flush() while the database refuses', await app.command('flush')));

@@ -201,6 +201,18 @@ export const CASES: PlantedCase[] = [
     },
   },
   {
+    name: 'an oversight event through the route: secrets in subject, type, actor and data',
+    exchanges: 0,
+    async run({ main }) {
+      const answer = await postJson(`${main}/inferences/${encodeURIComponent(S.email)}/events`, {
+        type: `incident: ${S.email} ${S.iban}`,
+        actor: S.email2,
+        data: { note: SENTENCE },
+      });
+      return [{ where: `event route: ${answer.status}`, text: answer.body }];
+    },
+  },
+  {
     name: "a handler that throws with the request's text",
     exchanges: 1,
     async run({ main }) {

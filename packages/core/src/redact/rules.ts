@@ -18,7 +18,7 @@ export interface RedactRule {
    * The record's parts are `path` (percent-decoded), `route` (only a route the framework reported for a RegExp or
    * predicate rule, percent-decoded: it can hold values), `request_id`, `inference_id`, `parameters`, `inputs`, `outputs`, `response_parameters`, `usage`,
    * `error`, `annotations`, `request_headers`, `response_headers`, `request_body`, `response_body`
-   * (raw bodies as parsed JSON when they are JSON) and `schema_errors`.
+   * (raw bodies as parsed JSON when they are JSON) and `schema_errors`; on oversight events `actor` and `type`.
    */
   path?: string;
   /** Several JSONPaths, each as `path`. */
@@ -80,6 +80,7 @@ export const RECORD_PARTS = [
   'model_version',
   'route',
   'actor',
+  'type',
 ] as const;
 export type RecordPart = (typeof RECORD_PARTS)[number];
 
