@@ -110,6 +110,12 @@ async function plant(framework: 'express' | 'koa', reports: 'onError' | 'stderr'
   outputs.push(...(await refusals(app.url('closed'), 8)));
   const event = { type: `override: ${SECRETS.card} ${SECRETS.email}`, actor: SECRETS.phone, data: { note: SENTENCE } };
   outputs.push(...thrown('event() while the database refuses', await app.command('event', 'main', { subject: SECRETS.email2, event })));
+  outputs.push(
+    ...thrown(
+      'event() with an unknown field',
+      await app.command('event', 'main', { subject: 'x', event: { type: 'x', [SECRETS.iban]: 1 } }),
+    ),
+  );
   await until(async () => Number((await app.stats()).spilled) > 0, 'records spilled to the journal');
   outputs.push(...thrown('flush() while the database refuses', await app.command('flush')));
   outputs.push({ where: 'stats() of main', text: JSON.stringify(await app.stats()) });
@@ -146,7 +152,7 @@ describe.each(['express', 'koa'] as const)('%s', (framework) => {
     const { outputs, app } = await plant(framework, 'onError');
     // The places were reached: reports of each kind, refusals, journals, rows of every case.
     const codes = new Set(app.reports.map((r) => r.code));
-    for (const code of ['E_WRITE']) expect(codes).toContain(code);
+    for (const code of ['E_WRITE', 'E_RECORD', 'E_EVENT']) expect(codes).toContain(code);
     expect(outputs.some((o) => o.where.startsWith('503 body'))).toBe(true);
     expect(outputs.some((o) => o.where.startsWith('journal') && o.text.length > 0)).toBe(true);
     expect(outputs.filter((o) => o.where.startsWith('planted row')).length).toBe(CASES.reduce((n, c) => n + c.exchanges, 0));

@@ -213,6 +213,30 @@ export const CASES: PlantedCase[] = [
     },
   },
   {
+    name: "a custom mapper that throws with the request's text; the request id is an email",
+    exchanges: 1,
+    async run({ main }) {
+      await post(`${main}/custom/apply`, SENTENCE, { ...text, 'x-request-id': S.email2 });
+      return [];
+    },
+  },
+  {
+    name: "a record that cannot be built (an annotation's getter throws with the request's text)",
+    exchanges: 1,
+    async run({ main }) {
+      await post(`${main}/annotate/apply`, SENTENCE, { ...text, 'x-request-id': S.email });
+      return [];
+    },
+  },
+  {
+    name: 'an oversight event with an unknown field named by an email',
+    exchanges: 0,
+    async run({ main }) {
+      const answer = await postJson(`${main}/inferences/${encodeURIComponent(S.email)}/events`, { type: 'feedback', [S.email2]: 'x' });
+      return [{ where: `event route (unknown field): ${answer.status}`, text: answer.body }];
+    },
+  },
+  {
     name: "a handler that throws with the request's text",
     exchanges: 1,
     async run({ main }) {

@@ -59,8 +59,9 @@ export function differingField(row: StoredEvent, stored: StoredEvent, sameJson: 
   return null;
 }
 
-function invalid(message: string): never {
-  throw new InferlogError('E_EVENT', `invalid oversight event: ${message}`);
+/** Refuses an event; the message passes the rules' detectors, since it may quote what the event holds. */
+function invalid(message: string, redactor: Redactor | null = null): never {
+  throw new InferlogError('E_EVENT', `invalid oversight event: ${redactor ? redactor.scrub(message) : message}`);
 }
 
 function text(name: string, value: unknown, required: boolean): string | null {
@@ -81,14 +82,14 @@ export function eventRow(subject: unknown, event: unknown, redactor: Redactor | 
   if (typeof event !== 'object' || event === null || Array.isArray(event)) invalid('it must be an object { type, actor?, data?, id? }');
   const e = event as Record<string, unknown>;
   for (const key of Object.keys(e))
-    if (!['type', 'actor', 'data', 'id'].includes(key)) invalid(`unknown field "${key}"; fields are type, actor, data, id`);
+    if (!['type', 'actor', 'data', 'id'].includes(key)) invalid(`unknown field "${key}"; fields are type, actor, data, id`, redactor);
   const id =
     e.id === undefined ? uuidv7() : typeof e.id === 'string' && UUID.test(e.id) ? e.id.toLowerCase() : invalid('"id" must be a UUID');
   let data: unknown = e.data === undefined ? null : limitDepth(e.data);
   try {
     if (JSON.stringify(data) === undefined) data = null;
   } catch (err) {
-    invalid(`"data" must be JSON: ${(err as Error).message}`);
+    invalid(`"data" must be JSON: ${(err as Error).message}`, redactor);
   }
   const subjectText = text('subject', subject, true)!;
   const actor = text('actor', e.actor, false);

@@ -160,6 +160,18 @@ export class Redactor {
     );
   }
 
+  /**
+   * A free text (a report, an error message) with what the rules' detectors find replaced, as they
+   * replace it in a record's texts. Path rules select nothing in it.
+   */
+  scrub(text: string): string {
+    let out = text;
+    for (const rule of this.rules) {
+      if (rule.selectors === null && rule.detectors.length > 0) out = new Scan(rule.detectors, rule.action, () => {}).text(out);
+    }
+    return out;
+  }
+
   apply(input: RecordParts): Redacted {
     const fired = new Set<string>();
     let doc = input;
