@@ -1,5 +1,5 @@
 // Wherever text is cut (the size cap, an error message's 1,000 characters, a stream cut or left by the
-// client, a request body the client stopped sending), the tail that could be the start of something a
+// client, a request body the client stopped sending, a truncate rule), the tail that could be the start of something a
 // detector knows goes, whatever separates its groups: a value whose end was cut cannot be recognised, so
 // it would otherwise be stored as a recoverable prefix.
 import type { IncomingMessage } from 'node:http';
@@ -7,7 +7,8 @@ import { Exchange } from '../src/capture/exchange';
 import { resolveOptions } from '../src/options';
 import { buildRecord } from '../src/record/build';
 import { withoutCutTail } from '../src/redact/cut-tail';
-import type { RedactRule } from '../src/redact/rules';
+import { Redactor } from '../src/redact/redactor';
+import { compileRule, type RedactRule } from '../src/redact/rules';
 
 const IBAN = 'NL91 ABNA 0417 1643 00';
 const DETECT: RedactRule = { detect: ['email', 'phone', 'iban', 'bsn', 'creditcard'], action: 'mask' };
@@ -117,5 +118,20 @@ describe('every cut in a record', () => {
     expect((row.outputs as { data: { content: string }[] }[])[0]!.data[0]!.content).toBe('call me: [REDACTED]');
     const bare = exchange('/raw/x', [], { response: `account: ${IBAN.slice(0, 15)}`, aborted: true });
     expect(bare.response_body).toBe(`account: ${IBAN.slice(0, 15)}`);
+  });
+});
+
+describe('a truncate rule does not cut inside a value the detectors would find', () => {
+  const rules = (keep: number): RedactRule[] => [{ path: '$.parameters.note', action: 'truncate', keep }, DETECT];
+  const truncated = (note: string, keep: number) =>
+    new Redactor(rules(keep).map((rule, i) => compileRule(`redact[${i}]`, rule, null))).apply({ parameters: { note } }).parts.parameters;
+
+  test('a text cut inside an IBAN keeps what came before it, not its first groups', () => {
+    expect(truncated(`pay to ${IBAN} today`, 20)).toEqual({ note: 'pay to ' });
+    expect(truncated(`mail jan@example.nl, ${fullWidth('4111 1111 1111 1111')}`, 30)).toEqual({ note: 'mail [REDACTED], ' });
+  });
+
+  test('a value that is the whole text is cut where the rule says (first digits kept on purpose)', () => {
+    expect(truncated('4111 1111 1111 1111', 7)).toEqual({ note: '4111 11' });
   });
 });

@@ -151,8 +151,12 @@ export class Redactor {
    */
   readonly selectsPayloadFields: boolean;
 
+  /** Every detector of the rules, for cuts that must not leave the start of what they would find. */
+  private readonly detectors: readonly Detector[];
+
   constructor(rules: readonly CompiledRule[]) {
     this.rules = [...rules.filter((r) => r.detectors.length === 0), ...rules.filter((r) => r.detectors.length > 0)];
+    this.detectors = [...new Set(rules.flatMap((r) => r.detectors))];
     this.selects = rules.some((r) => r.selectors !== null);
     this.detects = rules.some((r) => r.detectors.length > 0);
     this.selectsPayloadFields = rules.some(
@@ -170,6 +174,32 @@ export class Redactor {
       if (rule.selectors === null && rule.detectors.length > 0) out = new Scan(rule.detectors, rule.action, () => {}).text(out);
     }
     return out;
+  }
+
+  /**
+   * What a path rule's action makes of a selected value. A text `truncate` cuts is not cut inside a value
+   * the detectors find in it (they could no longer recognise the rest, and its start would be stored): the
+   * cut moves to that value's start. A value that is the whole text is cut where the rule says (a card
+   * number truncated on purpose keeps its first digits).
+   */
+  private selected(action: CompiledAction, value: unknown): unknown {
+    if (action.keep === undefined || typeof value !== 'string' || value.length <= action.keep || this.detectors.length === 0)
+      return action.value(value);
+    const view = normalView(value);
+    const spans = findAll(view.text, this.detectors)
+      .map((f) => ({ start: originalStart(view, f.start), end: originalEnd(view, f.end) }))
+      .filter((span) => span.start > 0 || span.end < value.length);
+    let cut = action.keep;
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const span of spans) {
+        if (span.start < cut && cut < span.end) {
+          cut = span.start;
+          moved = true;
+        }
+      }
+    }
+    return value.slice(0, cut);
   }
 
   apply(input: RecordParts): Redacted {
@@ -191,7 +221,10 @@ export class Redactor {
           seen.add(location.join('\u0000'));
           const current = valueAt(doc, location);
           // A number a path selects as an object's member is looked at as a detector-only rule would (`{"bsn": 111222333}`).
-          ops.push({ location, value: scan ? scan.value(current, typeof location.at(-1) === 'string') : rule.action.value(current) });
+          ops.push({
+            location,
+            value: scan ? scan.value(current, typeof location.at(-1) === 'string') : this.selected(rule.action, current),
+          });
         }
       }
       if (ops.length > 0) doc = updateMany(doc, ops) as RecordParts;

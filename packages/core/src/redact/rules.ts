@@ -36,7 +36,8 @@ export interface RedactRule {
   /**
    * `remove` drops the value (or the found text); `mask` puts `censor` in place of every value inside it;
    * `hash` puts a keyed pseudonym (`hmac:` + HMAC-SHA-256 with `hmacKey`, 128 bits) in place of every value,
-   * so equal values stay joinable; `truncate` keeps the first `keep` characters (or list elements).
+   * so equal values stay joinable; `truncate` keeps the first `keep` characters (or list elements), but does
+   * not cut a text inside a value the route's detectors find in it (the cut moves to that value's start).
    */
   action: RedactAction;
   /** For `mask`: what replaces each value. Default `[REDACTED]`. */
