@@ -71,3 +71,9 @@ test('the view maps each of its characters back to the original', () => {
   expect(normalView('plain ascii').segments).toBeNull();
   expect(normalView('café 東京').segments).toBeNull();
 });
+
+test('a lone surrogate seen first does not hide a character its pair makes later (mathematical digits)', () => {
+  expect(normalView('x\ud835 y').text).toBe('x\ud835 y');
+  expect(normalView('bsn 𝟏𝟏𝟏𝟐𝟐𝟐𝟑𝟑𝟑').text).toBe('bsn 111222333');
+  expect(masked('bsn 𝟏𝟏𝟏𝟐𝟐𝟐𝟑𝟑𝟑.').text).toBe('bsn [REDACTED].');
+});

@@ -61,7 +61,8 @@ function viewOf(codePoint: number): string | null {
   const ch = String.fromCodePoint(codePoint);
   const view = IGNORABLE.test(ch) || SPACE.test(ch) ? viewChar(ch) : [...ch.normalize('NFKC')].map(viewChar).join('');
   const result = view === ch ? null : view;
-  if (codePoint <= 0xffff) bmpChanges[codePoint] = result === null ? 1 : 2;
+  // Not for surrogates: a lone one stays, but one that starts a pair must be read with its pair.
+  if (codePoint < 0xd800 || (codePoint > 0xdfff && codePoint <= 0xffff)) bmpChanges[codePoint] = result === null ? 1 : 2;
   if ((result !== null || codePoint > 0xffff) && viewOfCodePoint.size < MAX_REMEMBERED) viewOfCodePoint.set(codePoint, result);
   return result;
 }
@@ -81,11 +82,12 @@ export function normalView(text: string): NormalView {
   let same = 0; // where the run of unchanged characters being passed started
   for (let i = 0; !ascii && i < text.length; ) {
     const unit = text.charCodeAt(i);
-    if (unit < 0x80) {
+    // ASCII, and characters already known to stay (most of a text above ASCII), cost one look each.
+    if (unit < 0x80 || bmpChanges[unit] === 1) {
       i++;
       continue;
     }
-    const code = text.codePointAt(i)!;
+    const code = unit >= 0xd800 && unit <= 0xdbff ? text.codePointAt(i)! : unit;
     const size = code > 0xffff ? 2 : 1;
     const mapped = viewOf(code);
     if (mapped !== null) {
