@@ -370,7 +370,7 @@ describe.each(['express', 'koa'] as const)('%s', (framework) => {
       response_body: '{"b":2}',
       schema_errors: [{ part: 'mapper', message: 'the custom mapper "brokenMapper" failed; the exchange is stored raw: mapper bug' }],
     });
-    expect(errors.some((m) => m.includes(`request ${framework}-broken`) && m.includes('mapper bug'))).toBe(true);
+    expect(errors.some((m) => m.includes(`request id ${framework}-broken`) && m.includes('mapper bug'))).toBe(true);
   });
 
   test('routes without a protocol tell it by the payload: OIP, OpenAI, KServe v1, else raw', async () => {

@@ -11,8 +11,7 @@ import { Spill } from './delivery/spill';
 import { describe, InferlogError } from './errors';
 import { differingField, EventConflictError, eventRow, type OversightEvent, type StoredEvent } from './events/event';
 import { resolveOptions, type InferenceLogOptions, type ResolvedOptions } from './options';
-import { buildRecord } from './record/build';
-import { fallbackRecord } from './record/fallback';
+import { recordOf } from './record/build';
 import type { InferenceRecord } from './record/record';
 import type { CompiledRoute } from './routes';
 import { openPostgresSink } from './sink/connect';
@@ -291,15 +290,6 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   }
 
   private toRecord(exchange: Exchange<CompiledRoute>): InferenceRecord {
-    try {
-      return buildRecord(exchange, this.options, (message) => this.reporter.report('E_RECORD', message));
-    } catch (err) {
-      this.reporter.report(
-        'E_RECORD',
-        `building the record of request ${exchange.requestId} failed; a minimal record is stored instead: ${describe(err)}`,
-        err,
-      );
-      return fallbackRecord(exchange, this.options, err);
-    }
+    return recordOf(exchange, this.options, (message) => this.reporter.report('E_RECORD', message));
   }
 }

@@ -6,7 +6,7 @@ import { DEFAULT_REQUEST_HEADERS, DEFAULT_RESPONSE_HEADERS, isSecretHeader } fro
 import { derivedKey } from './redact/actions';
 import { Redactor } from './redact/redactor';
 import { compileRule, type CompiledRule, type RedactRule } from './redact/rules';
-import { compileRoute, DEFAULT_ROUTES, RouteSelector, type RouteSpec } from './routes';
+import { compileRoute, DEFAULT_ROUTES, RouteSelector, type CompiledRoute, type RouteSpec } from './routes';
 import { MAX_TABLE_NAME } from './sink/names';
 import { loadEmbedded } from './sink/embedded';
 
@@ -88,7 +88,11 @@ export interface InferenceLogOptions {
   serviceVersion?: string;
   /** Host stored in `host`. Default: `os.hostname()`. */
   host?: string;
-  /** Receives every failure (never thrown into the app). Default: printed to stderr, at most once a minute per kind. */
+  /**
+   * Receives every failure (never thrown into the app). Default: printed to stderr, at most once a minute
+   * per kind. Messages pass the redaction detectors of every route and name records by id and stored
+   * (redacted) request id; an error the app's code threw is never attached as `cause`.
+   */
   onError?: (error: InferlogError) => void;
   /**
    * Directory of the spill journal: batches go there (appended, fsynced) when the database stays
@@ -199,6 +203,11 @@ export interface ResolvedOptions {
   bodyDigest: { kind: 'sha256' } | { kind: 'hmac'; key: Buffer } | { kind: 'none' };
   /** The global redaction rules alone (applied to oversight events' data); null when there are none. */
   redactor: Redactor | null;
+  /**
+   * The detector rules of every route, global and its own: what inferlog writes outside the database
+   * (reports, thrown errors, stats, 503 bodies) passes them. Null when no route has detectors.
+   */
+  reportRedactor: Redactor | null;
 }
 
 const TOP_LEVEL_KEYS = [
@@ -396,6 +405,14 @@ function writeAheadSync(options: InferenceLogOptions): number | null {
 }
 
 /** Validates the options in one place: an unknown or ill-typed option throws an error naming it. */
+/** One redactor with the detector rules (those without a path) of the global rules and every route's, each once. */
+function reportRedactor(global: readonly CompiledRule[], routes: readonly CompiledRoute[]): Redactor | null {
+  const rules = new Set<CompiledRule>();
+  for (const rule of [...global, ...routes.flatMap((route) => route.redactor?.rules ?? [])])
+    if (rule.selectors === null && rule.detectors.length > 0) rules.add(rule);
+  return rules.size > 0 ? new Redactor([...rules]) : null;
+}
+
 export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptions {
   if (!isPlainObject(options)) fail('options must be an object');
   checkKeys('', options, TOP_LEVEL_KEYS);
@@ -475,6 +492,7 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
     overflowWaitMs: integer('overflowWaitMs', options.overflowWaitMs, 30_000, 0, 3_600_000),
     onDrop: (options.onDrop as ResolvedOptions['onDrop']) ?? null,
     redactor: redact.length > 0 ? new Redactor(redact) : null,
+    reportRedactor: reportRedactor(redact, routes),
     bodyDigest: bodyDigestMode((options.bodyDigest as BodyDigest | undefined) ?? (key ? 'hmac' : redacts ? 'none' : 'sha256'), key),
   };
 }

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { parseJsonExact } from '../exact-json';
 import { jsonProblem } from '../json';
 import { base64Form } from '../stored-bytes';
+import { bytesInCharset, textInCharset } from './charset';
 import { brotliDecompressSync, constants, gunzipSync, inflateRawSync, inflateSync, type ZlibOptions } from 'node:zlib';
 
 /** A body as the flush path sees it: decoded text when it is text, parsed JSON when it parses. */
@@ -85,14 +86,13 @@ function withoutPartialCharacter(data: Buffer): Buffer {
   return data;
 }
 
-/** The bytes as text in their charset (UTF-8 when none is named); null when they are not text in it. */
-function toText(data: Buffer, charset: string | null): string | null {
+/** The bytes as text: in their declared charset when they read cleanly in it (charset.ts), else UTF-8; null when they are not text. */
+function toText(data: Buffer, charset: string | null, cut = false): string | null {
   if (charset && charset !== 'utf-8' && charset !== 'utf8') {
-    try {
-      return new TextDecoder(charset).decode(data);
-    } catch {
-      // unknown charset: fall through to UTF-8 or base64
-    }
+    const text = textInCharset(data, charset, cut);
+    if (text === null) return null;
+    if (text !== undefined) return text;
+    // unknown charset: UTF-8 or bytes
   }
   return isUtf8(data) ? data.toString('utf8') : null;
 }
@@ -178,7 +178,7 @@ export function decodeBody(
   const charset = charsetOf(contentType);
   const utf8 = charset === null || charset === 'utf-8' || charset === 'utf8';
   const kept = truncated && utf8 ? withoutPartialCharacter(plain) : plain;
-  const text = toText(kept, charset);
+  const text = toText(kept, charset, truncated);
   if (text === null) return bytesBody({ text: base64Form(kept), json: undefined, parseError: null, truncated, bytes: plain, binary: null });
   return { text, ...parseJson(text, contentType, truncated), truncated, bytes: plain, binary: null };
 }
@@ -197,9 +197,16 @@ function parseJson(text: string, contentType: string, cut: boolean): { json: unk
 export function decodeParsedBody(value: unknown, headers: Record<string, unknown>, cap: number): DecodedBody {
   if (value === undefined || value === null) return EMPTY;
   if (typeof value === 'string' || Buffer.isBuffer(value)) {
-    const data = typeof value === 'string' ? Buffer.from(value) : value;
+    // A string was decoded by the parser: checked by the bytes it came from where Node can make them
+    // again, else taken as the text it is (UTF-8), not decoded a second time in the declared charset.
+    const contentType = header(headers, 'content-type');
+    const charset = charsetOf(contentType);
+    const original = typeof value === 'string' && charset ? bytesInCharset(value, charset) : null;
+    const data = typeof value === 'string' ? (original ?? Buffer.from(value)) : value;
+    const asText =
+      typeof value === 'string' && original === null ? contentType.replace(/;\s*charset\s*=\s*"?[^";\s]+"?/i, '') : contentType;
     // The parser already undid any content-encoding; the framing headers still apply.
-    const plainHeaders = { 'content-type': headers['content-type'], [INFERENCE_HEADER_LENGTH]: headers[INFERENCE_HEADER_LENGTH] };
+    const plainHeaders = { 'content-type': asText, [INFERENCE_HEADER_LENGTH]: headers[INFERENCE_HEADER_LENGTH] };
     return decodeBody(data.subarray(0, cap), plainHeaders, data.byteLength > cap, cap);
   }
   let text: string | null = null;

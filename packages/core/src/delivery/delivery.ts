@@ -239,7 +239,7 @@ export class Delivery {
             err,
           );
         }
-        this.writeAheadError = describe(err);
+        this.writeAheadError = this.parts.reporter.describe(err);
       }
       backlog.staged(batch);
     }
@@ -368,7 +368,7 @@ export class Delivery {
   }
 
   private writeFailed(err: unknown): void {
-    this.lastWriteError = describe(err);
+    this.lastWriteError = this.parts.reporter.describe(err);
     this.failingSince ??= Date.now();
     this.failures++;
     const backoff = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(this.failures, 16));
@@ -391,7 +391,7 @@ export class Delivery {
         await spill.append(batch.records);
       } catch (err) {
         backlog.giveBack(batch);
-        this.spillError = describe(err);
+        this.spillError = reporter.describe(err);
         reporter.report('E_SPILL', `cannot write the spill journal in ${options.spillDir} (records stay in memory): ${describe(err)}`, err);
         return;
       }

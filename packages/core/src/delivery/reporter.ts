@@ -1,5 +1,6 @@
-import { InferlogError, type InferlogErrorCode } from '../errors';
+import { describe, InferlogError, type InferlogErrorCode } from '../errors';
 import type { ResolvedOptions } from '../options';
+import type { Redactor } from '../redact/redactor';
 
 /** What happened to the records a logger captured; `stats()` reports them. */
 export interface DeliveryCounts {
@@ -29,12 +30,30 @@ export class Reporter {
   lastError: string | null = null;
   private readonly reported = new Map<InferlogErrorCode, number>();
 
-  constructor(private readonly options: Pick<ResolvedOptions, 'onError' | 'onDrop'>) {}
+  constructor(private readonly options: Pick<ResolvedOptions, 'onError' | 'onDrop'> & { reportRedactor?: Redactor | null }) {}
 
-  /** Sends a failure to `onError` (or stderr, once a minute per kind), and returns it for throwing. */
+  /**
+   * `text` as it may leave inferlog: what the detectors of any route would remove from a row is removed.
+   * A message can quote what a row holds (a database error quoting a refused row, a file path), never more.
+   */
+  scrub(text: string): string {
+    return this.options.reportRedactor?.scrub(text) ?? text;
+  }
+
+  /** An error's message, scrubbed: for what inferlog says about a failure elsewhere (a 503 body). */
+  describe(err: unknown): string {
+    return this.scrub(describe(err));
+  }
+
+  /**
+   * Sends a failure to `onError` (or stderr, once a minute per kind), and returns it for throwing. The
+   * message is scrubbed. `cause` (kept on the error) must be a failure of the database or the file
+   * system, which quotes no more than the (redacted) rows; an error of the app's code is described, not attached.
+   */
   report(code: InferlogErrorCode, message: string, cause?: unknown): InferlogError {
-    const error = new InferlogError(code, message, { cause });
-    this.lastError = message;
+    const scrubbed = this.scrub(message);
+    const error = new InferlogError(code, scrubbed, { cause });
+    this.lastError = scrubbed;
     try {
       if (this.options.onError) {
         this.options.onError(error);
@@ -55,7 +74,7 @@ export class Reporter {
   drop(count: number, code: InferlogErrorCode, message: string): InferlogError {
     this.counts.dropped += count;
     try {
-      this.options.onDrop?.(count, message);
+      this.options.onDrop?.(count, this.scrub(message));
     } catch {
       // a failing onDrop must not reach the app
     }

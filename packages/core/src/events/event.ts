@@ -21,7 +21,10 @@ export type OversightEventType =
 
 /** An oversight event about one inference, given to `event()`. */
 export interface OversightEvent {
-  /** What happened: `human_review`, `override`, `second_verifier`, `feedback`, `ground_truth`, `incident`, or a name of your own. */
+  /**
+   * What happened: `human_review`, `override`, `second_verifier`, `feedback`, `ground_truth`, `incident`, or a
+   * name of your own. Redacted by the global `redact` rules, like `actor` and `data` (`$.type`).
+   */
   type: OversightEventType;
   /** Who: a reviewer's pseudonymous id, a system's name. */
   actor?: string;
@@ -56,8 +59,9 @@ export function differingField(row: StoredEvent, stored: StoredEvent, sameJson: 
   return null;
 }
 
-function invalid(message: string): never {
-  throw new InferlogError('E_EVENT', `invalid oversight event: ${message}`);
+/** Refuses an event; the message passes the rules' detectors, since it may quote what the event holds. */
+function invalid(message: string, redactor: Redactor | null = null): never {
+  throw new InferlogError('E_EVENT', `invalid oversight event: ${redactor ? redactor.scrub(message) : message}`);
 }
 
 function text(name: string, value: unknown, required: boolean): string | null {
@@ -70,31 +74,40 @@ function text(name: string, value: unknown, required: boolean): string | null {
   return value;
 }
 
+/** A required text as redaction left it: `[withheld]` when a rule removed it whole. */
+const storedText = (value: unknown): string => (typeof value === 'string' && value !== '' ? value : '[withheld]');
+
 /** Checks an event and makes its row (not yet sealed): data cut to the stored depth and redacted. */
 export function eventRow(subject: unknown, event: unknown, redactor: Redactor | null): StoredEvent {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) invalid('it must be an object { type, actor?, data?, id? }');
   const e = event as Record<string, unknown>;
   for (const key of Object.keys(e))
-    if (!['type', 'actor', 'data', 'id'].includes(key)) invalid(`unknown field "${key}"; fields are type, actor, data, id`);
+    if (!['type', 'actor', 'data', 'id'].includes(key)) invalid(`unknown field "${key}"; fields are type, actor, data, id`, redactor);
   const id =
     e.id === undefined ? uuidv7() : typeof e.id === 'string' && UUID.test(e.id) ? e.id.toLowerCase() : invalid('"id" must be a UUID');
   let data: unknown = e.data === undefined ? null : limitDepth(e.data);
   try {
     if (JSON.stringify(data) === undefined) data = null;
   } catch (err) {
-    invalid(`"data" must be JSON: ${(err as Error).message}`);
+    invalid(`"data" must be JSON: ${(err as Error).message}`, redactor);
   }
   const subjectText = text('subject', subject, true)!;
   const actor = text('actor', e.actor, false);
+  const type = text('type', e.type, true)!;
   // The subject is a record's id (never redacted) or a request id, redacted as the record's own request_id is,
-  // so a pseudonymised request id still joins; the actor is scanned as any text is.
+  // so a pseudonymised request id still joins; the actor and the type (a free name) are scanned as any text is.
   const isRecordId = UUID.test(subjectText);
-  const { parts, fired } = redact(redactor, { annotations: storedForm(data), actor, ...(isRecordId ? {} : { request_id: subjectText }) });
+  const { parts, fired } = redact(redactor, {
+    annotations: storedForm(data),
+    actor,
+    type,
+    ...(isRecordId ? {} : { request_id: subjectText }),
+  });
   return {
     id,
     created_at: new Date(),
-    subject: isRecordId ? subjectText : typeof parts.request_id === 'string' && parts.request_id !== '' ? parts.request_id : '[withheld]',
-    type: text('type', e.type, true)!,
+    subject: isRecordId ? subjectText : storedText(parts.request_id),
+    type: storedText(parts.type),
     actor: typeof parts.actor === 'string' && parts.actor !== '' ? parts.actor : null,
     data: parts.annotations ?? null,
     redactions: fired,

@@ -15,9 +15,12 @@ export interface ResponseWrite {
 
 /** What a protocol mapper is given: one captured exchange, both bodies decoded. Runs off the request path. */
 export interface MapperInput {
-  /** The request body: text, parsed JSON (when it is JSON), decoded bytes. */
+  /**
+   * The request body: text, parsed JSON (when it is JSON), decoded bytes. `truncated` says it is not
+   * whole: cut at the size cap, or the client stopped sending it.
+   */
   request: DecodedBody;
-  /** The response body, the same way. An SSE stream is the whole stream's text. */
+  /** The response body, the same way (`truncated` also when the client left before it ended). An SSE stream is the whole stream's text. */
   response: DecodedBody;
   /** HTTP status sent, or null when the client went away before any response. */
   status: number | null;
@@ -68,6 +71,14 @@ export interface MappedFields {
   schema_errors?: unknown[];
   /** Parts that were cut or ended early, added to the row's `truncated` (e.g. `response_stream`). */
   truncated?: string[];
+  /**
+   * Where a string of these fields ends because the body it came from was cut (the content of a stream
+   * choice that never finished): each a field and the keys and indexes inside it, e.g.
+   * `['outputs', 0, 'data', 1, 'content']`. On routes with detectors such a string loses the tail that
+   * may be the start of a value they would have recognised whole. An error message that is the start of
+   * the response's text is found without it.
+   */
+  cutStrings?: (string | number)[][];
   /** Keep the raw request text in `request_body` (set it when the payload could not be mapped). */
   keepRequestBody?: boolean;
   /** Keep the raw response text in `response_body`. */

@@ -20,7 +20,7 @@ const BUILT_IN: Record<ProtocolName, Mapper> = {
   raw: mapRaw,
 };
 
-type FieldKind = 'text' | 'json' | 'list' | 'flag';
+type FieldKind = 'text' | 'json' | 'list' | 'flag' | 'locations';
 const FIELD_KINDS: Record<keyof MappedFields, FieldKind> = {
   protocol: 'text',
   model_name: 'text',
@@ -34,6 +34,7 @@ const FIELD_KINDS: Record<keyof MappedFields, FieldKind> = {
   error: 'json',
   schema_errors: 'list',
   truncated: 'list',
+  cutStrings: 'locations',
   keepRequestBody: 'flag',
   keepResponseBody: 'flag',
 };
@@ -90,12 +91,27 @@ function checkCustomFields(name: string, result: unknown): MappedFields {
       if (Array.isArray(value) && (key !== 'truncated' || value.every((v) => typeof v === 'string')) && serialisable(value) === null)
         fields[key] = value;
       else note(`returned ${key} that is not ${key === 'truncated' ? 'a list of strings' : 'a JSON list'} (ignored)`);
+    } else if (kind === 'locations') {
+      const location = (l: unknown) => Array.isArray(l) && l.length > 0 && l.every((k) => typeof k === 'string' || Number.isSafeInteger(k));
+      if (Array.isArray(value) && value.every(location)) fields[key] = value;
+      else note(`returned ${key} that is not a list of locations (lists of keys and indexes; ignored)`);
     } else {
       fields[key] = value === true;
     }
   }
   if (problems.length > 0) fields.schema_errors = [...((fields.schema_errors as unknown[] | undefined) ?? []), ...problems];
   return fields as MappedFields;
+}
+
+/**
+ * Adds the error's message to `cutStrings` when it is the start of the response's text and that text goes
+ * on or was cut: the message then ends where text was cut (at 1,000 characters, or at the size cap).
+ */
+function noteCutErrorMessage(fields: MappedFields, response: MapperInput['response']): void {
+  const message = isObject(fields.error) ? fields.error.message : undefined;
+  const text = response.text;
+  if (typeof message !== 'string' || message === '' || text === null || !text.startsWith(message)) return;
+  if (message.length < text.length || response.truncated) fields.cutStrings = [...(fields.cutStrings ?? []), ['error', 'message']];
 }
 
 export interface MapOutcome {
@@ -120,6 +136,7 @@ export function runMapper(protocol: ProtocolName | Mapper, input: MapperInput): 
         { part: 'mapper', message: `${errors.length - MAX_SCHEMA_ERRORS} more schema errors not stored` },
       ];
     }
+    noteCutErrorMessage(fields, input.response);
     return { fields, failure: null };
   } catch (err) {
     const failure = `the ${custom ? 'custom ' : ''}mapper "${name}" failed; the exchange is stored raw: ${describe(err)}`;
@@ -127,6 +144,7 @@ export function runMapper(protocol: ProtocolName | Mapper, input: MapperInput): 
     // A custom mapper's name says whose payload this is; a built-in one's failure leaves a raw record.
     if (custom) fields.protocol = name;
     fields.schema_errors = [{ part: 'mapper', message: failure }];
+    noteCutErrorMessage(fields, input.response);
     return { fields, failure };
   }
 }

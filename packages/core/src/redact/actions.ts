@@ -12,6 +12,8 @@ export interface CompiledAction {
   value(value: unknown): unknown;
   /** The replacement of a detected piece of text (`normal` is its normal form, hashed for stable pseudonyms). */
   text(found: string, normal: string): string;
+  /** For `truncate`: the characters (or elements) kept. */
+  readonly keep?: number;
 }
 
 /** Hex digits of the HMAC kept in a pseudonym: 128 bits, so distinct values never share one in practice. */
@@ -89,6 +91,6 @@ export function compileAction(action: RedactAction, options: { censor: string; k
       return { value: (v) => mapAll(v, hash, (name) => hash(name)), text: (_found, normal) => pseudonymOfNormal(derived, normal) };
     }
     case 'truncate':
-      return { value: (v) => truncate(v, options.keep), text: (found) => found.slice(0, options.keep) };
+      return { value: (v) => truncate(v, options.keep), text: (found) => found.slice(0, options.keep), keep: options.keep };
   }
 }

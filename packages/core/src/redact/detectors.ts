@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { bsnValid, IBAN_LENGTHS, ibanValid, luhnValid } from './checksums';
+import { normalView } from './normal-view';
 
 /** The personal-data detectors for free text; each is opt-in by name. */
 export type DetectorName = 'email' | 'phone' | 'iban' | 'bsn' | 'creditcard' | 'ipv4' | 'ipv6';
@@ -154,8 +155,10 @@ function findIbans(text: string): Found[] {
 }
 
 /**
- * Card numbers: inside each run of digit groups, the longest stretch of whole groups with 13–19 digits
- * that passes Luhn (so a card followed or preceded by other numbers is still found).
+ * Card numbers: inside each run of digit groups, from each group on, the longest stretch of whole groups
+ * with 13–19 digits that passes Luhn. Stretches from every group are reported, overlapping or not (the
+ * redactor replaces overlapping finds whole), so a card after other numbers (a phone number, an amount)
+ * is found even when a stretch starting earlier passes Luhn by chance.
  */
 function findCards(text: string): Found[] {
   const found: Found[] = [];
@@ -166,27 +169,20 @@ function findCards(text: string): Found[] {
       end: m.index + g.index! + g[0].length,
       digits: g[0],
     }));
-    let first = 0;
-    while (first < groups.length) {
-      let hit: Found | null = null;
+    let coveredTo = -1;
+    for (let first = 0; first < groups.length; first++) {
       let digits = '';
       const candidates: { end: number; digits: string }[] = [];
       for (let last = first; last < groups.length && digits.length < 19; last++) {
         digits += groups[last]!.digits;
         if (digits.length >= 13 && digits.length <= 19) candidates.push({ end: groups[last]!.end, digits });
       }
-      for (const c of candidates.reverse()) {
-        if (luhnValid(c.digits) && /[1-9]/.test(c.digits)) {
-          // all zeros passes Luhn but is no card
-          hit = { start: groups[first]!.start, end: c.end, normal: c.digits };
-          break;
-        }
-      }
-      if (hit) {
-        found.push(hit);
-        while (first < groups.length && groups[first]!.start < hit.end) first++;
-      } else {
-        first++;
+      // all zeros passes Luhn but is no card
+      const hit = candidates.reverse().find((c) => luhnValid(c.digits) && /[1-9]/.test(c.digits));
+      // A stretch inside one already found adds nothing.
+      if (hit && hit.end > coveredTo) {
+        found.push({ start: groups[first]!.start, end: hit.end, normal: hit.digits });
+        coveredTo = hit.end;
       }
     }
   }
@@ -227,11 +223,12 @@ export function detector(name: DetectorName): Detector {
 
 /**
  * The normal form of a value that is, as a whole, one piece of personal data some detector knows (an
- * email, a BSN written with dots, …); null otherwise. A path rule's `hash` uses it, so a value gives the
- * same pseudonym whether a path selected it or a detector found it.
+ * email, a BSN written with dots, a card number in full-width digits, …); null otherwise. A path rule's
+ * `hash` uses it, so a value gives the same pseudonym whether a path selected it or a detector found it.
+ * Detectors read the value's normal view (normal-view.ts).
  */
 export function normalFormOf(value: string): string | null {
-  const text = value.trim();
+  const text = normalView(value).text.trim();
   // Every detected value has an @, a colon, three dots or at least eight digits: most values have none.
   if (!text.includes('@') && !text.includes(':') && text.split('.').length < 4 && digitsOf(text).length < 8) return null;
   for (const name of DETECTOR_NAMES) {

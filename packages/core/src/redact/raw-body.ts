@@ -1,26 +1,8 @@
 import { textIsBytes, type DecodedBody } from '../decode/body';
 import { stringifyExact } from '../exact-json';
 import { storedString } from '../stored-bytes';
+import { withoutCutTail } from './cut-tail';
 import type { Redactor } from './redactor';
-
-/**
- * How much of a cut body's tail may hold the start of something a detector would have recognised whole:
- * the longest grouped value (an IBAN of 34 characters with a separator every four) fits in it.
- */
-const CUT_TAIL = 64;
-const GROUPED_TAIL = /[\p{L}\p{N} \u00a0.\-/()+_]*$/u;
-
-/**
- * A text cut at the size cap, without what may be the start of a value the detectors would have found
- * whole: the last word, then the run of letters, digits and number separators before it (`4111 1111 1111`
- * of a card cut after its third group), at most CUT_TAIL characters.
- */
-export function withoutCutTail(text: string): string {
-  const unworded = text.replace(/\S*$/, '');
-  const tail = unworded.slice(-CUT_TAIL);
-  const grouped = GROUPED_TAIL.exec(tail)![0];
-  return unworded.slice(0, unworded.length - grouped.length);
-}
 
 /**
  * A form body (`application/x-www-form-urlencoded`) as text detectors can read: each name and value
@@ -38,10 +20,18 @@ function formText(text: string): string {
  * body is withheld rather than stored past them. Nor can rules for mapped fields (`$.parameters.email`,
  * `input: 'bsn'`) reach their values in a JSON body kept raw because it could not be mapped: on a route
  * with such rules it is withheld too. Detectors cannot read a body kept as base64 (not UTF-8 or of an
- * unknown charset): withheld. A form body is scanned, and stored, decoded. A text cut at the size cap loses
- * its tail when detectors run: it may be the start of something they would have recognised whole.
+ * unknown charset): withheld. A form body is scanned, and stored, decoded. A text that is `cut` (at the
+ * size cap, or short because the client went away) loses its tail when detectors run: it may be the
+ * start of something they would have recognised whole.
  */
-export function redactable(body: DecodedBody, contentType: string, redactor: Redactor | null, part: string, withheld: string[]): unknown {
+export function redactable(
+  body: DecodedBody,
+  contentType: string,
+  redactor: Redactor | null,
+  part: string,
+  withheld: string[],
+  cut: boolean,
+): unknown {
   if (body.json !== undefined && redactor?.selectsPayloadFields) {
     withheld.push(`withheld:${part}`);
     return null;
@@ -53,7 +43,7 @@ export function redactable(body: DecodedBody, contentType: string, redactor: Red
     return null;
   }
   const text = /^\s*application\/x-www-form-urlencoded\b/i.test(contentType) ? formText(body.text) : body.text;
-  return redactor.detects && body.truncated ? withoutCutTail(text) : text;
+  return redactor.detects && cut ? withoutCutTail(text) : text;
 }
 
 /**

@@ -2,8 +2,9 @@ import { isUtf8 } from 'node:buffer';
 import { BASE64_PREFIX, bytesOfStored, storedString } from '../stored-bytes';
 import type { CompiledAction } from './actions';
 import type { Detector, Found } from './detectors';
+import { normalView, originalEnd, originalStart } from './normal-view';
 import { PAYLOAD_FIELDS, type CompiledRule, type RecordPart } from './rules';
-import { updateMany, type Location } from './update';
+import { updateMany, valueAt, type Location } from './update';
 
 /** The record's parts as rules see them: the root of every JSONPath. */
 export type RecordParts = Partial<Record<RecordPart, unknown>>;
@@ -14,14 +15,31 @@ export interface Redacted {
   fired: string[];
 }
 
-/** The detectors' finds in a text, overlaps resolved (earlier first, then longer), each with who found it. */
-function findAll(text: string, detectors: readonly Detector[]): (Found & { detector: Detector })[] {
+type Find = Found & { detector: Detector };
+
+/** The detectors' finds in a text, earliest first (the longer first where two start together), each with who found it. */
+function findAll(text: string, detectors: readonly Detector[]): Find[] {
   const all = detectors.flatMap((d) => d.find(text).map((f) => ({ ...f, detector: d })));
-  if (all.length <= 1) return all;
-  all.sort((a, b) => a.start - b.start || b.end - a.end);
-  const kept: (Found & { detector: Detector })[] = [];
-  for (const f of all) if (kept.length === 0 || f.start >= kept[kept.length - 1]!.end) kept.push(f);
-  return kept;
+  if (all.length > 1) all.sort((a, b) => a.start - b.start || b.end - a.end);
+  return all;
+}
+
+/**
+ * The finds grouped where they overlap (a phone number whose last digits are the first group of a card
+ * number written after it): each group is replaced whole, so no part of either value is left behind.
+ */
+function overlapping(finds: readonly Find[]): { start: number; end: number; finds: Find[] }[] {
+  const groups: { start: number; end: number; finds: Find[] }[] = [];
+  for (const f of finds) {
+    const last = groups[groups.length - 1];
+    if (last && f.start < last.end) {
+      last.end = Math.max(last.end, f.end);
+      last.finds.push(f);
+    } else {
+      groups.push({ start: f.start, end: f.end, finds: [f] });
+    }
+  }
+  return groups;
 }
 
 /** Runs a rule's detectors over every text (keys too) and integer member inside a value, copy-on-write. */
@@ -39,6 +57,10 @@ class Scan {
     this.numeric = detectors.filter((d) => d.numeric);
   }
 
+  /**
+   * `text` with what the detectors find replaced. They search its normal view (normal-view.ts: NFKC,
+   * invisible characters out, every space a separator); the action replaces the original characters.
+   */
   text(text: string): string {
     if (text.startsWith(BASE64_PREFIX)) return this.storedBytes(text);
     return this.plainText(text);
@@ -58,15 +80,20 @@ class Scan {
   }
 
   private plainText(text: string): string {
-    if (!this.hint.test(text)) return text;
-    const found = findAll(text, this.detectors);
-    if (found.length === 0) return text;
+    const view = normalView(text);
+    if (!this.hint.test(view.text)) return text;
+    const finds = findAll(view.text, this.detectors);
+    if (finds.length === 0) return text;
     let out = '';
     let at = 0;
-    for (const f of found) {
-      out += text.slice(at, f.start) + this.action.text(text.slice(f.start, f.end), f.normal);
-      at = f.end;
-      this.fire(f.detector);
+    for (const group of overlapping(finds)) {
+      const start = originalStart(view, group.start);
+      const replaced = group.finds.map((f) =>
+        this.action.text(text.slice(originalStart(view, f.start), originalEnd(view, f.end)), f.normal),
+      );
+      out += text.slice(at, start) + [...new Set(replaced)].filter((r) => r !== '').join(' ');
+      at = originalEnd(view, group.end);
+      for (const f of group.finds) this.fire(f.detector);
     }
     return out + text.slice(at);
   }
@@ -80,7 +107,7 @@ class Scan {
     if (this.numeric.length === 0 || value < 0 || (typeof value === 'number' && !Number.isSafeInteger(value))) return value;
     const digits = String(value);
     for (const candidate of digits.length === 8 ? [digits, `0${digits}`] : [digits]) {
-      const found = findAll(candidate, this.numeric);
+      const found = overlapping(findAll(candidate, this.numeric));
       if (found.length === 1 && found[0]!.start === 0 && found[0]!.end === candidate.length) return this.text(candidate);
     }
     return value;
@@ -144,13 +171,55 @@ export class Redactor {
    */
   readonly selectsPayloadFields: boolean;
 
+  /** Every detector of the rules, for cuts that must not leave the start of what they would find. */
+  private readonly detectors: readonly Detector[];
+
   constructor(rules: readonly CompiledRule[]) {
     this.rules = [...rules.filter((r) => r.detectors.length === 0), ...rules.filter((r) => r.detectors.length > 0)];
+    this.detectors = [...new Set(rules.flatMap((r) => r.detectors))];
     this.selects = rules.some((r) => r.selectors !== null);
     this.detects = rules.some((r) => r.detectors.length > 0);
     this.selectsPayloadFields = rules.some(
       (r) => r.selectors?.some((sel) => sel.parts?.some((part) => PAYLOAD_FIELDS.includes(part))) ?? false,
     );
+  }
+
+  /**
+   * A free text (a report, an error message) with what the rules' detectors find replaced, as they
+   * replace it in a record's texts. Path rules select nothing in it.
+   */
+  scrub(text: string): string {
+    let out = text;
+    for (const rule of this.rules) {
+      if (rule.selectors === null && rule.detectors.length > 0) out = new Scan(rule.detectors, rule.action, () => {}).text(out);
+    }
+    return out;
+  }
+
+  /**
+   * What a path rule's action makes of a selected value. A text `truncate` cuts is not cut inside a value
+   * the detectors find in it (they could no longer recognise the rest, and its start would be stored): the
+   * cut moves to that value's start. A value that is the whole text is cut where the rule says (a card
+   * number truncated on purpose keeps its first digits).
+   */
+  private selected(action: CompiledAction, value: unknown): unknown {
+    if (action.keep === undefined || typeof value !== 'string' || value.length <= action.keep || this.detectors.length === 0)
+      return action.value(value);
+    const view = normalView(value);
+    const spans = findAll(view.text, this.detectors)
+      .map((f) => ({ start: originalStart(view, f.start), end: originalEnd(view, f.end) }))
+      .filter((span) => span.start > 0 || span.end < value.length);
+    let cut = action.keep;
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const span of spans) {
+        if (span.start < cut && cut < span.end) {
+          cut = span.start;
+          moved = true;
+        }
+      }
+    }
+    return value.slice(0, cut);
   }
 
   apply(input: RecordParts): Redacted {
@@ -172,7 +241,10 @@ export class Redactor {
           seen.add(location.join('\u0000'));
           const current = valueAt(doc, location);
           // A number a path selects as an object's member is looked at as a detector-only rule would (`{"bsn": 111222333}`).
-          ops.push({ location, value: scan ? scan.value(current, typeof location.at(-1) === 'string') : rule.action.value(current) });
+          ops.push({
+            location,
+            value: scan ? scan.value(current, typeof location.at(-1) === 'string') : this.selected(rule.action, current),
+          });
         }
       }
       if (ops.length > 0) doc = updateMany(doc, ops) as RecordParts;
@@ -184,13 +256,4 @@ export class Redactor {
 /** The parts after a route's redaction rules (the same object when it has none), and the ids that fired. */
 export function redact(redactor: Redactor | null, parts: RecordParts): Redacted {
   return redactor ? redactor.apply(parts) : { parts, fired: [] };
-}
-
-function valueAt(root: unknown, location: Location): unknown {
-  let value = root;
-  for (const key of location) {
-    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return undefined;
-    value = (value as Record<string | number, unknown>)[key];
-  }
-  return value;
 }

@@ -15,9 +15,10 @@ export interface RedactRule {
   /**
    * A JSONPath (RFC 9535) into the record: `$.parameters.user_email`, `$..password`,
    * `$.inputs[?@.name=='ssn'].data`, `$.request_headers['x-user']`, `$.request_body.customer.name`.
-   * The record's parts are `path` (percent-decoded), `request_id`, `inference_id`, `parameters`, `inputs`, `outputs`, `response_parameters`, `usage`,
+   * The record's parts are `path` (percent-decoded), `route` (only a route the framework reported for a RegExp or
+   * predicate rule, percent-decoded: it can hold values), `request_id`, `inference_id`, `parameters`, `inputs`, `outputs`, `response_parameters`, `usage`,
    * `error`, `annotations`, `request_headers`, `response_headers`, `request_body`, `response_body`
-   * (raw bodies as parsed JSON when they are JSON) and `schema_errors`.
+   * (raw bodies as parsed JSON when they are JSON) and `schema_errors`; on oversight events `actor` and `type`.
    */
   path?: string;
   /** Several JSONPaths, each as `path`. */
@@ -35,7 +36,8 @@ export interface RedactRule {
   /**
    * `remove` drops the value (or the found text); `mask` puts `censor` in place of every value inside it;
    * `hash` puts a keyed pseudonym (`hmac:` + HMAC-SHA-256 with `hmacKey`, 128 bits) in place of every value,
-   * so equal values stay joinable; `truncate` keeps the first `keep` characters (or list elements).
+   * so equal values stay joinable; `truncate` keeps the first `keep` characters (or list elements), but does
+   * not cut a text inside a value the route's detectors find in it (the cut moves to that value's start).
    */
   action: RedactAction;
   /** For `mask`: what replaces each value. Default `[REDACTED]`. */
@@ -77,7 +79,9 @@ export const RECORD_PARTS = [
   'schema_errors',
   'model_name',
   'model_version',
+  'route',
   'actor',
+  'type',
 ] as const;
 export type RecordPart = (typeof RECORD_PARTS)[number];
 

@@ -70,3 +70,13 @@ function apply(value: unknown, node: Trie): unknown {
   for (const key of removed) delete out[key as string];
   return out;
 }
+
+/** The value at `location` in `root` (own properties only), or undefined when there is none. */
+export function valueAt(root: unknown, location: Location): unknown {
+  let value = root;
+  for (const key of location) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string | number, unknown>)[key];
+  }
+  return value;
+}

@@ -67,6 +67,34 @@ function choiceTensors(kind: OpenAiKind, choices: Record<string, unknown>[]): Te
   return tensors;
 }
 
+/**
+ * The strings of choices that never finished, in the output tensor `choiceTensors` makes (one element per
+ * choice in index order): what was being written when the stream was cut. Content and the other string
+ * fields of a message, tool-call and function-call arguments, a completion's text.
+ */
+function unfinishedStrings(kind: OpenAiKind, choices: Record<string, unknown>[]): (string | number)[][] {
+  const sorted = [...choices].sort((a, b) => indexOf(a) - indexOf(b));
+  const out: (string | number)[][] = [];
+  sorted.forEach((choice, i) => {
+    if (choice.finish_reason !== null && choice.finish_reason !== undefined) return;
+    const at = ['outputs', 0, 'data', i];
+    if (kind !== 'chat') {
+      if (typeof choice.text === 'string') out.push(at);
+      return;
+    }
+    if (!isObject(choice.message)) return;
+    for (const [key, value] of Object.entries(choice.message)) {
+      if (key === 'role') continue;
+      if (typeof value === 'string') out.push([...at, key]);
+      else if (key === 'tool_calls' && Array.isArray(value))
+        for (let j = 0; j < value.length; j++) out.push([...at, key, j, 'function', 'arguments']);
+      else if (key === 'function_call') out.push([...at, key, 'arguments']);
+      else if (isObject(value)) for (const [inner, v] of Object.entries(value)) if (typeof v === 'string') out.push([...at, key, inner]);
+    }
+  });
+  return out;
+}
+
 /** `data[].embedding` as one [n, dimensions] FP32 tensor; base64 embeddings (`encoding_format: "base64"`) decoded. */
 function embeddingTensor(data: unknown[]): Tensor {
   const rows = data
@@ -131,6 +159,7 @@ function mapResponse(kind: OpenAiKind, input: MapperInput, out: MappedFields, sc
     out.usage = normalizeUsage(stream.usage, stream.firstTokenAt === null ? null : timeToFirstToken(input, stream.firstTokenAt));
     if (stream.error !== null) out.error = openAiError(response, stream.error, status);
     else if (!stream.complete || response.truncated) out.truncated = ['response_stream'];
+    if (!stream.complete || response.truncated) out.cutStrings = unfinishedStrings(kind, stream.choices);
     // Nothing could be read from the stream: keep what was sent as it is.
     if (stream.chunks === 0) out.keepResponseBody = true;
     return;
