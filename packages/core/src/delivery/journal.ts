@@ -92,11 +92,26 @@ export async function keepDamaged(source: string, bytes: Buffer, into: { keptAt:
 }
 
 /**
- * Before an append: a file longer than its whole entries holds the torn rest of a failed write that
- * could not be cut off then; cut it now, or throw (nothing is appended behind a torn entry).
+ * Appends a whole entry to a journal file that holds `size` bytes of whole entries, synced when `sync`.
+ * The torn rest of an earlier failed write that could not be cut off then is cut first (or this throws:
+ * nothing is appended behind a torn entry). A write cut short (disk full) is cut back — never extended,
+ * never zero-filled — and thrown.
  */
-export async function cutTornTail(handle: fs.FileHandle, size: number): Promise<void> {
+export async function appendEntry(handle: fs.FileHandle, path: string, size: number, entry: Buffer, sync: boolean): Promise<void> {
   if ((await handle.stat()).size > size) await handle.truncate(size);
+  try {
+    const { bytesWritten } = await handle.write(entry);
+    if (bytesWritten !== entry.length) {
+      throw Object.assign(new Error(`the journal ${path} took ${bytesWritten} of ${entry.length} bytes (is its disk full?)`), {
+        code: 'ENOSPC',
+      });
+    }
+    if (sync) await handle.datasync();
+  } catch (err) {
+    // If this cut fails too, the next append tries it again before it writes.
+    await handle.truncate(size).catch(() => {});
+    throw err;
+  }
 }
 
 /**
@@ -131,22 +146,7 @@ export class Journal {
       this.handle = await fs.open(this.path, 'a+');
       await this.heartbeat.keep(this.path);
     }
-    await cutTornTail(this.handle, this.size);
-    try {
-      const { bytesWritten } = await this.handle.write(entry);
-      if (bytesWritten !== entry.length) {
-        throw Object.assign(new Error(`the journal ${this.path} took ${bytesWritten} of ${entry.length} bytes (is its disk full?)`), {
-          code: 'ENOSPC',
-        });
-      }
-      await this.handle.datasync();
-    } catch (err) {
-      // A write cut short (disk full) must not leave a partial entry for the next one to land behind.
-      // `size` counts only whole entries, so this cuts back, never extends the file; if it fails too,
-      // the next append tries again first (`cutTornTail`) and does not write until it succeeds.
-      await this.handle.truncate(this.size).catch(() => {});
-      throw err;
-    }
+    await appendEntry(this.handle, this.path, this.size, entry, true);
     this.size += entry.length;
     return entry.length;
   }

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceRecord } from '../record/record';
 import type { Heartbeat } from './heartbeat';
-import { cutTornTail, encodeEntry } from './journal';
+import { appendEntry, encodeEntry } from './journal';
 
 /** A file of the write-ahead journal: entries of batches, each removed from the count once its batch is stored. */
 interface Segment {
@@ -83,21 +83,8 @@ export class WriteAhead {
     const entry = encodeEntry(records);
     return this.exclusive(async () => {
       const segment = this.current ?? (await this.open());
-      await cutTornTail(segment.handle, segment.size);
-      try {
-        const { bytesWritten } = await segment.handle.write(entry);
-        if (bytesWritten !== entry.length) {
-          throw Object.assign(new Error(`${segment.path} took ${bytesWritten} of ${entry.length} bytes (is its disk full?)`), {
-            code: 'ENOSPC',
-          });
-        }
-        if (this.syncMs === 0) await segment.handle.datasync();
-        else segment.dirty = true;
-      } catch (err) {
-        // Cut back to the last whole entry (never extends the file), so the next append does not land behind a torn one.
-        await segment.handle.truncate(segment.size).catch(() => {});
-        throw err;
-      }
+      await appendEntry(segment.handle, segment.path, segment.size, entry, this.syncMs === 0);
+      if (this.syncMs > 0) segment.dirty = true;
       segment.size += entry.length;
       segment.pending++;
       if (segment.size >= SEGMENT_BYTES) {
