@@ -77,7 +77,7 @@ const rowAt = (seq: number) =>
 beforeAll(async () => {
   sink = await openPostgresSink(resolveOptions({ database: DATABASE_URL, schema }));
   chain = new Chain('record', 'credit-api', '1.0.0');
-  await sink.registerChain(chain.registration);
+  await sink.registerChain(chain);
   const start = Date.now() - N;
   for (let from = 0; from < N; from += 2000) {
     const batch = Array.from({ length: Math.min(2000, N - from) }, (_, k) => record(from + k, start + from + k));
@@ -105,6 +105,13 @@ test(`verify passes on a clean log of ${N.toLocaleString('en')} records, in one 
       last_seq: N,
       last_hash: chain.last.hash,
       head: { seq: N, hash: chain.last.hash },
+      signed: true,
+      origin: {
+        registered_by: expect.any(String),
+        client_addr: EMBEDDED ? null : expect.any(String),
+        backend_start: expect.any(String),
+        registered_at: expect.any(String),
+      },
       ok: true,
     },
   ]);
@@ -314,7 +321,7 @@ describe('each tampering is found and the row named', () => {
 
 test('verify reads heads, gaps and rows in one snapshot: a writer storing rows meanwhile is not taken for tampering', async () => {
   const writer = new Chain('record', 'credit-api', '1.0.0');
-  await sink.registerChain(writer.registration);
+  await sink.registerChain(writer);
   let writing = true;
   let written = 0;
   const writes = (async () => {

@@ -5,6 +5,7 @@ import express from 'express';
 import request from 'supertest';
 import { inferenceLog } from '@inferlog/express';
 import { migrate, pgp, verifyLog } from '@inferlog/core/audit';
+import { tokenHash } from '../packages/core/src/chain/head-signature';
 import { attachedPartitions } from '../packages/core/src/sink/partitions';
 import { DATABASE_URL, db, dropSchema, endPool, logOptions, serverOnly, settle, uniqueSchema } from './helpers';
 
@@ -58,19 +59,22 @@ test('TRUNCATE is refused on each partition and audit table, for the owner too',
   }
 });
 
-test('a chain head only moves forward; its registration cannot be changed or deleted; gaps must be well-formed', async () => {
+test('a chain head only moves forward, only with its token; its registration cannot be changed or deleted; gaps must be well-formed', async () => {
   const chainId = '01890000-0000-7000-8000-000000000001';
+  const token = 't'.repeat(64);
   await db.none(
-    "INSERT INTO $1:name.inference_log_chain (chain_id, kind, started_at, last_seq, last_hash) VALUES ($2, 'record', now(), 5, 'h5')",
-    [schema, chainId],
+    "INSERT INTO $1:name.inference_log_chain (chain_id, kind, started_at, public_key, token_hash) VALUES ($2, 'record', now(), $3, $4)",
+    [schema, chainId, 'a'.repeat(64), tokenHash(token)],
   );
-  const asWriter = (sql: string) => inSession('SET LOCAL ROLE inferlog_writer', sql, [schema, chainId]);
+  const asWriter = (sql: string) => inSession('SET LOCAL ROLE inferlog_writer', sql, [schema, chainId, token]);
   await expect(
-    asWriter("UPDATE $1:name.inference_log_chain SET last_seq = 6, last_hash = 'h6', updated_at = now() WHERE chain_id = $2"),
+    asWriter(
+      "UPDATE $1:name.inference_log_chain SET last_seq = 6, last_hash = 'h6', head_token = $3, updated_at = now() WHERE chain_id = $2",
+    ),
   ).resolves.toEqual([]);
-  await expect(asWriter("UPDATE $1:name.inference_log_chain SET last_seq = 3, last_hash = 'h3' WHERE chain_id = $2")).rejects.toMatchObject(
-    { message: expect.stringContaining("only a chain's head may change, and only forward") },
-  );
+  await expect(
+    asWriter("UPDATE $1:name.inference_log_chain SET last_seq = 3, last_hash = 'h3', head_token = $3 WHERE chain_id = $2"),
+  ).rejects.toMatchObject({ message: expect.stringContaining(`chain ${chainId}'s head may only move forward (from seq 6 to 3)`) });
   await expect(asWriter("UPDATE $1:name.inference_log_chain SET service = 'other' WHERE chain_id = $2")).rejects.toMatchObject({
     code: '42501',
   });
@@ -80,10 +84,9 @@ test('a chain head only moves forward; its registration cannot be changed or del
   await expect(db.none('DELETE FROM $1:name.inference_log_chain WHERE chain_id = $2', [schema, chainId])).rejects.toMatchObject({
     message: expect.stringContaining('chains stay registered'),
   });
-  expect(await db.one('SELECT last_seq::int, last_hash FROM $1:name.inference_log_chain WHERE chain_id = $2', [schema, chainId])).toEqual({
-    last_seq: 6,
-    last_hash: 'h6',
-  });
+  expect(
+    await db.one('SELECT last_seq::int, last_hash, head_token FROM $1:name.inference_log_chain WHERE chain_id = $2', [schema, chainId]),
+  ).toEqual({ last_seq: 6, last_hash: 'h6', head_token: null });
 
   for (const [from, to] of [
     [11, 5],

@@ -55,7 +55,7 @@ export interface Writer {
 export async function openWriter(schema: string, service = 'cli-test'): Promise<Writer> {
   const sink = await openPostgresSink(resolveOptions({ database: DATABASE_URL, schema }));
   const chain = new Chain('record', service, '1.0.0');
-  await sink.registerChain(chain.registration);
+  await sink.registerChain(chain);
   return {
     sink,
     chain,

@@ -93,7 +93,7 @@ async function seed(prefix: string): Promise<Seeded> {
     c: new Chain('record', 'c', null),
     d: new Chain('record', 'd', null),
   };
-  for (const chain of Object.values(chains)) await sink.registerChain(chain.registration);
+  for (const chain of Object.values(chains)) await sink.registerChain(chain);
   const write = async (chain: Chain, times: number[]) => {
     const batch = times.map((at, i) => record(i, at));
     chain.seal(batch);
@@ -112,7 +112,7 @@ async function seed(prefix: string): Promise<Seeded> {
   await write(chains.d, [monthsAgo(5, 40), monthsAgo(5, 41), monthsAgo(5, 42), monthsAgo(7, 40), monthsAgo(7, 41)]);
 
   const events = new Chain('event', 'a', null);
-  await sink.registerChain(events.registration);
+  await sink.registerChain(events);
   const event: Chained & Record<string, unknown> = {
     id: uuidv7(monthsAgo(8)),
     created_at: new Date(monthsAgo(8)),

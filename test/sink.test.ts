@@ -115,8 +115,8 @@ test('a sealed batch that meets rows stored meanwhile is refused whole: nothing 
   const { StoredMeanwhileError } = await import('../packages/core/src/sink/postgres-sink');
   const other = new Chain('record', 'svc', null);
   const mine = new Chain('record', 'svc', null);
-  await sink.registerChain(other.registration);
-  await sink.registerChain(mine.registration);
+  await sink.registerChain(other);
+  await sink.registerChain(mine);
   const batch = Array.from({ length: 10 }, (_, i) => record(400 + i));
   const planted = batch.slice(0, 3).map((r) => ({ ...r }));
   other.seal(planted);
@@ -144,7 +144,7 @@ test('a logger whose batch meets rows another process stored meanwhile seals the
     real.insert = async (records) => {
       if (planted === 0 && records.length >= 5 && records[0].chain_id) {
         const copies = records.slice(0, 3).map((r) => ({ ...r, chain_id: null, chain_seq: null, prev_hash: null, record_hash: null }));
-        await real.registerChain(otherChain.registration);
+        await real.registerChain(otherChain);
         otherChain.seal(copies);
         await insert(copies);
         planted = copies.length;

@@ -64,16 +64,27 @@ export interface WriterResult {
   recordsPerSec: number;
 }
 
-export async function writerThroughput(databaseUrl: string, count: number, rounds: number): Promise<WriterResult[]> {
+/** What signing chain heads adds to the write path (see `writerThroughput`). */
+export interface HeadSigningCost {
+  /** Ed25519 signature of one head, alone (µs). */
+  signMicros: number;
+  /** Writing a batch with a signed head move (token checked by the trigger) instead of an unsigned one, measured end to end (µs per batch). */
+  perBatchMicros: number;
+  /** The same, per record. */
+  perRecordMicros: number;
+  batchRows: number;
+}
+
+export async function writerThroughput(
+  databaseUrl: string,
+  count: number,
+  rounds: number,
+): Promise<{ results: WriterResult[]; signing: HeadSigningCost }> {
   const schema = `bench_writer_${process.pid}`;
   const options = new InferenceLogger({ database: databaseUrl, schema, onError: () => {} }).options;
   const sink = await openPostgresSink(options);
   const db = pgp({ connectionString: databaseUrl, max: 2 });
   const records = syntheticRecords(count);
-  // Sealed as the logger seals them before they reach the sink: every stored row is in a chain.
-  const chain = new Chain('record', 'bench', '1');
-  chain.seal(records);
-  await sink.registerChain(chain.registration);
   const batch = options.batch.maxRows;
   const columns = new pgp.helpers.ColumnSet(
     RECORD_COLUMNS.map((name) =>
@@ -82,19 +93,47 @@ export async function writerThroughput(databaseUrl: string, count: number, round
     { table: { schema, table: 'inference_log' } },
   );
   const copySql = `COPY "${schema}".inference_log (${RECORD_COLUMNS.join(',')}) FROM STDIN`;
-  const methods: Record<string, () => Promise<void>> = {
+  const writeAll = async () => {
+    for (let i = 0; i < records.length; i += batch) await sink.insert(records.slice(i, i + batch));
+  };
+  /**
+   * Seals the records (untimed) into a fresh chain, so every batch really moves a head: signed by a chain
+   * registered through the sink, or unsigned, as for a chain registered before chain keys (registered
+   * here with triggers off, and not through the sink, so its heads move with neither signature nor token).
+   */
+  const sealFresh = async (signed: boolean) => {
+    const chain = new Chain('record', 'bench', '1');
+    if (signed) await sink.registerChain(chain);
+    else
+      await db.tx(async (t) => {
+        await t.none('SET LOCAL session_replication_role = replica');
+        await t.none("INSERT INTO $1:name.inference_log_chain (chain_id, kind, started_at) VALUES ($2, 'record', now())", [
+          schema,
+          chain.id,
+        ]);
+      });
+    for (const r of records) r.chain_id = null;
+    chain.seal(records);
+  };
+  // Each method: set-up (untimed), then the write it times.
+  const methods: Record<string, () => Promise<() => Promise<void>>> = {
     'inferlog sink': async () => {
-      for (let i = 0; i < records.length; i += batch) await sink.insert(records.slice(i, i + batch));
+      await sealFresh(true);
+      return writeAll;
     },
-    'pg-promise multi-row INSERT': async () => {
+    'inferlog sink, unsigned heads (legacy chain)': async () => {
+      await sealFresh(false);
+      return writeAll;
+    },
+    'pg-promise multi-row INSERT': async () => async () => {
       for (let i = 0; i < records.length; i += batch) await db.none(pgp.helpers.insert(records.slice(i, i + batch), columns));
     },
     // The same COPY text the sink sends, one statement per batch as the sink commits: the sink's own cost.
-    'COPY per batch': async () => {
+    'COPY per batch': async () => async () => {
       for (let i = 0; i < records.length; i += batch) await copyChunks(db, copySql, [toCopyText(records.slice(i, i + batch))]);
     },
     // One COPY statement for everything: the ceiling, paid for with one commit for all rows.
-    COPY: async () => {
+    COPY: async () => async () => {
       const chunks = (function* () {
         for (let i = 0; i < records.length; i += batch) yield toCopyText(records.slice(i, i + batch));
       })();
@@ -103,12 +142,13 @@ export async function writerThroughput(databaseUrl: string, count: number, round
   };
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(methods).map((m) => [m, []]));
   for (let round = 0; round < rounds; round++) {
-    for (const [name, write] of Object.entries(methods)) {
+    for (const [name, prepare] of Object.entries(methods)) {
       // The log refuses TRUNCATE (append-only); the benchmark, as superuser, empties it between runs with triggers off.
       await db.tx(async (t) => {
         await t.none('SET LOCAL session_replication_role = replica');
         await t.none('TRUNCATE $1:name.inference_log', [schema]);
       });
+      const write = await prepare();
       const start = performance.now();
       await write();
       times[name]!.push(performance.now() - start);
@@ -119,7 +159,21 @@ export async function writerThroughput(databaseUrl: string, count: number, round
   await db.none('DROP SCHEMA $1:name CASCADE', [schema]);
   await db.$pool.end();
   await sink.close();
-  return Object.entries(times).map(([method, ms]) => ({ method, recordsPerSec: Math.round(count / (median(ms) / 1000)) }));
+  const signer = new Chain('record', 'bench', '1');
+  const signs = 2000;
+  const signStart = performance.now();
+  for (let i = 1; i <= signs; i++) signer.signHead(i, 'ab'.repeat(32));
+  const batches = Math.ceil(count / batch);
+  const extra = (median(times['inferlog sink']!) - median(times['inferlog sink, unsigned heads (legacy chain)']!)) * 1000;
+  return {
+    results: Object.entries(times).map(([method, ms]) => ({ method, recordsPerSec: Math.round(count / (median(ms) / 1000)) })),
+    signing: {
+      signMicros: ((performance.now() - signStart) * 1000) / signs,
+      perBatchMicros: extra / batches,
+      perRecordMicros: extra / count,
+      batchRows: batch,
+    },
+  };
 }
 
 async function copyChunks(db: ReturnType<typeof pgp>, sql: string, chunks: Iterable<string>): Promise<void> {

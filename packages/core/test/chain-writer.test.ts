@@ -8,8 +8,8 @@ import type { Chained } from '../src/chain/chain';
 class ChainTable implements ChainStore {
   registered: string[] = [];
   head = { seq: 0, hash: null as string | null };
-  async registerChain(registration: Chain['registration']): Promise<void> {
-    this.registered.push(registration.chain_id);
+  async registerChain(chain: Chain): Promise<void> {
+    this.registered.push(chain.id);
   }
   async chainHead(): Promise<{ seq: number; hash: string | null }> {
     return { ...this.head };

@@ -6,6 +6,7 @@ import {
   verifyLog,
   type AnchorReport,
   type BundleReport,
+  type ChainSummary,
   type VerifyReport,
 } from '@inferlog/core/audit';
 import { act, type CommandModule } from '../context';
@@ -35,6 +36,26 @@ function problems(list: readonly { message: string }[], ok: boolean, total: stri
   ];
 }
 
+function signature(c: ChainSummary): string {
+  if (!c.head) return '-';
+  if (c.signed) return 'signed';
+  return c.origin === null && c.ok ? 'unsigned (legacy)' : 'NOT SIGNED';
+}
+
+/** Where each chain was registered from, as the server saw it (the writer's own claim of host and pid is not shown). */
+function origins(chains: readonly ChainSummary[]): string[] {
+  const known = chains.filter((c) => c.origin);
+  if (known.length === 0) return [];
+  return [
+    '',
+    'Registered (as the server saw it):',
+    ...known.map(
+      ({ chain_id, origin: o }) =>
+        `  ${chain_id}: by ${o!.registered_by} from ${o!.client_addr ?? 'a local socket'} at ${o!.registered_at}, session started ${o!.backend_start ?? 'unknown'}`,
+    ),
+  ];
+}
+
 function renderLog(report: VerifyReport, place: string): string {
   const lines = [
     `${place}: ${count(report.rows)} rows in ${report.chains.length} chain${report.chains.length === 1 ? '' : 's'}`,
@@ -47,8 +68,11 @@ function renderLog(report: VerifyReport, place: string): string {
           { header: 'rows', value: (c) => count(c.rows), right: true },
           { header: 'seq', value: (c) => range(c.first_seq, c.last_seq) },
           { header: 'recorded head', value: (c) => (c.head ? String(c.head.seq) : 'unregistered') },
+          { header: 'head signature', value: signature },
+          { header: 'registered by', value: (c) => (c.origin ? `${c.origin.registered_by}@${c.origin.client_addr ?? 'local'}` : '-') },
           { header: 'ok', value: (c) => (c.ok ? 'ok' : 'FAILED') },
         ]),
+    ...origins(report.chains),
   ];
   lines.push(
     ...problems(
@@ -57,7 +81,13 @@ function renderLog(report: VerifyReport, place: string): string {
       `${report.problems.length}${report.problems.length >= 100 ? '+' : ''} problem${report.problems.length === 1 ? '' : 's'}`,
     ),
   );
-  if (report.ok) lines.push('', `OK: every row matches its hash and follows the one before it; every chain reaches its recorded head`);
+  if (report.ok) {
+    const unsigned = report.chains.filter((c) => c.head && !c.signed).length;
+    lines.push(
+      '',
+      `OK: every row matches its hash and follows the one before it; every chain reaches its recorded head, ${unsigned === 0 ? "signed by its writer's key" : `signed by its writer's key but for ${unsigned} registered before chain keys (unsigned)`}`,
+    );
+  }
   return lines.join('\n');
 }
 

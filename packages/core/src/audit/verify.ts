@@ -2,12 +2,14 @@ import { EVENT_HASH_COLUMNS, RECORD_HASH_COLUMNS, rowHash } from '../chain/canon
 import { logTableNames } from '../sink/names';
 import type { Database } from '../sink/pgp';
 import { followGaps, loadGaps, unbackedGaps, type Gap } from './chain-gaps';
+import { headSignatureProblem, headSigned, keysRequiredSince, loadHeads, type ChainHead, type ChainOrigin } from './chain-heads';
 import { ChainWalk, type ChainFinding, type WalkRow } from './chain-walk';
 import { forEachRowIn, inSnapshot, type Snapshot } from './cursor';
 
 /** What verification found wrong, for one row or one chain. */
 export interface ChainProblem {
-  kind: 'changed' | 'missing' | 'inserted' | 'reordered' | 'truncated';
+  /** `forged`: a chain's head is not signed by the key its writer registered, or a chain was registered without a key. */
+  kind: 'changed' | 'missing' | 'inserted' | 'reordered' | 'truncated' | 'forged';
   table: 'records' | 'events';
   chain_id: string | null;
   /** The sequence number where the problem shows. */
@@ -26,6 +28,10 @@ export interface ChainSummary {
   last_hash: string | null;
   /** The head the chain table recorded; null for a chain no writer registered. */
   head: { seq: number; hash: string | null } | null;
+  /** Whether the recorded head is signed by the key the chain's writer registered (false for chains registered before chain keys). */
+  signed: boolean;
+  /** Who registered the chain, as the server saw it; null for unregistered chains and those registered before chain keys. */
+  origin: ChainOrigin | null;
   ok: boolean;
 }
 
@@ -67,7 +73,7 @@ export function verifyLog(db: Database, schema: string, table: string, options: 
 }
 
 type Which = 'records' | 'events';
-type Head = { seq: number; hash: string | null; kind: string };
+type Head = ChainHead;
 
 /** One verification: its snapshot, what it read up front, and what it has found. */
 interface Run {
@@ -77,6 +83,8 @@ interface Run {
   options: VerifyOptions;
   report: VerifyReport;
   heads: Map<string, Head>;
+  /** When chain keys became required (migration 5), or null. */
+  keysSince: Date | null;
   gaps: Map<string, Map<number, Gap>>;
   problem(p: ChainProblem): void;
 }
@@ -88,19 +96,14 @@ interface DbRow extends WalkRow {
 }
 
 async function verifyIn(t: Snapshot, schema: string, table: string, options: VerifyOptions): Promise<VerifyReport> {
-  const names = logTableNames(schema, table);
   const report: VerifyReport = { ok: true, rows: 0, chains: [], problems: [] };
   const max = options.maxProblems ?? 100;
   const problem = (p: ChainProblem) => {
     report.ok = false;
     if (report.problems.length < max) report.problems.push(p);
   };
-  const heads = new Map<string, Head>(
-    (await t.any('SELECT chain_id, kind, last_seq, last_hash FROM $1:name.$2:name', [schema, names.chains])).map((r) => [
-      r.chain_id,
-      { seq: Number(r.last_seq), hash: r.last_hash, kind: r.kind },
-    ]),
-  );
+  const heads = await loadHeads(t, schema, table);
+  const keysSince = await keysRequiredSince(t, schema, table);
   const gaps = await loadGaps(t, schema, table);
   const tables = options.tables ?? ['records', 'events'];
   const gapsToCheck = tables.includes('records') ? await unbackedGaps(t, schema, table, options.chain) : [];
@@ -114,7 +117,7 @@ async function verifyIn(t: Snapshot, schema: string, table: string, options: Ver
       message: `chain ${gap.chain_id}: the gap recorded for seq ${gap.from_seq}..${gap.to_seq} was not made by retention (${gap.reason}): rows were deleted and the gap written to hide it`,
     });
   }
-  const run: Run = { t, schema, table, options, report, heads, gaps, problem };
+  const run: Run = { t, schema, table, options, report, heads, keysSince, gaps, problem };
   for (const which of tables) {
     await walkTable(run, which);
     checkEmptyChains(run, which);
@@ -130,7 +133,10 @@ async function walkTable(run: Run, which: Which): Promise<void> {
   let walk: ChainWalk<DbRow, ChainSummary> | null = null;
   const finish = () => {
     if (!walk) return;
-    if (options.throughSeq === undefined) checkHead(run, walk.chain);
+    if (options.throughSeq === undefined) {
+      checkHead(run, walk.chain);
+      checkHeadSignature(run, walk.chain);
+    }
     report.chains.push(walk.chain);
     walk = null;
   };
@@ -182,6 +188,8 @@ function beginChain(
     last_seq: null,
     last_hash: null,
     head: head && { seq: head.seq, hash: head.hash },
+    signed: head !== null && headSigned(chainId, head),
+    origin: head?.origin ?? null,
     ok: true,
   };
   if (!head) {
@@ -297,6 +305,15 @@ function checkHead(run: Run, chain: ChainSummary): void {
   }
 }
 
+/** The recorded head must be signed by the key the chain's writer registered (see chain/head-signature.ts). */
+function checkHeadSignature(run: Run, chain: ChainSummary): void {
+  const head = run.heads.get(chain.chain_id);
+  const message = head && headSignatureProblem(chain.chain_id, head, run.keysSince);
+  if (!message) return;
+  chain.ok = false;
+  run.problem({ kind: 'forged', table: chain.table, chain_id: chain.chain_id, seq: head!.seq, id: null, message });
+}
+
 /** A registered chain with nothing left of it: every row deleted, unless retention dropped them all. */
 function checkEmptyChains(run: Run, which: Which): void {
   const seen = new Set(run.report.chains.filter((c) => c.table === which).map((c) => c.chain_id));
@@ -312,8 +329,11 @@ function checkEmptyChains(run: Run, which: Which): void {
       last_seq: null,
       last_hash: null,
       head: { seq: head.seq, hash: head.hash },
+      signed: headSigned(chainId, head),
+      origin: head.origin,
       ok: true,
     };
+    checkHeadSignature(run, summary);
     if (!covered || covered.to_seq < head.seq) {
       summary.ok = false;
       run.problem({

@@ -2,7 +2,8 @@ import type { Chain, Chained } from './chain';
 
 /** What a chain writer needs of the store. */
 export interface ChainStore {
-  registerChain(registration: Chain['registration']): Promise<void>;
+  /** Registers the chain (its public key and token hash) and keeps the chain to sign the heads of its rows. */
+  registerChain(chain: Chain): Promise<void>;
   chainHead(chainId: string): Promise<{ seq: number; hash: string | null }>;
 }
 
@@ -20,7 +21,7 @@ export class ChainWriter {
   /** Registers the chain in the chain table, once. */
   async register(store: ChainStore): Promise<void> {
     if (this.registered) return;
-    await store.registerChain(this.chain.registration);
+    await store.registerChain(this.chain);
     this.registered = true;
   }
 

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { uuidv7 } from '../ids';
 import type { CHAIN_COLUMNS, Written } from '../columns';
 import { EVENT_HASH_COLUMNS, RECORD_HASH_COLUMNS, rowHash } from './canonical';
+import { ChainKey, type SignedHead } from './head-signature';
 
 /** The chain fields every stored row carries. */
 export type Chained = Partial<Written<typeof CHAIN_COLUMNS>>;
@@ -17,6 +18,10 @@ export interface ChainRegistration {
   pid: number;
   service: string | null;
   service_version: string | null;
+  /** The chain's Ed25519 public key (raw 32 bytes, lower-case hex): every head the writer stores is signed with its private half. */
+  public_key: string;
+  /** sha256 (hex) of the token the writer presents to move the head: only the writer that registered a chain may move it. */
+  token_hash: string;
 }
 
 /**
@@ -30,6 +35,7 @@ export class Chain {
   private seq = 0;
   private head: string | null = null;
   private readonly columns;
+  readonly #key = new ChainKey();
 
   constructor(kind: ChainKind, service: string | null, serviceVersion: string | null, host = hostname()) {
     this.registration = {
@@ -40,6 +46,8 @@ export class Chain {
       pid: process.pid,
       service,
       service_version: serviceVersion,
+      public_key: this.#key.publicKey,
+      token_hash: this.#key.tokenHash,
     };
     this.columns = kind === 'record' ? RECORD_HASH_COLUMNS : EVENT_HASH_COLUMNS;
   }
@@ -51,6 +59,11 @@ export class Chain {
   /** Sequence number and hash of the last row sealed. */
   get last(): { seq: number; hash: string | null } {
     return { seq: this.seq, hash: this.head };
+  }
+
+  /** The head move to store for this chain's row `seq` with hash `hash`: signed with the chain's key, with its token. */
+  signHead(seq: number, hash: string | null): SignedHead {
+    return this.#key.signHead(this.id, seq, hash);
   }
 
   /** Gives each row that has no chain yet the next position in this chain. Rows already sealed (by this or another writer) are left as they are. */

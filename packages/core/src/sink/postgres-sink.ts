@@ -1,5 +1,5 @@
 import { from as copyFrom } from 'pg-copy-streams';
-import type { ChainRegistration, Chained } from '../chain/chain';
+import type { Chain, Chained } from '../chain/chain';
 import { EVENT_TABLE, RECORD_TABLE } from '../columns';
 import type { StoredEvent } from '../events/event';
 import { RECORD_COLUMNS, type InferenceRecord } from '../record/record';
@@ -15,8 +15,8 @@ import { pgp, type Database } from './pgp';
 export interface RecordSink {
   /** Stores the records (idempotent: rows already stored are skipped) and moves their chains' heads, in one transaction. */
   insert(records: InferenceRecord[]): Promise<void>;
-  /** Registers a writer's chain (once, before its first rows). */
-  registerChain(chain: ChainRegistration): Promise<void>;
+  /** Registers a writer's chain (once, before its first rows) and keeps it to sign the heads of its rows. */
+  registerChain(chain: Chain): Promise<void>;
   /** Which of these record ids are stored already (for records replayed from a journal, before they are sealed). */
   existing(ids: string[]): Promise<Set<string>>;
   /** A chain's head as the database recorded it: the last stored sequence number and hash. */
@@ -72,6 +72,9 @@ export class PostgresSink implements RecordSink {
   private readonly conflict: string;
   private readonly copySql: string;
   private readonly months = new Set<number>();
+  /** The chains registered through this sink, which sign the heads of their rows. */
+  private readonly owners = new Map<string, Chain>();
+  private readonly advanceSql: string;
   private readonly names: LogTableNames;
   /** Batches written by COPY and by the idempotent INSERT, for tests and benchmarks. */
   readonly writes = { copy: 0, insert: 0 };
@@ -90,6 +93,7 @@ export class PostgresSink implements RecordSink {
     this.columns = insertColumns(RECORD_TABLE, schema, table);
     this.eventColumns = insertColumns(EVENT_TABLE, schema, this.names.events);
     this.conflict = ' ON CONFLICT (id, started_at) DO NOTHING';
+    this.advanceSql = `${pgp.as.format('UPDATE $1:name.$2:name', [schema, this.names.chains])} SET last_seq = $2, last_hash = $3, head_signature = $4, head_token = $5, updated_at = now() WHERE chain_id = $1 AND last_seq < $2`;
     this.copySql = pgp.as.format('COPY $1:name.$2:name ($3:name) FROM STDIN', [schema, table, RECORD_COLUMNS]);
   }
 
@@ -98,23 +102,28 @@ export class PostgresSink implements RecordSink {
     return withDeadline(this.db, what, this.timeoutMs, work, (err) => err instanceof StoredMeanwhileError);
   }
 
-  async registerChain(chain: ChainRegistration): Promise<void> {
+  async registerChain(chain: Chain): Promise<void> {
+    const r = chain.registration;
+    // The server fills in the chain's origin (who registered it, from where) whatever a client sends.
     await this.within('registering the chain', (c) =>
       c.none(
-        'INSERT INTO $1:name.$2:name (chain_id, kind, started_at, host, pid, service, service_version) VALUES ($3, $4, $5, $6, $7, $8, $9) ON CONFLICT (chain_id) DO NOTHING',
+        'INSERT INTO $1:name.$2:name (chain_id, kind, started_at, host, pid, service, service_version, public_key, token_hash) VALUES ($3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (chain_id) DO NOTHING',
         [
           this.schema,
           this.names.chains,
-          chain.chain_id,
-          chain.kind,
-          chain.started_at,
-          chain.host,
-          chain.pid,
-          chain.service,
-          chain.service_version,
+          r.chain_id,
+          r.kind,
+          r.started_at,
+          r.host,
+          r.pid,
+          r.service,
+          r.service_version,
+          r.public_key,
+          r.token_hash,
         ],
       ),
     );
+    this.owners.set(chain.id, chain);
   }
 
   async chainHead(chainId: string): Promise<{ seq: number; hash: string | null }> {
@@ -125,11 +134,11 @@ export class PostgresSink implements RecordSink {
   }
 
   async insertEvent(event: StoredEvent): Promise<void> {
-    const heads = this.headsSql([event]);
+    const heads = this.headMoves([event]);
     await this.within('storing an oversight event', (c) =>
       c.tx('inferlog-event', async (t) => {
         await t.none(pgp.helpers.insert(event, this.eventColumns));
-        if (heads) await t.none(heads);
+        for (const head of heads) await t.none(head);
       }),
     );
   }
@@ -148,18 +157,21 @@ export class PostgresSink implements RecordSink {
     return new Set(rows.map((r) => r.id as string));
   }
 
-  /** The statement that moves chain heads forward (never back: a replay of older rows leaves them). */
-  headsSql(records: readonly Chained[]): string | null {
-    const heads = chainHeads(records);
-    if (heads.length === 0) return null;
-    return heads
-      .map((h) =>
-        pgp.as.format(
-          'UPDATE $1:name.$2:name SET last_seq = $4, last_hash = $5, updated_at = now() WHERE chain_id = $3 AND last_seq < $4',
-          [this.schema, this.names.chains, h.chain_id, h.seq, h.hash],
-        ),
-      )
-      .join('; ');
+  /**
+   * The statements that move chain heads forward (never back: a replay of older rows leaves them), each
+   * signed by the chain that sealed the rows and carrying its token as a bind parameter (never in the
+   * SQL text, which other sessions of the same login can read in pg_stat_activity). Rows of a chain not
+   * registered through this sink move its head unsigned, which the database allows only for a chain
+   * registered without a key (before migration 5).
+   */
+  headMoves(rows: readonly Chained[]): InstanceType<typeof pgp.ParameterizedQuery>[] {
+    return chainHeads(rows).map((h) => {
+      const signed = this.owners.get(h.chain_id)?.signHead(h.seq, h.hash);
+      return new pgp.ParameterizedQuery({
+        text: this.advanceSql,
+        values: [h.chain_id, h.seq, h.hash, signed?.signature ?? null, signed?.token ?? null],
+      });
+    });
   }
 
   /** Migrates (when asked) and creates the partitions from this month to `partitionsAhead` months ahead. */
@@ -201,13 +213,13 @@ export class PostgresSink implements RecordSink {
    * the chain with the seals of two attempts, so it is rolled back with a `StoredMeanwhileError`.
    */
   async insertIdempotent(records: InferenceRecord[]): Promise<void> {
-    const heads = this.headsSql(records);
+    const heads = this.headMoves(records);
     const sealed = isSealed(records);
     await this.within(`writing ${records.length} records`, (c) =>
       c.tx('inferlog-insert', async (t) => {
         const { rowCount } = await t.result(pgp.helpers.insert(records, this.columns) + this.conflict);
         if (sealed && rowCount < records.length) throw new StoredMeanwhileError(records.length - rowCount);
-        if (heads) await t.none(heads);
+        for (const head of heads) await t.none(head);
       }),
     );
     this.writes.insert++;
@@ -216,7 +228,7 @@ export class PostgresSink implements RecordSink {
   /** The batch by COPY, with the chain heads, in one transaction. */
   private async copy(records: InferenceRecord[]): Promise<void> {
     const text = toCopyText(records);
-    const heads = this.headsSql(records);
+    const heads = this.headMoves(records);
     await this.within(`writing ${records.length} records by COPY`, async (c, discard) => {
       await c.none('BEGIN');
       try {
@@ -226,7 +238,8 @@ export class PostgresSink implements RecordSink {
           stream.on('finish', resolve);
           stream.end(text);
         });
-        await c.multi(heads ? `${heads}; COMMIT` : 'COMMIT');
+        for (const head of heads) await c.none(head);
+        await c.none('COMMIT');
       } catch (err) {
         // A failed COPY leaves nothing behind; after a server error the connection is usable once rolled back.
         if (isServerError(err)) await c.none('ROLLBACK').catch(discard);
