@@ -133,7 +133,7 @@ test('--chain: a chain with no rows exits 1, an id that is not a UUID is a usage
   });
 });
 
-test('--against an earlier export: a chain rewritten from some row on, head and all, verifies alone but not against the manifest', async () => {
+test('--against an earlier export: a chain rewritten from some row on, head and all: its head signature fails, and the manifest names the rewritten row', async () => {
   const { join } = await import('node:path');
   const { rowHash } = await import('@inferlog/core/audit');
   const out = join(tempDir('inferlog-against-'), 'log.jsonl');
@@ -163,16 +163,19 @@ test('--against an earlier export: a chain rewritten from some row on, head and 
   }
   await asAttacker('UPDATE $1:name.inference_log_chain SET last_hash = $2 WHERE chain_id = $3', [schema, prev, a.chain.id]);
   try {
-    expect((await verifyJson()).report).toMatchObject({ ok: true, problems: [] });
+    // Every row links and the head points at the last one, but the head's signature is not the writer's.
+    const alone = (await verifyJson()).report;
+    expect(alone.problems).toEqual([expect.objectContaining({ kind: 'forged', chain_id: a.chain.id, seq: N })]);
     const run = await cli(schema, ['verify', '--against', manifest, '--json']);
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout);
-    expect(report.ok).toBe(true);
+    expect(report.problems).toEqual(alone.problems);
     expect(report.against).toMatchObject({ ok: false, problems: [{ kind: 'changed', chain_id: a.chain.id, seq: N }] });
     expect(report.against.problems[0].message).toContain('the chain was rewritten after that export');
     const text = await cli(schema, ['verify', '--against', manifest]);
     expect(text.code).toBe(1);
     expect(text.stdout).toContain(`FIRST PROBLEM: chain ${a.chain.id} seq ${N}:`);
+    expect(text.stdout).toContain(`FIRST PROBLEM: chain ${a.chain.id}'s head (seq ${N}`);
     expect((await cli(schema, ['verify', '--against', manifest, '--bundle', manifest])).code).toBe(2);
   } finally {
     for (const row of saved)
