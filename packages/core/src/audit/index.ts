@@ -6,6 +6,7 @@ export { migrate } from '../sink/migrate';
 export { prepareLog, type PrepareResult } from '../sink/prepare';
 export { logTableNames, type LogTableNames } from '../sink/names';
 export { verifyLog, type VerifyReport, type VerifyOptions, type ChainProblem, type ChainSummary } from './verify';
+export type { ChainOrigin } from './chain-heads';
 export { verifyBundle, type BundleReport, type BundleProblem, type BundleOptions, type BundleChainSummary } from './bundle';
 export { compareWithManifest, type AnchorReport, type AnchorProblem } from './anchors';
 export { manifestPath, readManifest, RECORD_HASH_DEFINITION, type ExportManifest, type ManifestChain } from './manifest';
