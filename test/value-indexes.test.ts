@@ -63,7 +63,11 @@ test('a log made by the previous migrations is upgraded: its btree indexes on cl
   await old.close();
   expect(await indexes(schema, table)).toContain('btree (model_name, started_at)');
 
-  expect(await migrate(db as never, schema, table)).toEqual([4]);
+  expect(await migrate(db as never, schema, table)).toEqual(
+    migrations()
+      .filter((m) => m.version > 3)
+      .map((m) => m.version),
+  );
   for (const relation of [table, partition]) {
     const now = await indexes(schema, relation);
     expect(now.filter((i) => !/\(id, started_at\)|\(chain_id, chain_seq\)/.test(i))).toEqual(NEW_LOG_INDEXES);
