@@ -4,7 +4,7 @@ export { pgp, type Database } from '../sink/pgp';
 export { openEmbedded, type EmbeddedStoreHandle } from '../sink/embedded';
 export { migrate } from '../sink/migrate';
 export { prepareLog, type PrepareResult } from '../sink/prepare';
-export { logTableNames, type LogTableNames } from '../sink/names';
+export { logTableNames, checkSchemaName, checkTableName, type LogTableNames } from '../sink/names';
 export { verifyLog, type VerifyReport, type VerifyOptions, type ChainProblem, type ChainSummary } from './verify';
 export { verifyBundle, type BundleReport, type BundleProblem, type BundleOptions, type BundleChainSummary } from './bundle';
 export { compareWithManifest, type AnchorReport, type AnchorProblem } from './anchors';
