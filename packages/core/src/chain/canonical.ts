@@ -12,6 +12,8 @@
 //   - every string (values and keys) as stored: U+0000 and lone surrogates are U+FFFD.
 import * as crypto from 'node:crypto';
 import { columnNames, EVENT_TABLE, RECORD_TABLE, sqlType, type SqlType, type Table } from '../columns';
+import { ExactNumber, numberFromStored } from './exact-number';
+import { timestampText } from './stored-time';
 
 // crypto.hash (Node >= 20.12) hashes in one call, without a Hash object per row.
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
@@ -82,7 +84,11 @@ export function canonicalJson(value: unknown): string {
       return 'null';
   }
   if (value === null) return 'null';
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((value as { toJSON(): unknown }).toJSON());
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    // Checked here, not for every object: plain objects have no toJSON.
+    if (value instanceof ExactNumber) return value.text;
+    return canonicalJson((value as { toJSON(): unknown }).toJSON());
+  }
   if (Array.isArray(value)) {
     // Tensor data: a list of finite numbers is printed the same way by JSON.stringify, natively and faster.
     let numbers = true;
@@ -136,9 +142,10 @@ export function normalize(kind: ColumnKind, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   switch (kind) {
     case 'timestamp':
-      return (value instanceof Date ? value : new Date(value as string)).toISOString();
+      return timestampText(value);
     case 'number':
-      return Number(value);
+      // A bigint is read as its digits (a string): a double when it prints back as them, else exact.
+      return typeof value === 'string' ? numberFromStored(value) : value instanceof ExactNumber ? value : Number(value);
     case 'text':
       return storedText(String(value));
     case 'texts':
