@@ -3,9 +3,10 @@ import { createReadStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { rowHash } from '../chain/canonical';
+import { NOT_CANONICAL, NotCanonicalError } from './canonical-lines';
 import { ChainWalk, type ChainFinding, type WalkRow } from './chain-walk';
-import { CsvReader } from './csv';
-import { EXPORT_COLUMNS, rowFromCsv, rowFromJsonl } from './export-format';
+import { CsvReader, type CsvRow } from './csv';
+import { csvHeader, csvLine, EXPORT_COLUMNS, rowFromCsv, rowFromJsonl } from './export-format';
 import { readManifest, type ExportManifest, type ManifestChain } from './manifest';
 
 /** What is wrong with an export, and where. */
@@ -103,17 +104,17 @@ async function* jsonlLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<{ text
   if (rest && rest.length > 0) yield { text: rest.toString('utf8'), line: ++line };
 }
 
-type CsvItem = { fields: (string | null)[]; line: number; error?: undefined } | { error: string; line: number | null };
+type CsvItem = (CsvRow & { error?: undefined }) | { error: string; line: number | null };
 
 /** CSV records with the line each starts on; the header is checked and not yielded. After a record that cannot be read, one error and nothing more (the rest is still consumed, so the whole file is hashed). */
 async function* csvRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<CsvItem> {
-  const reader = new CsvReader();
+  const reader = new CsvReader(true);
   const decoder = new StringDecoder('utf8');
   let header = true;
   let broken = false;
-  const take = function* (read: () => { fields: (string | null)[]; line: number }[]): Generator<CsvItem> {
+  const take = function* (read: () => CsvRow[]): Generator<CsvItem> {
     if (broken) return;
-    let rows: ReturnType<typeof read>;
+    let rows: CsvRow[];
     try {
       rows = read();
     } catch (err) {
@@ -125,9 +126,12 @@ async function* csvRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<CsvItem> 
     for (const r of rows) {
       if (header) {
         header = false;
-        if (r.fields.join(',') !== EXPORT_COLUMNS.join(',')) {
+        if (r.text !== csvHeader()) {
           broken = true;
-          yield { error: `line 1: the header is not the export's ${EXPORT_COLUMNS.length} columns (id … record_hash)`, line: 1 };
+          yield {
+            error: `line 1: the header is not the export's ${EXPORT_COLUMNS.length} columns (id … record_hash), unquoted, CRLF`,
+            line: 1,
+          };
           return;
         }
         continue;
@@ -267,6 +271,7 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
         });
         continue;
       }
+      if (item.text !== csvLine(row)) problem(notCanonical(line, n, row));
       check(row, line, n);
       progress();
     }
@@ -277,16 +282,20 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
       try {
         row = rowFromJsonl(text);
       } catch (err) {
-        problem({
-          kind: 'malformed',
-          line,
-          row: n,
-          chain_id: null,
-          seq: null,
-          id: null,
-          message: `line ${line} (row ${n}) ${(err as Error).message}`,
-        });
-        continue;
+        if (!(err instanceof NotCanonicalError)) {
+          problem({
+            kind: 'malformed',
+            line,
+            row: n,
+            chain_id: null,
+            seq: null,
+            id: null,
+            message: `line ${line} (row ${n}) ${(err as Error).message}`,
+          });
+          continue;
+        }
+        problem(notCanonical(line, n, err.row));
+        row = err.row;
       }
       check(row, line, n);
       progress();
@@ -330,6 +339,13 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
     });
   }
   return report;
+}
+
+/** A row that reads well but whose line is not its canonical form (its hash and chain are still checked). */
+function notCanonical(line: number, n: number, row: Record<string, unknown>): BundleProblem {
+  const chainId = str(row.chain_id);
+  const seq = num(row.chain_seq);
+  return { kind: 'malformed', line, row: n, chain_id: chainId, seq, id: str(row.id), message: `line ${line} (row ${n}) ${NOT_CANONICAL}` };
 }
 
 /** The walk of a chain of the file, which may skip only the seqs the manifest lists as left out. */

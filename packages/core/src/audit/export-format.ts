@@ -1,4 +1,7 @@
 import { canonicalJson, normalize, RECORD_KINDS, type ColumnKind } from '../chain/canonical';
+import { numberFromStored } from '../chain/exact-number';
+import { parseStoredJson } from '../chain/stored-json';
+import { rowFromLine } from './canonical-lines';
 import { RECORD_COLUMNS, type RecordColumn } from '../record/record';
 import { csvRecord } from './csv';
 import type { RecordRow } from './rows';
@@ -9,8 +12,6 @@ export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv'];
 
 /** The columns of an exported row, in table order (the CSV header): every column of the log, record_hash last. */
 export const EXPORT_COLUMNS: readonly RecordColumn[] = RECORD_COLUMNS;
-const COLUMN_SET: ReadonlySet<string> = new Set(EXPORT_COLUMNS);
-
 const KINDS: readonly ColumnKind[] = EXPORT_COLUMNS.map((c) => RECORD_KINDS[c]);
 /** The columns in canonical (sorted) order, with their kinds and quoted names, so lines are written without sorting keys. */
 const SORTED: readonly (readonly [string, ColumnKind, string])[] = EXPORT_COLUMNS.map(
@@ -59,8 +60,9 @@ export function csvLine(row: Readonly<Record<string, unknown>> | RecordRow): str
 }
 
 /**
- * A CSV record back as a row `rowHash` reads: numbers and booleans typed, text[] parsed, jsonb left as
- * its JSON text (which the canonical form parses). Throws, naming the column, when a cell cannot be read.
+ * A CSV record back as a row `rowHash` reads, exactly: numbers and jsonb as stored (see
+ * chain/exact-number.ts), booleans typed, text[] parsed. Throws, naming the column, when a cell cannot
+ * be read. (Whether the record is in canonical form is `csvLine(row)` against its text.)
  */
 export function rowFromCsv(fields: readonly (string | null)[]): Record<string, unknown> {
   if (fields.length !== EXPORT_COLUMNS.length) throw new Error(`has ${fields.length} fields; an export has ${EXPORT_COLUMNS.length}`);
@@ -72,7 +74,7 @@ export function rowFromCsv(fields: readonly (string | null)[]): Record<string, u
       row[column] = null;
     } else if (kind === 'number') {
       if (!/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(text)) throw new Error(`column ${column}: "${text.slice(0, 40)}" is not a number`);
-      row[column] = Number(text);
+      row[column] = numberFromStored(text);
     } else if (kind === 'boolean') {
       if (text !== 'true' && text !== 'false') throw new Error(`column ${column}: "${text.slice(0, 40)}" is not true or false`);
       row[column] = text === 'true';
@@ -84,7 +86,7 @@ export function rowFromCsv(fields: readonly (string | null)[]): Record<string, u
       }
     } else if (kind === 'json') {
       try {
-        row[column] = JSON.parse(text);
+        row[column] = parseStoredJson(text);
       } catch {
         throw new Error(`column ${column}: not JSON`);
       }
@@ -95,18 +97,11 @@ export function rowFromCsv(fields: readonly (string | null)[]): Record<string, u
   return row;
 }
 
-/** A JSONL line back as a row; throws when it is not a JSON object with exactly the exported columns. */
-export function rowFromJsonl(line: string): Record<string, unknown> {
-  let row: unknown;
-  try {
-    row = JSON.parse(line);
-  } catch (err) {
-    throw new Error(`is not JSON: ${(err as Error).message}`);
-  }
-  if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new Error('is not a JSON object');
-  const keys = Object.keys(row);
-  const unknown = keys.find((k) => !COLUMN_SET.has(k));
-  if (unknown !== undefined) throw new Error(`has a field "${unknown.slice(0, 60)}" that is no column of the log`);
-  if (keys.length !== EXPORT_COLUMNS.length) throw new Error(`lacks the column "${EXPORT_COLUMNS.find((c) => !(c in row))}"`);
-  return row as Record<string, unknown>;
+/**
+ * A JSONL line back as a row (of the log by default; `kinds` for another table's columns), read exactly.
+ * Throws when it is not a JSON object with exactly those columns, and a NotCanonicalError (carrying the
+ * row) when it is not byte-equal to the row's canonical line.
+ */
+export function rowFromJsonl(line: string, kinds: Readonly<Record<string, ColumnKind>> = RECORD_KINDS): Record<string, unknown> {
+  return rowFromLine(line, kinds);
 }

@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { InferlogConfigError } from '../errors';
 import type { Database } from '../sink/pgp';
 import { VERSION } from '../version';
-import { forEachRow } from './cursor';
+import { forEachStoredRow } from './cursor';
 import { csvHeader, csvLine, EXPORT_COLUMNS, EXPORT_FORMATS, jsonlLine, type ExportFormat } from './export-format';
 import { describeFilter, filterSql, type RecordFilter } from './filter';
 import { manifestPath, RECORD_HASH_DEFINITION, type ExportManifest, type ManifestChain } from './manifest';
@@ -133,7 +133,7 @@ export async function exportLog(db: Database, schema: string, table: string, opt
   const batchSize = () => (rows === 0 ? 100 : Math.min(5000, Math.max(10, Math.round(fetchBytes / (writer.bytes / rows)))));
   try {
     if (options.format === 'csv') await writer.write(csvHeader());
-    await forEachRow(
+    await forEachStoredRow(
       db,
       `SELECT * FROM $1:name.$2:name WHERE $3:raw ORDER BY chain_id NULLS LAST, chain_seq, id`,
       [schema, table, filterSql(filter)],

@@ -56,7 +56,7 @@ export function manifestPath(file: string): string {
 
 /** The definition of record_hash, as manifests state it. */
 export const RECORD_HASH_DEFINITION =
-  'lower-case hex SHA-256 of the UTF-8 bytes of the RFC 8785 (JCS) JSON of the row without record_hash: timestamps ISO 8601 UTC with milliseconds, numbers as numbers, jsonb as JSON, text[] as arrays, NULL as null (see @inferlog/core chain/canonical.ts)';
+  'lower-case hex SHA-256 of the UTF-8 bytes of the RFC 8785 (JCS) JSON of the row without record_hash, each value as stored: timestamps ISO 8601 UTC with milliseconds, or all six digits when the microseconds are not a whole millisecond; numbers as JCS prints them unless that is not the stored number (a jsonb number or bigint PostgreSQL holds with more digits, or trailing zeros), which is its stored decimal text verbatim; jsonb as JSON, text[] as arrays, NULL as null. Each line of this file is exactly that JSON with record_hash added (see @inferlog/core chain/canonical.ts)';
 
 const fail = (path: string, why: string): never => {
   throw new Error(`${path} is not an inferlog export manifest: ${why}`);
