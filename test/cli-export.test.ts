@@ -47,11 +47,12 @@ const verifyJson = async (manifest: string): Promise<{ code: number; report: Bun
   return { code: run.code, report: JSON.parse(run.stdout) };
 };
 
-/** A copy of an export in a new directory, its file edited, the manifest unchanged. */
+/** A copy of an export in a new directory, its records file edited, the manifest and events file unchanged. */
 function tampered(manifest: string, edit: (text: string) => string): string {
   const m: ExportManifest = JSON.parse(readFileSync(manifest, 'utf8'));
   const to = mkdtempSync(join(dir, 'tampered-'));
   copyFileSync(manifest, join(to, basename(manifest)));
+  if (m.events) copyFileSync(join(dir, m.events.file), join(to, m.events.file));
   writeFileSync(join(to, m.file), edit(readFileSync(join(dir, m.file), 'utf8')));
   return join(to, basename(manifest));
 }
@@ -88,7 +89,7 @@ describe('jsonl', () => {
   test('the manifest describes the file: size, rows, SHA-256, filters, time, version, and the chain heads it covers', () => {
     const file = readFileSync(result.file);
     expect(result.manifest).toMatchObject({
-      manifest_version: 1,
+      manifest_version: 2,
       format: 'jsonl',
       file: 'april.jsonl',
       bytes: file.length,

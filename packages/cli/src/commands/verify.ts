@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option } from 'commander';
 import {
   compareWithManifest,
+  manifestOfChain,
   readManifest,
   verifyBundle,
   verifyLog,
@@ -144,7 +145,7 @@ export const verify: CommandModule = (program, ctx) => {
             EXIT.failed,
           );
         if (manifest) {
-          const scope = opts.chain ? { ...manifest, chains: manifest.chains.filter((c) => c.chain_id === opts.chain) } : manifest;
+          const scope = opts.chain ? manifestOfChain(manifest, opts.chain) : manifest;
           const against = await compareWithManifest(log.db, log.schema, log.table, scope);
           if (opts.json) printJson(ctx.io, { ...report, against });
           else

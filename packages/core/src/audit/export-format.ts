@@ -1,4 +1,13 @@
-import { canonicalJson, normalize, RECORD_KINDS, type ColumnKind } from '../chain/canonical';
+import {
+  canonicalJson,
+  EVENT_HASH_COLUMNS,
+  EVENT_KINDS,
+  normalize,
+  RECORD_HASH_COLUMNS,
+  RECORD_KINDS,
+  type ColumnKind,
+} from '../chain/canonical';
+import { columnNames, EVENT_TABLE } from '../columns';
 import { RECORD_COLUMNS, type RecordColumn } from '../record/record';
 import { csvRecord } from './csv';
 import type { RecordRow } from './rows';
@@ -9,23 +18,50 @@ export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv'];
 
 /** The columns of an exported row, in table order (the CSV header): every column of the log, record_hash last. */
 export const EXPORT_COLUMNS: readonly RecordColumn[] = RECORD_COLUMNS;
-const COLUMN_SET: ReadonlySet<string> = new Set(EXPORT_COLUMNS);
+
+/** The columns of one exported table: what its lines hold, how each is normalised, and which its record_hash covers. */
+export interface ExportedTable {
+  /** `records` (the log) or `events` (its oversight events), as problems name it. */
+  name: 'records' | 'events';
+  /** Every column, in table order, record_hash last. */
+  columns: readonly string[];
+  /** How each column is normalised (record_hash too). */
+  kinds: Readonly<Record<string, ColumnKind>>;
+  /** The columns record_hash covers. */
+  hashed: Readonly<Record<string, ColumnKind>>;
+  /** The columns in canonical (sorted) order, with their kinds and quoted names, so lines are written without sorting keys. */
+  sorted: readonly (readonly [string, ColumnKind, string])[];
+  columnSet: ReadonlySet<string>;
+}
+
+function exportedTable(
+  name: ExportedTable['name'],
+  columns: readonly string[],
+  kinds: Readonly<Record<string, ColumnKind>>,
+  hashed: Readonly<Record<string, ColumnKind>>,
+): ExportedTable {
+  const sorted = columns.map((c) => [c, kinds[c]!, JSON.stringify(c)] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return { name, columns, kinds, hashed, sorted, columnSet: new Set(columns) };
+}
+
+/** The log's rows as an export holds them. */
+export const RECORD_EXPORT = exportedTable('records', EXPORT_COLUMNS, RECORD_KINDS, RECORD_HASH_COLUMNS);
+/** Oversight events as an export holds them (always JSONL, beside the records file). */
+export const EVENT_EXPORT = exportedTable('events', columnNames(EVENT_TABLE), EVENT_KINDS, EVENT_HASH_COLUMNS);
 
 const KINDS: readonly ColumnKind[] = EXPORT_COLUMNS.map((c) => RECORD_KINDS[c]);
-/** The columns in canonical (sorted) order, with their kinds and quoted names, so lines are written without sorting keys. */
-const SORTED: readonly (readonly [string, ColumnKind, string])[] = EXPORT_COLUMNS.map(
-  (c) => [c, RECORD_KINDS[c], JSON.stringify(c)] as const,
-).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 /**
  * One row as a JSONL line: the canonical JSON (RFC 8785) of the row with its record_hash, and a LF. Takes
  * a row as PostgreSQL returns it (or already canonical) and normalises each column on the way.
+ * `table`: which table's columns (the log's, unless given).
  */
-export function jsonlLine(row: Readonly<Record<string, unknown>> | RecordRow): string {
+export function jsonlLine(row: Readonly<Record<string, unknown>> | RecordRow, table: ExportedTable = RECORD_EXPORT): string {
   const values = row as Readonly<Record<string, unknown>>;
+  const sorted = table.sorted;
   let json = '{';
-  for (let i = 0; i < SORTED.length; i++) {
-    const [name, kind, quoted] = SORTED[i]!;
+  for (let i = 0; i < sorted.length; i++) {
+    const [name, kind, quoted] = sorted[i]!;
     json += `${i === 0 ? '' : ','}${quoted}:${canonicalJson(normalize(kind, values[name]))}`;
   }
   return `${json}}\n`;
@@ -95,8 +131,8 @@ export function rowFromCsv(fields: readonly (string | null)[]): Record<string, u
   return row;
 }
 
-/** A JSONL line back as a row; throws when it is not a JSON object with exactly the exported columns. */
-export function rowFromJsonl(line: string): Record<string, unknown> {
+/** A JSONL line back as a row; throws when it is not a JSON object with exactly the columns of `table` (the log's, unless given). */
+export function rowFromJsonl(line: string, table: ExportedTable = RECORD_EXPORT): Record<string, unknown> {
   let row: unknown;
   try {
     row = JSON.parse(line);
@@ -105,8 +141,9 @@ export function rowFromJsonl(line: string): Record<string, unknown> {
   }
   if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new Error('is not a JSON object');
   const keys = Object.keys(row);
-  const unknown = keys.find((k) => !COLUMN_SET.has(k));
-  if (unknown !== undefined) throw new Error(`has a field "${unknown.slice(0, 60)}" that is no column of the log`);
-  if (keys.length !== EXPORT_COLUMNS.length) throw new Error(`lacks the column "${EXPORT_COLUMNS.find((c) => !(c in row))}"`);
+  const unknown = keys.find((k) => !table.columnSet.has(k));
+  if (unknown !== undefined)
+    throw new Error(`has a field "${unknown.slice(0, 60)}" that is no column of the ${table.name === 'records' ? 'log' : 'event table'}`);
+  if (keys.length !== table.columns.length) throw new Error(`lacks the column "${table.columns.find((c) => !(c in row))}"`);
   return row as Record<string, unknown>;
 }

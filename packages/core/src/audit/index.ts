@@ -6,9 +6,26 @@ export { migrate } from '../sink/migrate';
 export { prepareLog, type PrepareResult } from '../sink/prepare';
 export { logTableNames, type LogTableNames } from '../sink/names';
 export { verifyLog, type VerifyReport, type VerifyOptions, type ChainProblem, type ChainSummary } from './verify';
-export { verifyBundle, type BundleReport, type BundleProblem, type BundleOptions, type BundleChainSummary } from './bundle';
+export {
+  verifyBundle,
+  type BundleReport,
+  type BundleProblem,
+  type BundleOptions,
+  type BundleChainSummary,
+  type BundleFileSummary,
+} from './bundle';
 export { compareWithManifest, type AnchorReport, type AnchorProblem } from './anchors';
-export { manifestPath, readManifest, RECORD_HASH_DEFINITION, type ExportManifest, type ManifestChain } from './manifest';
+export {
+  eventsPath,
+  manifestOfChain,
+  manifestPath,
+  readManifest,
+  RECORD_HASH_DEFINITION,
+  type ExportManifest,
+  type ManifestChain,
+  type ManifestEvents,
+  type ManifestRegistration,
+} from './manifest';
 export { exportLog, countRecords, type ExportOptions, type ExportResult } from './export';
 export { EXPORT_FORMATS, EXPORT_COLUMNS, rowFromCsv, rowFromJsonl, type ExportFormat } from './export-format';
 export { canonicalJson, canonicalRow, rowHash } from '../chain/canonical';
