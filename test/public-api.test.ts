@@ -96,6 +96,7 @@ test('@inferlog/core/audit holds reading, checking, exporting and keeping the lo
       'rowFromJsonl',
       'rowHash',
       'setHold',
+      'showFromBundle',
       'showInference',
       'tailRecords',
       'toEventRow',

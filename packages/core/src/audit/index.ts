@@ -40,6 +40,7 @@ export {
   type TailResult,
 } from './query';
 export { followRecords, LogFollower, type FollowOptions } from './follow';
+export { showFromBundle, type BundleShowResult, type BundleInferenceView } from './show-bundle';
 export { showInference, type ShowResult, type ShowOptions, type InferenceView, type ChainCheck } from './show';
 export { logStats, type DailyModelStats } from './stats';
 export { toRecordRow, toEventRow, type RecordRow, type EventRow } from './rows';
