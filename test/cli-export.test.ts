@@ -8,7 +8,7 @@ import { CsvReader } from '../packages/core/src/audit/csv';
 import { EXPORT_COLUMNS, rowFromCsv, rowHash, type BundleReport, type ExportManifest, type ExportResult } from '@inferlog/core/audit';
 import type { InferenceRecord } from '@inferlog/core';
 import { cli, openWriter, record, type Writer } from './cli-helpers';
-import { db, dropSchema, endPool, tempDir, uniqueSchema } from './helpers';
+import { db, dropSchema, endPool, jcs, tempDir, uniqueSchema } from './helpers';
 
 const schema = uniqueSchema('cli_export');
 const N = 3000;
@@ -120,16 +120,6 @@ describe('jsonl', () => {
   test('every line is a row in canonical form: every column, and a record_hash anyone can recompute from the line alone', () => {
     expect(lines).toHaveLength(N);
     const byId = new Map(written.map((r) => [r.id, r]));
-    // The canonical form by hand: keys sorted at every level, no spaces (what RFC 8785 gives for these values).
-    const jcs = (v: unknown): string =>
-      Array.isArray(v)
-        ? `[${v.map(jcs).join(',')}]`
-        : v && typeof v === 'object'
-          ? `{${Object.keys(v)
-              .sort()
-              .map((k) => `${JSON.stringify(k)}:${jcs((v as Record<string, unknown>)[k])}`)
-              .join(',')}}`
-          : JSON.stringify(v);
     for (const line of lines) {
       const row = JSON.parse(line);
       expect(Object.keys(row).sort()).toEqual([...EXPORT_COLUMNS].sort());
@@ -226,15 +216,6 @@ describe('jsonl', () => {
         const row = JSON.parse(all[k - 1]);
         row.outputs[0].data = [0.01];
         row.record_hash = rowHash(row);
-        const jcs = (v: unknown): string =>
-          Array.isArray(v)
-            ? `[${v.map(jcs).join(',')}]`
-            : v && typeof v === 'object'
-              ? `{${Object.keys(v)
-                  .sort()
-                  .map((key) => `${JSON.stringify(key)}:${jcs((v as Record<string, unknown>)[key])}`)
-                  .join(',')}}`
-              : JSON.stringify(v);
         all[k - 1] = jcs(row);
         return all.join('\n');
       }),

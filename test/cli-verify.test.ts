@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { InferenceLogger } from '@inferlog/core';
 import type { VerifyReport } from '@inferlog/core/audit';
 import { cli, openWriter, record, type Writer } from './cli-helpers';
-import { db, dropSchema, endPool, logOptions, tempDir, uniqueSchema } from './helpers';
+import { asAttacker, db, dropSchema, endPool, logOptions, tempDir, uniqueSchema } from './helpers';
 
 const schema = uniqueSchema('cli_verify');
 const N = 1000;
@@ -12,13 +12,6 @@ let a: Writer;
 let b: Writer;
 let logger: InferenceLogger;
 
-/** SQL as the table's owner with triggers off (`session_replication_role = replica`): what an attacker with the owner's rights can do. */
-async function asAttacker(sql: string, params: unknown[] = []): Promise<void> {
-  await db.tx(async (t) => {
-    await t.none('SET LOCAL session_replication_role = replica');
-    await t.none(sql, params);
-  });
-}
 const rowAt = (chain: string, seq: number) =>
   db.one('SELECT * FROM $1:name.inference_log WHERE chain_id = $2 AND chain_seq = $3', [schema, chain, seq]);
 const verifyJson = async (args: string[] = []): Promise<{ code: number; report: VerifyReport }> => {

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { InferenceLogger } from '@inferlog/core';
 import { compareWithManifest, exportLog, verifyBundle, verifyLog, type ExportManifest, type ExportResult } from '@inferlog/core/audit';
 import { openWriter, record, type Writer } from './cli-helpers';
-import { db, dropSchema, endPool, logOptions, tempDir, uniqueSchema } from './helpers';
+import { asAttacker, db, dropSchema, endPool, jcs, logOptions, tempDir, uniqueSchema } from './helpers';
 
 const schema = uniqueSchema('export_events');
 const dir = tempDir('inferlog-export-events-');
@@ -20,14 +20,6 @@ let writer: Writer;
 let reviews: InferenceLogger;
 /** A second reviewer whose chain holds only the events about r-20: the chain an attacker removes whole. */
 let second: InferenceLogger;
-
-/** SQL as the table's owner with triggers off (`session_replication_role = replica`): what an attacker with the owner's rights can do. */
-async function asAttacker(sql: string, params: unknown[] = []): Promise<void> {
-  await db.tx(async (t) => {
-    await t.none('SET LOCAL session_replication_role = replica');
-    await t.none(sql, params);
-  });
-}
 
 /** Records r-0 … r-99 (of r-0 … r-199): the export covers the first half of the log. */
 const exportFirstHalf = (name: string, format: 'jsonl' | 'csv' = 'jsonl'): Promise<ExportResult> =>
@@ -62,17 +54,6 @@ afterAll(async () => {
   await endPool();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** The canonical form by hand (keys sorted at every level, no spaces: RFC 8785 for these values), independent of inferlog's. */
-const jcs = (v: unknown): string =>
-  Array.isArray(v)
-    ? `[${v.map(jcs).join(',')}]`
-    : v && typeof v === 'object'
-      ? `{${Object.keys(v)
-          .sort()
-          .map((k) => `${JSON.stringify(k)}:${jcs((v as Record<string, unknown>)[k])}`)
-          .join(',')}}`
-      : JSON.stringify(v);
 
 /** A copy of an export in a new directory with its events file edited (or removed: edit returns null); manifest and records file unchanged. */
 function tamperedEvents(manifest: string, edit: (lines: string[]) => string[] | null): string {

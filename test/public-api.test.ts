@@ -60,6 +60,7 @@ test('@inferlog/core/adapter holds what a framework adapter needs', () => {
 test('@inferlog/core/audit holds reading, checking, exporting and keeping the log', () => {
   expect(fromApp('@inferlog/core/audit')).toEqual(
     [
+      'EVENT_EXPORT',
       'EXPORT_COLUMNS',
       'EXPORT_FORMATS',
       'LogFollower',

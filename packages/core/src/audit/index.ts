@@ -27,7 +27,15 @@ export {
   type ManifestRegistration,
 } from './manifest';
 export { exportLog, countRecords, type ExportOptions, type ExportResult } from './export';
-export { EXPORT_FORMATS, EXPORT_COLUMNS, rowFromCsv, rowFromJsonl, type ExportFormat } from './export-format';
+export {
+  EVENT_EXPORT,
+  EXPORT_FORMATS,
+  EXPORT_COLUMNS,
+  rowFromCsv,
+  rowFromJsonl,
+  type ExportFormat,
+  type ExportedTable,
+} from './export-format';
 export { canonicalJson, canonicalRow, rowHash } from '../chain/canonical';
 export {
   queryRecords,
