@@ -8,7 +8,7 @@ import { CsvReader } from '../packages/core/src/audit/csv';
 import { EXPORT_COLUMNS, rowFromCsv, rowHash, type BundleReport, type ExportManifest, type ExportResult } from '@inferlog/core/audit';
 import type { InferenceRecord } from '@inferlog/core';
 import { cli, openWriter, record, type Writer } from './cli-helpers';
-import { db, dropSchema, endPool, tempDir, uniqueSchema } from './helpers';
+import { db, dropSchema, endPool, jcs, tempDir, uniqueSchema } from './helpers';
 
 const schema = uniqueSchema('cli_export');
 const N = 3000;
@@ -47,11 +47,12 @@ const verifyJson = async (manifest: string): Promise<{ code: number; report: Bun
   return { code: run.code, report: JSON.parse(run.stdout) };
 };
 
-/** A copy of an export in a new directory, its file edited, the manifest unchanged. */
+/** A copy of an export in a new directory, its records file edited, the manifest and events file unchanged. */
 function tampered(manifest: string, edit: (text: string) => string): string {
   const m: ExportManifest = JSON.parse(readFileSync(manifest, 'utf8'));
   const to = mkdtempSync(join(dir, 'tampered-'));
   copyFileSync(manifest, join(to, basename(manifest)));
+  if (m.events) copyFileSync(join(dir, m.events.file), join(to, m.events.file));
   writeFileSync(join(to, m.file), edit(readFileSync(join(dir, m.file), 'utf8')));
   return join(to, basename(manifest));
 }
@@ -88,7 +89,7 @@ describe('jsonl', () => {
   test('the manifest describes the file: size, rows, SHA-256, filters, time, version, and the chain heads it covers', () => {
     const file = readFileSync(result.file);
     expect(result.manifest).toMatchObject({
-      manifest_version: 1,
+      manifest_version: 2,
       format: 'jsonl',
       file: 'april.jsonl',
       bytes: file.length,
@@ -119,16 +120,6 @@ describe('jsonl', () => {
   test('every line is a row in canonical form: every column, and a record_hash anyone can recompute from the line alone', () => {
     expect(lines).toHaveLength(N);
     const byId = new Map(written.map((r) => [r.id, r]));
-    // The canonical form by hand: keys sorted at every level, no spaces (what RFC 8785 gives for these values).
-    const jcs = (v: unknown): string =>
-      Array.isArray(v)
-        ? `[${v.map(jcs).join(',')}]`
-        : v && typeof v === 'object'
-          ? `{${Object.keys(v)
-              .sort()
-              .map((k) => `${JSON.stringify(k)}:${jcs((v as Record<string, unknown>)[k])}`)
-              .join(',')}}`
-          : JSON.stringify(v);
     for (const line of lines) {
       const row = JSON.parse(line);
       expect(Object.keys(row).sort()).toEqual([...EXPORT_COLUMNS].sort());
@@ -225,15 +216,6 @@ describe('jsonl', () => {
         const row = JSON.parse(all[k - 1]);
         row.outputs[0].data = [0.01];
         row.record_hash = rowHash(row);
-        const jcs = (v: unknown): string =>
-          Array.isArray(v)
-            ? `[${v.map(jcs).join(',')}]`
-            : v && typeof v === 'object'
-              ? `{${Object.keys(v)
-                  .sort()
-                  .map((key) => `${JSON.stringify(key)}:${jcs((v as Record<string, unknown>)[key])}`)
-                  .join(',')}}`
-              : JSON.stringify(v);
         all[k - 1] = jcs(row);
         return all.join('\n');
       }),

@@ -1,6 +1,6 @@
 // `inferlog query`, `stats` and `tail` against a log whose every figure the test computes itself.
 import type { InferenceRecord } from '@inferlog/core';
-import type { RecordPage, DailyModelStats, RecordRow } from '@inferlog/core/audit';
+import { logTableNames, type RecordPage, type DailyModelStats, type RecordRow } from '@inferlog/core/audit';
 import { cli, collector, openWriter, record, until, type Writer } from './cli-helpers';
 import { dropSchema, endPool, uniqueSchema } from './helpers';
 
@@ -144,6 +144,22 @@ describe('query', () => {
       code: 2,
       stderr: expect.stringContaining('give codes (500), classes (4xx, 5xx) or none'),
     });
+  });
+
+  test('--schema and --table are checked as the library checks them, before anything reaches PostgreSQL (exit 2)', async () => {
+    // 't$fn$' would end the dollar-quoted function bodies of the migrations: a syntax error in PostgreSQL before.
+    for (const [flag, value, what] of [
+      ['--table', 't$fn$', 'plain SQL identifier of at most 48 characters'],
+      ['--table', 'a'.repeat(49), 'plain SQL identifier of at most 48 characters'],
+      ['--schema', 'x; drop table y', 'plain SQL identifier'],
+      ['--schema', '1st', 'plain SQL identifier'],
+    ]) {
+      for (const command of ['migrate', 'verify', 'query']) {
+        const run = await cli(null, [command, flag, value]);
+        expect(run).toMatchObject({ code: 2, stderr: expect.stringContaining(`option "${flag}" must be a ${what}`) });
+      }
+    }
+    expect(() => logTableNames('inferlog', 't$fn$')).toThrow(/option "table" must be a plain SQL identifier/);
   });
 });
 

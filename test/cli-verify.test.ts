@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { InferenceLogger } from '@inferlog/core';
 import type { VerifyReport } from '@inferlog/core/audit';
 import { cli, openWriter, record, type Writer } from './cli-helpers';
-import { db, dropSchema, endPool, logOptions, tempDir, uniqueSchema } from './helpers';
+import { asAttacker, db, dropSchema, endPool, logOptions, tempDir, uniqueSchema } from './helpers';
 
 const schema = uniqueSchema('cli_verify');
 const N = 1000;
@@ -12,13 +12,6 @@ let a: Writer;
 let b: Writer;
 let logger: InferenceLogger;
 
-/** SQL as the table's owner with triggers off (`session_replication_role = replica`): what an attacker with the owner's rights can do. */
-async function asAttacker(sql: string, params: unknown[] = []): Promise<void> {
-  await db.tx(async (t) => {
-    await t.none('SET LOCAL session_replication_role = replica');
-    await t.none(sql, params);
-  });
-}
 const rowAt = (chain: string, seq: number) =>
   db.one('SELECT * FROM $1:name.inference_log WHERE chain_id = $2 AND chain_seq = $3', [schema, chain, seq]);
 const verifyJson = async (args: string[] = []): Promise<{ code: number; report: VerifyReport }> => {
@@ -191,6 +184,64 @@ test('--against an earlier export: a chain rewritten from some row on, head and 
       saved[saved.length - 1].record_hash,
       a.chain.id,
     ]);
+  }
+  expect((await cli(schema, ['verify', '--against', manifest])).code).toBe(0);
+});
+
+test('the export carries the events: show --bundle reads an inference and its events from it; --bundle and --against name a changed event line and an event chain deleted with its registration', async () => {
+  const { join } = await import('node:path');
+  const { copyFileSync, mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+  const dir = tempDir('inferlog-events-');
+  const out = join(dir, 'log.jsonl');
+  const exported = await cli(schema, ['export', '--since', '2000-01-01', '--until', 'now', '--out', out]);
+  expect(exported.code).toBe(0);
+  expect(exported.stdout).toContain(`events   ${out}.events.jsonl: 2 oversight events about these records`);
+  const manifest = `${out}.manifest.json`;
+  const bundle = await cli(null, ['verify', '--bundle', manifest]);
+  expect(bundle.code).toBe(0);
+  expect(bundle.stdout).toContain(`${out}.events.jsonl: 2 oversight events`);
+  expect(bundle.stdout).toContain('chains link and end at the heads the manifest records (records and events)');
+
+  const shown = await cli(null, ['show', 'r-10', '--bundle', manifest]);
+  expect(shown.code).toBe(0);
+  expect(shown.stdout).toContain('Oversight events (1)');
+  expect(shown.stdout).toContain('human_review by reviewer-1 {"decision":"confirmed"}');
+  expect(shown.stdout).toContain('its record_hash matches its content');
+  expect(await cli(null, ['show', 'r-nothing', '--bundle', manifest])).toMatchObject({ code: 1 });
+
+  // The export's incident event changed in the events file, in a copy of the bundle.
+  const copy = mkdtempSync(join(dir, 'tampered-'));
+  for (const name of ['log.jsonl', 'log.jsonl.manifest.json']) copyFileSync(join(dir, name), join(copy, name));
+  writeFileSync(join(copy, 'log.jsonl.events.jsonl'), readFileSync(`${out}.events.jsonl`, 'utf8').replace('"low"', '"none"'));
+  const tampered = await cli(null, ['verify', '--bundle', join(copy, 'log.jsonl.manifest.json')]);
+  expect(tampered.code).toBe(1);
+  expect(tampered.stdout).toMatch(
+    /FIRST PROBLEM: log\.jsonl\.events\.jsonl line 2 \(row 2, id [0-9a-f-]+, chain [0-9a-f-]+ seq 2\): its content does not match its record_hash/,
+  );
+  const showChanged = await cli(null, ['show', 'r-11', '--bundle', join(copy, 'log.jsonl.manifest.json')]);
+  expect(showChanged.code).toBe(1);
+  expect(showChanged.stdout).toContain('CHANGED: its content does not match its record_hash');
+
+  // The owner deletes the event chain, rows and registration: verify alone has nothing to see; --against names it.
+  const [chain] = await db.any("SELECT * FROM $1:name.inference_log_chain WHERE kind = 'event'", [schema]);
+  await asAttacker(
+    `CREATE TABLE $1:name.saved_events AS SELECT * FROM $1:name.inference_log_event WHERE chain_id = $2;
+     CREATE TABLE $1:name.saved_chain AS SELECT * FROM $1:name.inference_log_chain WHERE chain_id = $2;
+     DELETE FROM $1:name.inference_log_event WHERE chain_id = $2; DELETE FROM $1:name.inference_log_chain WHERE chain_id = $2`,
+    [schema, chain.chain_id],
+  );
+  try {
+    expect((await cli(schema, ['verify'])).code).toBe(0);
+    const against = await cli(schema, ['verify', '--against', manifest]);
+    expect(against.code).toBe(1);
+    expect(against.stdout).toContain(`FIRST PROBLEM: chain ${chain.chain_id} (event, host ${chain.host}, 2 rows in the export of`);
+    expect(against.stdout).toContain('is no longer registered in the database and retention does not drop registrations: deleted');
+  } finally {
+    await asAttacker(
+      `INSERT INTO $1:name.inference_log_chain SELECT * FROM $1:name.saved_chain; INSERT INTO $1:name.inference_log_event SELECT * FROM $1:name.saved_events;
+       DROP TABLE $1:name.saved_chain; DROP TABLE $1:name.saved_events`,
+      [schema],
+    );
   }
   expect((await cli(schema, ['verify', '--against', manifest])).code).toBe(0);
 });

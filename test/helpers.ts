@@ -51,6 +51,25 @@ export async function storedRows(schema: string, table = 'inference_log'): Promi
   return db.any('SELECT * FROM $1:name.$2:name ORDER BY started_at, id', [schema, table]);
 }
 
+/** Runs SQL as the table's owner with triggers off (`session_replication_role = replica`): what an attacker with the owner's rights can do. */
+export async function asAttacker(sql: string, params: unknown[] = []): Promise<void> {
+  await db.tx(async (t) => {
+    await t.none('SET LOCAL session_replication_role = replica');
+    await t.none(sql, params);
+  });
+}
+
+/** RFC 8785 (JCS) written out by hand for the values tests use (keys sorted at every level, no spaces), independent of inferlog's. */
+export const jcs = (v: unknown): string =>
+  Array.isArray(v)
+    ? `[${v.map(jcs).join(',')}]`
+    : v && typeof v === 'object'
+      ? `{${Object.keys(v)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${jcs((v as Record<string, unknown>)[k])}`)
+          .join(',')}}`
+      : JSON.stringify(v);
+
 export async function dropSchema(schema: string): Promise<void> {
   await db.none('DROP SCHEMA IF EXISTS $1:name CASCADE', [schema]);
 }

@@ -1,5 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
+  checkSchemaName,
+  checkTableName,
   parseAnnotation,
   parseDuration,
   parseInstant,
@@ -46,8 +48,8 @@ export function addLogOptions(command: Command): Command {
   return command
     .option('--database <url>', 'PostgreSQL connection string (default: $DATABASE_URL, else the embedded store)')
     .option('--embedded-dir <dir>', 'directory of the embedded store, used when there is no database URL', './.inferlog/pgdata')
-    .option('--schema <name>', 'schema of the log tables', 'inferlog')
-    .option('--table <name>', 'name of the log table', 'inference_log')
+    .addOption(new Option('--schema <name>', 'schema of the log tables').default('inferlog').argParser(parser(checkSchemaName, '--schema')))
+    .addOption(new Option('--table <name>', 'name of the log table').default('inference_log').argParser(parser(checkTableName, '--table')))
     .option('--json', 'machine-readable JSON on stdout instead of text');
 }
 

@@ -7,7 +7,7 @@ import { derivedKey } from './redact/actions';
 import { Redactor } from './redact/redactor';
 import { compileRule, type CompiledRule, type RedactRule } from './redact/rules';
 import { compileRoute, DEFAULT_ROUTES, RouteSelector, type CompiledRoute, type RouteSpec } from './routes';
-import { MAX_TABLE_NAME } from './sink/names';
+import { checkSchemaName, checkTableName } from './sink/names';
 import { loadEmbedded } from './sink/embedded';
 
 /** A `pg` connection config, passed to pg-promise as it is (`host`, `port`, `user`, `password`, `database`, `ssl`, …). */
@@ -247,9 +247,6 @@ const TOP_LEVEL_KEYS = [
 const ROUTE_RULE_KEYS = ['path', 'methods', 'protocol', 'sample', 'redact'];
 const MIN_HMAC_KEY_BYTES = 16;
 const MiB = 1024 * 1024;
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-/** Log table names leave room for the names derived from them (`<table>_add_partition`, `<table>_p2026_01`, …). */
-const TABLE_IDENTIFIER = new RegExp(`^[A-Za-z_][A-Za-z0-9_]{0,${MAX_TABLE_NAME - 1}}$`);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 function fail(message: string): never {
@@ -281,15 +278,9 @@ function fraction(name: string, value: unknown, fallback: number): number {
   return value;
 }
 
-function text(name: string, value: unknown, fallback: string, pattern?: RegExp): string {
+function text(name: string, value: unknown, fallback: string): string {
   if (value === undefined) return fallback;
-  if (typeof value !== 'string' || value === '' || (pattern && !pattern.test(value))) {
-    const identifier =
-      pattern === TABLE_IDENTIFIER ? `plain SQL identifier of at most ${MAX_TABLE_NAME} characters` : 'plain SQL identifier';
-    fail(
-      `option "${name}" must be a ${pattern ? `${identifier} (letters, digits, _; not starting with a digit)` : 'non-empty string'}; got ${JSON.stringify(value)}`,
-    );
-  }
+  if (typeof value !== 'string' || value === '') fail(`option "${name}" must be a non-empty string; got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -461,8 +452,8 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
   const redacts = routes.some((route) => route.redactor !== null);
   return {
     database,
-    schema: text('schema', options.schema, 'inferlog', IDENTIFIER),
-    table: text('table', options.table, 'inference_log', TABLE_IDENTIFIER),
+    schema: options.schema === undefined ? 'inferlog' : checkSchemaName(options.schema),
+    table: options.table === undefined ? 'inference_log' : checkTableName(options.table),
     migrate: options.migrate ?? true,
     partitionsAhead: integer('partitionsAhead', options.partitionsAhead, 2, 0, 120),
     poolSize: embedded ? 1 : integer('poolSize', options.poolSize, 2, 1, 100),

@@ -49,3 +49,30 @@ test('any fields survive writing and reading back, however the text is cut into 
     ),
   );
 });
+
+test('with keepText, each record carries its text as read: quotes and line breaks as they were, however the text is cut', () => {
+  const text = 'a,"b",,""\r\n"x""y",z\nlast,"q"\rend';
+  const records = ['a,"b",,""\r\n', '"x""y",z\n', 'last,"q"\r', 'end'];
+  for (let cut = 0; cut <= text.length; cut++) {
+    const reader = new CsvReader(true);
+    const rows = [...reader.push(text.slice(0, cut)), ...reader.push(text.slice(cut)), ...reader.end()];
+    expect(rows.map((r) => r.text)).toEqual(records);
+  }
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.array(fc.option(fc.string({ unit: fc.constantFrom('a', ',', '"', '\r', '\n') }), { nil: null }), { minLength: 2, maxLength: 4 }),
+        { minLength: 1, maxLength: 4 },
+      ),
+      fc.nat(),
+      (records, cut) => {
+        const written = records.map(csvRecord);
+        const all = written.join('');
+        const reader = new CsvReader(true);
+        const at = cut % (all.length + 1);
+        const rows = [...reader.push(all.slice(0, at)), ...reader.push(all.slice(at)), ...reader.end()];
+        expect(rows.map((r) => r.text)).toEqual(written);
+      },
+    ),
+  );
+});

@@ -18,12 +18,15 @@ export const exportCommand: CommandModule = (program, ctx) => {
     addFilterOptions(
       program
         .command('export')
-        .summary('export records to JSONL or CSV with a manifest that verify --bundle checks offline')
+        .summary('export records (JSONL or CSV) and their oversight events (JSONL) with a manifest that verify --bundle checks offline')
         .description(
           'Streams the records that match the filters to --out (constant memory on any number of rows), in chain order, each row ' +
             'with every column in the canonical form and its record_hash, and writes FILE.manifest.json beside it: format, file ' +
             'name, bytes, rows, SHA-256 of the file, filters, export time, inferlog version, and per chain the first and last seq, ' +
-            'last hash and rows. "inferlog verify --bundle FILE.manifest.json" then checks the file without the database. ' +
+            'last hash and rows. The oversight events about the exported records (subject = their id or request id), read in the ' +
+            'same snapshot, go to FILE.events.jsonl (JSONL, whatever --format), counted in the manifest per chain like the records, ' +
+            "and the manifest records each chain's registration (kind, start, host, pid, service, head), which verify --against " +
+            'holds the database to. "inferlog verify --bundle FILE.manifest.json" then checks the files without the database. ' +
             'CSV: one column per record column, jsonb and text[] as JSON text, RFC 4180 quoting, NULL as an empty unquoted field.',
         )
         .addOption(new Option('--format <format>', 'file format').choices(EXPORT_FORMATS).default('jsonl'))
@@ -65,6 +68,11 @@ export const exportCommand: CommandModule = (program, ctx) => {
             `exported ${count(m.rows)} records (${bytes(m.bytes)}) from ${log.schema}.${log.table} to ${result.file} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
           );
           print(ctx.io, `sha256   ${m.sha256}`);
+          const events = m.events!;
+          print(
+            ctx.io,
+            `events   ${result.eventsFile}: ${count(events.rows)} oversight events about these records, sha256 ${events.sha256}`,
+          );
           print(ctx.io, `manifest ${result.manifestPath} (${m.chains.length} chain${m.chains.length === 1 ? '' : 's'})`);
           print(ctx.io, `check it with: inferlog verify --bundle ${result.manifestPath}`);
         } finally {

@@ -1,5 +1,13 @@
-import { showInference, type ChainCheck, type EventRow, type InferenceView } from '@inferlog/core/audit';
+import {
+  showFromBundle,
+  showInference,
+  type BundleInferenceView,
+  type ChainCheck,
+  type EventRow,
+  type InferenceView,
+} from '@inferlog/core/audit';
 import { act, type CommandModule } from '../context';
+import type { CliIo } from '../io';
 import { withLog } from '../database';
 import { EXIT } from '../errors';
 import { addLogOptions, logOptionsOf, wholeNumber, type CommonOptions } from '../options';
@@ -8,6 +16,7 @@ import { bytes, count, fit, indent, ms, pretty, print, printJson } from '../outp
 interface ShowOptions extends CommonOptions {
   limit: number;
   verify: boolean;
+  bundle?: string;
 }
 
 const orNone = (values: readonly unknown[] | null | undefined) => (values?.length ? values.join(', ') : 'none');
@@ -56,13 +65,30 @@ function chainLine(check: ChainCheck | null, what: string): string {
   return `DOES NOT VERIFY: chain ${check.chain_id} through seq ${check.through_seq}: ${first ? first.message : 'no rows found'}${check.problems.length > 1 ? ` (and ${check.problems.length - 1} more problems; run "inferlog verify --chain ${check.chain_id}")` : ''}`;
 }
 
-function eventLine(e: EventRow): string {
+function eventLine(e: EventRow, changed: readonly string[]): string {
   const data = present(e.data) ? ` ${pretty(e.data, 400)}` : '';
   const redactions = e.redactions.length ? ` (redacted: ${e.redactions.join(', ')})` : '';
-  return `${e.created_at}  ${e.type}${e.actor ? ` by ${e.actor}` : ''}${data}${redactions}  [chain ${e.chain_id} seq ${e.chain_seq}]`;
+  const verdict = changed.includes(e.id) ? '  CHANGED: its content does not match its record_hash' : '';
+  return `${e.created_at}  ${e.type}${e.actor ? ` by ${e.actor}` : ''}${data}${redactions}  [chain ${e.chain_id} seq ${e.chain_seq}]${verdict}`;
 }
 
-function render({ record: r, events, chain }: InferenceView): string {
+/** What the Chain section says: from the database, whether the chain verifies up to the row. */
+function chainVerdict({ record: r, chain }: InferenceView): string {
+  return chain === null && r.chain_id ? 'not verified (--no-verify)' : chainLine(chain, 'this row');
+}
+
+/** What the Chain section says: from an export, whether the row's hash matches its content there. */
+function bundleVerdict(view: BundleInferenceView, manifest: string): string {
+  return view.hash_ok
+    ? `line ${view.line} of the export: its record_hash matches its content (the links and the file's SHA-256: inferlog verify --bundle ${manifest})`
+    : `CHANGED: line ${view.line} of the export does not match its record_hash: the row was changed after it was exported`;
+}
+
+function render(
+  { record: r, events }: InferenceView | BundleInferenceView,
+  verdict: string,
+  changedEvents: readonly string[] = [],
+): string {
   const usage = (r.usage ?? null) as Record<string, unknown> | null;
   const lines = [
     `Inference ${r.id}  (request id ${r.request_id})`,
@@ -114,11 +140,11 @@ function render({ record: r, events, chain }: InferenceView): string {
     ...(present(r.annotations) ? [indent(field('annotations', members(r.annotations)))] : []),
     '',
     `Oversight events (${events.length})`,
-    ...(events.length ? events.map((e) => indent(eventLine(e))) : [indent('none')]),
+    ...(events.length ? events.map((e) => indent(eventLine(e, changedEvents))) : [indent('none')]),
     '',
     'Chain',
     indent(field('position', r.chain_id ? `chain ${r.chain_id} seq ${r.chain_seq}, record_hash ${r.record_hash}` : 'none')),
-    indent(chain === null && r.chain_id ? 'not verified (--no-verify)' : chainLine(chain, 'this row')),
+    indent(verdict),
   ];
   return lines.join('\n');
 }
@@ -133,14 +159,18 @@ export const show: CommandModule = (program, ctx) => {
         'Reconstructs an inference from its row, by id or request id: identity and timing, model, route and status, the request ' +
           '(parameters, inputs or raw body), the response (outputs, usage with time to first token, error), headers, redactions, ' +
           'truncation, schema errors, its oversight events (subject = its id or request id), and whether its hash chain verifies ' +
-          'from the start up to it. Rows that share a request id are all shown. Exits 1 when nothing is found or a chain does not verify.',
+          'from the start up to it. Rows that share a request id are all shown. Exits 1 when nothing is found or a chain does not verify. ' +
+          'With --bundle FILE.manifest.json: the same from an export, without the database (the inference from its file, its events ' +
+          "from FILE.events.jsonl), saying whether each row's record_hash matches its content; exits 1 when one does not.",
       )
       .argument('<id>', "the inference's id (UUID) or its request id")
       .option('--limit <n>', 'most inferences shown when several share the request id', wholeNumber('--limit', 1, 1000), 10)
-      .option('--no-verify', 'do not verify the chains (verifying reads each chain from its start)'),
+      .option('--no-verify', 'do not verify the chains (verifying reads each chain from its start)')
+      .option('--bundle <manifest>', "read the inference and its events from an export: the export's FILE.manifest.json"),
   ).action(
-    act(ctx, async (key: string, opts: ShowOptions) =>
-      withLog(logOptionsOf(opts), ctx.io, async (log) => {
+    act(ctx, async (key: string, opts: ShowOptions) => {
+      if (opts.bundle) return showBundle(ctx.io, key, opts.bundle, opts);
+      return withLog(logOptionsOf(opts), ctx.io, async (log) => {
         const result = await showInference(log.db, log.schema, log.table, key, { limit: opts.limit, verify: opts.verify });
         const verified = [...result.inferences.map((i) => i.chain), ...result.event_chains].every((c) => !opts.verify || c?.ok);
         if (opts.json) {
@@ -153,7 +183,7 @@ export const show: CommandModule = (program, ctx) => {
               ctx.io,
               `${result.total} inferences have request id "${key}"${result.total > result.inferences.length ? `; the first ${result.inferences.length} are shown (--limit)` : ''}.\n`,
             );
-          print(ctx.io, result.inferences.map(render).join(`\n\n${'─'.repeat(80)}\n\n`));
+          print(ctx.io, result.inferences.map((view) => render(view, chainVerdict(view))).join(SEPARATOR));
           if (result.event_chains.length) {
             print(ctx.io, '');
             print(ctx.io, 'Event chains');
@@ -161,7 +191,29 @@ export const show: CommandModule = (program, ctx) => {
           }
         }
         return result.total === 0 || !verified ? EXIT.failed : EXIT.ok;
-      }),
-    ),
+      });
+    }),
   );
 };
+
+const SEPARATOR = `\n\n${'─'.repeat(80)}\n\n`;
+
+/** `inferlog show <id> --bundle FILE.manifest.json`: the inference and its events from an export. */
+async function showBundle(io: CliIo, key: string, manifest: string, opts: ShowOptions): Promise<number> {
+  const result = await showFromBundle(manifest, key, { limit: opts.limit });
+  const intact = result.inferences.every((i) => i.hash_ok && i.events_changed.length === 0);
+  if (opts.json) {
+    printJson(io, result);
+  } else if (result.total === 0) {
+    print(io, `no inference with id or request id "${key}" in the export ${manifest}`);
+  } else {
+    if (result.total > 1)
+      print(
+        io,
+        `${result.total} inferences of the export have request id "${key}"${result.total > result.inferences.length ? `; the first ${result.inferences.length} are shown (--limit)` : ''}.\n`,
+      );
+    if (!result.has_events) print(io, 'This export has no events file (manifest_version 1): its oversight events are not shown.\n');
+    print(io, result.inferences.map((view) => render(view, bundleVerdict(view, manifest), view.events_changed)).join(SEPARATOR));
+  }
+  return result.total === 0 || !intact ? EXIT.failed : EXIT.ok;
+}

@@ -1,10 +1,12 @@
 import { InvalidArgumentError, Option } from 'commander';
 import {
   compareWithManifest,
+  manifestOfChain,
   readManifest,
   verifyBundle,
   verifyLog,
   type AnchorReport,
+  type BundleChainSummary,
   type BundleReport,
   type ChainSummary,
   type VerifyReport,
@@ -91,20 +93,30 @@ function renderLog(report: VerifyReport, place: string): string {
   return lines.join('\n');
 }
 
+const BUNDLE_CHAIN_COLUMNS: Parameters<typeof table<BundleChainSummary>>[1] = [
+  { header: 'chain', value: (c) => c.chain_id ?? '(none)' },
+  { header: 'rows', value: (c) => count(c.rows), right: true },
+  { header: 'seq', value: (c) => range(c.first_seq, c.last_seq) },
+  { header: 'last hash', value: (c) => c.last_hash ?? '-', max: 64 },
+  { header: 'ok', value: (c) => (c.ok ? 'ok' : 'FAILED') },
+];
+
 function renderBundle(report: BundleReport): string {
   const m = report.manifest;
   const lines = [
     `${report.file}: ${m.format}, ${count(report.rows)} rows, ${bytes(report.bytes)}, sha256 ${report.sha256}`,
     `exported ${m.exported_at} from ${m.source.schema}.${m.source.table} by inferlog ${m.inferlog_version}; filters ${JSON.stringify(m.filters)}`,
     '',
-    table(report.chains, [
-      { header: 'chain', value: (c) => c.chain_id ?? '(none)' },
-      { header: 'rows', value: (c) => count(c.rows), right: true },
-      { header: 'seq', value: (c) => range(c.first_seq, c.last_seq) },
-      { header: 'last hash', value: (c) => c.last_hash ?? '-', max: 64 },
-      { header: 'ok', value: (c) => (c.ok ? 'ok' : 'FAILED') },
-    ]),
+    table(report.chains, BUNDLE_CHAIN_COLUMNS),
   ];
+  const events = report.events;
+  if (events)
+    lines.push(
+      '',
+      `${events.file}: ${count(events.rows)} oversight events, ${bytes(events.bytes)}, sha256 ${events.sha256}`,
+      ...(events.chains.length ? ['', table(events.chains, BUNDLE_CHAIN_COLUMNS)] : []),
+    );
+  else lines.push('', 'no events file: the manifest is of version 1, from before exports carried oversight events');
   lines.push(
     ...problems(
       report.problems,
@@ -115,7 +127,7 @@ function renderBundle(report: BundleReport): string {
   if (report.ok)
     lines.push(
       '',
-      'OK: size and SHA-256 match the manifest; every row matches its record_hash; chains link and end at the heads the manifest records',
+      `OK: size and SHA-256 match the manifest; every row matches its record_hash; chains link and end at the heads the manifest records${report.events ? ' (records and events)' : ''}`,
     );
   return lines.join('\n');
 }
@@ -131,7 +143,10 @@ function renderAnchors(report: AnchorReport, manifest: string): string {
       `the database no longer holds what that export recorded (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'})`,
     ),
   );
-  if (report.ok) lines.push('OK: the database still holds the first and last row of every chain as that export recorded them');
+  if (report.ok)
+    lines.push(
+      'OK: the database still holds the first and last row of every chain as that export recorded them (records and events), and every chain it recorded is still registered as it was',
+    );
   return lines.join('\n');
 }
 
@@ -145,10 +160,11 @@ export const verify: CommandModule = (program, ctx) => {
         'Without --bundle: reads every row of the log and its events in one snapshot and recomputes each chain: every row must ' +
           'match its record_hash and follow the row before it, and every chain must reach the head its writer recorded. Prints a ' +
           'summary per chain and every problem, the first (where tampering starts) first. ' +
-          "With --bundle FILE.manifest.json: checks an export without the database: the file's size and SHA-256, every row's " +
-          "record_hash, the links between rows, and each chain's head against the manifest. " +
+          "With --bundle FILE.manifest.json: checks an export without the database: each file's size and SHA-256 (records and " +
+          "FILE.events.jsonl), every row's record_hash, the links between rows, and each chain's head against the manifest. " +
           'With --against FILE.manifest.json: also compares the database with what that earlier export recorded (the first and last ' +
-          'row of each chain), which shows a chain rewritten, head and all, since. Exits 1 on any problem.',
+          "row of each chain of records and of events, and every chain's registration), which shows a chain rewritten, head and " +
+          'all, since, or deleted whole with its registration. Exits 1 on any problem.',
       )
       .option('--chain <id>', 'only this chain (its UUID)', (value: string) => {
         if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
@@ -174,7 +190,7 @@ export const verify: CommandModule = (program, ctx) => {
             EXIT.failed,
           );
         if (manifest) {
-          const scope = opts.chain ? { ...manifest, chains: manifest.chains.filter((c) => c.chain_id === opts.chain) } : manifest;
+          const scope = opts.chain ? manifestOfChain(manifest, opts.chain) : manifest;
           const against = await compareWithManifest(log.db, log.schema, log.table, scope);
           if (opts.json) printJson(ctx.io, { ...report, against });
           else

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { rowHash } from '../chain/canonical';
+import { NOT_CANONICAL } from './canonical-lines';
 import { ChainWalk, type ChainFinding, type WalkRow } from './chain-walk';
-import { CsvReader } from './csv';
-import { EXPORT_COLUMNS, rowFromCsv, rowFromJsonl } from './export-format';
+import { exportRows } from './export-read';
+import { EVENT_EXPORT, RECORD_EXPORT, type ExportedTable, type ExportFormat } from './export-format';
 import { readManifest, type ExportManifest, type ManifestChain } from './manifest';
 
 /** What is wrong with an export, and where. */
@@ -18,6 +19,8 @@ export interface BundleProblem {
    * the manifest says.
    */
   kind: 'file' | 'count' | 'malformed' | 'changed' | 'missing' | 'reordered' | 'inserted' | 'head';
+  /** Which file: the records file or the events file (`FILE.events.jsonl`). */
+  table: 'records' | 'events';
   /** The line of the file where the row starts (1-based; a CSV's header is line 1), when a row is concerned. */
   line: number | null;
   /** The row's number in the file (1-based, header not counted). */
@@ -39,6 +42,17 @@ export interface BundleChainSummary {
   ok: boolean;
 }
 
+/** What `verifyBundle` read of one file of the export. */
+export interface BundleFileSummary {
+  /** The file's path. */
+  file: string;
+  rows: number;
+  bytes: number;
+  /** SHA-256 of the file as read. */
+  sha256: string;
+  chains: BundleChainSummary[];
+}
+
 /** The result of `verifyBundle`. */
 export interface BundleReport {
   ok: boolean;
@@ -50,7 +64,12 @@ export interface BundleReport {
   /** SHA-256 of the file as read. */
   sha256: string;
   chains: BundleChainSummary[];
-  /** Every problem found (at most `maxProblems`), in file order, then the file-level ones; the first is where the damage starts. */
+  /** The events file (manifest_version 2); null for a version 1 manifest, which has none. */
+  events: BundleFileSummary | null;
+  /**
+   * Every problem found (at most `maxProblems`): the records file's in file order, then its file-level
+   * ones, then the events file's likewise; the first is where the damage starts.
+   */
   problems: BundleProblem[];
 }
 
@@ -62,8 +81,9 @@ export interface BundleOptions {
   onProgress?: (rows: number, bytes: number) => void;
 }
 
-/** Where a row is in the file, as its problems name it. */
+/** Where a row is in its file, as its problems name it. */
 interface RowPlace {
+  table: 'records' | 'events';
   line: number;
   row: number;
   chain_id: string | null;
@@ -87,79 +107,78 @@ interface FileChain {
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** Splits bytes into LF-terminated lines (UTF-8 never has 0x0A inside a character), across chunks. */
-async function* jsonlLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<{ text: string; line: number }> {
-  let rest: Buffer | null = null;
-  let line = 0;
-  for await (const chunk of chunks) {
-    const data: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
-    let from = 0;
-    for (let at = data.indexOf(10, from); at !== -1; at = data.indexOf(10, from)) {
-      yield { text: data.toString('utf8', from, at), line: ++line };
-      from = at + 1;
-    }
-    rest = from < data.length ? data.subarray(from) : null;
-  }
-  if (rest && rest.length > 0) yield { text: rest.toString('utf8'), line: ++line };
-}
-
-type CsvItem = { fields: (string | null)[]; line: number; error?: undefined } | { error: string; line: number | null };
-
-/** CSV records with the line each starts on; the header is checked and not yielded. After a record that cannot be read, one error and nothing more (the rest is still consumed, so the whole file is hashed). */
-async function* csvRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<CsvItem> {
-  const reader = new CsvReader();
-  const decoder = new StringDecoder('utf8');
-  let header = true;
-  let broken = false;
-  const take = function* (read: () => { fields: (string | null)[]; line: number }[]): Generator<CsvItem> {
-    if (broken) return;
-    let rows: ReturnType<typeof read>;
-    try {
-      rows = read();
-    } catch (err) {
-      broken = true;
-      const message = (err as Error).message;
-      yield { error: `the file cannot be read as CSV from ${message}`, line: Number(/^line (\d+)/.exec(message)?.[1] ?? NaN) || null };
-      return;
-    }
-    for (const r of rows) {
-      if (header) {
-        header = false;
-        if (r.fields.join(',') !== EXPORT_COLUMNS.join(',')) {
-          broken = true;
-          yield { error: `line 1: the header is not the export's ${EXPORT_COLUMNS.length} columns (id … record_hash)`, line: 1 };
-          return;
-        }
-        continue;
-      }
-      yield r;
-    }
-  };
-  for await (const chunk of chunks) yield* take(() => reader.push(decoder.write(chunk)));
-  yield* take(() => reader.push(decoder.end()));
-  yield* take(() => reader.end());
-}
-
 /**
- * Checks an export offline, from its manifest and file alone (no database): the file's size and SHA-256
- * match the manifest; every row's record_hash matches its content (recomputed by `rowHash`); the rows of
- * each chain come in sequence order and link (each row's prev_hash is the record_hash of the row before,
- * when their sequence numbers are consecutive); a missing sequence number is one the manifest lists as
- * left out; every chain starts, ends and counts as the manifest says. Reads the file once, streaming, in
- * constant memory (per chain, a few numbers). Names the line and row of each problem.
+ * Checks an export offline, from its manifest and files alone (no database): each file's size and
+ * SHA-256 match the manifest; every row's record_hash matches its content (recomputed by `rowHash`);
+ * the rows of each chain come in sequence order and link (each row's prev_hash is the record_hash of
+ * the row before, when their sequence numbers are consecutive); a missing sequence number is one the
+ * manifest lists as left out; every chain starts, ends and counts as the manifest says. The same for
+ * the events file of a version 2 manifest, with the event table's columns. Reads each file once,
+ * streaming, in constant memory (per chain, a few numbers). Names the file, line and row of each problem.
  */
 export async function verifyBundle(manifestFile: string, options: BundleOptions = {}): Promise<BundleReport> {
   const manifest = await readManifest(manifestFile);
-  const file = join(dirname(manifestFile), manifest.file);
+  const dir = dirname(manifestFile);
   const max = options.maxProblems ?? 100;
-  const report: BundleReport = { ok: true, manifest, file, rows: 0, bytes: 0, sha256: '', chains: [], problems: [] };
+  const problems: BundleProblem[] = [];
+  let ok = true;
   const problem = (p: BundleProblem) => {
-    report.ok = false;
-    if (report.problems.length < max) report.problems.push(p);
+    ok = false;
+    if (problems.length < max) problems.push(p);
   };
-  const expectedChains = new Map(manifest.chains.map((c) => [c.chain_id, c]));
+  const records = await checkFile(
+    { path: join(dir, manifest.file), label: '', noun: 'the file', format: manifest.format, table: RECORD_EXPORT, expected: manifest },
+    problem,
+    options,
+  );
+  const e = manifest.events;
+  const events = e
+    ? await checkFile(
+        {
+          path: join(dir, e.file),
+          label: `${e.file} `,
+          noun: `the events file ${e.file}`,
+          format: 'jsonl',
+          table: EVENT_EXPORT,
+          expected: e,
+        },
+        problem,
+        options,
+      )
+    : null;
+  return { ok, manifest, ...records, events, problems };
+}
+
+/** One file of an export and what the manifest says of it. */
+interface FileSection {
+  path: string;
+  /** Goes before "line N" in the problems (names the file; empty for the records file). */
+  label: string;
+  /** The file in a sentence: "the file", "the events file X". */
+  noun: string;
+  format: ExportFormat;
+  table: ExportedTable;
+  expected: { rows: number; bytes: number; sha256: string; chains: ManifestChain[] };
+}
+
+/** Checks one file of an export against its part of the manifest (see `verifyBundle`). */
+async function checkFile(section: FileSection, report: (p: BundleProblem) => void, options: BundleOptions): Promise<BundleFileSummary> {
+  const summary: BundleFileSummary = { file: section.path, rows: 0, bytes: 0, sha256: '', chains: [] };
+  const which = section.table.name;
+  const problem = (p: Omit<BundleProblem, 'table'>) => report({ table: which, ...p });
+  const fileProblem = (kind: 'file' | 'count', message: string) =>
+    problem({ kind, line: null, row: null, chain_id: null, seq: null, id: null, message });
+  const expectedChains = new Map(section.expected.chains.map((c) => [c.chain_id, c]));
   const done = new Set<string | null>();
   let current: FileChain | null = null;
+
+  try {
+    await access(section.path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    fileProblem('file', `${section.noun} ${section.path} that the manifest describes is not there: it was removed or renamed`);
+    return summary;
+  }
 
   const finish = () => {
     if (!current) return;
@@ -174,10 +193,10 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
         chain_id: c.chain_id,
         seq: c.last_seq,
         id: null,
-        message: `chain ${c.chain_id} in the file: ${c.rows} rows, seq ${c.first_seq}..${c.last_seq}, last hash ${c.last_hash}; the manifest says ${e.rows} rows, seq ${e.first_seq}..${e.last_seq}, last hash ${e.last_hash}`,
+        message: `chain ${c.chain_id} in ${section.noun}: ${c.rows} rows, seq ${c.first_seq}..${c.last_seq}, last hash ${c.last_hash}; the manifest says ${e.rows} rows, seq ${e.first_seq}..${e.last_seq}, last hash ${e.last_hash}`,
       });
     }
-    report.chains.push(c);
+    summary.chains.push(c);
     current = null;
   };
 
@@ -199,15 +218,15 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
         message: `${at}: chain ${chainId} starts at seq ${seq} here; the manifest says it starts at seq ${expected.first_seq}: rows before this one were removed or moved`,
       });
     }
-    return { walk: fileChainWalk(chain, expected, problem), expected };
+    return { walk: fileChainWalk(chain, expected, report), expected };
   };
 
   const check = (row: Record<string, unknown>, line: number, n: number) => {
     const id = str(row.id);
     const chainId = str(row.chain_id);
     const seq = num(row.chain_seq);
-    const at = `line ${line} (row ${n}, id ${id}${chainId ? `, chain ${chainId} seq ${seq}` : ''})`;
-    const place: RowPlace = { line, row: n, chain_id: chainId, seq, id };
+    const at = `${section.label}line ${line} (row ${n}, id ${id}${chainId ? `, chain ${chainId} seq ${seq}` : ''})`;
+    const place: RowPlace = { table: which, line, row: n, chain_id: chainId, seq, id };
     if (!current || current.walk.chain.chain_id !== chainId) {
       finish();
       current = begin(place, at);
@@ -215,7 +234,7 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
     const walk = current.walk;
     let hash: string;
     try {
-      hash = rowHash(row);
+      hash = rowHash(row, section.table.hashed);
     } catch (err) {
       walk.skip(null, null);
       return problem({ ...place, kind: 'malformed', message: `${at}: cannot be read as a row: ${(err as Error).message}` });
@@ -228,75 +247,37 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
   };
 
   const hash = createHash('sha256');
-  const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  const stream = createReadStream(section.path, { highWaterMark: 1024 * 1024 });
   async function* counted(): AsyncGenerator<Buffer> {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       hash.update(chunk);
-      report.bytes += chunk.length;
+      summary.bytes += chunk.length;
       yield chunk;
     }
   }
-  const lastProgress = { at: 0 };
-  const progress = () => {
-    if (options.onProgress && report.rows - lastProgress.at >= 10_000) {
-      lastProgress.at = report.rows;
-      options.onProgress(report.rows, report.bytes);
+  let lastProgress = 0;
+  for await (const item of exportRows(counted(), section.format, section.table, section.label)) {
+    if (item.n !== null) summary.rows = item.n;
+    if (item.error !== undefined) {
+      problem({ kind: 'malformed', line: item.line, row: item.n, chain_id: null, seq: null, id: item.id, message: item.error });
+      continue;
     }
-  };
-
-  if (manifest.format === 'csv') {
-    for await (const item of csvRows(counted())) {
-      if (item.error !== undefined) {
-        problem({ kind: 'malformed', line: item.line, row: null, chain_id: null, seq: null, id: null, message: item.error });
-        continue;
-      }
-      const { fields, line } = item;
-      const n = ++report.rows;
-      let row: Record<string, unknown>;
-      try {
-        row = rowFromCsv(fields);
-      } catch (err) {
-        problem({
-          kind: 'malformed',
-          line,
-          row: n,
-          chain_id: null,
-          seq: null,
-          id: fields[0] ?? null,
-          message: `line ${line} (row ${n}): ${(err as Error).message}`,
-        });
-        continue;
-      }
-      check(row, line, n);
-      progress();
+    if (!item.canonical) {
+      const { row, line, n } = item;
+      const place = { chain_id: str(row.chain_id), seq: num(row.chain_seq), id: str(row.id) };
+      problem({ kind: 'malformed', line, row: n, ...place, message: `${section.label}line ${line} (row ${n}) ${NOT_CANONICAL}` });
     }
-  } else {
-    for await (const { text, line } of jsonlLines(counted())) {
-      const n = ++report.rows;
-      let row: Record<string, unknown>;
-      try {
-        row = rowFromJsonl(text);
-      } catch (err) {
-        problem({
-          kind: 'malformed',
-          line,
-          row: n,
-          chain_id: null,
-          seq: null,
-          id: null,
-          message: `line ${line} (row ${n}) ${(err as Error).message}`,
-        });
-        continue;
-      }
-      check(row, line, n);
-      progress();
+    check(item.row, item.line, item.n);
+    if (options.onProgress && summary.rows - lastProgress >= 10_000) {
+      lastProgress = summary.rows;
+      options.onProgress(summary.rows, summary.bytes);
     }
   }
   finish();
-  report.sha256 = hash.digest('hex');
-  options.onProgress?.(report.rows, report.bytes);
+  summary.sha256 = hash.digest('hex');
+  options.onProgress?.(summary.rows, summary.bytes);
 
-  for (const e of manifest.chains) {
+  for (const e of section.expected.chains) {
     if (!done.has(e.chain_id))
       problem({
         kind: 'missing',
@@ -305,31 +286,17 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
         chain_id: e.chain_id,
         seq: e.first_seq,
         id: null,
-        message: `chain ${e.chain_id} (${e.rows} rows in the manifest) is not in the file: its rows were removed`,
+        message: `chain ${e.chain_id} (${e.rows} rows in the manifest) is not in ${section.noun}: its rows were removed`,
       });
   }
-  if (report.rows !== manifest.rows)
-    problem({
-      kind: 'count',
-      line: null,
-      row: null,
-      chain_id: null,
-      seq: null,
-      id: null,
-      message: `the file has ${report.rows} rows; the manifest says ${manifest.rows}`,
-    });
-  if (report.bytes !== manifest.bytes || report.sha256 !== manifest.sha256) {
-    problem({
-      kind: 'file',
-      line: null,
-      row: null,
-      chain_id: null,
-      seq: null,
-      id: null,
-      message: `the file is not the one exported: ${report.bytes} bytes with SHA-256 ${report.sha256}; the manifest says ${manifest.bytes} bytes with SHA-256 ${manifest.sha256}`,
-    });
-  }
-  return report;
+  const expected = section.expected;
+  if (summary.rows !== expected.rows) fileProblem('count', `${section.noun} has ${summary.rows} rows; the manifest says ${expected.rows}`);
+  if (summary.bytes !== expected.bytes || summary.sha256 !== expected.sha256)
+    fileProblem(
+      'file',
+      `${section.noun} is not the one exported: ${summary.bytes} bytes with SHA-256 ${summary.sha256}; the manifest says ${expected.bytes} bytes with SHA-256 ${expected.sha256}`,
+    );
+  return summary;
 }
 
 /** The walk of a chain of the file, which may skip only the seqs the manifest lists as left out. */

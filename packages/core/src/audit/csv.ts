@@ -18,6 +18,18 @@ export function csvRecord(fields: readonly (string | null)[]): string {
 export interface CsvRow {
   fields: (string | null)[];
   line: number;
+  /** With `keepText`: the record's text as it was, line break included (none for a last record without one). */
+  text?: string;
+}
+
+/** A record's text from its fields, which of them were quoted, and its line break: what the reader read. */
+function recordText(fields: readonly (string | null)[], quoted: readonly boolean[], end: string): string {
+  let out = '';
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i] ?? '';
+    out += `${i === 0 ? '' : ','}${quoted[i] ? `"${f.replaceAll('"', '""')}"` : f}`;
+  }
+  return out + end;
 }
 
 /**
@@ -26,7 +38,13 @@ export interface CsvRow {
  * field or text after a closing quote, naming the line.
  */
 export class CsvReader {
+  /** `keepText`: each record also carries its text as read (`text`), so a reader can check its form. */
+  constructor(private readonly keepText = false) {}
+
   private fields: (string | null)[] = [];
+  private quotedFields: boolean[] = [];
+  /** With keepText: a record that ended at a CR at the end of a chunk, waiting to see whether an LF follows. */
+  private held: { row: CsvRow; quoted: boolean[] } | null = null;
   private field = '';
   private quoted = false;
   /** Inside a quoted field. */
@@ -41,6 +59,7 @@ export class CsvReader {
 
   push(text: string): CsvRow[] {
     const out: CsvRow[] = [];
+    if (this.held && text.length > 0) out.push(this.release(text[0] === '\n' ? '\r\n' : '\r'));
     for (let i = 0; i < text.length; i++) {
       const c = text[i];
       if (this.pendingCr) {
@@ -74,8 +93,13 @@ export class CsvReader {
         this.endField();
       } else if (c === '\n' || c === '\r') {
         this.endField();
-        out.push({ fields: this.fields, line: this.recordLine });
+        const row: CsvRow = { fields: this.fields, line: this.recordLine };
+        if (!this.keepText) out.push(row);
+        else if (c === '\n') out.push(this.withText(row, this.quotedFields, '\n'));
+        else if (i + 1 < text.length) out.push(this.withText(row, this.quotedFields, text[i + 1] === '\n' ? '\r\n' : '\r'));
+        else this.held = { row, quoted: this.quotedFields };
         this.fields = [];
+        this.quotedFields = [];
         this.started = false;
         this.line++;
         this.recordLine = this.line;
@@ -97,14 +121,29 @@ export class CsvReader {
   end(): CsvRow[] {
     if (this.inQuotes && !this.quotePending) throw new Error(`line ${this.recordLine}: the file ends inside a quoted field`);
     if (this.quotePending) this.inQuotes = false;
-    if (!this.started && this.fields.length === 0 && this.field === '' && !this.quoted) return [];
+    const held = this.held ? [this.release('\r')] : [];
+    if (!this.started && this.fields.length === 0 && this.field === '' && !this.quoted) return held;
     this.endField();
     const row = { fields: this.fields, line: this.recordLine };
+    const quoted = this.quotedFields;
     this.fields = [];
-    return [row];
+    this.quotedFields = [];
+    return [...held, this.keepText ? this.withText(row, quoted, '') : row];
+  }
+
+  private withText(row: CsvRow, quoted: boolean[], end: string): CsvRow {
+    row.text = recordText(row.fields, quoted, end);
+    return row;
+  }
+
+  private release(end: string): CsvRow {
+    const { row, quoted } = this.held!;
+    this.held = null;
+    return this.withText(row, quoted, end);
   }
 
   private endField(): void {
+    this.quotedFields.push(this.quoted);
     this.fields.push(this.field === '' && !this.quoted ? null : this.field);
     this.field = '';
     this.quoted = false;

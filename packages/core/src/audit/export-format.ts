@@ -1,4 +1,16 @@
-import { canonicalJson, normalize, RECORD_KINDS, type ColumnKind } from '../chain/canonical';
+import {
+  canonicalJson,
+  EVENT_HASH_COLUMNS,
+  EVENT_KINDS,
+  normalize,
+  RECORD_HASH_COLUMNS,
+  RECORD_KINDS,
+  type ColumnKind,
+} from '../chain/canonical';
+import { numberFromStored } from '../chain/exact-number';
+import { parseStoredJson } from '../chain/stored-json';
+import { columnNames, EVENT_TABLE } from '../columns';
+import { canonicalLine, rowFromLine } from './canonical-lines';
 import { RECORD_COLUMNS, type RecordColumn } from '../record/record';
 import { csvRecord } from './csv';
 import type { RecordRow } from './rows';
@@ -9,26 +21,42 @@ export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv'];
 
 /** The columns of an exported row, in table order (the CSV header): every column of the log, record_hash last. */
 export const EXPORT_COLUMNS: readonly RecordColumn[] = RECORD_COLUMNS;
-const COLUMN_SET: ReadonlySet<string> = new Set(EXPORT_COLUMNS);
+
+/** The columns of one exported table: what its lines hold, how each is normalised, and which its record_hash covers. */
+export interface ExportedTable {
+  /** `records` (the log) or `events` (its oversight events), as problems name it. */
+  name: 'records' | 'events';
+  /** Every column, in table order, record_hash last. */
+  columns: readonly string[];
+  /** How each column is normalised (record_hash too). */
+  kinds: Readonly<Record<string, ColumnKind>>;
+  /** The columns record_hash covers. */
+  hashed: Readonly<Record<string, ColumnKind>>;
+}
+
+function exportedTable(
+  name: ExportedTable['name'],
+  columns: readonly string[],
+  kinds: Readonly<Record<string, ColumnKind>>,
+  hashed: Readonly<Record<string, ColumnKind>>,
+): ExportedTable {
+  return { name, columns, kinds, hashed };
+}
+
+/** The log's rows as an export holds them. */
+export const RECORD_EXPORT = exportedTable('records', EXPORT_COLUMNS, RECORD_KINDS, RECORD_HASH_COLUMNS);
+/** Oversight events as an export holds them (always JSONL, beside the records file). */
+export const EVENT_EXPORT = exportedTable('events', columnNames(EVENT_TABLE), EVENT_KINDS, EVENT_HASH_COLUMNS);
 
 const KINDS: readonly ColumnKind[] = EXPORT_COLUMNS.map((c) => RECORD_KINDS[c]);
-/** The columns in canonical (sorted) order, with their kinds and quoted names, so lines are written without sorting keys. */
-const SORTED: readonly (readonly [string, ColumnKind, string])[] = EXPORT_COLUMNS.map(
-  (c) => [c, RECORD_KINDS[c], JSON.stringify(c)] as const,
-).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 /**
  * One row as a JSONL line: the canonical JSON (RFC 8785) of the row with its record_hash, and a LF. Takes
  * a row as PostgreSQL returns it (or already canonical) and normalises each column on the way.
+ * `table`: which table's columns (the log's, unless given).
  */
-export function jsonlLine(row: Readonly<Record<string, unknown>> | RecordRow): string {
-  const values = row as Readonly<Record<string, unknown>>;
-  let json = '{';
-  for (let i = 0; i < SORTED.length; i++) {
-    const [name, kind, quoted] = SORTED[i]!;
-    json += `${i === 0 ? '' : ','}${quoted}:${canonicalJson(normalize(kind, values[name]))}`;
-  }
-  return `${json}}\n`;
+export function jsonlLine(row: Readonly<Record<string, unknown>> | RecordRow, table: ExportedTable = RECORD_EXPORT): string {
+  return canonicalLine(row as Readonly<Record<string, unknown>>, table.kinds);
 }
 
 /** A CSV cell's text: jsonb and text[] as canonical JSON, timestamps ISO 8601, NULL as null. */
@@ -59,8 +87,9 @@ export function csvLine(row: Readonly<Record<string, unknown>> | RecordRow): str
 }
 
 /**
- * A CSV record back as a row `rowHash` reads: numbers and booleans typed, text[] parsed, jsonb left as
- * its JSON text (which the canonical form parses). Throws, naming the column, when a cell cannot be read.
+ * A CSV record back as a row `rowHash` reads, exactly: numbers and jsonb as stored (see
+ * chain/exact-number.ts), booleans typed, text[] parsed. Throws, naming the column, when a cell cannot
+ * be read. (Whether the record is in canonical form is `csvLine(row)` against its text.)
  */
 export function rowFromCsv(fields: readonly (string | null)[]): Record<string, unknown> {
   if (fields.length !== EXPORT_COLUMNS.length) throw new Error(`has ${fields.length} fields; an export has ${EXPORT_COLUMNS.length}`);
@@ -72,7 +101,7 @@ export function rowFromCsv(fields: readonly (string | null)[]): Record<string, u
       row[column] = null;
     } else if (kind === 'number') {
       if (!/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(text)) throw new Error(`column ${column}: "${text.slice(0, 40)}" is not a number`);
-      row[column] = Number(text);
+      row[column] = numberFromStored(text);
     } else if (kind === 'boolean') {
       if (text !== 'true' && text !== 'false') throw new Error(`column ${column}: "${text.slice(0, 40)}" is not true or false`);
       row[column] = text === 'true';
@@ -84,7 +113,7 @@ export function rowFromCsv(fields: readonly (string | null)[]): Record<string, u
       }
     } else if (kind === 'json') {
       try {
-        row[column] = JSON.parse(text);
+        row[column] = parseStoredJson(text);
       } catch {
         throw new Error(`column ${column}: not JSON`);
       }
@@ -95,18 +124,11 @@ export function rowFromCsv(fields: readonly (string | null)[]): Record<string, u
   return row;
 }
 
-/** A JSONL line back as a row; throws when it is not a JSON object with exactly the exported columns. */
-export function rowFromJsonl(line: string): Record<string, unknown> {
-  let row: unknown;
-  try {
-    row = JSON.parse(line);
-  } catch (err) {
-    throw new Error(`is not JSON: ${(err as Error).message}`);
-  }
-  if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new Error('is not a JSON object');
-  const keys = Object.keys(row);
-  const unknown = keys.find((k) => !COLUMN_SET.has(k));
-  if (unknown !== undefined) throw new Error(`has a field "${unknown.slice(0, 60)}" that is no column of the log`);
-  if (keys.length !== EXPORT_COLUMNS.length) throw new Error(`lacks the column "${EXPORT_COLUMNS.find((c) => !(c in row))}"`);
-  return row as Record<string, unknown>;
+/**
+ * A JSONL line back as a row of `table` (the log's, unless given), read exactly. Throws when it is not a
+ * JSON object with exactly those columns, and a NotCanonicalError (carrying the row) when it is not
+ * byte-equal to the row's canonical line.
+ */
+export function rowFromJsonl(line: string, table: ExportedTable = RECORD_EXPORT): Record<string, unknown> {
+  return rowFromLine(line, table.kinds);
 }

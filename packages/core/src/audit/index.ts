@@ -4,14 +4,39 @@ export { pgp, type Database } from '../sink/pgp';
 export { openEmbedded, type EmbeddedStoreHandle } from '../sink/embedded';
 export { migrate } from '../sink/migrate';
 export { prepareLog, type PrepareResult } from '../sink/prepare';
-export { logTableNames, type LogTableNames } from '../sink/names';
+export { logTableNames, checkSchemaName, checkTableName, type LogTableNames } from '../sink/names';
 export { verifyLog, type VerifyReport, type VerifyOptions, type ChainProblem, type ChainSummary } from './verify';
+export {
+  verifyBundle,
+  type BundleReport,
+  type BundleProblem,
+  type BundleOptions,
+  type BundleChainSummary,
+  type BundleFileSummary,
+} from './bundle';
 export type { ChainOrigin } from './chain-heads';
-export { verifyBundle, type BundleReport, type BundleProblem, type BundleOptions, type BundleChainSummary } from './bundle';
 export { compareWithManifest, type AnchorReport, type AnchorProblem } from './anchors';
-export { manifestPath, readManifest, RECORD_HASH_DEFINITION, type ExportManifest, type ManifestChain } from './manifest';
+export {
+  eventsPath,
+  manifestOfChain,
+  manifestPath,
+  readManifest,
+  RECORD_HASH_DEFINITION,
+  type ExportManifest,
+  type ManifestChain,
+  type ManifestEvents,
+  type ManifestRegistration,
+} from './manifest';
 export { exportLog, countRecords, type ExportOptions, type ExportResult } from './export';
-export { EXPORT_FORMATS, EXPORT_COLUMNS, rowFromCsv, rowFromJsonl, type ExportFormat } from './export-format';
+export {
+  EVENT_EXPORT,
+  EXPORT_FORMATS,
+  EXPORT_COLUMNS,
+  rowFromCsv,
+  rowFromJsonl,
+  type ExportFormat,
+  type ExportedTable,
+} from './export-format';
 export { canonicalJson, canonicalRow, rowHash } from '../chain/canonical';
 export {
   queryRecords,
@@ -24,6 +49,7 @@ export {
   type TailResult,
 } from './query';
 export { followRecords, LogFollower, type FollowOptions } from './follow';
+export { showFromBundle, type BundleShowResult, type BundleInferenceView } from './show-bundle';
 export { showInference, type ShowResult, type ShowOptions, type InferenceView, type ChainCheck } from './show';
 export { logStats, type DailyModelStats } from './stats';
 export { toRecordRow, toEventRow, type RecordRow, type EventRow } from './rows';

@@ -22,9 +22,39 @@ export interface ManifestChain {
   gaps: [number, number][] | null;
 }
 
+/** The oversight events of an export: a JSONL file beside the records file, whatever the records' format. */
+export interface ManifestEvents {
+  /** The events file's name, in the manifest's directory (`FILE.events.jsonl`). */
+  file: string;
+  bytes: number;
+  /** Events in the file. */
+  rows: number;
+  /** SHA-256 of the whole events file, hex. */
+  sha256: string;
+  /** The event table's columns; each line carries them in canonical (sorted) order. */
+  columns: string[];
+  /** Per event chain, as for records; events about records the filters left out are gaps. */
+  chains: ManifestChain[];
+}
+
+/** What the chain table recorded of a chain when the export was read: `verify --against` holds the database to it. */
+export interface ManifestRegistration {
+  chain_id: string;
+  kind: 'record' | 'event';
+  started_at: string;
+  host: string | null;
+  pid: number | null;
+  service: string | null;
+  service_version: string | null;
+  /** The chain's head at export time (it may be past the last row in the file). */
+  last_seq: number;
+  last_hash: string | null;
+}
+
 /** What `FILE.manifest.json` says about an exported file. */
 export interface ExportManifest {
-  manifest_version: 1;
+  /** 2 since exports carry events and registrations; version 1 manifests (records only) are still read. */
+  manifest_version: 1 | 2;
   format: ExportFormat;
   /** The exported file's name, in the manifest's directory. */
   file: string;
@@ -47,6 +77,10 @@ export interface ExportManifest {
   /** How each row's record_hash is recomputed. */
   record_hash: string;
   chains: ManifestChain[];
+  /** The oversight events about the exported records (version 2). */
+  events?: ManifestEvents;
+  /** Every chain of the records and events files as the chain table held it at export time (version 2). */
+  registrations?: ManifestRegistration[];
 }
 
 /** The manifest's path for an exported file. */
@@ -54,9 +88,14 @@ export function manifestPath(file: string): string {
   return `${file}.manifest.json`;
 }
 
+/** The events file's path for an exported file. */
+export function eventsPath(file: string): string {
+  return `${file}.events.jsonl`;
+}
+
 /** The definition of record_hash, as manifests state it. */
 export const RECORD_HASH_DEFINITION =
-  'lower-case hex SHA-256 of the UTF-8 bytes of the RFC 8785 (JCS) JSON of the row without record_hash: timestamps ISO 8601 UTC with milliseconds, numbers as numbers, jsonb as JSON, text[] as arrays, NULL as null (see @inferlog/core chain/canonical.ts)';
+  'lower-case hex SHA-256 of the UTF-8 bytes of the RFC 8785 (JCS) JSON of the row without record_hash, each value as stored: timestamps ISO 8601 UTC with milliseconds, or all six digits when the microseconds are not a whole millisecond; numbers as JCS prints them unless that is not the stored number (a jsonb number or bigint PostgreSQL holds with more digits, or trailing zeros), which is its stored decimal text verbatim; jsonb as JSON, text[] as arrays, NULL as null. Each line of this file is exactly that JSON with record_hash added (see @inferlog/core chain/canonical.ts)';
 
 const fail = (path: string, why: string): never => {
   throw new Error(`${path} is not an inferlog export manifest: ${why}`);
@@ -72,20 +111,46 @@ export async function readManifest(path: string): Promise<ExportManifest> {
     return fail(path, `not JSON (${(err as Error).message})`);
   }
   if (typeof m !== 'object' || m === null) fail(path, 'not a JSON object');
-  if (m.manifest_version !== 1) fail(path, `manifest_version is ${JSON.stringify(m.manifest_version)}; this inferlog reads version 1`);
+  if (m.manifest_version !== 1 && m.manifest_version !== 2)
+    fail(path, `manifest_version is ${JSON.stringify(m.manifest_version)}; this inferlog reads versions 1 and 2`);
   if (!EXPORT_FORMATS.includes(m.format as ExportFormat)) fail(path, `format must be one of ${EXPORT_FORMATS.join(', ')}`);
-  // The file must sit beside the manifest: a path elsewhere would let a manifest point a verifier at any file.
-  if (typeof m.file !== 'string' || m.file === '' || basename(m.file) !== m.file || m.file === '..' || m.file === '.')
-    fail(path, '"file" must be a file name in the manifest\'s directory');
-  for (const key of ['bytes', 'rows'])
-    if (!Number.isSafeInteger(m[key]) || (m[key] as number) < 0) fail(path, `"${key}" must be a whole number`);
-  if (typeof m.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.sha256)) fail(path, '"sha256" must be 64 hex digits');
-  if (!Array.isArray(m.chains)) fail(path, '"chains" must be a list');
-  for (const c of m.chains as Record<string, unknown>[]) {
-    if (typeof c !== 'object' || c === null || !Number.isSafeInteger(c.rows) || (c.chain_id !== null && typeof c.chain_id !== 'string'))
-      fail(path, 'each chain needs chain_id and rows');
-    if (c.gaps !== null && c.gaps !== undefined && !Array.isArray(c.gaps))
-      fail(path, `chain ${String(c.chain_id)}: "gaps" must be a list or null`);
+  checkFileSection(path, m, '');
+  if (m.manifest_version === 2) {
+    const events = m.events as Record<string, unknown>;
+    if (typeof events !== 'object' || events === null || Array.isArray(events))
+      fail(path, '"events" must be an object (manifest_version 2)');
+    checkFileSection(path, events, 'events.');
+    if (!Array.isArray(m.registrations)) fail(path, '"registrations" must be a list (manifest_version 2)');
+    for (const r of m.registrations as Record<string, unknown>[])
+      if (typeof r !== 'object' || r === null || typeof r.chain_id !== 'string' || (r.kind !== 'record' && r.kind !== 'event'))
+        fail(path, 'each registration needs chain_id and kind (record or event)');
   }
   return m as unknown as ExportManifest;
+}
+
+/** The fields that describe one file of an export (the records' at the top level, the events' under "events."). */
+function checkFileSection(path: string, m: Record<string, unknown>, at: string): void {
+  // The file must sit beside the manifest: a path elsewhere would let a manifest point a verifier at any file.
+  if (typeof m.file !== 'string' || m.file === '' || basename(m.file) !== m.file || m.file === '..' || m.file === '.')
+    fail(path, `"${at}file" must be a file name in the manifest's directory`);
+  for (const key of ['bytes', 'rows'])
+    if (!Number.isSafeInteger(m[key]) || (m[key] as number) < 0) fail(path, `"${at}${key}" must be a whole number`);
+  if (typeof m.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.sha256)) fail(path, `"${at}sha256" must be 64 hex digits`);
+  if (!Array.isArray(m.chains)) fail(path, `"${at}chains" must be a list`);
+  for (const c of m.chains as Record<string, unknown>[]) {
+    if (typeof c !== 'object' || c === null || !Number.isSafeInteger(c.rows) || (c.chain_id !== null && typeof c.chain_id !== 'string'))
+      fail(path, `each of "${at}chains" needs chain_id and rows`);
+    if (c.gaps !== null && c.gaps !== undefined && !Array.isArray(c.gaps))
+      fail(path, `${at}chains: chain ${String(c.chain_id)}: "gaps" must be a list or null`);
+  }
+}
+
+/** The manifest narrowed to one chain (records, events and registrations), for `verify --chain … --against`. */
+export function manifestOfChain(manifest: ExportManifest, chainId: string): ExportManifest {
+  return {
+    ...manifest,
+    chains: manifest.chains.filter((c) => c.chain_id === chainId),
+    ...(manifest.events && { events: { ...manifest.events, chains: manifest.events.chains.filter((c) => c.chain_id === chainId) } }),
+    ...(manifest.registrations && { registrations: manifest.registrations.filter((r) => r.chain_id === chainId) }),
+  };
 }

@@ -4,7 +4,7 @@ import type { Database } from '../sink/pgp';
 import { followGaps, loadGaps, unbackedGaps, type Gap } from './chain-gaps';
 import { headSignatureProblem, headSigned, keysRequiredSince, loadHeads, type ChainHead, type ChainOrigin } from './chain-heads';
 import { ChainWalk, type ChainFinding, type WalkRow } from './chain-walk';
-import { forEachRowIn, inSnapshot, type Snapshot } from './cursor';
+import { forEachStoredRowIn, inSnapshot, type Snapshot } from './cursor';
 
 /** What verification found wrong, for one row or one chain. */
 export interface ChainProblem {
@@ -143,7 +143,7 @@ async function walkTable(run: Run, which: Which): Promise<void> {
 
   const where = options.chain ? `WHERE chain_id = $3${options.throughSeq !== undefined ? ' AND chain_seq <= $4' : ''}` : '';
   const sql = `SELECT * FROM $1:name.$2:name ${where} ORDER BY chain_id NULLS LAST, chain_seq, id`;
-  await forEachRowIn(t, sql, [schema, relation, options.chain, options.throughSeq], (rows) => {
+  await forEachStoredRowIn(t, sql, [schema, relation, options.chain, options.throughSeq], (rows) => {
     for (const row of rows) {
       report.rows++;
       const id = String(row.id);

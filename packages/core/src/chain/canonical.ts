@@ -5,13 +5,24 @@
 //
 // where JCS is the JSON Canonicalization Scheme (RFC 8785: object keys sorted by UTF-16 code units, no
 // whitespace, numbers as ECMAScript prints them) and `row` is the JSON object of every column except
-// record_hash (prev_hash included; the columns and their types are in columns.ts), with:
-//   - timestamps (started_at, ended_at, created_at) as ISO 8601 UTC strings with milliseconds,
-//   - bigint and integer columns as numbers, double precision as numbers,
-//   - text and uuid as strings, text[] as arrays of strings, jsonb as its JSON value, NULL as null,
+// record_hash (prev_hash included; the columns and their types are in columns.ts), each value exactly
+// as stored, read with `SET TimeZone = 'UTC'; SET DateStyle = 'ISO'` as `col::text`:
+//   - timestamps (started_at, ended_at, created_at) as ISO 8601 UTC strings: `YYYY-MM-DDTHH:MM:SS.sssZ`
+//     when the stored microseconds are a whole millisecond (as JS toISOString prints), else with all six
+//     digits (`.ssssssZ`); what is no such instant (`infinity`) as its stored text (stored-time.ts),
+//   - integer and double precision as numbers; bigint as a number when its digits print back as a
+//     double, else its digits verbatim (as a JSON number),
+//   - jsonb as its JSON value, each number N (its text in `col::text`, which PostgreSQL prints in plain
+//     decimal) as the ECMAScript form s of the double nearest N when PostgreSQL stores s as exactly N,
+//     else N verbatim — so `0.10000000000000000001`, `3.0`, `12345678901234567001` keep every digit and
+//     whatever a writer wrote (a double) prints as JCS prints it (exact-number.ts),
+//   - text and uuid as strings, text[] as arrays of strings, NULL as null,
 //   - every string (values and keys) as stored: U+0000 and lone surrogates are U+FFFD.
+// One deviation from RFC 8785: a non-finite double (never stored in jsonb) prints as null, not an error.
 import * as crypto from 'node:crypto';
 import { columnNames, EVENT_TABLE, RECORD_TABLE, sqlType, type SqlType, type Table } from '../columns';
+import { ExactNumber, numberFromStored } from './exact-number';
+import { timestampText } from './stored-time';
 
 // crypto.hash (Node >= 20.12) hashes in one call, without a Hash object per row.
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
@@ -82,7 +93,11 @@ export function canonicalJson(value: unknown): string {
       return 'null';
   }
   if (value === null) return 'null';
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((value as { toJSON(): unknown }).toJSON());
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    // Checked here, not for every object: plain objects have no toJSON.
+    if (value instanceof ExactNumber) return value.text;
+    return canonicalJson((value as { toJSON(): unknown }).toJSON());
+  }
   if (Array.isArray(value)) {
     // Tensor data: a list of finite numbers is printed the same way by JSON.stringify, natively and faster.
     let numbers = true;
@@ -136,9 +151,12 @@ export function normalize(kind: ColumnKind, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   switch (kind) {
     case 'timestamp':
-      return (value instanceof Date ? value : new Date(value as string)).toISOString();
+      return timestampText(value);
     case 'number':
-      return Number(value);
+      if (typeof value === 'number') return value;
+      // A bigint is read as its digits (a string): a double when it prints back as them, else exact.
+      if (typeof value === 'string') return numberFromStored(value);
+      return value instanceof ExactNumber ? value : Number(value);
     case 'text':
       return storedText(String(value));
     case 'texts':

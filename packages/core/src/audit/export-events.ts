@@ -1,0 +1,60 @@
+import { logTableNames } from '../sink/names';
+import type { Snapshot } from './cursor';
+import { EVENT_EXPORT, jsonlLine } from './export-format';
+import { writeRows, type WriteRowsOptions, type WrittenFile } from './export-file';
+import type { ManifestRegistration } from './manifest';
+
+/** A subject that is an inference's id as `id::text` prints it (lower case), so it can be compared as a uuid through the index. */
+const LOWER_UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+
+/**
+ * Writes the oversight events about the records `filterSql` selects (subject = a record's id or
+ * request_id, as `showInference` matches them) to `<out>.partial` as canonical JSONL, in chain order,
+ * in the snapshot the records were read in. The events are found by a semi-join in the database, not
+ * by collecting ids here: constant memory for any number of records; the planner joins through the
+ * request_id index and the primary key when there are few events, by hashing when there are many.
+ */
+export function writeEvents(
+  t: Snapshot,
+  schema: string,
+  table: string,
+  filterSql: string,
+  options: Omit<WriteRowsOptions, 'line' | 'header'>,
+): Promise<WrittenFile> {
+  const sql = `SELECT * FROM $1:name.$2:name
+    WHERE id IN (SELECT e.id FROM $1:name.$2:name e JOIN (SELECT request_id FROM $1:name.$3:name WHERE $4:raw) l
+                     ON l.request_id = e.subject
+                 UNION ALL
+                 SELECT e.id FROM $1:name.$2:name e JOIN (SELECT id FROM $1:name.$3:name WHERE $4:raw) l
+                     ON l.id = CASE WHEN e.subject ~ '${LOWER_UUID}' THEN e.subject::uuid END)
+    ORDER BY chain_id NULLS LAST, chain_seq, id`;
+  return writeRows(t, sql, [schema, logTableNames(schema, table).events, table, filterSql], {
+    ...options,
+    line: (row) => jsonlLine(row, EVENT_EXPORT),
+  });
+}
+
+/** What the chain table holds of these chains, in the snapshot `t`, by chain id. */
+export async function readRegistrations(
+  t: Snapshot,
+  schema: string,
+  table: string,
+  chainIds: readonly string[],
+): Promise<ManifestRegistration[]> {
+  const rows = await t.any(
+    `SELECT chain_id, kind, started_at, host, pid, service, service_version, last_seq, last_hash
+       FROM $1:name.$2:name WHERE chain_id = ANY($3::uuid[]) ORDER BY chain_id`,
+    [schema, logTableNames(schema, table).chains, [...chainIds]],
+  );
+  return rows.map((r) => ({
+    chain_id: r.chain_id,
+    kind: r.kind,
+    started_at: (r.started_at as Date).toISOString(),
+    host: r.host,
+    pid: r.pid,
+    service: r.service,
+    service_version: r.service_version,
+    last_seq: Number(r.last_seq),
+    last_hash: r.last_hash,
+  }));
+}
