@@ -7,7 +7,18 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InferenceLogger } from '@inferlog/core';
-import { compareWithManifest, exportLog, verifyBundle, verifyLog, type ExportManifest, type ExportResult } from '@inferlog/core/audit';
+import {
+  compareWithManifest,
+  EVENT_EXPORT,
+  exportLog,
+  rowFromJsonl,
+  rowHash,
+  verifyBundle,
+  verifyLog,
+  type ExportManifest,
+  type ExportResult,
+} from '@inferlog/core/audit';
+import { jsonlLine } from '../packages/core/src/audit/export-format';
 import { openWriter, record, type Writer } from './cli-helpers';
 import { asAttacker, db, dropSchema, endPool, jcs, logOptions, tempDir, uniqueSchema } from './helpers';
 
@@ -148,8 +159,17 @@ describe('an export with events', () => {
           service_version: c.service_version,
           last_seq: Number(c.last_seq),
           last_hash: c.last_hash,
+          public_key: c.public_key,
+          head_signature: c.head_signature,
+          origin: {
+            registered_by: c.registered_by,
+            client_addr: c.client_addr,
+            backend_start: c.backend_start?.toISOString() ?? null,
+            registered_at: c.registered_at.toISOString(),
+          },
         })),
     );
+    for (const r of m.registrations!) expect(r.public_key).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.parse(readFileSync(result.manifestPath, 'utf8'))).toEqual(m);
   });
 
@@ -204,6 +224,65 @@ describe('an export with events', () => {
       tamperedEvents(result.manifestPath, (l) => l.map((x, i) => (i === 0 ? x.replace('{', '{"type":"x",') : x))),
     );
     expect(doubled.ok).toBe(false);
+  });
+
+  test("a chain's last event rewritten, its hash and the manifest made to match: the head its writer signed tells, offline", async () => {
+    const m: ExportManifest = JSON.parse(readFileSync(result.manifestPath, 'utf8'));
+    const secondChain = m.registrations!.find(
+      (r) => r.kind === 'event' && r.last_seq === 2 && m.events!.chains.some((c) => c.chain_id === r.chain_id && c.last_seq === 2),
+    )!;
+    const last = lines.findIndex((l) => l.includes(secondChain.chain_id) && JSON.parse(l).chain_seq === 2);
+    expect(last).toBeGreaterThanOrEqual(0);
+    // An attacker who knows the canonical form: the override's `to` changed, record_hash recomputed, the line written canonically.
+    const row = rowFromJsonl(lines[last]!, EVENT_EXPORT);
+    row.data = { from: 0.9, to: 0.95 };
+    row.record_hash = rowHash(row, EVENT_EXPORT.hashed);
+    const forged = lines.map((l, i) => (i === last ? jsonlLine(row, EVENT_EXPORT).trimEnd() : l));
+    /** The bundle with the forged events file and a manifest recomputed to match (sha256, bytes, the chain's last hash; the registration's head too when `moveHead`). */
+    const bundle = (moveHead: boolean, edit: (m: ExportManifest) => void = () => {}) => {
+      const path = tamperedEvents(result.manifestPath, () => forged);
+      const text = readFileSync(join(path, '..', m.events!.file));
+      const n: ExportManifest = JSON.parse(JSON.stringify(m));
+      n.events!.sha256 = createHash('sha256').update(text).digest('hex');
+      n.events!.bytes = text.length;
+      n.events!.chains.find((c) => c.chain_id === secondChain.chain_id)!.last_hash = row.record_hash as string;
+      if (moveHead) n.registrations!.find((r) => r.chain_id === secondChain.chain_id)!.last_hash = row.record_hash as string;
+      edit(n);
+      writeFileSync(path, JSON.stringify(n));
+      return path;
+    };
+    const kept = await verifyBundle(bundle(false));
+    expect(kept.problems).toEqual([
+      expect.objectContaining({
+        kind: 'head',
+        table: 'events',
+        chain_id: secondChain.chain_id,
+        message: expect.stringContaining('its writer signed'),
+      }),
+    ]);
+    const moved = await verifyBundle(bundle(true));
+    expect(moved.problems).toEqual([
+      expect.objectContaining({
+        kind: 'head',
+        chain_id: secondChain.chain_id,
+        message: expect.stringContaining('is not signed by the key its writer registered'),
+      }),
+    ]);
+    // Stripping the key, so the chain passes for one registered before keys: its server-side origin says it was not.
+    const stripped = await verifyBundle(
+      bundle(true, (n) => {
+        const r = n.registrations!.find((x) => x.chain_id === secondChain.chain_id)!;
+        r.public_key = null;
+        r.head_signature = null;
+      }),
+    );
+    expect(stripped.problems).toEqual([
+      expect.objectContaining({
+        kind: 'head',
+        chain_id: secondChain.chain_id,
+        message: expect.stringContaining('the key was removed from the manifest'),
+      }),
+    ]);
   });
 
   test('a version 1 manifest (records only) is still read and verified', async () => {
@@ -315,6 +394,27 @@ describe('verify --against an export with events', () => {
       );
     }
     expect(await compareWithManifest(db, schema, 'inference_log', result.manifest)).toMatchObject({ ok: true, problems: [] });
+  });
+
+  test("a chain's key swapped in the database (to re-sign a rewritten chain): named against the export", async () => {
+    const [chain] = await db.any("SELECT * FROM $1:name.inference_log_chain WHERE service = 'review-desk' AND kind = 'event'", [schema]);
+    const other = 'ab'.repeat(32);
+    await asAttacker('UPDATE $1:name.inference_log_chain SET public_key = $2 WHERE chain_id = $3', [schema, other, chain.chain_id]);
+    try {
+      expect((await compareWithManifest(db, schema, 'inference_log', result.manifest)).problems).toEqual([
+        expect.objectContaining({
+          kind: 'changed',
+          chain_id: chain.chain_id,
+          message: expect.stringContaining(`public_key "${chain.public_key}"; the database now holds public_key "${other}"`),
+        }),
+      ]);
+    } finally {
+      await asAttacker('UPDATE $1:name.inference_log_chain SET public_key = $2 WHERE chain_id = $3', [
+        schema,
+        chain.public_key,
+        chain.chain_id,
+      ]);
+    }
   });
 
   test('a registration rewritten to pose as another host: named', async () => {

@@ -38,8 +38,18 @@ async function refuseWrites(schema: string): Promise<void> {
 }
 
 async function acceptWrites(schema: string): Promise<void> {
-  for (const table of ['planted', 'planted_closed', 'planted_event'])
-    await db.none('DROP TRIGGER planted_refuse ON $1:name.$2:name', [schema, table]);
+  for (const table of ['planted', 'planted_closed', 'planted_event']) {
+    // DROP TRIGGER locks the partitioned table and its partitions while the logger may be reading them
+    // (which rows are stored): PostgreSQL can end that as a deadlock, and the DROP is then tried again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await db.none('DROP TRIGGER planted_refuse ON $1:name.$2:name', [schema, table]);
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== '40P01' || attempt >= 5) throw err;
+      }
+    }
+  }
 }
 
 /** Every file under `dir`, as text, by path. */

@@ -43,10 +43,11 @@ export async function checkRegistrations(
   const recorded = recordedChains(manifest);
   const stored = new Map<string, Record<string, unknown>>(
     (
-      await t.any(
-        'SELECT chain_id, kind, started_at, host, pid, service, service_version, last_seq, last_hash FROM $1:name.$2:name WHERE chain_id = ANY($3::uuid[])',
-        [schema, logTableNames(schema, table).chains, [...recorded.keys()]],
-      )
+      await t.any('SELECT * FROM $1:name.$2:name WHERE chain_id = ANY($3::uuid[])', [
+        schema,
+        logTableNames(schema, table).chains,
+        [...recorded.keys()],
+      ])
     ).map((r) => [r.chain_id, { ...r, started_at: (r.started_at as Date).toISOString(), last_seq: Number(r.last_seq) }]),
   );
   // The last row of each chain in the export: a head there is already compared row by row.
@@ -66,7 +67,9 @@ export async function checkRegistrations(
       continue;
     }
     if (!r) continue;
-    const changed = IDENTITY.filter((field) => now[field] !== r[field]);
+    // The key too, where the export recorded one (a key swapped would let someone re-sign the chain).
+    const fields = r.public_key === undefined ? IDENTITY : [...IDENTITY, 'public_key' as const];
+    const changed = fields.filter((field) => (now[field] ?? null) !== r[field]);
     if (changed.length)
       problem({
         kind: 'changed',

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { rowHash } from '../chain/canonical';
+import { checkManifestHeads } from './bundle-heads';
 import { NOT_CANONICAL } from './canonical-lines';
 import { ChainWalk, type ChainFinding, type WalkRow } from './chain-walk';
 import { exportRows } from './export-read';
@@ -16,7 +17,7 @@ export interface BundleProblem {
    * not a row; `changed`: a row's content does not match its record_hash; `missing`: rows of a chain are
    * not there; `reordered`: a row is out of chain order or does not link to the row before it;
    * `inserted`: a row or chain the manifest does not know; `head`: a chain does not end (or start) where
-   * the manifest says.
+   * the manifest says, or a head the manifest records is not signed by its writer's key.
    */
   kind: 'file' | 'count' | 'malformed' | 'changed' | 'missing' | 'reordered' | 'inserted' | 'head';
   /** Which file: the records file or the events file (`FILE.events.jsonl`). */
@@ -112,8 +113,8 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
  * SHA-256 match the manifest; every row's record_hash matches its content (recomputed by `rowHash`);
  * the rows of each chain come in sequence order and link (each row's prev_hash is the record_hash of
  * the row before, when their sequence numbers are consecutive); a missing sequence number is one the
- * manifest lists as left out; every chain starts, ends and counts as the manifest says. The same for
- * the events file of a version 2 manifest, with the event table's columns. Reads each file once,
+ * manifest lists as left out; every chain starts, ends and counts as the manifest says; every head the
+ * manifest records is signed by the key its writer registered (bundle-heads.ts). The same for the events file of a version 2 manifest, with the event table's columns. Reads each file once,
  * streaming, in constant memory (per chain, a few numbers). Names the file, line and row of each problem.
  */
 export async function verifyBundle(manifestFile: string, options: BundleOptions = {}): Promise<BundleReport> {
@@ -146,6 +147,7 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
         options,
       )
     : null;
+  checkManifestHeads(manifest, [...records.chains, ...(events?.chains ?? [])], problem);
   return { ok, manifest, ...records, events, problems };
 }
 

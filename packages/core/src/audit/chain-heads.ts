@@ -32,28 +32,28 @@ const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : v
 /** The registered chains of a log table, with their heads, keys and origin (columns a log not yet migrated to version 5 lacks read as null). */
 export async function loadHeads(t: IBaseProtocol<unknown>, schema: string, table: string): Promise<Map<string, ChainHead>> {
   const rows = await t.any('SELECT * FROM $1:name.$2:name', [schema, logTableNames(schema, table).chains]);
-  return new Map(
-    rows.map((r) => [
-      r.chain_id as string,
-      {
-        seq: Number(r.last_seq),
-        hash: r.last_hash ?? null,
-        kind: r.kind,
-        public_key: r.public_key ?? null,
-        head_signature: r.head_signature ?? null,
-        origin:
-          r.registered_at == null
-            ? null
-            : {
-                registered_by: r.registered_by ?? null,
-                client_addr: r.client_addr ?? null,
-                backend_start: iso(r.backend_start),
-                registered_at: iso(r.registered_at),
-              },
-        started_at: r.started_at,
-      },
-    ]),
-  );
+  return new Map(rows.map((r) => [r.chain_id as string, headOf(r)]));
+}
+
+/** A row of the chain table as a ChainHead. */
+export function headOf(r: Record<string, unknown>): ChainHead {
+  return {
+    seq: Number(r.last_seq),
+    hash: (r.last_hash as string | null) ?? null,
+    kind: r.kind as string,
+    public_key: (r.public_key as string | null) ?? null,
+    head_signature: (r.head_signature as string | null) ?? null,
+    origin:
+      r.registered_at == null
+        ? null
+        : {
+            registered_by: (r.registered_by as string | null) ?? null,
+            client_addr: (r.client_addr as string | null) ?? null,
+            backend_start: iso(r.backend_start),
+            registered_at: iso(r.registered_at),
+          },
+    started_at: r.started_at as Date,
+  };
 }
 
 /** When chain keys became required for this log (migration 5 applied), or null before that. */

@@ -1,4 +1,5 @@
 import { logTableNames } from '../sink/names';
+import { headOf } from './chain-heads';
 import type { Snapshot } from './cursor';
 import { EVENT_EXPORT, jsonlLine } from './export-format';
 import { writeRows, type WriteRowsOptions, type WrittenFile } from './export-file';
@@ -41,20 +42,26 @@ export async function readRegistrations(
   table: string,
   chainIds: readonly string[],
 ): Promise<ManifestRegistration[]> {
-  const rows = await t.any(
-    `SELECT chain_id, kind, started_at, host, pid, service, service_version, last_seq, last_hash
-       FROM $1:name.$2:name WHERE chain_id = ANY($3::uuid[]) ORDER BY chain_id`,
-    [schema, logTableNames(schema, table).chains, [...chainIds]],
-  );
-  return rows.map((r) => ({
-    chain_id: r.chain_id,
-    kind: r.kind,
-    started_at: (r.started_at as Date).toISOString(),
-    host: r.host,
-    pid: r.pid,
-    service: r.service,
-    service_version: r.service_version,
-    last_seq: Number(r.last_seq),
-    last_hash: r.last_hash,
-  }));
+  const rows = await t.any('SELECT * FROM $1:name.$2:name WHERE chain_id = ANY($3::uuid[]) ORDER BY chain_id', [
+    schema,
+    logTableNames(schema, table).chains,
+    [...chainIds],
+  ]);
+  return rows.map((r) => {
+    const head = headOf(r);
+    return {
+      chain_id: r.chain_id,
+      kind: r.kind,
+      started_at: (r.started_at as Date).toISOString(),
+      host: r.host,
+      pid: r.pid,
+      service: r.service,
+      service_version: r.service_version,
+      last_seq: head.seq,
+      last_hash: head.hash,
+      public_key: head.public_key,
+      head_signature: head.head_signature,
+      origin: head.origin,
+    };
+  });
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { ChainOrigin } from './chain-heads';
 import { EXPORT_FORMATS, type ExportFormat } from './export-format';
 
 /** A chain's part of an export: where it starts and ends in the file, so the file can be checked against the database's chain heads. */
@@ -49,6 +50,11 @@ export interface ManifestRegistration {
   /** The chain's head at export time (it may be past the last row in the file). */
   last_seq: number;
   last_hash: string | null;
+  /** The writer's Ed25519 public key (hex) and its signature of that head: checked offline by `verifyBundle`. Null for a chain registered before chain keys; absent in manifests written before them. */
+  public_key?: string | null;
+  head_signature?: string | null;
+  /** Who registered the chain, as the server saw it (null before chain keys). */
+  origin?: ChainOrigin | null;
 }
 
 /** What `FILE.manifest.json` says about an exported file. */
