@@ -5,94 +5,44 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { Chain } from '../packages/core/src/chain/chain';
 import { canonicalJson } from '../packages/core/src/chain/canonical';
 import { numberFromStored } from '../packages/core/src/chain/exact-number';
 import { timestampText } from '../packages/core/src/chain/stored-time';
-import { openPostgresSink } from '../packages/core/src/sink/connect';
-import { resolveOptions } from '../packages/core/src/options';
-import { uuidv7 } from '../packages/core/src/ids';
 import { exportLog, verifyBundle, verifyLog } from '@inferlog/core/audit';
 import type { InferenceRecord } from '@inferlog/core';
-import type { PostgresSink } from '../packages/core/src/sink/postgres-sink';
-import { DATABASE_URL, db, dropSchema, endPool, tempDir, uniqueSchema } from './helpers';
+import { openWriter, record, type Writer } from './cli-helpers';
+import { asAttacker, db, dropSchema, endPool, tempDir, uniqueSchema } from './helpers';
 
 const schema = uniqueSchema('exact');
 const N = 40;
-let sink: PostgresSink;
-let chain: Chain;
+let writer: Writer;
 const written: InferenceRecord[] = [];
 
-function record(
-  i: number,
-  at: number,
-  outputs: unknown = [{ name: 'y', shape: [1, 4], datatype: 'FP64', data: [0.1, 3, 12345678901234567000, 1e21] }],
-): InferenceRecord {
-  return {
-    id: uuidv7(at),
-    started_at: new Date(at),
+/** A record whose values a double holds exactly (0.1, 3, 1e21, …) and one a double cannot (request_bytes 2^53 is the largest it holds exactly). */
+const exactRecord = (i: number, at: number): InferenceRecord =>
+  record(i, at, {
     ended_at: new Date(at + 4),
     latency_ms: 4.25,
     request_id: `x-${i}`,
-    trace_id: null,
-    span_id: null,
     service: 'exact-api',
-    service_version: '1',
-    host: 'h',
-    method: 'POST',
-    route: '/v2/models/:model/infer',
-    path: '/v2/models/m/infer',
-    status: 200,
-    aborted: false,
-    protocol: 'oip-v2',
-    model_name: 'm',
-    model_version: '1',
-    inference_id: `inf-${i}`,
-    parameters: { threshold: 0.5 },
     inputs: [{ name: 'x', shape: [1, 2], datatype: 'INT64', data: [i, '9007199254740993'] }],
-    outputs,
-    response_parameters: null,
-    usage: null,
-    error: null,
-    request_headers: { 'content-type': 'application/json' },
-    response_headers: null,
-    request_body: null,
-    response_body: null,
+    outputs: [{ name: 'y', shape: [1, 4], datatype: 'FP64', data: [0.1, 3, 12345678901234567000, 1e21] }],
     request_bytes: 2 ** 53,
-    response_bytes: 90,
-    request_sha256: null,
-    response_sha256: null,
-    truncated: [],
-    redactions: [],
-    schema_errors: null,
-    annotations: null,
-  };
-}
-
-/** Runs SQL as the table's owner with triggers off: what an attacker with the owner's rights can do. */
-async function asAttacker(sql: string, params: unknown[] = []): Promise<void> {
-  await db.tx(async (t) => {
-    await t.none('SET LOCAL session_replication_role = replica');
-    await t.none(sql, params);
   });
-}
 
 const idAt = async (seq: number): Promise<string> =>
   (await db.one('SELECT id FROM $1:name.inference_log WHERE chain_seq = $2', [schema, seq])).id;
 
 beforeAll(async () => {
-  sink = await openPostgresSink(resolveOptions({ database: DATABASE_URL, schema }));
-  chain = new Chain('record', 'exact-api', '1');
-  await sink.registerChain(chain);
+  writer = await openWriter(schema, 'exact-api');
   const start = Date.UTC(2026, 11, 7, 3, 39, 37, 123);
-  const batch = Array.from({ length: N }, (_, i) => record(i, start + i * 1001));
-  chain.seal(batch);
-  await sink.insert(batch);
+  const batch = Array.from({ length: N }, (_, i) => exactRecord(i, start + i * 1001));
+  await writer.write(batch);
   written.push(...batch);
 }, 120_000);
 
 afterAll(async () => {
-  await sink.close();
+  await writer.close();
   await dropSchema(schema);
   await endPool();
 });
@@ -185,7 +135,7 @@ describe('a change past double precision or to the microsecond is found and the 
             kind: 'changed',
             seq,
             id,
-            message: expect.stringContaining(`row ${id} (chain ${chain.id}, seq ${seq}) was changed`),
+            message: expect.stringContaining(`row ${id} (chain ${writer.chain.id}, seq ${seq}) was changed`),
           }),
         ]);
         for (const format of ['jsonl', 'csv'] as const) {
@@ -252,7 +202,12 @@ describe('verify --bundle: a line must be byte-equal to the canonical form of th
       (l) => l.replace(/("started_at":"[^"]*\.\d{3})Z"/, '$1000Z"'),
       'malformed',
     ],
-    ['CSV: a field quoted that needs no quotes', 'csv', (l) => l.replace(',/v2/models/m/infer,', ',"/v2/models/m/infer",'), 'malformed'],
+    [
+      'CSV: a field quoted that needs no quotes',
+      'csv',
+      (l) => l.replace(',/v2/models/credit/infer,', ',"/v2/models/credit/infer",'),
+      'malformed',
+    ],
     ['CSV: a number spelled otherwise (4.25 as 425e-2)', 'csv', (l) => l.replace(',4.25,', ',425e-2,'), 'malformed'],
     ['CSV: a jsonb cell with whitespace', 'csv', (l) => l.replace('{""threshold"":0.5}', '{""threshold"": 0.5}'), 'malformed'],
     ['CSV: a number with a trailing zero (4.25 as 4.250: another stored value)', 'csv', (l) => l.replace(',4.25,', ',4.250,'), 'changed'],
