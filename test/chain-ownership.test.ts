@@ -290,6 +290,9 @@ describe('as the owner with the triggers off, a moved or rewritten head fails it
         chain.id,
         startedAt,
       ]);
+    // A log created in 2019: a chain that started in 2020 predates chain keys.
+    const created = await db.one('SELECT applied_at FROM $1:name.inference_log_migrations WHERE version = 1', [schema]);
+    await asAttacker("UPDATE $1:name.inference_log_migrations SET applied_at = '2019-06-01' WHERE version = 1", [schema]);
     await register(legacy, new Date('2020-01-01'));
     await register(forgedChain, new Date());
     const at = Date.parse('2020-01-01');
@@ -305,7 +308,7 @@ describe('as the owner with the triggers off, a moved or rewritten head fails it
       expect.objectContaining({
         kind: 'forged',
         chain_id: forgedChain.id,
-        message: `chain ${forgedChain.id} has no public key though it was registered after chain keys were required: it was registered by something other than an inferlog writer`,
+        message: `chain ${forgedChain.id} has no public key though it was registered after chain keys were required: it was registered by something other than an inferlog writer, or its key was removed`,
       }),
     ]);
     const text = await cli(schema, ['verify']);
@@ -316,6 +319,100 @@ describe('as the owner with the triggers off, a moved or rewritten head fails it
       'DELETE FROM $1:name.inference_log WHERE chain_id = ANY($2::uuid[]); DELETE FROM $1:name.inference_log_chain WHERE chain_id = ANY($2::uuid[])',
       [schema, [legacy.id, forgedChain.id]],
     );
+    await asAttacker('UPDATE $1:name.inference_log_migrations SET applied_at = $2 WHERE version = 1', [schema, created.applied_at]);
+  });
+
+  describe('a signed chain stripped of its key, re-sealed and passed off as one registered before chain keys', () => {
+    /** Re-seals rows 99..100 with a changed status and moves the head to match (no signature: the key is gone anyway). */
+    async function rewriteTail(): Promise<Record<string, unknown>[]> {
+      const originals = [await rowAt(mine, 99), await rowAt(mine, 100)];
+      let prev = (await rowAt(mine, 98)).record_hash as string;
+      for (const row of originals.map((r) => ({ ...r }))) {
+        row.status = 503;
+        row.prev_hash = prev;
+        row.record_hash = rowHash(row, RECORD_HASH_COLUMNS);
+        prev = row.record_hash;
+        await asAttacker('UPDATE $1:name.inference_log SET status = 503, prev_hash = $3, record_hash = $4 WHERE id = $2', [
+          schema,
+          row.id,
+          row.prev_hash,
+          row.record_hash,
+        ]);
+      }
+      await asAttacker('UPDATE $1:name.inference_log_chain SET last_hash = $3 WHERE chain_id = $2', [schema, mine.id, prev]);
+      return originals;
+    }
+    async function restore(originals: Record<string, unknown>[], chain: Record<string, unknown>): Promise<void> {
+      for (const row of originals)
+        await asAttacker('UPDATE $1:name.inference_log SET status = $3, prev_hash = $4, record_hash = $5 WHERE id = $2', [
+          schema,
+          row.id,
+          row.status,
+          row.prev_hash,
+          row.record_hash,
+        ]);
+      await asAttacker(
+        `UPDATE $1:name.inference_log_chain SET last_hash = $3, public_key = $4, head_signature = $5, token_hash = $6, started_at = $7,
+           registered_at = $8, registered_by = $9, client_addr = $10, backend_start = $11 WHERE chain_id = $2`,
+        [
+          schema,
+          mine.id,
+          chain.last_hash,
+          chain.public_key,
+          chain.head_signature,
+          chain.token_hash,
+          chain.started_at,
+          chain.registered_at,
+          chain.registered_by,
+          chain.client_addr,
+          chain.backend_start,
+        ],
+      );
+      expect(await verify()).toMatchObject({ ok: true });
+    }
+    const chainRow = () => db.one('SELECT * FROM $1:name.inference_log_chain WHERE chain_id = $2', [schema, mine.id]);
+
+    test('key, origin and token removed and the start moved before the log existed: named', async () => {
+      const chain = await chainRow();
+      const originals = await rewriteTail();
+      await asAttacker(
+        `UPDATE $1:name.inference_log_chain SET public_key = NULL, head_signature = NULL, token_hash = NULL, registered_at = NULL,
+           registered_by = NULL, client_addr = NULL, backend_start = NULL, started_at = '2020-01-01' WHERE chain_id = $2`,
+        [schema, mine.id],
+      );
+      try {
+        expect(forged(await verify())).toEqual([
+          expect.objectContaining({ chain_id: mine.id, message: expect.stringContaining('before the log was created') }),
+        ]);
+      } finally {
+        await restore(originals, chain);
+      }
+    });
+
+    test('key and origin removed and migration 5 deleted from the migrations table: named', async () => {
+      const chain = await chainRow();
+      const five = await db.one('SELECT * FROM $1:name.inference_log_migrations WHERE version = 5', [schema]);
+      const originals = await rewriteTail();
+      await asAttacker(
+        `UPDATE $1:name.inference_log_chain SET public_key = NULL, head_signature = NULL, registered_at = NULL WHERE chain_id = $2;
+         DELETE FROM $1:name.inference_log_migrations WHERE version = 5`,
+        [schema, mine.id],
+      );
+      try {
+        expect(forged(await verify())).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ chain_id: mine.id, message: expect.stringContaining('no longer records migration 5') }),
+          ]),
+        );
+      } finally {
+        await asAttacker('INSERT INTO $1:name.inference_log_migrations (version, name, applied_at) VALUES (5, $2, $3)', [
+          schema,
+          five.name,
+          five.applied_at,
+        ]);
+        await restore(originals, chain);
+      }
+    });
   });
 });
 

@@ -56,26 +56,47 @@ export function headOf(r: Record<string, unknown>): ChainHead {
   };
 }
 
-/** When chain keys became required for this log (migration 5 applied), or null before that. */
-export async function keysRequiredSince(t: IBaseProtocol<unknown>, schema: string, table: string): Promise<Date | null> {
-  const row = await t.oneOrNone('SELECT applied_at FROM $1:name.$2:name WHERE version = 5', [
-    schema,
-    logTableNames(schema, table).migrations,
-  ]);
-  return row?.applied_at ?? null;
+/**
+ * What a log's migrations say about chain keys: when the log was created (migration 1), when keys
+ * became required (migration 5), and whether the chain table has the key columns (so migration 5 ran,
+ * whatever the migrations table now says).
+ */
+export interface KeyEra {
+  created: Date | null;
+  keysSince: Date | null;
+  keyColumns: boolean;
+}
+
+/** Reads the key era of a log table (see KeyEra). */
+export async function loadKeyEra(t: IBaseProtocol<unknown>, schema: string, table: string): Promise<KeyEra> {
+  const names = logTableNames(schema, table);
+  const applied = await t.any('SELECT version, applied_at FROM $1:name.$2:name WHERE version IN (1, 5)', [schema, names.migrations]);
+  const at = (version: number) => (applied.find((r) => r.version === version)?.applied_at as Date | undefined) ?? null;
+  const columns = await t.oneOrNone(
+    "SELECT 1 AS found FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND column_name = 'public_key'",
+    [schema, names.chains],
+  );
+  return { created: at(1), keysSince: at(5), keyColumns: columns !== null };
 }
 
 /**
  * What is wrong with a chain's head signature, or null when nothing is: a keyed chain's head (once it
- * has one) must be signed by the registered key; a chain without a key must have been registered before
- * keys were required (a legacy chain, unsigned but not a failure).
+ * has one) must be signed by the registered key. A chain without a key passes as a legacy chain
+ * (unsigned, not a failure) only if everything says it was registered before keys were required: no
+ * server-side origin, a start after the log was created and before migration 5, and a migrations table
+ * that still records migration 5 when the chain table has its columns. Otherwise a signed chain was
+ * stripped of its key (to be rewritten and passed off as legacy), or the chain was never a writer's.
  */
-export function headSignatureProblem(chainId: string, head: ChainHead, keysSince: Date | null): string | null {
+export function headSignatureProblem(chainId: string, head: ChainHead, era: KeyEra): string | null {
   if (head.public_key === null) {
-    const after = head.origin !== null || (keysSince !== null && head.started_at >= keysSince);
-    return after
-      ? `chain ${chainId} has no public key though it was registered after chain keys were required: it was registered by something other than an inferlog writer`
-      : null;
+    const stripped = `chain ${chainId} has no public key`;
+    if (head.origin !== null || (era.keysSince !== null && head.started_at >= era.keysSince))
+      return `${stripped} though it was registered after chain keys were required: it was registered by something other than an inferlog writer, or its key was removed`;
+    if (era.keysSince === null && era.keyColumns)
+      return `${stripped}, and the migrations table no longer records migration 5 though the chain table has its columns: the table was rewritten to pass the chain off as one registered before chain keys`;
+    if (era.created !== null && head.started_at < era.created)
+      return `${stripped} and claims to have started at ${head.started_at.toISOString()}, before the log was created (${era.created.toISOString()}): its registration was rewritten to pass it off as one registered before chain keys`;
+    return null;
   }
   if (head.seq === 0 && head.hash === null && head.head_signature === null) return null;
   if (headSignatureValid(head.public_key, chainId, head.seq, head.hash, head.head_signature)) return null;

@@ -2,7 +2,7 @@ import { EVENT_HASH_COLUMNS, RECORD_HASH_COLUMNS, rowHash } from '../chain/canon
 import { logTableNames } from '../sink/names';
 import type { Database } from '../sink/pgp';
 import { followGaps, loadGaps, unbackedGaps, type Gap } from './chain-gaps';
-import { headSignatureProblem, headSigned, keysRequiredSince, loadHeads, type ChainHead, type ChainOrigin } from './chain-heads';
+import { headSignatureProblem, headSigned, loadHeads, loadKeyEra, type ChainHead, type ChainOrigin, type KeyEra } from './chain-heads';
 import { ChainWalk, type ChainFinding, type WalkRow } from './chain-walk';
 import { forEachStoredRowIn, inSnapshot, type Snapshot } from './cursor';
 
@@ -84,7 +84,7 @@ interface Run {
   report: VerifyReport;
   heads: Map<string, Head>;
   /** When chain keys became required (migration 5), or null. */
-  keysSince: Date | null;
+  keyEra: KeyEra;
   gaps: Map<string, Map<number, Gap>>;
   problem(p: ChainProblem): void;
 }
@@ -103,7 +103,7 @@ async function verifyIn(t: Snapshot, schema: string, table: string, options: Ver
     if (report.problems.length < max) report.problems.push(p);
   };
   const heads = await loadHeads(t, schema, table);
-  const keysSince = await keysRequiredSince(t, schema, table);
+  const keyEra = await loadKeyEra(t, schema, table);
   const gaps = await loadGaps(t, schema, table);
   const tables = options.tables ?? ['records', 'events'];
   const gapsToCheck = tables.includes('records') ? await unbackedGaps(t, schema, table, options.chain) : [];
@@ -117,7 +117,7 @@ async function verifyIn(t: Snapshot, schema: string, table: string, options: Ver
       message: `chain ${gap.chain_id}: the gap recorded for seq ${gap.from_seq}..${gap.to_seq} was not made by retention (${gap.reason}): rows were deleted and the gap written to hide it`,
     });
   }
-  const run: Run = { t, schema, table, options, report, heads, keysSince, gaps, problem };
+  const run: Run = { t, schema, table, options, report, heads, keyEra, gaps, problem };
   for (const which of tables) {
     await walkTable(run, which);
     checkEmptyChains(run, which);
@@ -308,7 +308,7 @@ function checkHead(run: Run, chain: ChainSummary): void {
 /** The recorded head must be signed by the key the chain's writer registered (see chain/head-signature.ts). */
 function checkHeadSignature(run: Run, chain: ChainSummary): void {
   const head = run.heads.get(chain.chain_id);
-  const message = head && headSignatureProblem(chain.chain_id, head, run.keysSince);
+  const message = head && headSignatureProblem(chain.chain_id, head, run.keyEra);
   if (!message) return;
   chain.ok = false;
   run.problem({ kind: 'forged', table: chain.table, chain_id: chain.chain_id, seq: head!.seq, id: null, message });
