@@ -1,7 +1,9 @@
 // `inferlog retention` and `inferlog hold`: the floor, the hold, the dry run and the audit trail from the
 // command line (the rules themselves are tested in retention.test.ts).
 import { cli, openWriter, record, type Writer } from './cli-helpers';
-import { db, dropSchema, endPool, uniqueSchema } from './helpers';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createdMonthsAgo, db, dropSchema, endPool, tempDir, uniqueSchema } from './helpers';
 
 const schema = uniqueSchema('cli_retention');
 const DAY = 24 * 3600 * 1000;
@@ -9,6 +11,7 @@ let writer: Writer;
 
 beforeAll(async () => {
   writer = await openWriter(schema, 'api');
+  await createdMonthsAgo(schema, 9);
   // Rows about eight months ago, and now: the old month's partition is wholly older than 6 months.
   const old = Date.now() - 240 * DAY;
   await writer.write([
@@ -48,6 +51,9 @@ test('a legal hold blocks retention, even with --force; lifted, retention runs; 
   expect(await rows()).toBe(10);
 
   expect((await cli(schema, ['hold', 'off', '--reason', 'case closed', '--actor', 'legal@example.org'])).code).toBe(0);
+  // An export taken before the run: afterwards, --against counts the rows of the dropped month as dropped, not deleted.
+  const dir = tempDir('inferlog-cli-retention-');
+  expect((await cli(schema, ['export', '--since', '2000-01-01', '--until', 'now', '--out', join(dir, 'before.jsonl')])).code).toBe(0);
   const run = await cli(schema, ['retention', '--keep', '6mo', '--actor', 'ops@example.org', '--json']);
   expect(run.code).toBe(0);
   expect(JSON.parse(run.stdout)).toMatchObject({ keep: '6mo', dryRun: false, dropped: [{ rows: 5 }, { rows: 0 }] });
@@ -60,5 +66,9 @@ test('a legal hold blocks retention, even with --force; lifted, retention runs; 
   ]);
   // The rows kept still verify: retention recorded the stretch of the chain it dropped.
   expect((await cli(schema, ['verify'])).code).toBe(0);
+  const against = await cli(schema, ['verify', '--against', join(dir, 'before.jsonl.manifest.json')]);
+  expect(against.stdout).toMatch(/: 5 exported rows compared with the database, 5 dropped by retention since\n/);
+  expect(against.code).toBe(0);
+  rmSync(dir, { recursive: true, force: true });
   expect((await cli(schema, ['hold'])).stdout).toMatch(/legal hold: off since .*lifted by legal@example.org \(reason: case closed\)/);
 });

@@ -118,3 +118,15 @@ export function endPool(): Promise<void> {
 export function oipRequest(data: number[], id?: string): Record<string, unknown> {
   return { ...(id ? { id } : {}), inputs: [{ name: 'features', shape: [data.length / 4, 4], datatype: 'FP32', data }] };
 }
+
+/**
+ * Dates the log's creation (migration 1) `months` calendar months back: a log whose records are backdated
+ * that far must have existed then, and verify accepts a retention gap only for months since the log was created.
+ */
+export async function createdMonthsAgo(schema: string, months: number, table = 'inference_log'): Promise<void> {
+  await db.none(`UPDATE $1:name.$2:name SET applied_at = applied_at - make_interval(months => $3) WHERE version = 1`, [
+    schema,
+    `${table}_migrations`,
+    months,
+  ]);
+}

@@ -2,14 +2,26 @@
 // ago and now, in hash chains; retention drops whole monthly partitions older than the cutoff, records the
 // chain stretches it dropped so the log still verifies, audits every run, and refuses below the 180-day
 // floor (unless forced) and under a legal hold (always).
-import { applyRetention, holdStatus, parseRetentionPeriod, pgp, setHold, verifyLog } from '@inferlog/core/audit';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  applyRetention,
+  compareWithManifest,
+  exportLog,
+  holdStatus,
+  parseRetentionPeriod,
+  pgp,
+  setHold,
+  verifyLog,
+  type ExportResult,
+} from '@inferlog/core/audit';
 import { Chain, type Chained } from '../packages/core/src/chain/chain';
 import { InferlogRefusedError, type InferenceRecord } from '@inferlog/core';
 import { openPostgresSink } from '../packages/core/src/sink/connect';
 import { resolveOptions } from '../packages/core/src/options';
 import { uuidv7 } from '../packages/core/src/ids';
 import type { PostgresSink } from '../packages/core/src/sink/postgres-sink';
-import { DATABASE_URL, db, dropSchema, endPool, serverOnly, uniqueSchema } from './helpers';
+import { createdMonthsAgo, DATABASE_URL, db, dropSchema, endPool, serverOnly, tempDir, uniqueSchema } from './helpers';
 
 const TABLE = 'inference_log';
 const NOW = Date.now();
@@ -93,6 +105,8 @@ async function seed(prefix: string): Promise<Seeded> {
     c: new Chain('record', 'c', null),
     d: new Chain('record', 'd', null),
   };
+  // Records 8 months old: the log has existed that long (verify accepts retention gaps only since then).
+  await createdMonthsAgo(schema, 9);
   for (const chain of Object.values(chains)) await sink.registerChain(chain);
   const write = async (chain: Chain, times: number[]) => {
     const batch = times.map((at, i) => record(i, at));
@@ -203,11 +217,15 @@ describe('keep 6mo', () => {
     },
   ];
   let dry: Awaited<ReturnType<typeof applyRetention>>;
+  const dir = tempDir('inferlog-retention-');
+  let earlier: ExportResult;
 
   beforeAll(async () => {
     log = await seed('keep');
     expect(await verifyLog(db, log.schema, TABLE)).toMatchObject({ ok: true, rows: 56 + 1, problems: [] });
+    earlier = await exportLog(db, log.schema, TABLE, { format: 'jsonl', out: join(dir, 'before.jsonl') });
   });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('a dry run lists the partitions that would be dropped, with their rows, and changes nothing', async () => {
     const before = await snapshot(log.schema);
@@ -273,6 +291,15 @@ describe('keep 6mo', () => {
     expect(report).toMatchObject({ ok: true, rows: 26 + 1 });
     expect(report.chains.find((s) => s.chain_id === a.id)).toMatchObject({ first_seq: 21, last_seq: 40, ok: true });
     expect(report.chains.find((s) => s.chain_id === d.id)).toMatchObject({ first_seq: 1, last_seq: 3, head: { seq: 5 }, ok: true });
+
+    // Against an export taken before the run: the rows of the dropped months are counted as dropped, every other row compared.
+    expect(await compareWithManifest(db, log.schema, TABLE, earlier.manifest, { dir })).toEqual({
+      ok: true,
+      compared: 'rows',
+      checked: 26 + 1,
+      dropped: 30,
+      problems: [],
+    });
   });
 
   test('a second run finds nothing more to drop, and is audited too', async () => {

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import {
   compareWithManifest,
@@ -133,9 +134,11 @@ function renderBundle(report: BundleReport): string {
 }
 
 function renderAnchors(report: AnchorReport, manifest: string): string {
-  const lines = [
-    `Compared with ${manifest}: ${count(report.checked)} rows compared${report.dropped ? `, ${count(report.dropped)} dropped by retention since` : ''}`,
-  ];
+  const what =
+    report.compared === 'rows'
+      ? `${count(report.checked)} exported rows compared with the database`
+      : `only the first and last row of each chain compared (${count(report.checked)} comparisons): ${report.ends_only_because}`;
+  const lines = [`Compared with ${manifest}: ${what}${report.dropped ? `, ${count(report.dropped)} dropped by retention since` : ''}`];
   lines.push(
     ...problems(
       report.problems,
@@ -145,7 +148,7 @@ function renderAnchors(report: AnchorReport, manifest: string): string {
   );
   if (report.ok)
     lines.push(
-      'OK: the database still holds the first and last row of every chain as that export recorded them (records and events), and every chain it recorded is still registered as it was',
+      `OK: the database still holds ${report.compared === 'rows' ? 'every row of that export, as exported, but for records whose month retention has dropped' : 'the first and last row of every chain as that export recorded them'} (records and events), and every chain it recorded is still registered as it was`,
     );
   return lines.join('\n');
 }
@@ -162,9 +165,10 @@ export const verify: CommandModule = (program, ctx) => {
           'summary per chain and every problem, the first (where tampering starts) first. ' +
           "With --bundle FILE.manifest.json: checks an export without the database: each file's size and SHA-256 (records and " +
           "FILE.events.jsonl), every row's record_hash, the links between rows, and each chain's head against the manifest. " +
-          'With --against FILE.manifest.json: also compares the database with what that earlier export recorded (the first and last ' +
-          "row of each chain of records and of events, and every chain's registration), which shows a chain rewritten, head and " +
-          'all, since, or deleted whole with its registration. Exits 1 on any problem.',
+          'With --against FILE.manifest.json: also compares the database with that earlier export (every row of its files beside ' +
+          "the manifest, records and events, by chain and seq and record_hash, and every chain's registration; only each chain's first " +
+          'and last row when the files are not there), which shows rows deleted (even behind a gap written by hand), a chain ' +
+          'rewritten, head and all, since, or deleted whole with its registration. Exits 1 on any problem.',
       )
       .option('--chain <id>', 'only this chain (its UUID)', (value: string) => {
         if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
@@ -191,7 +195,10 @@ export const verify: CommandModule = (program, ctx) => {
           );
         if (manifest) {
           const scope = opts.chain ? manifestOfChain(manifest, opts.chain) : manifest;
-          const against = await compareWithManifest(log.db, log.schema, log.table, scope);
+          const against = await compareWithManifest(log.db, log.schema, log.table, scope, {
+            dir: dirname(opts.against!),
+            maxProblems: opts.maxProblems,
+          });
           if (opts.json) printJson(ctx.io, { ...report, against });
           else
             print(ctx.io, `${renderLog(report, `${log.schema}.${log.table} at ${log.where}`)}\n\n${renderAnchors(against, opts.against!)}`);

@@ -106,11 +106,11 @@ async function verifyIn(t: Snapshot, schema: string, table: string, options: Ver
   const keyEra = await loadKeyEra(t, schema, table);
   const gaps = await loadGaps(t, schema, table);
   const tables = options.tables ?? ['records', 'events'];
-  const gapsToCheck = tables.includes('records') ? await unbackedGaps(t, schema, table, options.chain) : [];
-  for (const gap of gapsToCheck) {
+  for (const gap of await unbackedGaps(t, schema, table, options.chain)) {
+    if (!tables.includes(gap.table)) continue;
     problem({
       kind: 'missing',
-      table: 'records',
+      table: gap.table,
       chain_id: gap.chain_id,
       seq: gap.from_seq,
       id: null,

@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { logTableNames } from '../sink/names';
+import { attachedPartitions } from '../sink/partitions';
+import type { AnchorProblem } from './anchors';
+import type { Snapshot } from './cursor';
+import { EVENT_EXPORT, RECORD_EXPORT, type ExportedTable, type ExportFormat } from './export-format';
+import { exportRows } from './export-read';
+import type { ExportManifest } from './manifest';
+
+/** Rows looked up in the database per query: keeps memory constant whatever the export's size. */
+const BATCH = 2000;
+
+/** One file of the export to read: its path, format and which table its rows are of. */
+interface ExportFile {
+  which: 'records' | 'events';
+  path: string;
+  format: ExportFormat;
+  table: ExportedTable;
+  /** The chains of this file the comparison covers (all of the manifest's, or the one of --chain). */
+  chains: Set<string>;
+}
+
+/** The size and SHA-256 of a file, streaming. */
+async function fileDigest(path: string): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    bytes += chunk.length;
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+/**
+ * The export's files in `dir` (records, and the events of a version 2 manifest), when they are all there
+ * and each has the size and SHA-256 its manifest records; otherwise why they cannot be read row by row
+ * (then only the chain ends the manifest records are compared).
+ */
+export async function exportFilesBeside(dir: string, manifest: ExportManifest): Promise<ExportFile[] | string> {
+  const ids = (chains: readonly { chain_id: string | null }[]) => new Set(chains.flatMap((c) => (c.chain_id ? [c.chain_id] : [])));
+  const files: ExportFile[] = [
+    { which: 'records', path: join(dir, manifest.file), format: manifest.format, table: RECORD_EXPORT, chains: ids(manifest.chains) },
+  ];
+  if (manifest.events)
+    files.push({
+      which: 'events',
+      path: join(dir, manifest.events.file),
+      format: 'jsonl',
+      table: EVENT_EXPORT,
+      chains: ids(manifest.events.chains),
+    });
+  const sections = [manifest, manifest.events];
+  for (const [i, file] of files.entries()) {
+    const section = sections[i]!;
+    const found = await stat(file.path).catch(() => null);
+    if (!found?.isFile()) return `${file.path} is not beside the manifest`;
+    const { bytes, sha256 } = await fileDigest(file.path);
+    if (bytes !== section.bytes || sha256 !== section.sha256)
+      return `${file.path} does not match its manifest (size or SHA-256; "inferlog verify --bundle" says where)`;
+  }
+  return files;
+}
+
+/** An exported row to look up: where it is in its chain, its hash, and (records) the partition of its month. */
+interface Wanted {
+  chain_id: string;
+  seq: number;
+  id: string;
+  record_hash: unknown;
+  partition: string | null;
+}
+
+/** Consecutive exported rows of one chain that the database no longer holds, named as one problem. */
+interface MissingRun {
+  chain_id: string;
+  from: Wanted;
+  to: Wanted;
+}
+
+export interface RowComparison {
+  /** Rows found in the database and compared. */
+  checked: number;
+  /** Record rows whose month's partition retention has dropped since. */
+  dropped: number;
+}
+
+/** The partition a record's started_at (ISO 8601, UTC, as exported) falls in: `<table>_pYYYY_MM`. */
+function partitionOf(table: string, startedAt: unknown): string | null {
+  const m = typeof startedAt === 'string' ? /^(\d{4})-(\d{2})-/.exec(startedAt) : null;
+  return m ? `${table}_p${m[1]}_${m[2]}` : null;
+}
+
+/**
+ * Every row of the export's files, looked up in the database by (chain_id, chain_seq) in batches: it
+ * must still be there with the same record_hash, unless it is a record whose month's partition
+ * retention has dropped since (events are never dropped). Rows the export could not read are passed
+ * over (`verify --bundle` names them). Consecutive missing rows of a chain are one problem.
+ */
+export async function compareRows(
+  t: Snapshot,
+  schema: string,
+  table: string,
+  manifest: ExportManifest,
+  files: readonly ExportFile[],
+  problem: (p: AnchorProblem) => void,
+): Promise<RowComparison> {
+  const result: RowComparison = { checked: 0, dropped: 0 };
+  const partitions = new Set((await attachedPartitions(t, schema, table)).map((p) => p.partition));
+  const when = `the export of ${manifest.exported_at}`;
+  for (const file of files) {
+    const relation = file.which === 'records' ? table : logTableNames(schema, table).events;
+    const prefix = file.which === 'events' ? 'event ' : '';
+    let missing: MissingRun | null = null;
+    const flush = () => {
+      if (!missing) return;
+      const { chain_id, from, to } = missing;
+      const one = from.seq === to.seq;
+      const where = one ? `seq ${from.seq} (id ${from.id})` : `seq ${from.seq}..${to.seq} (ids ${from.id} … ${to.id})`;
+      const why =
+        file.which === 'events'
+          ? 'retention never drops events'
+          : one
+            ? `its month's partition ${from.partition} still exists`
+            : "their months' partitions still exist";
+      problem({
+        kind: 'missing',
+        table: file.which,
+        chain_id,
+        seq: from.seq,
+        message: `${prefix}chain ${chain_id} ${where}, which ${when} holds, ${one ? 'is' : 'are'} no longer in the database and ${why}: deleted`,
+      });
+      missing = null;
+    };
+    const lookUp = async (batch: Wanted[]) => {
+      const rows = await t.any(
+        `SELECT l.chain_id, l.chain_seq, l.record_hash FROM $1:name.$2:name l
+          JOIN unnest($3::uuid[], $4::bigint[]) AS want(chain_id, chain_seq) ON l.chain_id = want.chain_id AND l.chain_seq = want.chain_seq`,
+        [schema, relation, batch.map((w) => w.chain_id), batch.map((w) => w.seq)],
+      );
+      const stored = new Map<string, (string | null)[]>();
+      for (const r of rows) {
+        const key = `${r.chain_id}:${r.chain_seq}`;
+        stored.set(key, [...(stored.get(key) ?? []), r.record_hash]);
+      }
+      for (const w of batch) {
+        const now = stored.get(`${w.chain_id}:${w.seq}`) ?? [];
+        if (now.length === 0) {
+          if (file.which === 'records' && w.partition !== null && !partitions.has(w.partition)) {
+            result.dropped++;
+            continue;
+          }
+          if (missing && missing.chain_id === w.chain_id) missing.to = w;
+          else {
+            flush();
+            missing = { chain_id: w.chain_id, from: w, to: w };
+          }
+          continue;
+        }
+        flush();
+        result.checked++;
+        if (now.length > 1 || now[0] !== w.record_hash)
+          problem({
+            kind: 'changed',
+            table: file.which,
+            chain_id: w.chain_id,
+            seq: w.seq,
+            message: `${prefix}chain ${w.chain_id} seq ${w.seq} (id ${w.id}): ${when} holds record_hash ${String(w.record_hash)}; the database now holds ${now.map((h) => h ?? 'null').join(' and ')}: the row was changed or the chain rewritten after that export`,
+          });
+      }
+    };
+    let batch: Wanted[] = [];
+    for await (const item of exportRows(createReadStream(file.path, { highWaterMark: 1024 * 1024 }), file.format, file.table)) {
+      if (item.error !== undefined) continue;
+      const { row } = item;
+      const seq = Number(row.chain_seq);
+      if (typeof row.chain_id !== 'string' || !file.chains.has(row.chain_id) || !Number.isSafeInteger(seq)) continue;
+      batch.push({
+        chain_id: row.chain_id,
+        seq,
+        id: String(row.id),
+        record_hash: row.record_hash,
+        partition: file.which === 'records' ? partitionOf(table, row.started_at) : null,
+      });
+      if (batch.length >= BATCH) {
+        await lookUp(batch);
+        batch = [];
+      }
+    }
+    if (batch.length) await lookUp(batch);
+    flush();
+  }
+  return result;
+}
