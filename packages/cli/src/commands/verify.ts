@@ -98,8 +98,25 @@ const BUNDLE_CHAIN_COLUMNS: Parameters<typeof table<BundleChainSummary>>[1] = [
   { header: 'rows', value: (c) => count(c.rows), right: true },
   { header: 'seq', value: (c) => range(c.first_seq, c.last_seq) },
   { header: 'last hash', value: (c) => c.last_hash ?? '-', max: 64 },
+  { header: 'head', value: (c) => (c.chain_id === null ? '-' : c.signed ? 'signed' : 'unsigned') },
   { header: 'ok', value: (c) => (c.ok ? 'ok' : 'FAILED') },
 ];
+
+/** What the recipient should know though the export passes: unsigned chains, what was not checked, the manifest's own digest. */
+function bundleNotes(report: BundleReport): string[] {
+  const chains = [...report.chains, ...(report.events?.chains ?? [])];
+  const unsigned = report.events ? chains.filter((c) => c.chain_id !== null && !c.signed && c.ok).length : 0;
+  return [
+    '',
+    `manifest sha256 ${report.manifest_sha256}: compare it with the digest recorded when the export was handed over (a manifest rewritten whole, keys and all, cannot be told offline)`,
+    ...(unsigned
+      ? [
+          `${unsigned} chain${unsigned === 1 ? '' : 's'} unsigned (registered before chain keys): nothing but the manifest vouches for ${unsigned === 1 ? 'its head' : 'their heads'}`,
+        ]
+      : []),
+    ...report.warnings.map((w) => `WARNING: ${w}`),
+  ];
+}
 
 function renderBundle(report: BundleReport): string {
   const m = report.manifest;
@@ -117,6 +134,7 @@ function renderBundle(report: BundleReport): string {
       ...(events.chains.length ? ['', table(events.chains, BUNDLE_CHAIN_COLUMNS)] : []),
     );
   else lines.push('', 'no events file: the manifest is of version 1, from before exports carried oversight events');
+  lines.push(...bundleNotes(report));
   lines.push(
     ...problems(
       report.problems,
