@@ -179,7 +179,9 @@ export const verify: CommandModule = (program, ctx) => {
           'match its record_hash and follow the row before it, and every chain must reach the head its writer recorded. Prints a ' +
           'summary per chain and every problem, the first (where tampering starts) first. ' +
           "With --bundle FILE.manifest.json: checks an export without the database: each file's size and SHA-256 (records and " +
-          "FILE.events.jsonl), every row's record_hash, the links between rows, and each chain's head against the manifest. " +
+          "FILE.events.jsonl), every line (valid UTF-8, canonical, with its line break), every row's record_hash, the links between " +
+          "rows, and each chain's head against the manifest and the signature its writer made of it; prints the manifest's own " +
+          'SHA-256 (to compare with the one recorded at the handover), unsigned chains and what a version 1 manifest leaves unchecked. ' +
           'With --against FILE.manifest.json: also compares the database with what that earlier export recorded (the first and last ' +
           "row of each chain of records and of events, and every chain's registration), which shows a chain rewritten, head and " +
           'all, since, or deleted whole with its registration. Exits 1 on any problem.',
