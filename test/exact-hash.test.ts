@@ -2,7 +2,7 @@
 // microseconds of a timestamp, changed by the table's owner with triggers off, are found by verify and
 // by verify --bundle on an export taken afterwards (which carries the changed value as stored). And
 // what a writer writes reads back as it was hashed, through real PostgreSQL.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { canonicalJson } from '../packages/core/src/chain/canonical';
@@ -10,6 +10,7 @@ import { numberFromStored } from '../packages/core/src/chain/exact-number';
 import { timestampText } from '../packages/core/src/chain/stored-time';
 import { exportLog, verifyBundle, verifyLog } from '@inferlog/core/audit';
 import type { InferenceRecord } from '@inferlog/core';
+import { rewriteBundleFile } from './bundle-tamper';
 import { openWriter, record, type Writer } from './cli-helpers';
 import { asAttacker, db, dropSchema, endPool, tempDir, uniqueSchema } from './helpers';
 
@@ -159,17 +160,6 @@ describe('a change past double precision or to the microsecond is found and the 
   );
 });
 
-/** Writes a changed export file and recomputes its manifest's size and SHA-256, so only the line check can tell. */
-async function rewriteBundle(out: string, manifestPath: string, change: (text: string) => string): Promise<void> {
-  const { createHash } = await import('node:crypto');
-  const text = change(await readFile(out, 'utf8'));
-  await writeFile(out, text);
-  const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
-  manifest.bytes = Buffer.byteLength(text);
-  manifest.sha256 = createHash('sha256').update(text).digest('hex');
-  await writeFile(manifestPath, JSON.stringify(manifest, null, 2));
-}
-
 describe('verify --bundle: a line must be byte-equal to the canonical form of the row it reads as', () => {
   const LINE = 6;
   const changeLine = (format: 'jsonl' | 'csv', edit: (line: string) => string) => (text: string) => {
@@ -216,7 +206,7 @@ describe('verify --bundle: a line must be byte-equal to the canonical form of th
     const out = join(tempDir(), `edited.${format}`);
     const { manifestPath } = await exportLog(db, schema, 'inference_log', { format, out });
     expect((await verifyBundle(manifestPath)).ok).toBe(true);
-    await rewriteBundle(out, manifestPath, changeLine(format, edit));
+    rewriteBundleFile(manifestPath, 'records', (data) => changeLine(format, edit)(data.toString('utf8')));
     const report = await verifyBundle(manifestPath);
     const row = format === 'csv' ? LINE - 1 : LINE;
     const id = await idAt(row);

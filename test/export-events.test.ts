@@ -5,7 +5,7 @@
 // audit-chain.test.ts: as the table's owner with the triggers off (`session_replication_role = replica`).
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { InferenceLogger } from '@inferlog/core';
 import {
   compareWithManifest,
@@ -19,6 +19,7 @@ import {
   type ExportResult,
 } from '@inferlog/core/audit';
 import { jsonlLine } from '../packages/core/src/audit/export-format';
+import { tamperedEvents } from './bundle-tamper';
 import { openWriter, record, type Writer } from './cli-helpers';
 import { asAttacker, db, dropSchema, endPool, jcs, logOptions, tempDir, uniqueSchema } from './helpers';
 
@@ -65,19 +66,6 @@ afterAll(async () => {
   await endPool();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** A copy of an export in a new directory with its events file edited (or removed: edit returns null); manifest and records file unchanged. */
-function tamperedEvents(manifest: string, edit: (lines: string[]) => string[] | null): string {
-  const m: ExportManifest = JSON.parse(readFileSync(manifest, 'utf8'));
-  const to = mkdtempSync(join(dir, 'tampered-'));
-  copyFileSync(manifest, join(to, basename(manifest)));
-  copyFileSync(join(dir, m.file), join(to, m.file));
-  const lines = readFileSync(join(dir, m.events!.file), 'utf8').split('\n');
-  expect(lines.pop()).toBe('');
-  const edited = edit(lines);
-  if (edited) writeFileSync(join(to, m.events!.file), edited.map((l) => `${l}\n`).join(''));
-  return join(to, basename(manifest));
-}
 
 describe('an export with events', () => {
   let result: ExportResult;
@@ -184,7 +172,7 @@ describe('an export with events', () => {
     const whichLine = lines.findIndex((l) => l.includes('"rejected"')) + 1;
     expect(whichLine).toBeGreaterThan(0);
     const changed = await verifyBundle(
-      tamperedEvents(result.manifestPath, (l) => l.map((x, i) => (i === whichLine - 1 ? x.replace('"rejected"', '"confirmed"') : x))),
+      tamperedEvents(result.manifestPath, dir, (l) => l.map((x, i) => (i === whichLine - 1 ? x.replace('"rejected"', '"confirmed"') : x))),
     );
     expect(changed.ok).toBe(false);
     expect(changed.problems[0]).toMatchObject({
@@ -198,12 +186,12 @@ describe('an export with events', () => {
       ['events', 'file'],
     ]);
 
-    const deleted = await verifyBundle(tamperedEvents(result.manifestPath, (l) => l.filter((_, i) => i !== 0)));
+    const deleted = await verifyBundle(tamperedEvents(result.manifestPath, dir, (l) => l.filter((_, i) => i !== 0)));
     expect(deleted.problems[0]).toMatchObject({ kind: 'missing', table: 'events', line: 1 });
     expect(deleted.problems.map((p) => p.kind)).toEqual(['missing', 'head', 'count', 'file']);
 
     const moved = await verifyBundle(
-      tamperedEvents(result.manifestPath, (l) => {
+      tamperedEvents(result.manifestPath, dir, (l) => {
         const c = [...l];
         [c[0], c[1]] = [c[1]!, c[0]!];
         return c;
@@ -211,7 +199,7 @@ describe('an export with events', () => {
     );
     expect(moved.problems.find((p) => p.kind === 'reordered')).toMatchObject({ table: 'events', line: 2 });
 
-    const removed = await verifyBundle(tamperedEvents(result.manifestPath, () => null));
+    const removed = await verifyBundle(tamperedEvents(result.manifestPath, dir, () => null));
     expect(removed.problems).toEqual([
       expect.objectContaining({
         kind: 'file',
@@ -221,7 +209,7 @@ describe('an export with events', () => {
     ]);
     // A duplicate key put in front, as a parser that keeps the first would read it: the line is not what was exported.
     const doubled = await verifyBundle(
-      tamperedEvents(result.manifestPath, (l) => l.map((x, i) => (i === 0 ? x.replace('{', '{"type":"x",') : x))),
+      tamperedEvents(result.manifestPath, dir, (l) => l.map((x, i) => (i === 0 ? x.replace('{', '{"type":"x",') : x))),
     );
     expect(doubled.ok).toBe(false);
   });
@@ -240,7 +228,7 @@ describe('an export with events', () => {
     const forged = lines.map((l, i) => (i === last ? jsonlLine(row, EVENT_EXPORT).trimEnd() : l));
     /** The bundle with the forged events file and a manifest recomputed to match (sha256, bytes, the chain's last hash; the registration's head too when `moveHead`). */
     const bundle = (moveHead: boolean, edit: (m: ExportManifest) => void = () => {}) => {
-      const path = tamperedEvents(result.manifestPath, () => forged);
+      const path = tamperedEvents(result.manifestPath, dir, () => forged);
       const text = readFileSync(join(path, '..', m.events!.file));
       const n: ExportManifest = JSON.parse(JSON.stringify(m));
       n.events!.sha256 = createHash('sha256').update(text).digest('hex');

@@ -99,8 +99,25 @@ const BUNDLE_CHAIN_COLUMNS: Parameters<typeof table<BundleChainSummary>>[1] = [
   { header: 'rows', value: (c) => count(c.rows), right: true },
   { header: 'seq', value: (c) => range(c.first_seq, c.last_seq) },
   { header: 'last hash', value: (c) => c.last_hash ?? '-', max: 64 },
+  { header: 'head', value: (c) => (c.chain_id === null ? '-' : c.signed ? 'signed' : 'unsigned') },
   { header: 'ok', value: (c) => (c.ok ? 'ok' : 'FAILED') },
 ];
+
+/** What the recipient should know though the export passes: unsigned chains, what was not checked, the manifest's own digest. */
+function bundleNotes(report: BundleReport): string[] {
+  const chains = [...report.chains, ...(report.events?.chains ?? [])];
+  const unsigned = report.events ? chains.filter((c) => c.chain_id !== null && !c.signed && c.ok).length : 0;
+  return [
+    '',
+    `manifest sha256 ${report.manifest_sha256}: compare it with the digest recorded when the export was handed over (a manifest rewritten whole, keys and all, cannot be told offline)`,
+    ...(unsigned
+      ? [
+          `${unsigned} chain${unsigned === 1 ? '' : 's'} unsigned (registered before chain keys): nothing but the manifest vouches for ${unsigned === 1 ? 'its head' : 'their heads'}`,
+        ]
+      : []),
+    ...report.warnings.map((w) => `WARNING: ${w}`),
+  ];
+}
 
 function renderBundle(report: BundleReport): string {
   const m = report.manifest;
@@ -118,6 +135,7 @@ function renderBundle(report: BundleReport): string {
       ...(events.chains.length ? ['', table(events.chains, BUNDLE_CHAIN_COLUMNS)] : []),
     );
   else lines.push('', 'no events file: the manifest is of version 1, from before exports carried oversight events');
+  lines.push(...bundleNotes(report));
   lines.push(
     ...problems(
       report.problems,
@@ -164,7 +182,9 @@ export const verify: CommandModule = (program, ctx) => {
           'match its record_hash and follow the row before it, and every chain must reach the head its writer recorded. Prints a ' +
           'summary per chain and every problem, the first (where tampering starts) first. ' +
           "With --bundle FILE.manifest.json: checks an export without the database: each file's size and SHA-256 (records and " +
-          "FILE.events.jsonl), every row's record_hash, the links between rows, and each chain's head against the manifest. " +
+          "FILE.events.jsonl), every line (valid UTF-8, canonical, with its line break), every row's record_hash, the links between " +
+          "rows, and each chain's head against the manifest and the signature its writer made of it; prints the manifest's own " +
+          'SHA-256 (to compare with the one recorded at the handover), unsigned chains and what a version 1 manifest leaves unchecked. ' +
           'With --against FILE.manifest.json: also compares the database with that earlier export (every row of its files beside ' +
           "the manifest, records and events, by chain and seq and record_hash, and every chain's registration; only each chain's first " +
           'and last row when the files are not there), which shows rows deleted (even behind a gap written by hand), a chain ' +

@@ -8,7 +8,7 @@ import { NOT_CANONICAL } from './canonical-lines';
 import { ChainWalk, type ChainFinding, type WalkRow } from './chain-walk';
 import { exportRows } from './export-read';
 import { EVENT_EXPORT, RECORD_EXPORT, type ExportedTable, type ExportFormat } from './export-format';
-import { readManifest, type ExportManifest, type ManifestChain } from './manifest';
+import { readManifestAndDigest, type ExportManifest, type ManifestChain } from './manifest';
 
 /** What is wrong with an export, and where. */
 export interface BundleProblem {
@@ -41,6 +41,12 @@ export interface BundleChainSummary {
   last_seq: number | null;
   last_hash: string | null;
   ok: boolean;
+  /**
+   * Whether the head its writer signed vouches for the chain (manifest version 2, a registration with a
+   * key whose signature holds). False for a chain registered before chain keys (nothing but the manifest
+   * vouches for its head), for rows of no chain, and in a version 1 manifest.
+   */
+  signed: boolean;
 }
 
 /** What `verifyBundle` read of one file of the export. */
@@ -67,6 +73,14 @@ export interface BundleReport {
   chains: BundleChainSummary[];
   /** The events file (manifest_version 2); null for a version 1 manifest, which has none. */
   events: BundleFileSummary | null;
+  /**
+   * SHA-256 (hex) of the manifest file as read. Offline, a manifest rewritten whole (fresh keys, heads
+   * signed again, registrations made up) with its files cannot be told from a genuine one: compare this
+   * with the digest recorded when the export was handed over, or check the manifest `--against` the database.
+   */
+  manifest_sha256: string;
+  /** What was not checked, though the export passes (a version 1 manifest has no events, registrations or signed heads). */
+  warnings: string[];
   /**
    * Every problem found (at most `maxProblems`): the records file's in file order, then its file-level
    * ones, then the events file's likewise; the first is where the damage starts.
@@ -113,12 +127,15 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
  * SHA-256 match the manifest; every row's record_hash matches its content (recomputed by `rowHash`);
  * the rows of each chain come in sequence order and link (each row's prev_hash is the record_hash of
  * the row before, when their sequence numbers are consecutive); a missing sequence number is one the
- * manifest lists as left out; every chain starts, ends and counts as the manifest says; every head the
- * manifest records is signed by the key its writer registered (bundle-heads.ts). The same for the events file of a version 2 manifest, with the event table's columns. Reads each file once,
+ * manifest lists as left out; every chain starts, ends and counts as the manifest says; every line is
+ * valid UTF-8, ends with its line break and is byte-equal to its row's canonical form. The same for the
+ * events file of a version 2 manifest, with the event table's columns; and there, every chain has a
+ * registration whose head its writer's key signed, and ends on that head when the export is
+ * unfiltered (bundle-heads.ts). A version 1 manifest is read with a warning. Reads each file once,
  * streaming, in constant memory (per chain, a few numbers). Names the file, line and row of each problem.
  */
 export async function verifyBundle(manifestFile: string, options: BundleOptions = {}): Promise<BundleReport> {
-  const manifest = await readManifest(manifestFile);
+  const { manifest, sha256: manifestSha256 } = await readManifestAndDigest(manifestFile);
   const dir = dirname(manifestFile);
   const max = options.maxProblems ?? 100;
   const problems: BundleProblem[] = [];
@@ -147,9 +164,13 @@ export async function verifyBundle(manifestFile: string, options: BundleOptions 
         options,
       )
     : null;
-  checkManifestHeads(manifest, [...records.chains, ...(events?.chains ?? [])], problem);
-  return { ok, manifest, ...records, events, problems };
+  checkManifestHeads(manifest, { records: records.chains, events: events?.chains ?? [] }, problem);
+  const warnings = manifest.manifest_version === 1 ? [VERSION_1_WARNING] : [];
+  return { ok, manifest, ...records, events, manifest_sha256: manifestSha256, warnings, problems };
 }
+
+/** What a report of a version 1 manifest warns. */
+export const VERSION_1_WARNING = 'manifest version 1: no events, no registrations or signed heads checked';
 
 /** One file of an export and what the manifest says of it. */
 interface FileSection {
@@ -208,7 +229,15 @@ async function checkFile(section: FileSection, report: (p: BundleProblem) => voi
       problem({ ...place, kind: 'reordered', message: `${at}: chain ${chainId} appears again after other chains: lines were moved` });
     done.add(chainId);
     const expected = expectedChains.get(chainId);
-    const chain: BundleChainSummary = { chain_id: chainId, rows: 0, first_seq: seq, last_seq: null, last_hash: null, ok: true };
+    const chain: BundleChainSummary = {
+      chain_id: chainId,
+      rows: 0,
+      first_seq: seq,
+      last_seq: null,
+      last_hash: null,
+      ok: true,
+      signed: false,
+    };
     if (!expected) {
       chain.ok = false;
       problem({ ...place, kind: 'inserted', message: `${at}: chain ${chainId} is not in the manifest: rows were added` });

@@ -11,7 +11,9 @@ const LOWER_UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 /**
  * Writes the oversight events about the records `filterSql` selects (subject = a record's id or
  * request_id, as `showInference` matches them) to `<out>.partial` as canonical JSONL, in chain order,
- * in the snapshot the records were read in. The events are found by a semi-join in the database, not
+ * in the snapshot the records were read in. With `filterSql` null (an unfiltered export), every event,
+ * those about no exported record included: then every event chain ends at its head, which lets
+ * `verifyBundle` tell a chain cut short from one the filters ended early. The events are found by a semi-join in the database, not
  * by collecting ids here: constant memory for any number of records; the planner joins through the
  * request_id index and the primary key when there are few events, by hashing when there are many.
  */
@@ -19,9 +21,16 @@ export function writeEvents(
   t: Snapshot,
   schema: string,
   table: string,
-  filterSql: string,
+  filterSql: string | null,
   options: Omit<WriteRowsOptions, 'line' | 'header'>,
 ): Promise<WrittenFile> {
+  const line = (row: Record<string, unknown>) => jsonlLine(row, EVENT_EXPORT);
+  const events = logTableNames(schema, table).events;
+  if (filterSql === null)
+    return writeRows(t, 'SELECT * FROM $1:name.$2:name ORDER BY chain_id NULLS LAST, chain_seq, id', [schema, events], {
+      ...options,
+      line,
+    });
   const sql = `SELECT * FROM $1:name.$2:name
     WHERE id IN (SELECT e.id FROM $1:name.$2:name e JOIN (SELECT request_id FROM $1:name.$3:name WHERE $4:raw) l
                      ON l.request_id = e.subject
@@ -29,10 +38,7 @@ export function writeEvents(
                  SELECT e.id FROM $1:name.$2:name e JOIN (SELECT id FROM $1:name.$3:name WHERE $4:raw) l
                      ON l.id = CASE WHEN e.subject ~ '${LOWER_UUID}' THEN e.subject::uuid END)
     ORDER BY chain_id NULLS LAST, chain_seq, id`;
-  return writeRows(t, sql, [schema, logTableNames(schema, table).events, table, filterSql], {
-    ...options,
-    line: (row) => jsonlLine(row, EVENT_EXPORT),
-  });
+  return writeRows(t, sql, [schema, events, table, filterSql], { ...options, line });
 }
 
 /** What the chain table holds of these chains, in the snapshot `t`, by chain id. */

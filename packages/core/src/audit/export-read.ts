@@ -1,4 +1,4 @@
-import { StringDecoder } from 'node:string_decoder';
+import { isUtf8 } from 'node:buffer';
 import { NotCanonicalError } from './canonical-lines';
 import { CsvReader, type CsvRow } from './csv';
 import { csvHeader, csvLine, EXPORT_COLUMNS, rowFromCsv, rowFromJsonl, type ExportedTable, type ExportFormat } from './export-format';
@@ -11,28 +11,46 @@ export type FileItem =
   | { row: Record<string, unknown>; line: number; n: number; canonical: boolean; error?: undefined }
   | { error: string; line: number | null; n: number | null; id: string | null };
 
-/** Splits bytes into LF-terminated lines (UTF-8 never has 0x0A inside a character), across chunks. */
-async function* jsonlLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<{ text: string; line: number }> {
+/** A line of an export file: its text, whether its bytes were valid UTF-8 (else decoded with U+FFFD), whether it ends with a LF. */
+interface ByteLine {
+  text: string;
+  line: number;
+  utf8: boolean;
+  terminated: boolean;
+}
+
+/**
+ * Splits bytes into LF-terminated lines (UTF-8 never has 0x0A inside a character), across chunks, and
+ * checks that each is valid UTF-8: a decoder that silently replaces a bad byte with U+FFFD would let
+ * a line whose U+FFFD was swapped for a single invalid byte read (and hash) as the one exported. The
+ * complete lines of a chunk are checked at once; line by line only when they fail.
+ */
+async function* byteLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<ByteLine> {
   let rest: Buffer | null = null;
   let line = 0;
   for await (const chunk of chunks) {
     const data: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
+    const end = data.lastIndexOf(10) + 1;
+    const allValid = end > 0 && isUtf8(data.subarray(0, end));
     let from = 0;
-    for (let at = data.indexOf(10, from); at !== -1; at = data.indexOf(10, from)) {
-      yield { text: data.toString('utf8', from, at), line: ++line };
+    for (let at = data.indexOf(10, from); at !== -1 && at < end; at = data.indexOf(10, from)) {
+      const utf8 = allValid || isUtf8(data.subarray(from, at));
+      yield { text: data.toString('utf8', from, at), line: ++line, utf8, terminated: true };
       from = at + 1;
     }
     rest = from < data.length ? data.subarray(from) : null;
   }
-  if (rest && rest.length > 0) yield { text: rest.toString('utf8'), line: ++line };
+  if (rest && rest.length > 0) yield { text: rest.toString('utf8'), line: ++line, utf8: isUtf8(rest), terminated: false };
 }
+
+/** What a line that is not valid UTF-8 is told. */
+const NOT_UTF8 = 'is not valid UTF-8: a byte was changed (read with U+FFFD in its place, it could pass for the line exported)';
 
 type CsvItem = (CsvRow & { error?: undefined }) | { error: string; line: number | null };
 
 /** CSV records with the line each starts on; the header is checked and not yielded. After a record that cannot be read, one error and nothing more (the rest is still consumed, so the whole file is hashed). */
 async function* csvRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<CsvItem> {
   const reader = new CsvReader(true);
-  const decoder = new StringDecoder('utf8');
   let header = true;
   let broken = false;
   const take = function* (read: () => CsvRow[]): Generator<CsvItem> {
@@ -62,8 +80,12 @@ async function* csvRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<CsvItem> 
       yield r;
     }
   };
-  for await (const chunk of chunks) yield* take(() => reader.push(decoder.write(chunk)));
-  yield* take(() => reader.push(decoder.end()));
+  // Fed line by line (LF included) as byteLines checked them; a line that is not UTF-8 is named and still
+  // read (with U+FFFD), so the records after it are checked too.
+  for await (const { text, line, utf8, terminated } of byteLines(chunks)) {
+    if (!utf8 && !broken) yield { error: `line ${line} ${NOT_UTF8}`, line };
+    yield* take(() => reader.push(terminated ? `${text}\n` : text));
+  }
   yield* take(() => reader.end());
 }
 
@@ -98,8 +120,17 @@ export async function* exportRows(
     }
     return;
   }
-  for await (const { text, line } of jsonlLines(chunks)) {
+  for await (const { text, line, utf8, terminated } of byteLines(chunks)) {
     const k = ++n;
+    // Named, and the row still read (and its chain followed), so this is the only problem the change makes.
+    if (!utf8) yield { error: `${label}line ${line} (row ${k}) ${NOT_UTF8}`, line, n: k, id: null };
+    if (!terminated)
+      yield {
+        error: `${label}line ${line} (row ${k}) does not end with a line feed, as every exported line does: the file was cut or edited`,
+        line,
+        n: k,
+        id: null,
+      };
     let row: Record<string, unknown>;
     let canonical = true;
     try {

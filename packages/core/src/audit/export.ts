@@ -39,7 +39,7 @@ export interface ExportResult {
 
 /**
  * Exports the records that match the filter to a JSONL or CSV file, the oversight events about them
- * (subject = a record's id or request_id) to `<out>.events.jsonl`, and writes the manifest beside them.
+ * (subject = a record's id or request_id; without filters, every event) to `<out>.events.jsonl`, and writes the manifest beside them.
  * Records, events and the chain registrations are read through server-side cursors in one snapshot
  * and written with backpressure, so memory stays constant however many rows there are; each file is
  * hashed as it is written. Rows are in chain order (chain_id, chain_seq): each row carries every column
@@ -71,7 +71,8 @@ export async function exportLog(db: Database, schema: string, table: string, opt
       },
     );
     try {
-      const events = await writeEvents(t, schema, table, where, { out: eventsOut, fetchBytes, signal: options.signal });
+      const unfiltered = Object.keys(describeFilter(filter)).length === 0;
+      const events = await writeEvents(t, schema, table, unfiltered ? null : where, { out: eventsOut, fetchBytes, signal: options.signal });
       const chainIds = new Set([...records.chains, ...events.chains].flatMap((c) => (c.chain_id === null ? [] : [c.chain_id])));
       return { records, events, registrations: await readRegistrations(t, schema, table, [...chainIds]) };
     } catch (err) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ChainOrigin } from './chain-heads';
@@ -109,11 +110,23 @@ const fail = (path: string, why: string): never => {
 
 /** Reads and checks a manifest; throws, naming what is wrong, when it cannot be one. */
 export async function readManifest(path: string): Promise<ExportManifest> {
+  return (await readManifestAndDigest(path)).manifest;
+}
+
+/**
+ * A manifest and the SHA-256 (hex) of its bytes as read: what a recipient compares with the digest
+ * they recorded at the handover, since a manifest rewritten whole cannot be told offline otherwise.
+ */
+export async function readManifestAndDigest(path: string): Promise<{ manifest: ExportManifest; sha256: string }> {
+  const bytes = await readFile(path);
+  return { manifest: parseManifest(path, bytes.toString('utf8')), sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+function parseManifest(path: string, text: string): ExportManifest {
   let m: Record<string, unknown>;
   try {
-    m = JSON.parse(await readFile(path, 'utf8'));
+    m = JSON.parse(text);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code) throw err;
     return fail(path, `not JSON (${(err as Error).message})`);
   }
   if (typeof m !== 'object' || m === null) fail(path, 'not a JSON object');
