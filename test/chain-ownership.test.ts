@@ -46,6 +46,42 @@ const rowAt = (chain: Chain, seq: number) =>
 const verify = () => verifyLog(db, schema, 'inference_log');
 const forged = (report: VerifyReport) => report.problems.filter((p) => p.kind === 'forged');
 
+/**
+ * Re-seals `mine`'s rows 99 and 100 with a changed status, hashes and links made right, and moves the
+ * head's hash to match (owner, triggers off; no signature: the key is not the attacker's). Returns the rows as they were.
+ */
+async function resealTail(status: number): Promise<Record<string, unknown>[]> {
+  const originals = [await rowAt(mine, 99), await rowAt(mine, 100)];
+  let prev = (await rowAt(mine, 98)).record_hash as string;
+  for (const row of originals.map((r) => ({ ...r }))) {
+    row.status = status;
+    row.prev_hash = prev;
+    row.record_hash = rowHash(row, RECORD_HASH_COLUMNS);
+    prev = row.record_hash;
+    await asAttacker('UPDATE $1:name.inference_log SET status = $5, prev_hash = $3, record_hash = $4 WHERE id = $2', [
+      schema,
+      row.id,
+      row.prev_hash,
+      row.record_hash,
+      status,
+    ]);
+  }
+  await asAttacker('UPDATE $1:name.inference_log_chain SET last_hash = $3 WHERE chain_id = $2', [schema, mine.id, prev]);
+  return originals;
+}
+
+/** Puts rows back as `resealTail` found them (owner, triggers off). */
+async function restoreRows(originals: Record<string, unknown>[]): Promise<void> {
+  for (const row of originals)
+    await asAttacker('UPDATE $1:name.inference_log SET status = $3, prev_hash = $4, record_hash = $5 WHERE id = $2', [
+      schema,
+      row.id,
+      row.status,
+      row.prev_hash,
+      row.record_hash,
+    ]);
+}
+
 /** Puts the head back as `head` was read (owner, triggers off). */
 const restoreHead = (chain: Chain, head: { seq: number; hash: string; head_signature: string }) =>
   asAttacker('UPDATE $1:name.inference_log_chain SET last_seq = $3, last_hash = $4, head_signature = $5 WHERE chain_id = $2', [
@@ -252,31 +288,10 @@ describe('as the owner with the triggers off, a moved or rewritten head fails it
 
   test("the chain's last rows re-sealed with changed content and the head moved to match: only the signature tells", async () => {
     const head = await headOf(mine);
-    const originals = [await rowAt(mine, 99), await rowAt(mine, 100)];
-    let prev = (await rowAt(mine, 98)).record_hash as string;
-    for (const row of originals.map((r) => ({ ...r }))) {
-      row.status = 500;
-      row.prev_hash = prev;
-      row.record_hash = rowHash(row, RECORD_HASH_COLUMNS);
-      prev = row.record_hash;
-      await asAttacker('UPDATE $1:name.inference_log SET status = 500, prev_hash = $3, record_hash = $4 WHERE id = $2', [
-        schema,
-        row.id,
-        row.prev_hash,
-        row.record_hash,
-      ]);
-    }
-    await asAttacker('UPDATE $1:name.inference_log_chain SET last_hash = $3 WHERE chain_id = $2', [schema, mine.id, prev]);
+    const originals = await resealTail(500);
     const report = await verify();
     expect(report.problems).toEqual([expect.objectContaining({ kind: 'forged', chain_id: mine.id, seq: 100 })]);
-    for (const row of originals)
-      await asAttacker('UPDATE $1:name.inference_log SET status = $3, prev_hash = $4, record_hash = $5 WHERE id = $2', [
-        schema,
-        row.id,
-        row.status,
-        row.prev_hash,
-        row.record_hash,
-      ]);
+    await restoreRows(originals);
     await restoreHead(mine, head);
     expect(await verify()).toMatchObject({ ok: true });
   });
@@ -323,34 +338,8 @@ describe('as the owner with the triggers off, a moved or rewritten head fails it
   });
 
   describe('a signed chain stripped of its key, re-sealed and passed off as one registered before chain keys', () => {
-    /** Re-seals rows 99..100 with a changed status and moves the head to match (no signature: the key is gone anyway). */
-    async function rewriteTail(): Promise<Record<string, unknown>[]> {
-      const originals = [await rowAt(mine, 99), await rowAt(mine, 100)];
-      let prev = (await rowAt(mine, 98)).record_hash as string;
-      for (const row of originals.map((r) => ({ ...r }))) {
-        row.status = 503;
-        row.prev_hash = prev;
-        row.record_hash = rowHash(row, RECORD_HASH_COLUMNS);
-        prev = row.record_hash;
-        await asAttacker('UPDATE $1:name.inference_log SET status = 503, prev_hash = $3, record_hash = $4 WHERE id = $2', [
-          schema,
-          row.id,
-          row.prev_hash,
-          row.record_hash,
-        ]);
-      }
-      await asAttacker('UPDATE $1:name.inference_log_chain SET last_hash = $3 WHERE chain_id = $2', [schema, mine.id, prev]);
-      return originals;
-    }
     async function restore(originals: Record<string, unknown>[], chain: Record<string, unknown>): Promise<void> {
-      for (const row of originals)
-        await asAttacker('UPDATE $1:name.inference_log SET status = $3, prev_hash = $4, record_hash = $5 WHERE id = $2', [
-          schema,
-          row.id,
-          row.status,
-          row.prev_hash,
-          row.record_hash,
-        ]);
+      await restoreRows(originals);
       await asAttacker(
         `UPDATE $1:name.inference_log_chain SET last_hash = $3, public_key = $4, head_signature = $5, token_hash = $6, started_at = $7,
            registered_at = $8, registered_by = $9, client_addr = $10, backend_start = $11 WHERE chain_id = $2`,
@@ -374,7 +363,7 @@ describe('as the owner with the triggers off, a moved or rewritten head fails it
 
     test('key, origin and token removed and the start moved before the log existed: named', async () => {
       const chain = await chainRow();
-      const originals = await rewriteTail();
+      const originals = await resealTail(503);
       await asAttacker(
         `UPDATE $1:name.inference_log_chain SET public_key = NULL, head_signature = NULL, token_hash = NULL, registered_at = NULL,
            registered_by = NULL, client_addr = NULL, backend_start = NULL, started_at = '2020-01-01' WHERE chain_id = $2`,
@@ -392,7 +381,7 @@ describe('as the owner with the triggers off, a moved or rewritten head fails it
     test('key and origin removed and migration 5 deleted from the migrations table: named', async () => {
       const chain = await chainRow();
       const five = await db.one('SELECT * FROM $1:name.inference_log_migrations WHERE version = 5', [schema]);
-      const originals = await rewriteTail();
+      const originals = await resealTail(503);
       await asAttacker(
         `UPDATE $1:name.inference_log_chain SET public_key = NULL, head_signature = NULL, registered_at = NULL WHERE chain_id = $2;
          DELETE FROM $1:name.inference_log_migrations WHERE version = 5`,
