@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InferenceLogger } from '@inferlog/core';
-import { exportLog, verifyBundle, type BundleReport, type ExportManifest, type ExportResult } from '@inferlog/core/audit';
+import { exportLog, showFromBundle, verifyBundle, type BundleReport, type ExportManifest, type ExportResult } from '@inferlog/core/audit';
 import { VERSION_1_WARNING } from '../packages/core/src/audit/bundle';
 import { forgeBundle, rewriteBundleFile } from './bundle-tamper';
 import { cli, openWriter, record, type Writer } from './cli-helpers';
@@ -280,6 +280,9 @@ describe('F8: every line valid UTF-8 and ending with its line feed', () => {
           message: expect.stringContaining(`line ${line}${format === 'jsonl' ? ` (row ${row})` : ''} is not valid UTF-8`),
         }),
       ]);
+      // show --bundle does not vouch for that row either (it reads the same U+FFFD a lenient decoder makes), only for its neighbour.
+      expect((await showFromBundle(manifestPath, `r-${row - 1}`)).inferences).toEqual([expect.objectContaining({ line, hash_ok: false })]);
+      expect((await showFromBundle(manifestPath, `r-${row}`)).inferences).toEqual([expect.objectContaining({ hash_ok: true })]);
     },
   );
 

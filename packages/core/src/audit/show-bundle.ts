@@ -32,13 +32,19 @@ export interface BundleShowResult {
   has_events: boolean;
 }
 
-/** Rows of one file of the export that `keep` selects, with their line and whether each one's hash matches (and its line is canonical); unreadable lines are passed over. */
+/**
+ * Rows of one file of the export that `keep` selects, with their line and whether each one's hash
+ * matches (and its line is intact: canonical, valid UTF-8, ended by its LF — a problem with the line
+ * comes just before its row); unreadable lines are passed over.
+ */
 async function* matchingRows(path: string, format: ExportFormat, table: ExportedTable, keep: (row: Record<string, unknown>) => boolean) {
+  let damagedLine: number | null = null;
   for await (const item of exportRows(createReadStream(path, { highWaterMark: 1024 * 1024 }), format, table)) {
-    if (item.error === undefined && keep(item.row)) {
+    if (item.error !== undefined) damagedLine = item.line;
+    else if (keep(item.row)) {
       let hashOk = false;
       try {
-        hashOk = item.canonical && rowHash(item.row, table.hashed) === item.row.record_hash;
+        hashOk = item.canonical && damagedLine !== item.line && rowHash(item.row, table.hashed) === item.row.record_hash;
       } catch {
         // a value that is not of its column's kind: the hash cannot match
       }
