@@ -167,7 +167,7 @@ test('rows deleted behind gaps with a made-up partition and a retention audit ro
           table: 'records',
           chain_id: rc,
           seq: 20,
-          message: `chain ${rc} seq 20..30 (ids ${r20} … ${r30}), which ${when} holds, are no longer in the database and their months' partitions still exist: deleted`,
+          message: `chain ${rc} seq 20..30 (ids ${r20} … ${r30}), which ${when} holds, are no longer in the database and retention did not drop their months (a partition is attached, a month has not ended, or rows of it remain): deleted`,
         },
         {
           kind: 'missing',
@@ -190,7 +190,7 @@ test('a gap naming no partition, and no audit row at all: named by verify and by
       expect.objectContaining({
         kind: 'missing',
         seq: 10,
-        message: `chain ${rc} seq 10 (id ${r10}), which ${exportOf()} holds, is no longer in the database and its month's partition ${thisMonth} still exists: deleted`,
+        message: `chain ${rc} seq 10 (id ${r10}), which ${exportOf()} holds, is no longer in the database and retention did not drop its month (${thisMonth} is attached, the month has not ended, or rows of it remain): deleted`,
       }),
     ]);
   });
@@ -210,13 +210,13 @@ test("gaps covering a chain's head (an event chain's, and a record chain's with 
       await verifyNames('events', eventChain, 5, 5, 'it is on an event chain, and retention never drops events');
       await verifyNames('records', rc, 40, 40, '"archive" is not a monthly partition of inference_log');
       const report = await against();
-      expect(report.problems.map((p) => [p.table, p.seq, p.message.replace(/ \(ids? .*\)/, '')])).toEqual([
+      expect(report.problems.map((p) => [p.table, p.seq, p.message.replace(/ \(ids? [^)]*\)/, '')])).toEqual([
         [
           'records',
           40,
           expect.stringMatching(
             new RegExp(
-              `^chain ${rc} seq 40, which .* is no longer in the database and its month's partition ${thisMonth} still exists: deleted$`,
+              `^chain ${rc} seq 40, which .* is no longer in the database and retention did not drop its month \\(${thisMonth} is attached, the month has not ended, or rows of it remain\\): deleted$`,
             ),
           ),
         ],
@@ -241,6 +241,49 @@ test('a gap over a whole chain, naming the month still running: named by verify 
       }),
     ]);
   });
+});
+
+test("the month's partition renamed (still attached, rows and all) and a gap dated in the future naming it: named by verify and by --against", async () => {
+  const rc = writer.chain.id;
+  const [r12] = await ids('inference_log', rc, 12, 12);
+  const future = new Date(Date.now() + 40 * 86_400_000).toISOString();
+  const renamed = thisMonth.replace('_p', '_q');
+  const audit = JSON.stringify({ partitions: [{ partition: thisMonth }] });
+  await asAttacker(
+    `CREATE TABLE $1:name.saved AS SELECT * FROM $1:name.inference_log WHERE chain_id = $2 AND chain_seq = 12;
+     ALTER TABLE $1:name.$3:name RENAME TO $6:name;
+     INSERT INTO $1:name.inference_log_gap (chain_id, from_seq, to_seq, last_hash, partition, dropped_at)
+       SELECT chain_id, 12, 12, record_hash, $3, $4 FROM $1:name.inference_log WHERE chain_id = $2 AND chain_seq = 12;
+     INSERT INTO $1:name.inference_log_audit (at, actor, action, reason, details) VALUES ($4, 'ops', 'retention', 'keep 6mo', $5);
+     DELETE FROM $1:name.inference_log WHERE chain_id = $2 AND chain_seq = 12;`,
+    [schema, rc, thisMonth, future, audit, renamed],
+  );
+  try {
+    await verifyNames('records', rc, 12, 12, `it says it was recorded at ${future}, which has not come yet`);
+    // Dated now instead: the rows of that month, still in the log under the renamed partition, tell.
+    await asAttacker(
+      "UPDATE $1:name.inference_log_gap SET dropped_at = now(); UPDATE $1:name.inference_log_audit SET at = now() WHERE action = 'retention'",
+      [schema],
+    );
+    await verifyNames(
+      'records',
+      rc,
+      12,
+      12,
+      `the log still holds rows of the month of ${thisMonth}: that partition was not dropped (renamed, perhaps)`,
+    );
+    expect((await against()).problems).toEqual([
+      expect.objectContaining({ kind: 'missing', seq: 12, message: expect.stringContaining(`seq 12 (id ${r12})`) }),
+    ]);
+  } finally {
+    await asAttacker(
+      `ALTER TABLE $1:name.$3:name RENAME TO $2:name;
+       INSERT INTO $1:name.inference_log SELECT * FROM $1:name.saved; DROP TABLE $1:name.saved;
+       DELETE FROM $1:name.inference_log_gap; DELETE FROM $1:name.inference_log_audit WHERE action = 'retention';`,
+      [schema, thisMonth, renamed],
+    );
+  }
+  expect(await verifyLog(db, schema, 'inference_log')).toMatchObject({ ok: true, problems: [] });
 });
 
 test('a row changed after the export (its hash with it): --against names it, where the chain ends alone would not', async () => {

@@ -56,7 +56,10 @@ interface GapPartitionRow {
   kind: 'record' | 'event' | null;
   name: string | null;
   still_there: boolean;
+  /** Whether the log still holds rows of the partition's month (then it was not dropped, whatever its name says). */
+  rows_left: boolean;
   dropped_by_retention: boolean;
+  now: Date;
   log_created: Date | null;
 }
 
@@ -69,6 +72,8 @@ function partitionProblem(table: string, r: GapPartitionRow): string | null {
   const m = /^(\d{4})_(0[1-9]|1[0-2])$/.exec(r.name.startsWith(`${table}_p`) ? r.name.slice(table.length + 2) : '');
   if (!m) return `${JSON.stringify(r.name)} is not a monthly partition of ${table}`;
   if (r.still_there) return `its partition ${r.name} still exists`;
+  if (r.dropped_at > r.now) return `it says it was recorded at ${r.dropped_at.toISOString()}, which has not come yet`;
+  if (r.rows_left) return `the log still holds rows of the month of ${r.name}: that partition was not dropped (renamed, perhaps)`;
   const of = Number(m[1]) * 12 + Number(m[2]) - 1;
   // Retention drops only months that ended before it ran (cutoff ≤ now, `now` never later than the clock).
   if (of >= month(r.dropped_at)) return `its partition ${r.name} is of a month that had not ended when the gap was recorded`;
@@ -84,7 +89,8 @@ function partitionProblem(table: string, r: GapPartitionRow): string | null {
  * and records the run in the audit table. So a gap is accepted only when its chain is a registered
  * record chain (retention never drops events), it names at least one partition, and each one is a
  * monthly partition of the log (`<table>_pYYYY_MM`) of a month that had ended when the gap was recorded
- * and not before the log was created (migration 1), that no longer exists, and that a `retention` audit
+ * (not later than now) and not before the log was created (migration 1), that no longer exists and of
+ * whose month the log holds no row (a renamed partition is still attached), and that a `retention` audit
  * row written in the same transaction (same `at` as the gap's `dropped_at`) lists. Any other gap was
  * written by hand, most likely to cover rows deleted from the log.
  */
@@ -93,6 +99,10 @@ export async function unbackedGaps(t: IBaseProtocol<unknown>, schema: string, ta
   const rows: GapPartitionRow[] = await t.any(
     `SELECT g.chain_id, g.from_seq, g.to_seq, g.dropped_at, c.kind, p.name,
             p.name IS NOT NULL AND to_regclass(format('%I.%I', $1::text, p.name)) IS NOT NULL AS still_there,
+            p.name ~ '_p[0-9]{4}_(0[1-9]|1[0-2])$' AND EXISTS (SELECT FROM $1:name.$7:name l
+              WHERE l.started_at >= to_date(right(p.name, 7), 'YYYY_MM')::timestamp AT TIME ZONE 'UTC'
+                AND l.started_at < (to_date(right(p.name, 7), 'YYYY_MM') + interval '1 month')::timestamp AT TIME ZONE 'UTC') AS rows_left,
+            now() AS now,
             EXISTS (SELECT FROM $1:name.$3:name a, jsonb_array_elements(CASE WHEN jsonb_typeof(a.details->'partitions') = 'array' THEN a.details->'partitions' ELSE '[]' END) d
                      WHERE a.action = 'retention' AND a.at = g.dropped_at AND d->>'partition' = p.name) AS dropped_by_retention,
             (SELECT applied_at FROM $1:name.$5:name WHERE version = 1) AS log_created
@@ -101,7 +111,7 @@ export async function unbackedGaps(t: IBaseProtocol<unknown>, schema: string, ta
        LEFT JOIN LATERAL unnest(string_to_array(nullif(g.partition, ''), ', ')) AS p(name) ON true
       WHERE $4 IS NULL OR g.chain_id = $4::uuid
       ORDER BY g.chain_id, g.from_seq`,
-    [schema, names.gaps, names.audit, chain ?? null, names.migrations, names.chains],
+    [schema, names.gaps, names.audit, chain ?? null, names.migrations, names.chains, table],
   );
   const found = new Map<string, UnbackedGap>();
   for (const r of rows) {
