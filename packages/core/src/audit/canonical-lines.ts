@@ -2,7 +2,7 @@
 // parses to the right row could read differently elsewhere: JSON.parse keeps a duplicate key's last
 // value, other parsers its first; whitespace or a number's spelling would not be what was hashed. So a
 // line is parsed exactly, written again, and the two compared.
-import { canonicalJson, normalize, type ColumnKind } from '../chain/canonical';
+import { canonicalObject, type ColumnKind } from '../chain/canonical';
 import { parseStoredJson } from '../chain/stored-json';
 
 /** A line that reads as a row but is not that row's canonical form. The row is kept, so its chain can still be followed. */
@@ -19,29 +19,9 @@ export class NotCanonicalError extends Error {
 export const NOT_CANONICAL =
   'is not in canonical form (extra whitespace, a duplicate key, a key out of order or a number not as stored): it is not the line that was exported';
 
-/** Each column set's entries in canonical (sorted) order, with quoted names. */
-const sortedColumns = new WeakMap<object, readonly (readonly [string, ColumnKind, string])[]>();
-
-function sorted(kinds: Readonly<Record<string, ColumnKind>>): readonly (readonly [string, ColumnKind, string])[] {
-  let order = sortedColumns.get(kinds);
-  if (!order) {
-    order = Object.entries(kinds)
-      .map(([name, kind]) => [name, kind, JSON.stringify(name)] as const)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    sortedColumns.set(kinds, order);
-  }
-  return order;
-}
-
 /** A row as a JSONL line: the canonical JSON (RFC 8785) of each of `kinds`' columns, normalised, and a LF. */
 export function canonicalLine(row: Readonly<Record<string, unknown>>, kinds: Readonly<Record<string, ColumnKind>>): string {
-  const order = sorted(kinds);
-  let json = '{';
-  for (let i = 0; i < order.length; i++) {
-    const [name, kind, quoted] = order[i]!;
-    json += `${i === 0 ? '' : ','}${quoted}:${canonicalJson(normalize(kind, row[name]))}`;
-  }
-  return `${json}}\n`;
+  return `${canonicalObject(row, kinds)}\n`;
 }
 
 /**

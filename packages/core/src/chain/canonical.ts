@@ -225,6 +225,40 @@ const sortedColumns = new WeakMap<object, readonly (readonly [string, ColumnKind
  */
 export const sealedJson = new WeakMap<object, Record<string, string>>();
 
+/** `columns`' entries in canonical (sorted) order with their quoted names, made once per column set. */
+function sortedEntries(columns: Readonly<Record<string, ColumnKind>>): readonly (readonly [string, ColumnKind, string])[] {
+  let order = sortedColumns.get(columns);
+  if (!order) {
+    order = Object.entries(columns)
+      .sort(([a], [b]) => byCodeUnits(a, b))
+      .map(([name, kind]) => [name, kind, JSON.stringify(name)] as const);
+    sortedColumns.set(columns, order);
+  }
+  return order;
+}
+
+/**
+ * The RFC 8785 JSON text of a row's `columns`, each normalised: what record_hash is the SHA-256 of (for
+ * the hashed columns) and what an export's line is (with record_hash). `json`, when given, receives the
+ * text of each non-null jsonb column.
+ */
+export function canonicalObject(
+  row: Readonly<Record<string, unknown>>,
+  columns: Readonly<Record<string, ColumnKind>>,
+  json: Record<string, string> | null = null,
+): string {
+  const order = sortedEntries(columns);
+  let canonical = '{';
+  for (let i = 0; i < order.length; i++) {
+    const [name, kind, quoted] = order[i]!;
+    const value = normalize(kind, row[name]);
+    const text = canonicalJson(value);
+    if (json && kind === 'json' && value !== null) json[name] = text;
+    canonical += `${i === 0 ? '' : ','}${quoted}:${text}`;
+  }
+  return `${canonical}}`;
+}
+
 /**
  * The record_hash of a row (a record before it is stored, or one read back or exported): SHA-256 of
  * JCS(canonicalRow(row)). `keepJson` remembers the jsonb columns' text in `sealedJson` (for writing).
@@ -235,21 +269,7 @@ export function rowHash(
   keepJson = false,
 ): string {
   const json: Record<string, string> | null = keepJson ? {} : null;
-  let order = sortedColumns.get(columns);
-  if (!order) {
-    order = Object.entries(columns)
-      .sort(([a], [b]) => byCodeUnits(a, b))
-      .map(([name, kind]) => [name, kind, JSON.stringify(name)] as const);
-    sortedColumns.set(columns, order);
-  }
-  let canonical = '{';
-  for (let i = 0; i < order.length; i++) {
-    const [name, kind, quoted] = order[i]!;
-    const value = normalize(kind, row[name]);
-    const text = canonicalJson(value);
-    if (json && kind === 'json' && value !== null) json[name] = text;
-    canonical += `${i === 0 ? '' : ','}${quoted}:${text}`;
-  }
+  const hash = sha256Hex(canonicalObject(row, columns, json));
   if (json) sealedJson.set(row, json);
-  return sha256Hex(`${canonical}}`);
+  return hash;
 }
