@@ -87,6 +87,30 @@ export interface RowComparison {
   dropped: number;
 }
 
+/** A stored row's links, as the comparisons with an export read them. */
+export type StoredLinks = { prev_hash: string | null; record_hash: string | null };
+
+/** The rows of `relation` at each (chain id, seq) pair, by "chain:seq" (more than one when a seq was duplicated). */
+export async function rowsAt(
+  t: Snapshot,
+  schema: string,
+  relation: string,
+  chainIds: readonly string[],
+  seqs: readonly number[],
+): Promise<Map<string, StoredLinks[]>> {
+  const rows = await t.any(
+    `SELECT l.chain_id, l.chain_seq, l.prev_hash, l.record_hash FROM $1:name.$2:name l
+      JOIN unnest($3::uuid[], $4::bigint[]) AS want(chain_id, chain_seq) ON l.chain_id = want.chain_id AND l.chain_seq = want.chain_seq`,
+    [schema, relation, chainIds, seqs],
+  );
+  const found = new Map<string, StoredLinks[]>();
+  for (const r of rows) {
+    const key = `${r.chain_id}:${r.chain_seq}`;
+    found.set(key, [...(found.get(key) ?? []), r]);
+  }
+  return found;
+}
+
 /** The partition a record's started_at (ISO 8601, UTC, as exported) falls in: `<table>_pYYYY_MM`. */
 function partitionOf(table: string, startedAt: unknown): string | null {
   const m = typeof startedAt === 'string' ? /^(\d{4})-(\d{2})-/.exec(startedAt) : null;
@@ -160,18 +184,15 @@ export async function compareRows(
       missing = null;
     };
     const lookUp = async (batch: Wanted[]) => {
-      const rows = await t.any(
-        `SELECT l.chain_id, l.chain_seq, l.record_hash FROM $1:name.$2:name l
-          JOIN unnest($3::uuid[], $4::bigint[]) AS want(chain_id, chain_seq) ON l.chain_id = want.chain_id AND l.chain_seq = want.chain_seq`,
-        [schema, relation, batch.map((w) => w.chain_id), batch.map((w) => w.seq)],
+      const stored = await rowsAt(
+        t,
+        schema,
+        relation,
+        batch.map((w) => w.chain_id),
+        batch.map((w) => w.seq),
       );
-      const stored = new Map<string, (string | null)[]>();
-      for (const r of rows) {
-        const key = `${r.chain_id}:${r.chain_seq}`;
-        stored.set(key, [...(stored.get(key) ?? []), r.record_hash]);
-      }
       for (const w of batch) {
-        const now = stored.get(`${w.chain_id}:${w.seq}`) ?? [];
+        const now = (stored.get(`${w.chain_id}:${w.seq}`) ?? []).map((r) => r.record_hash);
         if (now.length === 0) {
           if (file.which === 'records' && w.partition !== null && (await monthDropped(w.partition))) {
             result.dropped++;

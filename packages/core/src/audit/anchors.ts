@@ -4,7 +4,7 @@ import { loadGaps } from './chain-gaps';
 import { inSnapshot, type Snapshot } from './cursor';
 import type { ExportManifest, ManifestChain } from './manifest';
 import { checkRegistrations } from './anchors-registrations';
-import { compareRows, exportFilesBeside } from './anchors-rows';
+import { compareRows, exportFilesBeside, rowsAt, type StoredLinks } from './anchors-rows';
 
 /** A row or chain an earlier export recorded that the database no longer holds as it was. */
 export interface AnchorProblem {
@@ -129,10 +129,8 @@ export function compareWithManifest(
   });
 }
 
-type EndRow = { prev_hash: string | null; record_hash: string | null };
-
 /** The rows of `relation` at each chain's first and last seq in the export, by "chain:seq" (more than one when a seq was duplicated). */
-async function endRows(t: Snapshot, schema: string, relation: string, chains: readonly ManifestChain[]): Promise<Map<string, EndRow[]>> {
+function endRows(t: Snapshot, schema: string, relation: string, chains: readonly ManifestChain[]): Promise<Map<string, StoredLinks[]>> {
   const ids: string[] = [];
   const seqs: number[] = [];
   for (const c of chains) {
@@ -140,15 +138,5 @@ async function endRows(t: Snapshot, schema: string, relation: string, chains: re
     ids.push(c.chain_id, c.chain_id);
     seqs.push(c.first_seq, c.last_seq);
   }
-  const rows = await t.any(
-    `SELECT l.chain_id, l.chain_seq, l.prev_hash, l.record_hash FROM $1:name.$2:name l
-      JOIN unnest($3::uuid[], $4::bigint[]) AS want(chain_id, chain_seq) ON l.chain_id = want.chain_id AND l.chain_seq = want.chain_seq`,
-    [schema, relation, ids, seqs],
-  );
-  const found = new Map<string, EndRow[]>();
-  for (const r of rows) {
-    const key = `${r.chain_id}:${r.chain_seq}`;
-    found.set(key, [...(found.get(key) ?? []), r]);
-  }
-  return found;
+  return rowsAt(t, schema, relation, ids, seqs);
 }
