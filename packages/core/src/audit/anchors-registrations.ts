@@ -1,4 +1,4 @@
-import { logTableNames } from '../sink/names';
+import { readRegistrations } from './export-events';
 import type { AnchorProblem } from './anchors';
 import type { Snapshot } from './cursor';
 import type { ExportManifest, ManifestRegistration } from './manifest';
@@ -41,15 +41,8 @@ export async function checkRegistrations(
   problem: (p: AnchorProblem) => void,
 ): Promise<void> {
   const recorded = recordedChains(manifest);
-  const stored = new Map<string, Record<string, unknown>>(
-    (
-      await t.any('SELECT * FROM $1:name.$2:name WHERE chain_id = ANY($3::uuid[])', [
-        schema,
-        logTableNames(schema, table).chains,
-        [...recorded.keys()],
-      ])
-    ).map((r) => [r.chain_id, { ...r, started_at: (r.started_at as Date).toISOString(), last_seq: Number(r.last_seq) }]),
-  );
+  // Read as an export records them, so each field compares with the manifest's as it is.
+  const stored = new Map((await readRegistrations(t, schema, table, [...recorded.keys()])).map((r) => [r.chain_id, r]));
   // The last row of each chain in the export: a head there is already compared row by row.
   const lastInFile = new Set([...manifest.chains, ...(manifest.events?.chains ?? [])].map((c) => `${c.chain_id}:${c.last_seq}`));
   const when = `the export of ${manifest.exported_at}`;
@@ -78,7 +71,7 @@ export async function checkRegistrations(
         seq: null,
         message: `chain ${chainId}: ${when} recorded its registration with ${changed.map((f) => `${f} ${JSON.stringify(r[f])}`).join(', ')}; the database now holds ${changed.map((f) => `${f} ${JSON.stringify(now[f])}`).join(', ')}: the registration was rewritten`,
       });
-    const seq = now.last_seq as number;
+    const seq = now.last_seq;
     if (seq < r.last_seq)
       problem({
         kind: 'changed',
