@@ -63,7 +63,8 @@ describe('a genuine export', () => {
   test("verifies, every chain signed, no warnings, and the report carries the manifest's own SHA-256", async () => {
     const report = await verifyBundle(unfiltered.manifestPath);
     expect(report.problems).toEqual([]);
-    expect(report).toMatchObject({ ok: true, rows: N, warnings: [], events: { rows: 4 } });
+    // Four oversight events and the writer's final completeness statement.
+    expect(report).toMatchObject({ ok: true, rows: N, warnings: [], events: { rows: 5 } });
     expect([...report.chains, ...report.events!.chains].map((c) => [c.chain_id, c.signed])).toEqual([
       [recordChain(), true],
       [eventChain(), true],
@@ -71,7 +72,7 @@ describe('a genuine export', () => {
     expect(report.manifest_sha256).toBe(createHash('sha256').update(readFileSync(unfiltered.manifestPath)).digest('hex'));
     // Unfiltered: the event about no inference is in the file, so the event chain reaches its head.
     const head = unfiltered.manifest.registrations!.find((r) => r.kind === 'event')!;
-    expect(report.events!.chains[0]).toMatchObject({ last_seq: head.last_seq, last_hash: head.last_hash, rows: 4 });
+    expect(report.events!.chains[0]).toMatchObject({ last_seq: head.last_seq, last_hash: head.last_hash, rows: 5 });
     expect((await verifyBundle(filtered.manifestPath)).problems).toEqual([]);
   });
 
@@ -224,7 +225,7 @@ describe('an export rewritten, re-sealed and its manifest recomputed', () => {
         kind: 'missing',
         table: 'events',
         chain_id: eventChain(),
-        seq: 3,
+        seq: 4,
         message: expect.stringContaining('rows were cut from the end'),
       }),
     ]);

@@ -224,17 +224,17 @@ describe('as the writer role, only the writer that registered a chain moves its 
   test('a registration claiming another host and pid gets its origin from the server; the origin columns cannot be sent', async () => {
     const posing = new Chain('record', 'credit-api', '1.0.0', 'payments-prod-1');
     const r = posing.registration;
-    const columns = '(chain_id, kind, started_at, host, pid, service, service_version, public_key, token_hash';
+    const columns = '(chain_id, kind, started_at, host, pid, service, service_version, statement_interval_ms, public_key, token_hash';
     const values = [schema, r.chain_id, r.started_at, r.public_key, r.token_hash];
     await expect(
       asWriter(
-        `INSERT INTO $1:name.inference_log_chain ${columns}, registered_by, client_addr) VALUES ($2, 'record', $3, 'payments-prod-1', 1, 'credit-api', '1', $4, $5, 'payments', '10.0.0.7')`,
+        `INSERT INTO $1:name.inference_log_chain ${columns}, registered_by, client_addr) VALUES ($2, 'record', $3, 'payments-prod-1', 1, 'credit-api', '1', 60000, $4, $5, 'payments', '10.0.0.7')`,
         values,
       ),
     ).rejects.toMatchObject({ code: '42501' });
     await expect(
       asWriter(
-        `INSERT INTO $1:name.inference_log_chain ${columns}) VALUES ($2, 'record', $3, 'payments-prod-1', 1, 'credit-api', '1', NULL, NULL)`,
+        `INSERT INTO $1:name.inference_log_chain ${columns}) VALUES ($2, 'record', $3, 'payments-prod-1', 1, 'credit-api', '1', 60000, NULL, NULL)`,
         values,
       ),
     ).rejects.toMatchObject({
@@ -243,7 +243,7 @@ describe('as the writer role, only the writer that registered a chain moves its 
     });
     // Even the owner (triggers on) cannot put words in the server's mouth.
     await db.none(
-      `INSERT INTO $1:name.inference_log_chain ${columns}, registered_by, client_addr, registered_at) VALUES ($2, 'record', $3, 'payments-prod-1', 1, 'credit-api', '1', $4, $5, 'payments', '10.0.0.7', '2020-01-01')`,
+      `INSERT INTO $1:name.inference_log_chain ${columns}, registered_by, client_addr, registered_at) VALUES ($2, 'record', $3, 'payments-prod-1', 1, 'credit-api', '1', 60000, $4, $5, 'payments', '10.0.0.7', '2020-01-01')`,
       values,
     );
     const seen = await db.one(

@@ -152,8 +152,12 @@ test('the route helpers record events from Express and Koa; the authenticated ac
     .expect(201);
   expect(viaKoa.body).toMatchObject({ subject: 'loan-3', type: 'incident', actor: 'ops' });
   await koaLogger.close();
-  expect((await db.any('SELECT subject, type FROM $1:name.koa_log_event', [schema])).map((e) => [e.subject, e.type])).toEqual([
+  // The event, and the logger's final completeness statement (about its record chain) at close.
+  expect(
+    (await db.any('SELECT subject, type FROM $1:name.koa_log_event ORDER BY created_at', [schema])).map((e) => [e.subject, e.type]),
+  ).toEqual([
     ['loan-3', 'incident'],
+    [koaLogger.logger.chain.id, 'inferlog.completeness'],
   ]);
   expect((await events('loan-2')).map((e) => e.actor)).toEqual(['sso:anna']);
 });

@@ -15,7 +15,9 @@ export type InferlogErrorCode =
   /** The logger was closed: records captured afterwards, or still unwritten at the deadline, are lost. */
   | 'E_CLOSED'
   /** An oversight event was not valid, or could not be stored (`event()` rejects with it). */
-  | 'E_EVENT';
+  | 'E_EVENT'
+  /** A completeness statement could not be stored; it is tried again at the next interval (a final one at close is not). */
+  | 'E_STATEMENT';
 
 /** Every failure inferlog reports to `onError` is one of these. */
 export class InferlogError extends Error {

@@ -8,6 +8,8 @@ import { Delivery } from './delivery/delivery';
 import { flushBeforeExit } from './delivery/exit-flush';
 import { type DeliveryCounts, Reporter } from './delivery/reporter';
 import { Spill } from './delivery/spill';
+import { Statements } from './delivery/statements';
+import { lostExchange, lostRecord } from './record/lost';
 import { describe, InferlogError } from './errors';
 import { differingField, EventConflictError, eventRow, type OversightEvent, type StoredEvent } from './events/event';
 import { resolveOptions, type InferenceLogOptions, type ResolvedOptions } from './options';
@@ -52,13 +54,15 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   private readonly spill: Spill | null;
   private readonly records: ChainWriter;
   private readonly delivery: Delivery;
-  /** The chain of this writer's oversight events, made at the first one. */
+  private readonly statements: Statements;
+  /** The chain of this writer's oversight events (and its completeness statements), made at the first one. */
   private eventChain: ChainWriter | null = null;
   /** Events are stored one after another (each sealed into the event chain right before its write). */
   private events: Promise<unknown> = Promise.resolve();
   private sink: RecordSink | null = null;
   private opening: Promise<RecordSink> | null = null;
   private closed = false;
+  private exitStated = false;
   private readonly forgetAtExit: () => void;
 
   constructor(
@@ -68,8 +72,9 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
     const o = 'selector' in options ? (options as ResolvedOptions) : resolveOptions(options as InferenceLogOptions);
     this.options = o;
     this.reporter = new Reporter(o);
-    this.backlog = new Backlog(o.maxQueueBytes, o.overflow, this.reporter);
-    this.records = new ChainWriter(new Chain('record', o.service, o.serviceVersion, o.host));
+    const names = { exchange: lostExchange, record: lostRecord };
+    this.backlog = new Backlog(o.maxQueueBytes, o.overflow, this.reporter, names);
+    this.records = new ChainWriter(new Chain('record', o.service, o.serviceVersion, o.host, o.statementIntervalMs));
     this.spill = o.spillDir
       ? new Spill(o.spillDir, `${o.schema}.${o.table}`, o.maxSpillBytes, o.spillStaleMs, o.writeAheadSyncMs, (err, problem) =>
           this.reporter.report('E_SPILL', `${problem}: ${describe(err)}`, err),
@@ -83,6 +88,16 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
       records: this.records,
       open: () => this.open(),
       build: (exchange) => this.toRecord(exchange),
+      names,
+    });
+    this.statements = new Statements({
+      intervalMs: o.statementIntervalMs,
+      reporter: this.reporter,
+      records: this.records,
+      held: () => ({ queue_rows: this.backlog.rows, journal_bytes: this.spill?.bytes ?? 0 }),
+      store: async (row) => {
+        await this.appendEvent(row, true);
+      },
     });
     this.forgetAtExit = flushBeforeExit(this);
     this.open().catch(() => {});
@@ -156,7 +171,9 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   /** Takes a finished exchange. Never throws; a full queue applies the overflow policy, counted and reported. */
   enqueue(exchange: Exchange<CompiledRoute>): void {
     if (this.closed) {
-      this.reporter.drop(1, 'E_CLOSED', 'a request finished after close(); its record was not written');
+      this.reporter.drop(1, 'after_close', 'E_CLOSED', 'a request finished after close(); its record was not written', [
+        lostExchange(exchange, 'after_close'),
+      ]);
       return;
     }
     if (!this.backlog.add(exchange, () => this.delivery.backlogCause())) return;
@@ -188,16 +205,35 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
     await this.delivery.finish(deadline);
     await this.events;
     const lost = await this.delivery.spillRest();
+    const dropped =
+      lost.length > 0
+        ? this.reporter.drop(
+            lost.length,
+            'close_deadline',
+            'E_CLOSED',
+            `${lost.length} records could not be written or spilled before the close() deadline: ${this.reporter.lastError}`,
+            lost,
+          )
+        : null;
+    await this.statements.state('close');
     const sink = this.sink ?? (await this.opening?.catch(() => null));
     this.sink = null;
     await sink?.close().catch((err) => this.reporter.report('E_CLOSED', `closing the database connection failed: ${describe(err)}`, err));
     await this.spill?.close().catch((err) => this.reporter.report('E_SPILL', `closing the spill journal failed: ${describe(err)}`, err));
-    if (lost > 0)
-      throw this.reporter.drop(
-        lost,
-        'E_CLOSED',
-        `${lost} records could not be written or spilled before the close() deadline: ${this.reporter.lastError}`,
-      );
+    if (dropped) throw dropped;
+  }
+
+  /**
+   * As the process exits without `close()` (the event loop emptied): writes what is held, then the
+   * final completeness statement, so that the log shows this writer ended rather than fell silent.
+   */
+  async beforeExit(): Promise<void> {
+    if (this.closed || this.exitStated) return;
+    if (this.hasWork) await this.flush().catch(() => {});
+    // Once: 'beforeExit' comes again after this work, and a statement that cannot be stored must not keep the process alive.
+    if (this.hasWork || this.exitStated) return;
+    this.exitStated = true;
+    await this.statements.state('exit');
   }
 
   /**
@@ -214,28 +250,13 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
     } catch (err) {
       return Promise.reject(err);
     }
-    const stored = this.events.then(() => this.storeEvent(row, event.id !== undefined));
-    this.events = stored.catch(() => {});
-    return stored;
+    return this.storeEvent(row, event.id !== undefined);
   }
 
   private async storeEvent(row: StoredEvent, idGiven: boolean): Promise<StoredEvent> {
     if (this.closed) throw new InferlogError('E_CLOSED', 'the logger is closed: the oversight event was not stored');
-    const o = this.options;
-    this.eventChain ??= new ChainWriter(new Chain('event', o.service, o.serviceVersion, o.host));
-    const chain = this.eventChain;
     try {
-      const sink = await this.open();
-      await chain.ready(sink);
-      const already = idGiven ? await sink.storedEvent(row.id) : null;
-      if (already) {
-        // The same event sent again (its answer was lost): the stored one. Another event under its id: refused.
-        const field = differingField(row, already, (a, b) => canonicalJson(a) === canonicalJson(b));
-        if (field) throw new EventConflictError(row.id, field);
-        return already;
-      }
-      await chain.sealAndWrite([row], ([sealed]) => sink.insertEvent(sealed!));
-      return row;
+      return await this.appendEvent(row, idGiven);
     } catch (err) {
       if (err instanceof EventConflictError) throw err;
       throw this.reporter.report(
@@ -244,6 +265,30 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
         err,
       );
     }
+  }
+
+  /** Stores an event row in this writer's event chain, one after another; one stored under its id already is the stored one. */
+  private appendEvent(row: StoredEvent, idGiven: boolean): Promise<StoredEvent> {
+    const stored = this.events.then(() => this.writeEvent(row, idGiven));
+    this.events = stored.catch(() => {});
+    return stored;
+  }
+
+  private async writeEvent(row: StoredEvent, idGiven: boolean): Promise<StoredEvent> {
+    const o = this.options;
+    this.eventChain ??= new ChainWriter(new Chain('event', o.service, o.serviceVersion, o.host));
+    const chain = this.eventChain;
+    const sink = await this.open();
+    await chain.ready(sink);
+    const already = idGiven ? await sink.storedEvent(row.id) : null;
+    if (already) {
+      // The same event sent again (its answer was lost): the stored one. Another event under its id: refused.
+      const field = differingField(row, already, (a, b) => canonicalJson(a) === canonicalJson(b));
+      if (field) throw new EventConflictError(row.id, field);
+      return already;
+    }
+    await chain.sealAndWrite([row], ([sealed]) => sink.insertEvent(sealed!));
+    return row;
   }
 
   /** Resolves once the store is connected and migrated; rejects with the start-up error if that failed. */
@@ -269,6 +314,7 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
       .then(async (sink) => {
         try {
           await this.records.register(sink);
+          this.statements.start();
         } catch (err) {
           await sink.close().catch(() => {});
           throw err;

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { InferlogConfigError, type InferlogError } from './errors';
+import { DEFAULT_STATEMENT_INTERVAL_MS } from './chain/chain';
 import { PROTOCOL_NAMES } from './protocol';
 import { DEFAULT_REQUEST_HEADERS, DEFAULT_RESPONSE_HEADERS, isSecretHeader } from './record/headers';
 import { derivedKey } from './redact/actions';
@@ -127,6 +128,15 @@ export interface InferenceLogOptions {
    */
   writeAheadSyncMs?: number;
   /**
+   * How often the writer stores a completeness statement in the log, in ms: what it captured, wrote,
+   * spilled, replayed and dropped (with the reasons and the dropped requests' ids) since its previous
+   * statement, signed with its chain's key; and a final one at `close()`. `inferlog verify` names every
+   * loss they state and every writer that stopped stating without a final one (killed, crashed), with
+   * the window in which its records may have been lost: a shorter interval narrows that window. Writers
+   * cannot opt out: an audit log must say where it is incomplete. Default 60000 (one small row a minute).
+   */
+  statementIntervalMs?: number;
+  /**
    * What happens when neither the database nor the journal keeps up and the queue reaches
    * `maxQueueBytes`: `wait` (the default: new selected requests wait at the middleware until the queue
    * has room, so the API slows to what the log can take and no record is lost; one that waits longer than
@@ -196,6 +206,7 @@ export interface ResolvedOptions {
   spillAfterMs: number;
   /** How often the write-ahead journal is synced, in ms; null when there is no write-ahead journal. */
   writeAheadSyncMs: number | null;
+  statementIntervalMs: number;
   overflow: OverflowPolicy;
   overflowWaitMs: number;
   onDrop: ((count: number, reason: string) => void) | null;
@@ -237,6 +248,7 @@ const TOP_LEVEL_KEYS = [
   'spillAfterMs',
   'writeAhead',
   'writeAheadSyncMs',
+  'statementIntervalMs',
   'overflow',
   'overflowWaitMs',
   'onDrop',
@@ -479,6 +491,7 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
     spillStaleMs: integer('spillStaleMs', options.spillStaleMs, 60_000, 200, 86_400_000),
     spillAfterMs: integer('spillAfterMs', options.spillAfterMs, 1000, 0, 3_600_000),
     writeAheadSyncMs: writeAheadSync(options),
+    statementIntervalMs: integer('statementIntervalMs', options.statementIntervalMs, DEFAULT_STATEMENT_INTERVAL_MS, 50, 86_400_000),
     overflow: (options.overflow as OverflowPolicy | undefined) ?? 'wait',
     overflowWaitMs: integer('overflowWaitMs', options.overflowWaitMs, 30_000, 0, 3_600_000),
     onDrop: (options.onDrop as ResolvedOptions['onDrop']) ?? null,

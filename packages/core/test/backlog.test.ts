@@ -5,15 +5,24 @@ import { Backlog } from '../src/delivery/backlog';
 import { Reporter } from '../src/delivery/reporter';
 import type { InferenceRecord } from '../src/record/record';
 import type { WriteAheadTicket } from '../src/delivery/write-ahead';
+import type { LossReason } from '../src/chain/statement';
 
 const exchange = (id: string, heldBytes: number) => ({ requestId: id, heldBytes }) as unknown as Exchange<CompiledRoute>;
 const build = (x: Exchange<CompiledRoute>) => ({ id: x.requestId }) as InferenceRecord;
 
+const names = {
+  exchange: (x: Exchange<CompiledRoute>, reason: LossReason) => ({ id: x.requestId, request_id: x.requestId, at: '', reason }),
+  record: (r: InferenceRecord, reason: LossReason) => ({ id: r.id, request_id: r.id, at: '', reason }),
+};
+
 function backlog(policy: 'wait' | 'drop-newest' | 'drop-oldest' | 'fail-closed', maxBytes = 100) {
   const drops: [number, string][] = [];
   const reporter = new Reporter({ onError: () => {}, onDrop: (count, message) => drops.push([count, message]) });
-  return { backlog: new Backlog(maxBytes, policy, reporter), reporter, drops };
+  return { backlog: new Backlog(maxBytes, policy, reporter, names), reporter, drops };
 }
+
+/** The ids of what the reporter holds as lost for the next completeness statement, by reason. */
+const lostIds = (reporter: Reporter) => reporter.takeLosses().named.map((l) => `${l.reason}:${l.id}`);
 
 test('holds exchanges up to maxQueueBytes; past it drop-newest drops the one that does not fit, counted and told', () => {
   const { backlog: b, reporter, drops } = backlog('drop-newest');
@@ -23,16 +32,19 @@ test('holds exchanges up to maxQueueBytes; past it drop-newest drops the one tha
   expect({ rows: b.rows, bytes: b.bytes, overflowing: b.overflowing }).toEqual({ rows: 2, bytes: 100, overflowing: true });
   expect(reporter.counts.dropped).toBe(1);
   expect(drops).toEqual([[1, 'the queue is full (maxQueueBytes 100; db down); the newest record was dropped']]);
+  expect(lostIds(reporter)).toEqual(['overflow:c']);
+  expect(lostIds(reporter)).toEqual([]);
 });
 
 test('drop-oldest makes room by dropping the oldest waiting exchanges', () => {
-  const { backlog: b, drops } = backlog('drop-oldest');
+  const { backlog: b, drops, reporter } = backlog('drop-oldest');
   b.add(exchange('a', 50), () => '');
   b.add(exchange('b', 30), () => '');
   b.add(exchange('c', 20), () => '');
   expect(b.add(exchange('d', 60), () => 'slow')).toBe(true);
   expect(b.take(10, 1000, build).records.map((r) => r.id)).toEqual(['c', 'd']);
   expect(drops).toEqual([[2, 'the queue is full (maxQueueBytes 100; slow); the 2 oldest records were dropped']]);
+  expect(lostIds(reporter)).toEqual(['overflow:a', 'overflow:b']);
 });
 
 test('a batch stays counted until it is done; one given back is taken first, whole', () => {
@@ -50,7 +62,7 @@ test('a batch stays counted until it is done; one given back is taken first, who
   expect(b.take(1, 1000, build)).toBe(first);
   b.done(first);
   expect({ rows: b.rows, bytes: b.bytes }).toEqual({ rows: 1, bytes: 10 });
-  expect(b.clear()).toBe(1);
+  expect(b.clear().map((l) => `${l.reason}:${l.id}`)).toEqual(['close_deadline:c']);
   expect({ rows: b.rows, bytes: b.bytes }).toEqual({ rows: 0, bytes: 0 });
 });
 
@@ -102,8 +114,8 @@ test('staged batches wait in order and one write takes several of them, up to ma
   // A failed write comes back whole and is taken first; at close, records in the write-ahead journal are not lost.
   b.giveBack(joined);
   expect(b.takeReady(1, 1000)).toBe(joined);
-  expect(b.clear()).toBe(0);
+  expect(b.clear()).toEqual([]);
   b.add(exchange('f', 10), () => '');
   b.staged(b.takeWaiting(1, 1000, build)); // no ticket: the journal could not be written
-  expect(b.clear()).toBe(1);
+  expect(b.clear().map((l) => l.id)).toEqual(['f']);
 });

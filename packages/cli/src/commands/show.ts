@@ -190,10 +190,31 @@ export const show: CommandModule = (program, ctx) => {
             for (const c of result.event_chains) print(ctx.io, indent(chainLine(c, 'the event')));
           }
         }
+        if (!opts.json && result.dropped.length > 0) {
+          print(ctx.io, '');
+          print(
+            ctx.io,
+            `DROPPED: its writer's completeness statements name ${result.dropped.length === 1 ? 'a record' : `${result.dropped.length} records`} under "${key}" as answered but not stored:`,
+          );
+          for (const d of result.dropped)
+            print(
+              ctx.io,
+              indent(
+                `${d.at}  request ${d.request_id}  record ${d.id}: ${DROP_REASONS[d.reason] ?? d.reason} (writer chain ${d.chain_id}, statement ${d.statement})`,
+              ),
+            );
+        }
         return result.total === 0 || !verified ? EXIT.failed : EXIT.ok;
       });
     }),
   );
+};
+
+const DROP_REASONS: Record<string, string> = {
+  overflow: 'dropped by the overflow policy (queue and spill journal full)',
+  refused: 'refused by PostgreSQL even without its payload',
+  after_close: 'its request finished after close()',
+  close_deadline: 'neither written nor journaled by the close() deadline',
 };
 
 const SEPARATOR = `\n\n${'─'.repeat(80)}\n\n`;

@@ -12,6 +12,7 @@ import {
   type ChainSummary,
   type VerifyReport,
 } from '@inferlog/core/audit';
+import { renderCompleteness } from '../completeness';
 import { act, type CommandModule } from '../context';
 import { withLog } from '../database';
 import { CliError, EXIT } from '../errors';
@@ -23,6 +24,7 @@ interface VerifyOptions extends CommonOptions {
   bundle?: string;
   against?: string;
   maxProblems: number;
+  complete?: boolean;
 }
 
 const range = (first: number | null, last: number | null) => (first === null ? '-' : `${first}..${last ?? first}`);
@@ -76,6 +78,7 @@ function renderLog(report: VerifyReport, place: string): string {
           { header: 'ok', value: (c) => (c.ok ? 'ok' : 'FAILED') },
         ]),
     ...origins(report.chains),
+    ...(report.completeness ? renderCompleteness(report.completeness, 'the whole log') : []),
   ];
   lines.push(
     ...problems(
@@ -171,6 +174,9 @@ function renderAnchors(report: AnchorReport, manifest: string): string {
   return lines.join('\n');
 }
 
+/** With --complete, a log with stated losses, a silent writer or one that does not state fails too. */
+const completeEnough = (report: VerifyReport, opts: VerifyOptions) => !opts.complete || (report.completeness?.complete ?? true);
+
 /** `inferlog verify`: recomputes the hash chains of the database, or checks an export offline. */
 export const verify: CommandModule = (program, ctx) => {
   addLogOptions(
@@ -188,7 +194,11 @@ export const verify: CommandModule = (program, ctx) => {
           'With --against FILE.manifest.json: also compares the database with that earlier export (every row of its files beside ' +
           "the manifest, records and events, by chain and seq and record_hash, and every chain's registration; only each chain's first " +
           'and last row when the files are not there), which shows rows deleted (even behind a gap written by hand), a chain ' +
-          'rewritten, head and all, since, or deleted whole with its registration. Exits 1 on any problem.',
+          'rewritten, head and all, since, or deleted whole with its registration. ' +
+          "Without --chain it also reports the log's completeness, from the statements each writer stores every interval and at " +
+          'close: per writer what it captured, wrote, spilled, replayed and dropped (why, and which requests), and every writer ' +
+          'that fell silent without a final statement (killed, crashed), with the window in which its records may be lost. ' +
+          'Exits 1 on any problem (and, with --complete, when the log is incomplete).',
       )
       .option('--chain <id>', 'only this chain (its UUID)', (value: string) => {
         if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
@@ -197,7 +207,11 @@ export const verify: CommandModule = (program, ctx) => {
       })
       .addOption(new Option('--bundle <manifest>', "check an export offline: the export's FILE.manifest.json").conflicts('against'))
       .option('--against <manifest>', "also compare the database with an earlier export's FILE.manifest.json (kept outside the database)")
-      .option('--max-problems <n>', 'problems listed at most', wholeNumber('--max-problems', 1, 1_000_000), 100),
+      .option('--max-problems <n>', 'problems listed at most', wholeNumber('--max-problems', 1, 1_000_000), 100)
+      .option(
+        '--complete',
+        'also exit 1 when the log is intact but incomplete: its writers stated lost records, one fell silent without a final statement, or one predates statements',
+      ),
   ).action(
     act(ctx, async (opts: VerifyOptions) => {
       if (opts.bundle) {
@@ -222,10 +236,10 @@ export const verify: CommandModule = (program, ctx) => {
           if (opts.json) printJson(ctx.io, { ...report, against });
           else
             print(ctx.io, `${renderLog(report, `${log.schema}.${log.table} at ${log.where}`)}\n\n${renderAnchors(against, opts.against!)}`);
-          return report.ok && against.ok ? EXIT.ok : EXIT.failed;
+          return report.ok && against.ok && completeEnough(report, opts) ? EXIT.ok : EXIT.failed;
         }
         opts.json ? printJson(ctx.io, report) : print(ctx.io, renderLog(report, `${log.schema}.${log.table} at ${log.where}`));
-        return report.ok ? EXIT.ok : EXIT.failed;
+        return report.ok && completeEnough(report, opts) ? EXIT.ok : EXIT.failed;
       });
     }),
   );

@@ -52,6 +52,21 @@ export { followRecords, LogFollower, type FollowOptions } from './follow';
 export { showFromBundle, type BundleShowResult, type BundleInferenceView } from './show-bundle';
 export { showInference, type ShowResult, type ShowOptions, type InferenceView, type ChainCheck } from './show';
 export { logStats, type DailyModelStats } from './stats';
+export {
+  logCompleteness,
+  type CompletenessReport,
+  type CompletenessOptions,
+  type WriterCompleteness,
+  type StatementProblem,
+} from './completeness';
+export {
+  STATEMENT_TYPE,
+  statementMessage,
+  statementSignatureValid,
+  type CompletenessStatement,
+  type LostRecord,
+  type LossReason,
+} from '../chain/statement';
 export { toRecordRow, toEventRow, type RecordRow, type EventRow } from './rows';
 export {
   parseInstant,

@@ -4,6 +4,7 @@ import { logTableNames } from '../sink/names';
 import type { Database } from '../sink/pgp';
 import { toEventRow, toRecordRow, type EventRow, type RecordRow } from './rows';
 import { verifyLog, type ChainProblem } from './verify';
+import { STATEMENT_TYPE, type LostRecord } from '../chain/statement';
 
 /** Whether a chain verifies from its first row up to and including one row. */
 export interface ChainCheck {
@@ -38,6 +39,11 @@ export interface ShowResult {
   inferences: InferenceView[];
   /** The event chains of the events shown, each verified up to its newest event shown. */
   event_chains: ChainCheck[];
+  /**
+   * Records with this id or request id that their writer's completeness statement says it dropped
+   * (answered, never stored), with the writer's record chain and the statement's number.
+   */
+  dropped: (LostRecord & { chain_id: string; statement: number })[];
 }
 
 /** Options of `showInference`. */
@@ -121,5 +127,18 @@ export async function showInference(
   }
   const eventChains: ChainCheck[] = [];
   if (verify) for (const [chainId, seq] of chainTips(events)) eventChains.push(await checkChain(db, schema, table, 'events', chainId, seq));
-  return { key, total, inferences, event_chains: eventChains };
+  const dropped = await droppedAs(db, schema, table, stored);
+  return { key, total, inferences, event_chains: eventChains, dropped };
+}
+
+/** What the completeness statements say was dropped under this id or request id (as stored). */
+async function droppedAs(db: Database, schema: string, table: string, key: string): Promise<ShowResult['dropped']> {
+  const rows = await db.any(
+    `SELECT s.subject, s.data -> 'n' AS n, lost
+       FROM $1:name.$2:name s, jsonb_array_elements(CASE WHEN jsonb_typeof(s.data -> 'lost') = 'array' THEN s.data -> 'lost' ELSE '[]' END) lost
+      WHERE s.type = $3 AND (lost ->> 'request_id' = $4 OR lost ->> 'id' = $4)
+      ORDER BY s.created_at, s.id`,
+    [schema, logTableNames(schema, table).events, STATEMENT_TYPE, key],
+  );
+  return rows.map((r) => ({ ...(r.lost as LostRecord), chain_id: r.subject as string, statement: Number(r.n) }));
 }

@@ -5,6 +5,7 @@ import { followGaps, loadGaps, unbackedGaps, type Gap } from './chain-gaps';
 import { headSignatureProblem, headSigned, loadHeads, loadKeyEra, type ChainHead, type ChainOrigin, type KeyEra } from './chain-heads';
 import { ChainWalk, type ChainFinding, type WalkRow } from './chain-walk';
 import { forEachStoredRowIn, inSnapshot, type Snapshot } from './cursor';
+import { logCompleteness, type CompletenessReport } from './completeness';
 
 /** What verification found wrong, for one row or one chain. */
 export interface ChainProblem {
@@ -42,6 +43,12 @@ export interface VerifyReport {
   chains: ChainSummary[];
   /** Every problem found (at most `maxProblems`), in chain and sequence order; the first is where tampering starts. */
   problems: ChainProblem[];
+  /**
+   * What the writers' completeness statements say: records lost and why, writers that fell silent.
+   * Losses are not tampering: they leave `ok` alone. A statement that is not its writer's is a problem.
+   * Null when only one chain or one table was verified.
+   */
+  completeness: CompletenessReport | null;
 }
 
 export interface VerifyOptions {
@@ -96,7 +103,7 @@ interface DbRow extends WalkRow {
 }
 
 async function verifyIn(t: Snapshot, schema: string, table: string, options: VerifyOptions): Promise<VerifyReport> {
-  const report: VerifyReport = { ok: true, rows: 0, chains: [], problems: [] };
+  const report: VerifyReport = { ok: true, rows: 0, chains: [], problems: [], completeness: null };
   const max = options.maxProblems ?? 100;
   const problem = (p: ChainProblem) => {
     report.ok = false;
@@ -121,6 +128,11 @@ async function verifyIn(t: Snapshot, schema: string, table: string, options: Ver
   for (const which of tables) {
     await walkTable(run, which);
     checkEmptyChains(run, which);
+  }
+  if (!options.chain && tables.includes('records') && tables.includes('events')) {
+    report.completeness = await logCompleteness(t, schema, table);
+    for (const p of report.completeness.problems)
+      problem({ kind: p.kind, table: 'events', chain_id: p.chain_id, seq: null, id: p.event_id, message: p.message });
   }
   return report;
 }

@@ -15,8 +15,15 @@ export interface ChainStore {
 export class ChainWriter {
   private registered = false;
   private inSync = true;
+  /** The chain's last row known stored (what a completeness statement says the chain holds). */
+  stored: { seq: number; hash: string | null } = { seq: 0, hash: null };
 
   constructor(readonly chain: Chain) {}
+
+  /** Whether the chain is registered in the chain table. */
+  get isRegistered(): boolean {
+    return this.registered;
+  }
 
   /** Registers the chain in the chain table, once. */
   async register(store: ChainStore): Promise<void> {
@@ -31,6 +38,7 @@ export class ChainWriter {
     if (this.inSync) return;
     const head = await store.chainHead(this.chain.id);
     this.chain.resync(head.seq, head.hash);
+    this.stored = head;
     this.inSync = true;
   }
 
@@ -39,6 +47,7 @@ export class ChainWriter {
     this.chain.seal(rows);
     try {
       await write(rows);
+      this.stored = this.chain.last;
     } catch (err) {
       this.chain.unseal(rows);
       this.inSync = false;

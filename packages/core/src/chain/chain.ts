@@ -22,7 +22,12 @@ export interface ChainRegistration {
   public_key: string;
   /** sha256 (hex) of the token the writer presents to move the head: only the writer that registered a chain may move it. */
   token_hash: string;
+  /** For a record chain: how often its writer states its completeness (ms); null for an event chain. */
+  statement_interval_ms: number | null;
 }
+
+/** How often a writer states its completeness unless told otherwise (`statementIntervalMs`). */
+export const DEFAULT_STATEMENT_INTERVAL_MS = 60_000;
 
 /**
  * One writer's hash chain: every row it stores gets the next sequence number (gap-free), the hash of the
@@ -37,7 +42,13 @@ export class Chain {
   private readonly columns;
   readonly #key = new ChainKey();
 
-  constructor(kind: ChainKind, service: string | null, serviceVersion: string | null, host = hostname()) {
+  constructor(
+    kind: ChainKind,
+    service: string | null,
+    serviceVersion: string | null,
+    host = hostname(),
+    statementIntervalMs = DEFAULT_STATEMENT_INTERVAL_MS,
+  ) {
     this.registration = {
       chain_id: uuidv7(),
       kind,
@@ -48,6 +59,7 @@ export class Chain {
       service_version: serviceVersion,
       public_key: this.#key.publicKey,
       token_hash: this.#key.tokenHash,
+      statement_interval_ms: kind === 'record' ? statementIntervalMs : null,
     };
     this.columns = kind === 'record' ? RECORD_HASH_COLUMNS : EVENT_HASH_COLUMNS;
   }
@@ -64,6 +76,11 @@ export class Chain {
   /** The head move to store for this chain's row `seq` with hash `hash`: signed with the chain's key, with its token. */
   signHead(seq: number, hash: string | null): SignedHead {
     return this.#key.signHead(this.id, seq, hash);
+  }
+
+  /** The Ed25519 signature of `message` by this chain's key, lower-case hex (for the writer's completeness statements). */
+  sign(message: Buffer): string {
+    return this.#key.sign(message);
   }
 
   /** Gives each row that has no chain yet the next position in this chain. Rows already sealed (by this or another writer) are left as they are. */

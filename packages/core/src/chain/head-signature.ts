@@ -47,8 +47,12 @@ export class ChainKey {
 
   /** The head move for this chain's new head, signed. */
   signHead(chainId: string, seq: number, hash: string | null): SignedHead {
-    const signature = sign(null, headMessage(chainId, seq, hash), this.#privateKey).toString('hex');
-    return { chain_id: chainId, seq, hash, signature, token: this.#token };
+    return { chain_id: chainId, seq, hash, signature: this.sign(headMessage(chainId, seq, hash)), token: this.#token };
+  }
+
+  /** The Ed25519 signature of `message` by the chain's key, lower-case hex. */
+  sign(message: Buffer): string {
+    return sign(null, message, this.#privateKey).toString('hex');
   }
 
   /** Never the private key or the token, in logs or JSON. */
@@ -68,10 +72,15 @@ export function headSignatureValid(
   hash: string | null,
   signature: string | null,
 ): boolean {
-  if (!signature || !HEX_SIGNATURE.test(signature) || !HEX_KEY.test(publicKey)) return false;
+  return signatureValid(publicKey, headMessage(chainId, seq, hash), signature);
+}
+
+/** Whether `signature` (hex) is the Ed25519 signature of `message` by `publicKey` (raw 32 bytes, hex). */
+export function signatureValid(publicKey: string | null, message: Buffer, signature: unknown): boolean {
+  if (typeof signature !== 'string' || !HEX_SIGNATURE.test(signature) || !publicKey || !HEX_KEY.test(publicKey)) return false;
   const key = createPublicKey({
     key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey, 'hex').toString('base64url') },
     format: 'jwk',
   });
-  return verify(null, headMessage(chainId, seq, hash), key, Buffer.from(signature, 'hex'));
+  return verify(null, message, key, Buffer.from(signature, 'hex'));
 }

@@ -4,6 +4,13 @@ import type { InferenceRecord } from '../record/record';
 import type { Reporter } from './reporter';
 import type { CompiledRoute } from '../routes';
 import type { WriteAheadTicket } from './write-ahead';
+import type { LossReason, LostRecord } from '../chain/statement';
+
+/** How a lost exchange or record is named in the completeness statement (`record/lost.ts`). */
+export interface LossNames {
+  exchange(x: Exchange<CompiledRoute>, reason: LossReason): LostRecord;
+  record(r: InferenceRecord, reason: LossReason): LostRecord;
+}
 
 /** Records taken from the backlog to be written or spilled together. */
 export interface Batch {
@@ -38,6 +45,7 @@ export class Backlog {
     private readonly maxBytes: number,
     private readonly policy: OverflowPolicy,
     private readonly reporter: Reporter,
+    private readonly names: LossNames,
   ) {}
 
   /** Records in memory: waiting, in flight or to be retried. */
@@ -114,15 +122,25 @@ export class Backlog {
       this.overflowing = true;
       const why = `the queue is full (maxQueueBytes ${this.maxBytes}; ${cause()})`;
       if (this.policy !== 'drop-oldest') {
-        this.reporter.drop(1, 'E_QUEUE_FULL', `${why}; the newest record was dropped`);
+        this.reporter.drop(1, 'overflow', 'E_QUEUE_FULL', `${why}; the newest record was dropped`, [
+          this.names.exchange(exchange, 'overflow'),
+        ]);
         return false;
       }
-      let dropped = 0;
+      const dropped: LostRecord[] = [];
       while (this.exchanges.length > 0 && this.bytes + bytes > this.maxBytes) {
-        this.bytes -= this.exchanges.shift()!.heldBytes;
-        dropped++;
+        const oldest = this.exchanges.shift()!;
+        this.bytes -= oldest.heldBytes;
+        dropped.push(this.names.exchange(oldest, 'overflow'));
       }
-      if (dropped > 0) this.reporter.drop(dropped, 'E_QUEUE_FULL', `${why}; the ${dropped} oldest records were dropped`);
+      if (dropped.length > 0)
+        this.reporter.drop(
+          dropped.length,
+          'overflow',
+          'E_QUEUE_FULL',
+          `${why}; the ${dropped.length} oldest records were dropped`,
+          dropped,
+        );
     }
     this.exchanges.push(exchange);
     this.bytes += bytes;
@@ -198,12 +216,13 @@ export class Backlog {
   }
 
   /**
-   * Forgets everything in memory (at the close deadline). Returns how many records that was, apart
-   * from those in the write-ahead journal (the next process replays them).
+   * Forgets everything in memory (at the close deadline). Returns the records that were, apart from
+   * those in the write-ahead journal (the next process replays them).
    */
-  clear(): number {
-    let lost = this.exchanges.length;
-    for (const batch of [...this.ready, ...this.inFlight]) if (!batch.tickets?.length) lost += batch.records.length;
+  clear(): LostRecord[] {
+    const lost = this.exchanges.map((x) => this.names.exchange(x, 'close_deadline'));
+    for (const batch of [...this.ready, ...this.inFlight])
+      if (!batch.tickets?.length) for (const r of batch.records) lost.push(this.names.record(r, 'close_deadline'));
     this.exchanges = [];
     this.ready.length = 0;
     this.inFlight.clear();

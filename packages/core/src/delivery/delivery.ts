@@ -4,7 +4,8 @@ import { describe, InferlogError } from '../errors';
 import type { ResolvedOptions } from '../options';
 import type { InferenceRecord } from '../record/record';
 import { StoredMeanwhileError, type RecordSink } from '../sink/postgres-sink';
-import type { Backlog, Batch } from './backlog';
+import type { Backlog, Batch, LossNames } from './backlog';
+import type { LostRecord } from '../chain/statement';
 import type { Reporter } from './reporter';
 import type { Spill } from './spill';
 import { writeIsolatingBadRows } from './write';
@@ -27,6 +28,8 @@ export interface DeliveryParts {
   open(): Promise<RecordSink>;
   /** Turns a captured exchange into its record; never throws. */
   build(exchange: Exchange<CompiledRoute>): InferenceRecord;
+  /** How lost records are named in completeness statements. */
+  names: LossNames;
 }
 
 /**
@@ -135,8 +138,8 @@ export class Delivery {
     await this.spilling;
   }
 
-  /** At close, after `finish`: journals what is still in memory. Returns how many records could not be kept, and forgets them. */
-  async spillRest(): Promise<number> {
+  /** At close, after `finish`: journals what is still in memory. Returns the records that could not be kept, and forgets them. */
+  async spillRest(): Promise<LostRecord[]> {
     await this.spilling;
     if (this.parts.backlog.rows > 0) await this.spillBacklog(true);
     return this.parts.backlog.clear();
@@ -330,7 +333,10 @@ export class Delivery {
         `PostgreSQL refused ${outcome.stripped} records; they were stored without their payload (see schema_errors)`,
       );
     }
-    if (outcome.lost) reporter.drop(outcome.lost.count, 'E_WRITE', outcome.lost.reason);
+    if (outcome.lost) {
+      const lost = outcome.lost.records.map((r) => this.parts.names.record(r, 'refused'));
+      reporter.drop(lost.length, 'refused', 'E_WRITE', outcome.lost.reason, lost);
+    }
   }
 
   private async replay(sink: RecordSink): Promise<void> {
@@ -339,6 +345,7 @@ export class Delivery {
     const replayed = await this.parts.spill!.replayNext((records) => this.write(sink, { records, bytes: 0, attempted: true }));
     if (!replayed) return;
     reporter.counts.replayed += replayed.records;
+    reporter.unreadable(replayed.tornBytes + replayed.damagedBytes);
     this.writeSucceeded();
     if (replayed.notKept) {
       reporter.report(

@@ -1,7 +1,7 @@
 /** A logger that may still hold records when the process is about to exit. */
 export interface Flushable {
-  readonly hasWork: boolean;
-  flush(): Promise<void>;
+  /** Writes what it holds, then states its completeness one last time. */
+  beforeExit(): Promise<void>;
 }
 
 // Weak: a logger nobody references any more is not kept alive by this list. One with work left is
@@ -10,7 +10,7 @@ const live = new Set<WeakRef<Flushable>>();
 let hooked = false;
 
 /**
- * Writes what a logger still holds when the event loop empties (its timers are unref'd, so it never
+ * Writes what a logger still holds, and its final completeness statement, when the event loop empties (its timers are unref'd, so it never
  * keeps a process alive by itself; the write keeps the process alive until done). Returns the function
  * that forgets the logger again (at close).
  */
@@ -23,7 +23,7 @@ export function flushBeforeExit(logger: Flushable): () => void {
       for (const entry of live) {
         const target = entry.deref();
         if (!target) live.delete(entry);
-        else if (target.hasWork) target.flush().catch(() => {});
+        else target.beforeExit().catch(() => {});
       }
     });
   }

@@ -1,6 +1,7 @@
 import { describe, InferlogError, type InferlogErrorCode } from '../errors';
 import type { ResolvedOptions } from '../options';
 import type { Redactor } from '../redact/redactor';
+import { MAX_NAMED_LOSSES, type LossReason, type LostRecord } from '../chain/statement';
 
 /** What happened to the records a logger captured; `stats()` reports them. */
 export interface DeliveryCounts {
@@ -20,6 +21,16 @@ export interface DeliveryCounts {
 
 const DEFAULT_REPORT_INTERVAL_MS = 60_000;
 
+/** The losses not yet in a stored completeness statement: counts by reason, and the records named (bounded). */
+export interface Losses {
+  byReason: Partial<Record<LossReason, number>>;
+  named: LostRecord[];
+  unnamed: number;
+  unreadableJournalBytes: number;
+}
+
+const noLosses = (): Losses => ({ byReason: {}, named: [], unnamed: 0, unreadableJournalBytes: 0 });
+
 /**
  * Every stage reports failures and lost records here: failures go to `onError` (or stderr, once a
  * minute per kind); a lost record is counted, passed to `onDrop` and reported. Never throws into the app.
@@ -28,6 +39,8 @@ export class Reporter {
   readonly counts: DeliveryCounts = { captured: 0, written: 0, retried: 0, spilled: 0, replayed: 0, dropped: 0 };
   /** The last failure's message, or null. */
   lastError: string | null = null;
+  /** Losses since the last stored completeness statement (`takeLosses`). */
+  private losses: Losses = noLosses();
   private readonly reported = new Map<InferlogErrorCode, number>();
 
   constructor(private readonly options: Pick<ResolvedOptions, 'onError' | 'onDrop'> & { reportRedactor?: Redactor | null }) {}
@@ -70,14 +83,34 @@ export class Reporter {
     return error;
   }
 
-  /** Counts `count` records as lost, tells `onDrop`, and reports why. */
-  drop(count: number, code: InferlogErrorCode, message: string): InferlogError {
+  /**
+   * Counts `count` records as lost for `reason`, keeps the ones `lost` names for the next completeness
+   * statement, tells `onDrop`, and reports why.
+   */
+  drop(count: number, reason: LossReason, code: InferlogErrorCode, message: string, lost: readonly LostRecord[] = []): InferlogError {
     this.counts.dropped += count;
+    const l = this.losses;
+    l.byReason[reason] = (l.byReason[reason] ?? 0) + count;
+    const room = Math.max(0, Math.min(lost.length, MAX_NAMED_LOSSES - l.named.length));
+    l.named.push(...lost.slice(0, room));
+    l.unnamed += count - room;
     try {
       this.options.onDrop?.(count, this.scrub(message));
     } catch {
       // a failing onDrop must not reach the app
     }
     return this.report(code, message);
+  }
+
+  /** Journal bytes that could not be read back (torn or damaged entries): records of unknown number. */
+  unreadable(bytes: number): void {
+    this.losses.unreadableJournalBytes += bytes;
+  }
+
+  /** The losses since the last `takeLosses`, for the next completeness statement. */
+  takeLosses(): Losses {
+    const taken = this.losses;
+    this.losses = noLosses();
+    return taken;
   }
 }

@@ -10,7 +10,7 @@ export interface WriteOutcome {
   /** Records PostgreSQL refused, stored without their payload instead. */
   stripped: number;
   /** Records refused even without their payload: lost, with the reason. */
-  lost: { count: number; reason: string } | null;
+  lost: { records: InferenceRecord[]; reason: string } | null;
 }
 
 /**
@@ -49,7 +49,7 @@ export async function writeIsolatingBadRows(sink: RecordSink, records: Inference
         records.splice(from, 1);
         chain.relink(records, from, base);
         outcome.lost = {
-          count: (outcome.lost?.count ?? 0) + 1,
+          records: [...(outcome.lost?.records ?? []), bad],
           reason: `PostgreSQL refused record ${bad.id} even without its payload: ${(again as Error).message}`,
         };
         return 1;

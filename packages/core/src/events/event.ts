@@ -1,5 +1,6 @@
 import type { Chained } from '../chain/chain';
 import type { ChainColumn, EVENT_TABLE, Written } from '../columns';
+import { RESERVED_EVENT_TYPE_PREFIX } from '../chain/statement';
 import { InferlogError } from '../errors';
 import { uuidv7 } from '../ids';
 import { redact, type Redactor } from '../redact/redactor';
@@ -94,6 +95,10 @@ export function eventRow(subject: unknown, event: unknown, redactor: Redactor | 
   const subjectText = text('subject', subject, true)!;
   const actor = text('actor', e.actor, false);
   const type = text('type', e.type, true)!;
+  if (type.startsWith(RESERVED_EVENT_TYPE_PREFIX))
+    invalid(
+      `"type" may not start with "${RESERVED_EVENT_TYPE_PREFIX}": those are the events inferlog writes itself (completeness statements)`,
+    );
   // The subject is a record's id (never redacted) or a request id, redacted as the record's own request_id is,
   // so a pseudonymised request id still joins; the actor and the type (a free name) are scanned as any text is.
   const isRecordId = UUID.test(subjectText);

@@ -27,9 +27,12 @@ export async function openPostgresSink(o: StoreSettings): Promise<PostgresSink> 
     connection = o.database;
   }
   const config = typeof connection === 'string' ? { connectionString: connection } : connection;
-  // Keepalive probes find idle connections that died (a partition while nothing was sent).
+  // Keepalive probes find idle connections that died (a partition while nothing was sent). Idle connections
+  // never keep the app's process alive: one that ends without close() exits once its records and final
+  // completeness statement are written (delivery/exit-flush.ts), not when the pool's idle timeout passes.
   const db = pgp({
     max: o.poolSize,
+    allowExitOnIdle: true,
     connectionTimeoutMillis: o.databaseTimeoutMs,
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,

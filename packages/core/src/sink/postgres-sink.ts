@@ -107,7 +107,7 @@ export class PostgresSink implements RecordSink {
     // The server fills in the chain's origin (who registered it, from where) whatever a client sends.
     await this.within('registering the chain', (c) =>
       c.none(
-        'INSERT INTO $1:name.$2:name (chain_id, kind, started_at, host, pid, service, service_version, public_key, token_hash) VALUES ($3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (chain_id) DO NOTHING',
+        'INSERT INTO $1:name.$2:name (chain_id, kind, started_at, host, pid, service, service_version, public_key, token_hash, statement_interval_ms) VALUES ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (chain_id) DO NOTHING',
         [
           this.schema,
           this.names.chains,
@@ -120,6 +120,7 @@ export class PostgresSink implements RecordSink {
           r.service_version,
           r.public_key,
           r.token_hash,
+          r.statement_interval_ms,
         ],
       ),
     );

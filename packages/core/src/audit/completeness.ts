@@ -1,0 +1,258 @@
+import type { IBaseProtocol } from 'pg-promise';
+import { STATEMENT_TYPE, statementSignatureValid, type LossReason, type LostRecord } from '../chain/statement';
+import { logTableNames } from '../sink/names';
+
+/** What one writer's statements say, over the statements read (the whole log, or those of a period). */
+export interface WriterCompleteness {
+  /** The writer's record chain. */
+  chain_id: string;
+  host: string;
+  pid: number;
+  service: string | null;
+  /** When the writer started its chain (ISO 8601). */
+  started_at: string;
+  /** The interval it promised to state at (ms); null for a writer older than completeness statements. */
+  interval_ms: number | null;
+  /**
+   * `closed`: its last statement is its final one, at `close()`; `exited`: at the process's exit without
+   * `close()`; `stating`: it stated within two intervals; `silent`: it stopped stating without a final
+   * statement (killed, crashed, cut off from the database) — records it captured after `silent_since`
+   * may be lost; `unstated`: it registered before completeness statements existed, so its completeness is unknown.
+   */
+  state: 'closed' | 'exited' | 'stating' | 'silent' | 'unstated';
+  /** Statements read. */
+  statements: number;
+  /** The periods they cover: from the first one's start to the last one's end (ISO 8601); null without statements. */
+  from: string | null;
+  to: string | null;
+  /** Sums over the statements read. */
+  captured: number;
+  written: number;
+  spilled: number;
+  replayed: number;
+  dropped: number;
+  dropped_by_reason: Partial<Record<LossReason, number>>;
+  /** The dropped records the statements name (at most 100 here; `dropped` counts them all). */
+  lost: LostRecord[];
+  /** Journal bytes that could not be read back (records of unknown number). */
+  unreadable_journal_bytes: number;
+  /** For a silent writer: its last statement's end (or its start, without one). Records captured after it may be lost. */
+  silent_since: string | null;
+  /** For a silent writer: its last stored record's end (ISO 8601): it was alive at least until then. */
+  last_record_at: string | null;
+  /** For a silent writer: when its next statement was due. */
+  statement_due: string | null;
+}
+
+/** A statement that is not what its writer stored: verify reports these as integrity problems. */
+export interface StatementProblem {
+  chain_id: string;
+  /** The statement's event row. */
+  event_id: string;
+  kind: 'forged' | 'missing';
+  message: string;
+}
+
+/** What the log says about its own completeness. */
+export interface CompletenessReport {
+  /** No losses stated, no writer silent or unstated. */
+  complete: boolean;
+  /** Records the statements say were lost. */
+  dropped: number;
+  /** Writers that fell silent. */
+  silent: number;
+  /** Writers that do not state (older than completeness statements). */
+  unstated: number;
+  writers: WriterCompleteness[];
+  problems: StatementProblem[];
+}
+
+/** Read only the statements that overlap a period; without it, all of them. */
+export interface CompletenessOptions {
+  since?: Date;
+  until?: Date;
+}
+
+const MAX_LOST_SHOWN = 100;
+const COUNTS = ['captured', 'written', 'spilled', 'replayed', 'dropped'] as const;
+/** A writer is silent once its next statement is this many intervals late, plus a second. */
+const SILENT_AFTER_INTERVALS = 2;
+
+const iso = (d: unknown): string | null => (d instanceof Date ? d.toISOString() : d == null ? null : String(d));
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+/**
+ * What a log's completeness statements say, per writer (record chain): what each stored and lost and
+ * why, and which writers fell silent without a final statement, with the window in which their records
+ * may be lost. Each statement must be signed by the key of the record chain it speaks for, numbered
+ * without holes, and start where the one before it ended; a statement that is not is a problem. Reads in
+ * `t` (a snapshot, for verify), statements through their partial index.
+ */
+export async function logCompleteness(
+  t: IBaseProtocol<unknown>,
+  schema: string,
+  table: string,
+  options: CompletenessOptions = {},
+): Promise<CompletenessReport> {
+  const names = logTableNames(schema, table);
+  const [{ now }] = await t.any('SELECT now() AS now');
+  const chains = (await t.any('SELECT * FROM $1:name.$2:name WHERE kind = $3 ORDER BY started_at, chain_id', [
+    schema,
+    names.chains,
+    'record',
+  ])) as Record<string, unknown>[];
+  const range: string[] = [];
+  if (options.since) range.push(`created_at >= $5`);
+  if (options.until) range.push(`(data ->> 'from') < $6`);
+  const statements = await t.any(
+    `SELECT id, subject, created_at, data FROM $1:name.$2:name WHERE type = $3 ${range.map((r) => `AND ${r}`).join(' ')}
+      ORDER BY subject, created_at, id`,
+    [schema, names.events, STATEMENT_TYPE, null, options.since?.toISOString(), options.until?.toISOString()],
+  );
+  // The latest statement of each writer, whatever the period: it decides whether the writer fell silent.
+  const latest = new Map<string, Record<string, unknown>>(
+    (
+      await t.any(
+        `SELECT DISTINCT ON (subject) subject, data FROM $1:name.$2:name WHERE type = $3 ORDER BY subject, created_at DESC, id DESC`,
+        [schema, names.events, STATEMENT_TYPE],
+      )
+    ).map((r) => [r.subject as string, r.data as Record<string, unknown>]),
+  );
+
+  const report: CompletenessReport = { complete: true, dropped: 0, silent: 0, unstated: 0, writers: [], problems: [] };
+  const byChain = new Map<string, Record<string, unknown>[]>();
+  for (const s of statements) {
+    const list = byChain.get(s.subject) ?? [];
+    list.push(s);
+    byChain.set(s.subject, list);
+  }
+  const registered = new Map(chains.map((c) => [c.chain_id as string, c]));
+  for (const [subject, list] of byChain) {
+    if (!registered.has(subject))
+      for (const s of list)
+        report.problems.push({
+          chain_id: subject,
+          event_id: s.id as string,
+          kind: 'forged',
+          message: `completeness statement ${s.id} speaks for ${subject}, which is not a registered record chain: it was not written by an inferlog writer`,
+        });
+  }
+
+  for (const chain of chains) {
+    const chainId = chain.chain_id as string;
+    const list = byChain.get(chainId) ?? [];
+    const interval = chain.statement_interval_ms == null ? null : Number(chain.statement_interval_ms);
+    const writer = summarise(chain, interval, list, report.problems, !options.since);
+    const last = latest.get(chainId) ?? null;
+    writer.state = stateOf(chain, interval, last, now as Date);
+    if (writer.state === 'silent') {
+      writer.silent_since = last ? String(last.to) : iso(chain.started_at);
+      writer.statement_due = new Date(Date.parse(writer.silent_since!) + interval!).toISOString();
+      const row = await t.oneOrNone('SELECT ended_at FROM $1:name.$2:name WHERE chain_id = $3 ORDER BY chain_seq DESC LIMIT 1', [
+        schema,
+        table,
+        chainId,
+      ]);
+      writer.last_record_at = iso(row?.ended_at);
+    }
+    if (!overlaps(writer, options, list.length)) continue;
+    report.writers.push(writer);
+    report.dropped += writer.dropped;
+    if (writer.state === 'silent') report.silent++;
+    if (writer.state === 'unstated') report.unstated++;
+  }
+  report.complete = report.dropped === 0 && report.silent === 0 && report.unstated === 0;
+  return report;
+}
+
+/** Whether a writer belongs in a report of the period: it stated in it, or its silence reaches into it. */
+function overlaps(w: WriterCompleteness, { since, until }: CompletenessOptions, statements: number): boolean {
+  if (statements > 0 || (!since && !until)) return true;
+  if (until && Date.parse(w.started_at) >= until.getTime()) return false;
+  if (w.state === 'silent') return true;
+  // A writer with no statement in the period was not running in it, unless it is running now.
+  return w.state === 'stating' && (!until || until.getTime() > Date.now() - (w.interval_ms ?? 0) * SILENT_AFTER_INTERVALS);
+}
+
+function stateOf(
+  chain: Record<string, unknown>,
+  interval: number | null,
+  last: Record<string, unknown> | null,
+  now: Date,
+): WriterCompleteness['state'] {
+  if (interval === null) return 'unstated';
+  if (last?.final === 'close') return 'closed';
+  if (last?.final === 'exit') return 'exited';
+  const since = last ? Date.parse(String(last.to)) : (chain.started_at as Date).getTime();
+  return now.getTime() - since > SILENT_AFTER_INTERVALS * interval + 1000 ? 'silent' : 'stating';
+}
+
+/** Sums a writer's statements and checks each one: signed by the chain's key, numbered in order, each period starting where the last ended. */
+function summarise(
+  chain: Record<string, unknown>,
+  interval: number | null,
+  list: Record<string, unknown>[],
+  problems: StatementProblem[],
+  fromStart: boolean,
+): WriterCompleteness {
+  const chainId = chain.chain_id as string;
+  const w: WriterCompleteness = {
+    chain_id: chainId,
+    host: chain.host as string,
+    pid: Number(chain.pid),
+    service: (chain.service as string | null) ?? null,
+    started_at: iso(chain.started_at)!,
+    interval_ms: interval,
+    state: 'stating',
+    statements: 0,
+    from: null,
+    to: null,
+    captured: 0,
+    written: 0,
+    spilled: 0,
+    replayed: 0,
+    dropped: 0,
+    dropped_by_reason: {},
+    lost: [],
+    unreadable_journal_bytes: 0,
+    silent_since: null,
+    last_record_at: null,
+    statement_due: null,
+  };
+  let previous: Record<string, unknown> | null = null;
+  for (const s of list) {
+    const data = (s.data ?? {}) as Record<string, unknown>;
+    const problem = (kind: StatementProblem['kind'], message: string) =>
+      problems.push({
+        chain_id: chainId,
+        event_id: s.id as string,
+        kind,
+        message: `completeness statement ${s.id} of chain ${chainId}: ${message}`,
+      });
+    if (data.chain_id !== chainId || !statementSignatureValid((chain.public_key as string | null) ?? null, data)) {
+      problem(
+        'forged',
+        "it is not signed by the key the chain registered: it was written or changed by someone other than the chain's writer",
+      );
+      continue;
+    }
+    if (!previous && fromStart && data.n !== 1)
+      problem('missing', `it is number ${data.n}, but the chain's statements start at 1: the ones before it were deleted`);
+    if (previous) {
+      if (num(data.n) !== num(previous.n) + 1)
+        problem('missing', `it is number ${data.n} but follows number ${previous.n}: statements between them were deleted`);
+      else if (data.from !== previous.to)
+        problem('missing', `its period starts at ${data.from}, not where the one before ended (${previous.to})`);
+    }
+    previous = data;
+    w.statements++;
+    w.from ??= String(data.from);
+    w.to = String(data.to);
+    for (const k of COUNTS) w[k] += num(data[k]);
+    for (const [reason, n] of Object.entries((data.dropped_by_reason ?? {}) as Record<string, unknown>))
+      w.dropped_by_reason[reason as LossReason] = (w.dropped_by_reason[reason as LossReason] ?? 0) + num(n);
+    for (const lost of Array.isArray(data.lost) ? (data.lost as LostRecord[]) : []) if (w.lost.length < MAX_LOST_SHOWN) w.lost.push(lost);
+    w.unreadable_journal_bytes += num(data.unreadable_journal_bytes);
+  }
+  return w;
+}

@@ -1,0 +1,331 @@
+// The log states its own completeness: each writer stores signed completeness statements (every
+// statementIntervalMs and at close or exit), so records it dropped are evidence in the log, and a writer
+// killed without a final statement shows as silent with the window in which its records may be lost.
+// Real Express apps, records dropped on purpose behind a refused database, a child process SIGKILLed.
+import { type ChildProcess, fork } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import express from 'express';
+import { inferenceLog } from '@inferlog/express';
+import { InferenceLogger } from '@inferlog/core';
+import {
+  STATEMENT_TYPE,
+  statementMessage,
+  verifyLog,
+  type CompletenessStatement,
+  type VerifyReport,
+  type WriterCompleteness,
+} from '@inferlog/core/audit';
+import { Chain } from '../packages/core/src/chain/chain';
+import { ChainWriter } from '../packages/core/src/chain/chain-writer';
+import type { PostgresSink } from '../packages/core/src/sink/postgres-sink';
+import { openPostgresSink } from '../packages/core/src/sink/connect';
+import { resolveOptions } from '../packages/core/src/options';
+import { uuidv7 } from '../packages/core/src/ids';
+import type { StoredEvent } from '../packages/core/src/events/event';
+import { cli } from './cli-helpers';
+import { asAttacker, DATABASE_URL, db, dropSchema, endPool, logOptions, oipRequest, tempDir, uniqueSchema, until } from './helpers';
+import { TcpProxy } from './tcp-proxy';
+
+const schemas: string[] = [];
+const children = new Set<ChildProcess>();
+const proxies: TcpProxy[] = [];
+
+function newSchema(prefix: string): string {
+  const schema = uniqueSchema(prefix);
+  schemas.push(schema);
+  return schema;
+}
+
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  for (const proxy of proxies) await proxy.refuse();
+  for (const schema of schemas) await dropSchema(schema);
+  await endPool();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function serve(log: ReturnType<typeof inferenceLog>): Promise<{ url: string; close: () => void }> {
+  const app = express();
+  app.use(log);
+  app.use(express.json());
+  app.post('/v2/models/:model/infer', (req, res) =>
+    res.json({ model_name: req.params.model, outputs: [{ name: 'y', shape: [1], datatype: 'FP32', data: [0.5] }] }),
+  );
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
+const infer = (url: string, requestId: string, floats = 4) =>
+  fetch(`${url}/v2/models/m/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+    body: JSON.stringify(oipRequest(Array.from({ length: floats }, (_, k) => k))),
+  }).then(async (res) => {
+    await res.arrayBuffer();
+    return res.status;
+  });
+
+const storedRequestIds = async (schema: string) =>
+  new Set((await db.any('SELECT request_id FROM $1:name.inference_log', [schema])).map((r) => r.request_id as string));
+
+const statements = async (schema: string): Promise<{ id: string; subject: string; data: CompletenessStatement }[]> =>
+  db.any('SELECT id, subject, data FROM $1:name.inference_log_event WHERE type = $2 ORDER BY created_at, id', [schema, STATEMENT_TYPE]);
+
+const writerOf = (report: VerifyReport, chainId: string): WriterCompleteness => {
+  const writer = report.completeness?.writers.find((w) => w.chain_id === chainId);
+  if (!writer) throw new Error(`no completeness for chain ${chainId}: ${JSON.stringify(report.completeness)}`);
+  return writer;
+};
+
+describe('records dropped on purpose are stated in the log, signed, and named by verify and show', () => {
+  const schema = newSchema('complete_drops');
+  let chainId: string;
+  const answered: string[] = [];
+  let dropped: string[] = [];
+
+  beforeAll(async () => {
+    const proxy = await TcpProxy.create(DATABASE_URL);
+    proxies.push(proxy);
+    await proxy.accept();
+    const log = inferenceLog(
+      logOptions(schema, {
+        database: proxy.url(DATABASE_URL),
+        spillDir: false,
+        overflow: 'drop-newest',
+        maxQueueBytes: 40_000,
+        databaseTimeoutMs: 1000,
+        statementIntervalMs: 200,
+      }),
+    );
+    await log.ready();
+    chainId = log.logger.chain.id;
+    const api = await serve(log);
+    for (let i = 0; i < 5; i++) {
+      expect(await infer(api.url, `before-${i}`)).toBe(200);
+      answered.push(`before-${i}`);
+    }
+    await log.flush();
+    await sleep(450); // at least one periodic statement with nothing lost
+    await proxy.refuse();
+    // The database refuses: the queue (40 kB) fills with 4 kB records and drop-newest drops the rest, each served.
+    for (let i = 0; i < 40; i++) {
+      expect(await infer(api.url, `cut-${i}`, 400)).toBe(200);
+      answered.push(`cut-${i}`);
+    }
+    expect(log.stats().dropped).toBeGreaterThan(0);
+    await proxy.accept();
+    await until(async () => {
+      try {
+        await log.flush();
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'the queue to drain once the database answers again');
+    api.close();
+    await log.close();
+    const stored = await storedRequestIds(schema);
+    dropped = answered.filter((id) => !stored.has(id));
+    expect(dropped.length).toBe(log.stats().dropped);
+  }, 60_000);
+
+  test('the statements say what was stored and what was dropped, why and which requests; they are signed by the chain key', async () => {
+    const list = await statements(schema);
+    expect(list.length).toBeGreaterThanOrEqual(3);
+    expect(list.map((s) => s.data.n)).toEqual(list.map((_, i) => i + 1));
+    for (let i = 1; i < list.length; i++) expect(list[i]!.data.from).toBe(list[i - 1]!.data.to);
+    expect(list.at(-1)!.data.final).toBe('close');
+    const sum = (k: 'written' | 'dropped' | 'captured') => list.reduce((n, s) => n + s.data[k], 0);
+    expect(sum('dropped')).toBe(dropped.length);
+    expect(sum('written')).toBe(answered.length - dropped.length);
+    const named = list.flatMap((s) => s.data.lost);
+    expect(named.map((l) => l.request_id).sort()).toEqual([...dropped].sort());
+    expect(new Set(named.map((l) => l.reason))).toEqual(new Set(['overflow']));
+    // The final statement says where the record chain stood: its last stored row.
+    const head = await db.one('SELECT last_seq::int AS seq, last_hash FROM $1:name.inference_log_chain WHERE chain_id = $2', [
+      schema,
+      chainId,
+    ]);
+    expect({ seq: list.at(-1)!.data.through_seq, hash: list.at(-1)!.data.through_hash }).toEqual({ seq: head.seq, hash: head.last_hash });
+    // Signed with the record chain's registered key, over the documented message.
+    const { public_key } = await db.one('SELECT public_key FROM $1:name.inference_log_chain WHERE chain_id = $2', [schema, chainId]);
+    const { createPublicKey, verify } = await import('node:crypto');
+    const key = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(public_key, 'hex').toString('base64url') },
+      format: 'jwk',
+    });
+    for (const s of list) expect(verify(null, statementMessage(s.data), key, Buffer.from(s.data.signature, 'hex'))).toBe(true);
+  });
+
+  test('verify: the log is intact, and incomplete: the writer closed, dropped N records for overflow, and they are named', async () => {
+    const report = await verifyLog(db, schema, 'inference_log');
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+    const writer = writerOf(report, chainId);
+    expect(writer).toMatchObject({ state: 'closed', dropped: dropped.length, dropped_by_reason: { overflow: dropped.length } });
+    expect(writer.written).toBe(answered.length - dropped.length);
+    expect(writer.lost.map((l) => l.request_id).sort()).toEqual([...dropped].sort());
+    expect(report.completeness).toMatchObject({ complete: false, dropped: dropped.length, silent: 0 });
+
+    const text = await cli(schema, ['verify']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`LOST: writer ${chainId}`);
+    expect(text.stdout).toContain(`dropped ${dropped.length} record`);
+    expect(text.stdout).toContain(`request ${dropped[0]}`);
+    expect(text.stdout).toContain(`INCOMPLETE: ${dropped.length} record`);
+    expect((await cli(schema, ['verify', '--complete'])).code).toBe(1);
+  });
+
+  test('show names a dropped request: answered, not stored, when and why', async () => {
+    const run = await cli(schema, ['show', dropped[0]!]);
+    expect(run.stdout).toContain(`no inference with id or request id "${dropped[0]}"`);
+    expect(run.stdout).toContain('DROPPED');
+    expect(run.stdout).toContain('dropped by the overflow policy');
+    expect(run.stdout).toContain(`writer chain ${chainId}`);
+    const json = JSON.parse((await cli(schema, ['show', dropped[0]!, '--json'])).stdout);
+    expect(json.dropped).toEqual([expect.objectContaining({ request_id: dropped[0], reason: 'overflow', chain_id: chainId })]);
+  });
+});
+
+describe('a writer killed without a final statement is named silent, with the window its records may be lost in', () => {
+  const schema = newSchema('complete_kill');
+
+  test('SIGKILL: verify names the writer silent from its last statement, which is within one interval of the kill', async () => {
+    const child = fork(
+      join(__dirname, 'fixtures', 'kill-child.js'),
+      [JSON.stringify({ database: DATABASE_URL, schema, spillDir: tempDir(), statementIntervalMs: 200, batch: { flushIntervalMs: 20 } })],
+      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    );
+    children.add(child);
+    const ready = await new Promise<{ pid: number; port: number }>((resolve, reject) => {
+      child.on('message', (m: any) => (m.ready ? resolve(m.ready) : m.failed && reject(new Error(m.failed))));
+      child.once('exit', () => reject(new Error('the child exited before it was ready')));
+    });
+    const url = `http://127.0.0.1:${ready.port}`;
+    const until = Date.now() + 1200;
+    for (let i = 0; Date.now() < until; i++) expect(await infer(url, `k-${i}`)).toBe(200);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const killedAt = Date.now();
+    child.kill('SIGKILL');
+    await exited;
+    children.delete(child);
+    await sleep(1600); // past two intervals and a second: the next statement is overdue
+
+    const report = await verifyLog(db, schema, 'inference_log');
+    expect(report.ok).toBe(true);
+    const writer = report.completeness!.writers.find((w) => w.pid === ready.pid)!;
+    expect(writer).toMatchObject({ state: 'silent', interval_ms: 200 });
+    expect(writer.statements).toBeGreaterThanOrEqual(3);
+    const since = Date.parse(writer.silent_since!);
+    expect(since).toBeLessThanOrEqual(killedAt);
+    // Stated every 200 ms until the kill: the last one is within an interval and a slow tick of it.
+    expect(killedAt - since).toBeLessThan(200 + 800);
+    expect(Date.parse(writer.statement_due!)).toBe(since + 200);
+    expect(Date.parse(writer.last_record_at!)).toBeLessThanOrEqual(killedAt + 50);
+    expect(report.completeness).toMatchObject({ complete: false, silent: 1 });
+
+    const text = await cli(schema, ['verify']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`SILENT: writer ${writer.chain_id}`);
+    expect(text.stdout).toContain(`records it captured after ${writer.silent_since} may be lost`);
+    expect((await cli(schema, ['verify', '--complete'])).code).toBe(1);
+  }, 60_000);
+});
+
+describe('a process that ends without close() states its end', () => {
+  const schema = newSchema('complete_exit');
+
+  test('the event loop empties: the record is written and the final statement says exit', async () => {
+    const child = fork(join(__dirname, 'fixtures', 'exit-child.js'), [
+      JSON.stringify({ database: DATABASE_URL, schema, spillDir: tempDir(), statementIntervalMs: 60_000 }),
+    ]);
+    children.add(child);
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    children.delete(child);
+    expect(code).toBe(0);
+    const report = await verifyLog(db, schema, 'inference_log');
+    expect(report.ok).toBe(true);
+    expect(report.completeness!.writers).toEqual([expect.objectContaining({ state: 'exited', written: 1, dropped: 0 })]);
+    expect(report.completeness!.complete).toBe(true);
+  }, 30_000);
+});
+
+describe('statements are the writer’s own', () => {
+  const schema = newSchema('complete_forged');
+  let logger: InferenceLogger;
+
+  beforeAll(async () => {
+    logger = new InferenceLogger(logOptions(schema, { statementIntervalMs: 60_000 }));
+    await logger.ready();
+    await logger.close();
+  });
+
+  test('an application cannot send an event of the reserved type', async () => {
+    const other = new InferenceLogger(logOptions(schema));
+    try {
+      await expect(other.event('r-1', { type: STATEMENT_TYPE, data: { dropped: 0 } })).rejects.toMatchObject({
+        code: 'E_EVENT',
+        message: expect.stringContaining('may not start with "inferlog."'),
+      });
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('a statement for another writer’s chain, correctly chained but signed with another key, is forged', async () => {
+    const victim = logger.chain.id;
+    const options = resolveOptions(logOptions(schema));
+    const sink = (await openPostgresSink(options)) as PostgresSink;
+    const forger = new ChainWriter(new Chain('event', 'x', '1'));
+    const otherKey = new Chain('record', 'x', '1');
+    try {
+      await forger.register(sink);
+      const data = {
+        ...(await statements(schema)).at(-1)!.data,
+        n: 2,
+        from: new Date().toISOString(),
+        to: new Date().toISOString(),
+        final: 'close',
+      };
+      const { signature: _, ...unsigned } = data;
+      const row: StoredEvent = {
+        id: uuidv7(),
+        created_at: new Date(),
+        subject: victim,
+        type: STATEMENT_TYPE,
+        actor: null,
+        data: { ...unsigned, signature: otherKey.sign(statementMessage(unsigned)) },
+        redactions: [],
+      };
+      await forger.sealAndWrite([row], ([sealed]) => sink.insertEvent(sealed!));
+    } finally {
+      await sink.close();
+    }
+    const report = await verifyLog(db, schema, 'inference_log');
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([
+      expect.objectContaining({
+        kind: 'forged',
+        chain_id: victim,
+        message: expect.stringContaining('is not signed by the key the chain registered'),
+      }),
+    ]);
+  });
+
+  test('a statement deleted by the owner is missing from the event chain and from the statements’ numbering', async () => {
+    const schema2 = newSchema('complete_deleted');
+    const log = new InferenceLogger(logOptions(schema2, { statementIntervalMs: 100 }));
+    await log.ready();
+    await until(async () => (await statements(schema2)).length >= 3, 'three statements');
+    await log.close();
+    const list = await statements(schema2);
+    await asAttacker('DELETE FROM $1:name.inference_log_event WHERE id = $2', [schema2, list[1]!.id]);
+    const report = await verifyLog(db, schema2, 'inference_log');
+    expect(report.ok).toBe(false);
+    expect(report.problems.map((p) => p.kind)).toEqual(expect.arrayContaining(['missing']));
+    expect(report.problems.some((p) => p.message.includes('is number 3 but follows number 1'))).toBe(true);
+  });
+});
