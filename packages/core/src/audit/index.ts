@@ -52,6 +52,20 @@ export { followRecords, LogFollower, type FollowOptions } from './follow';
 export { showFromBundle, type BundleShowResult, type BundleInferenceView } from './show-bundle';
 export { showInference, type ShowResult, type ShowOptions, type InferenceView, type ChainCheck } from './show';
 export { logStats, type DailyModelStats } from './stats';
+export {
+  checkIdentifications,
+  countIdentifications,
+  identificationOf,
+  VERIFIER_EVENT_TYPES,
+  VERIFIERS_REQUIRED,
+  VERIFIERS_LISTED,
+  type IdentificationCheckOptions,
+  type IdentificationCounts,
+  type IdentificationFinding,
+  type IdentificationPage,
+  type IdentificationProblem,
+  type IdentificationView,
+} from './identification';
 export { toRecordRow, toEventRow, type RecordRow, type EventRow } from './rows';
 export {
   parseInstant,
