@@ -203,7 +203,8 @@ test('stats: count, error rate, p50/p95 latency and token totals per model and U
     });
   const run = await cli(schema, ['stats', '--json']);
   expect(run.code).toBe(0);
-  const stats: DailyModelStats[] = JSON.parse(run.stdout);
+  const { days: stats, identifications }: { days: DailyModelStats[]; identifications: { total: number } } = JSON.parse(run.stdout);
+  expect(identifications).toMatchObject({ total: 0, failing: 0, rows: [], next: null });
   expect(stats.map((s) => [s.day, s.model_name, s.count, s.errors, s.input_tokens, s.output_tokens])).toEqual(
     expected.map((s) => [s.day, s.model_name, s.count, s.errors, s.input_tokens, s.output_tokens]),
   );
@@ -216,7 +217,7 @@ test('stats: count, error rate, p50/p95 latency and token totals per model and U
 
   const beta = JSON.parse(
     (await cli(schema, ['stats', '--json', '--model', BETA, '--since', new Date(now - DAY / 2).toISOString()])).stdout,
-  ) as DailyModelStats[];
+  ).days as DailyModelStats[];
   // Per UTC day: the last twelve hours span two days when the run is shortly after midnight UTC.
   const betaDays = new Map<string, number>();
   for (const r of rows.filter((r) => r.model_name === BETA && r.started_at.getTime() >= now - DAY / 2)) {
@@ -228,6 +229,7 @@ test('stats: count, error rate, p50/p95 latency and token totals per model and U
   const text = (await cli(schema, ['stats'])).stdout;
   expect(text.split('\n')[0]).toMatch(/^day\s+model\s+count\s+errors\s+error rate\s+p50\s+p95\s+input tokens\s+output tokens$/);
   expect(text).toContain(`${(expected[0].error_rate * 100).toFixed(2)} %`);
+  expect(text).not.toContain('Identifications');
 });
 
 describe('tail', () => {

@@ -179,6 +179,18 @@ describe('records dropped on purpose are stated in the log, signed, and named by
     expect((await cli(schema, ['verify', '--complete'])).code).toBe(1);
   });
 
+  test('stats reports the completeness of the range per writer; a range before the writer started has none', async () => {
+    const run = await cli(schema, ['stats', '--since', '1h']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`LOST: writer ${chainId}`);
+    const json = JSON.parse((await cli(schema, ['stats', '--since', '1h', '--json'])).stdout);
+    expect(json.completeness.writers).toEqual([
+      expect.objectContaining({ chain_id: chainId, state: 'closed', dropped: dropped.length, written: answered.length - dropped.length }),
+    ]);
+    const before = JSON.parse((await cli(schema, ['stats', '--since', '3d', '--until', '2d', '--json'])).stdout);
+    expect(before.completeness.writers).toEqual([]);
+  });
+
   test('show names a dropped request: answered, not stored, when and why', async () => {
     const run = await cli(schema, ['show', dropped[0]!]);
     expect(run.stdout).toContain(`no inference with id or request id "${dropped[0]}"`);

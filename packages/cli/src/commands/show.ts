@@ -10,6 +10,7 @@ import { act, type CommandModule } from '../context';
 import type { CliIo } from '../io';
 import { withLog } from '../database';
 import { EXIT } from '../errors';
+import { identificationLines } from '../identification';
 import { addLogOptions, logOptionsOf, wholeNumber, type CommonOptions } from '../options';
 import { bytes, count, fit, indent, ms, pretty, print, printJson } from '../output';
 
@@ -85,7 +86,7 @@ function bundleVerdict(view: BundleInferenceView, manifest: string): string {
 }
 
 function render(
-  { record: r, events }: InferenceView | BundleInferenceView,
+  { record: r, events, identification }: InferenceView | BundleInferenceView,
   verdict: string,
   changedEvents: readonly string[] = [],
 ): string {
@@ -142,6 +143,9 @@ function render(
     `Oversight events (${events.length})`,
     ...(events.length ? events.map((e) => indent(eventLine(e, changedEvents))) : [indent('none')]),
     '',
+    ...(identification
+      ? ['Identification (AI Act Art. 12(3), 14(5))', ...identificationLines(identification).map((line) => indent(line)), '']
+      : []),
     'Chain',
     indent(field('position', r.chain_id ? `chain ${r.chain_id} seq ${r.chain_seq}, record_hash ${r.record_hash}` : 'none')),
     indent(verdict),
@@ -158,8 +162,9 @@ export const show: CommandModule = (program, ctx) => {
       .description(
         'Reconstructs an inference from its row, by id or request id: identity and timing, model, route and status, the request ' +
           '(parameters, inputs or raw body), the response (outputs, usage with time to first token, error), headers, redactions, ' +
-          'truncation, schema errors, its oversight events (subject = its id or request id), and whether its hash chain verifies ' +
-          'from the start up to it. Rows that share a request id are all shown. Exits 1 when nothing is found or a chain does not verify. ' +
+          'truncation, schema errors, its oversight events (subject = its id or request id), for an identification (annotations.' +
+          'identification) its reference database, match and distinct verifiers and whether it passes Art. 12(3)/14(5), and ' +
+          'whether its hash chain verifies from the start up to it. Rows that share a request id are all shown. Exits 1 when nothing is found or a chain does not verify. ' +
           'With --bundle FILE.manifest.json: the same from an export, without the database (the inference from its file, its events ' +
           "from FILE.events.jsonl), saying whether each row's record_hash matches its content; exits 1 when one does not.",
       )

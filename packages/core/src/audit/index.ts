@@ -67,6 +67,20 @@ export {
   type LostRecord,
   type LossReason,
 } from '../chain/statement';
+export {
+  checkIdentifications,
+  countIdentifications,
+  identificationOf,
+  VERIFIER_EVENT_TYPES,
+  VERIFIERS_REQUIRED,
+  VERIFIERS_LISTED,
+  type IdentificationCheckOptions,
+  type IdentificationCounts,
+  type IdentificationFinding,
+  type IdentificationPage,
+  type IdentificationProblem,
+  type IdentificationView,
+} from './identification';
 export { toRecordRow, toEventRow, type RecordRow, type EventRow } from './rows';
 export {
   parseInstant,

@@ -5,6 +5,7 @@ import { rowHash, storedText } from '../chain/canonical';
 import { InferlogConfigError } from '../errors';
 import { EVENT_EXPORT, RECORD_EXPORT, type ExportedTable, type ExportFormat } from './export-format';
 import { exportRows } from './export-read';
+import { identificationOf, type IdentificationView } from './identification';
 import { readManifest } from './manifest';
 import { toEventRow, toRecordRow, type EventRow, type RecordRow } from './rows';
 
@@ -19,6 +20,8 @@ export interface BundleInferenceView {
   events: EventRow[];
   /** Ids of those events whose record_hash does not match their content in the file. */
   events_changed: string[];
+  /** Present when the record is annotated as an identification: as `InferenceView.identification`, judged on the export's events. */
+  identification?: IdentificationView;
 }
 
 /** What `showFromBundle` found. */
@@ -99,6 +102,10 @@ export async function showFromBundle(manifestFile: string, key: string, options:
           }
       }
     for (const f of found) f.events.sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
+  }
+  for (const f of found) {
+    const identification = identificationOf(f.record.annotations, f.events);
+    if (identification) f.identification = identification;
   }
   return { key, total, inferences: found, has_events: manifest.events !== undefined };
 }

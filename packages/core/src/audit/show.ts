@@ -2,6 +2,7 @@ import { storedText } from '../chain/canonical';
 import { InferlogConfigError } from '../errors';
 import { logTableNames } from '../sink/names';
 import type { Database } from '../sink/pgp';
+import { identificationOf, type IdentificationView } from './identification';
 import { toEventRow, toRecordRow, type EventRow, type RecordRow } from './rows';
 import { verifyLog, type ChainProblem } from './verify';
 import { STATEMENT_TYPE, type LostRecord } from '../chain/statement';
@@ -27,6 +28,12 @@ export interface InferenceView {
   events: EventRow[];
   /** The record's chain verified up to it; null when verification was not asked for, or the row belongs to no chain. */
   chain: ChainCheck | null;
+  /**
+   * Present when the record is annotated as an identification (`annotations.identification`, Art. 12(3)):
+   * its reference database, whether it matched, its distinct verifiers among `events`, and whether it
+   * passes (`audit/identification.ts`).
+   */
+  identification?: IdentificationView;
 }
 
 /** What `showInference` found. */
@@ -123,7 +130,9 @@ export async function showInference(
       verify && record.chain_id && record.chain_seq !== null
         ? await checkChain(db, schema, table, 'records', record.chain_id, record.chain_seq)
         : null;
-    inferences.push({ record, events: events.filter((e) => e.subject === record.id || e.subject === record.request_id), chain });
+    const own = events.filter((e) => e.subject === record.id || e.subject === record.request_id);
+    const identification = identificationOf(record.annotations, own);
+    inferences.push({ record, events: own, chain, ...(identification ? { identification } : {}) });
   }
   const eventChains: ChainCheck[] = [];
   if (verify) for (const [chainId, seq] of chainTips(events)) eventChains.push(await checkChain(db, schema, table, 'events', chainId, seq));
