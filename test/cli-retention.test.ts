@@ -28,10 +28,10 @@ afterAll(async () => {
 
 const rows = async () => (await db.one('SELECT count(*)::int AS n FROM $1:name.inference_log', [schema])).n;
 
-test('below the 180-day floor: refused with exit 1 and what to do; a dry run lists the plan and changes nothing', async () => {
+test('below the six-month floor: refused with exit 1 and what to do; a dry run lists the plan and changes nothing', async () => {
   const refused = await cli(schema, ['retention', '--keep', '90d', '--actor', 'ops']);
   expect(refused.code).toBe(1);
-  expect(refused.stderr).toMatch(/180-day floor.*--force/s);
+  expect(refused.stderr).toMatch(/less than six months.*--force/s);
   const dry = await cli(schema, ['retention', '--keep', '6mo', '--dry-run', '--actor', 'ops']);
   expect(dry.code).toBe(0);
   expect(dry.stdout).toMatch(/dry run: nothing changed/);

@@ -176,10 +176,11 @@ afterAll(async () => {
 
 test('parseRetentionPeriod accepts 6mo, 180d, 26w, 1y, "6 months", "2 years"; counts calendar months; rejects anything else with the accepted forms', () => {
   const at = new Date('2026-08-31T10:00:00.000Z');
-  expect(parseRetentionPeriod('6mo')).toMatchObject({ label: '6mo', minimumDays: 181 });
+  expect(parseRetentionPeriod('6mo')).toMatchObject({ label: '6mo', minimumDays: 181, keepsSixMonths: true });
   expect(parseRetentionPeriod('6mo').cutoff(at)).toEqual(new Date('2026-02-28T10:00:00.000Z'));
   expect(parseRetentionPeriod('6 months').cutoff(new Date('2026-11-25T16:00:00Z'))).toEqual(new Date('2026-05-25T16:00:00Z'));
-  expect(parseRetentionPeriod('180d')).toMatchObject({ label: '180d', minimumDays: 180 });
+  expect(parseRetentionPeriod('180d')).toMatchObject({ label: '180d', minimumDays: 180, keepsSixMonths: false });
+  expect(parseRetentionPeriod('184d')).toMatchObject({ label: '184d', minimumDays: 184, keepsSixMonths: true });
   expect(parseRetentionPeriod('180d').cutoff(at)).toEqual(new Date(at.getTime() - 180 * 86_400_000));
   expect(parseRetentionPeriod('26w')).toMatchObject({ label: '26w', minimumDays: 182 });
   expect(parseRetentionPeriod('1y')).toMatchObject({ label: '1y', minimumDays: 365 });
@@ -192,7 +193,7 @@ test('parseRetentionPeriod accepts 6mo, 180d, 26w, 1y, "6 months", "2 years"; co
 
   for (const nonsense of ['', '6', 'six months', '1.5y', '-6mo', '6 fortnights', '6mo ago', '1e3d']) {
     expect(() => parseRetentionPeriod(nonsense)).toThrow(
-      `retention period ${JSON.stringify(nonsense)} is not understood: write a whole number and a unit: '180d' or '180 days', '26w' or '26 weeks', '6mo' or '6 months' (calendar months), '1y' or '1 year' (calendar years)`,
+      `retention period ${JSON.stringify(nonsense)} is not understood: write a whole number and a unit: '184d' or '184 days', '27w' or '27 weeks', '6mo' or '6 months' (calendar months), '1y' or '1 year' (calendar years)`,
     );
   }
   expect(() => parseRetentionPeriod('6m')).toThrow("('m' is ambiguous or too short: write 'mo' for months)");
@@ -344,7 +345,7 @@ test('gaps of two runs that meet are followed as one, from the chain start; a ro
   });
 });
 
-test('keep 90d is refused below the 180-day floor, and works with force', async () => {
+test('keep 90d is refused below the six-month floor, and works with force', async () => {
   const log = await seed('floor');
   const before = await snapshot(log.schema);
   const refused = applyRetention(db, log.schema, TABLE, { keep: '90d', actor: 'ops' });
@@ -352,12 +353,19 @@ test('keep 90d is refused below the 180-day floor, and works with force', async 
   await expect(refused).rejects.toMatchObject({
     code: 'E_RETENTION_FLOOR',
     message:
-      'inferlog: retention keep 90d refused: 90d can be as short as 90 days, less than the 180-day floor (AI Act Art. 19(1) and 26(6): keep logs at least six months). ' +
-      'Nothing was dropped. Keep 6mo / 180d or more, or, where Union or national law provides otherwise, pass force: true (CLI: --force).',
+      'inferlog: retention keep 90d refused: 90d can be as short as 90 days, less than six months (AI Act Art. 19(1) and 26(6): keep logs at least six months; six calendar months span up to 184 days). ' +
+      'Nothing was dropped. Keep 6mo / 184d / 27w or more, or, where Union or national law provides otherwise, pass force: true (CLI: --force).',
   });
   await expect(applyRetention(db, log.schema, TABLE, { keep: '5mo', actor: 'ops', dryRun: true })).rejects.toMatchObject({
     code: 'E_RETENTION_FLOOR',
   });
+  // 180 days or 26 weeks fall short of six calendar months counted back from most dates (July to December is 184 days).
+  for (const keep of ['180d', '26w', '183d'])
+    await expect(applyRetention(db, log.schema, TABLE, { keep, actor: 'ops', dryRun: true })).rejects.toMatchObject({
+      code: 'E_RETENTION_FLOOR',
+    });
+  for (const keep of ['6mo', '184d', '27w', '1y'])
+    await expect(applyRetention(db, log.schema, TABLE, { keep, actor: 'ops', dryRun: true })).resolves.toMatchObject({ dryRun: true });
   const future = new Date(NOW + 366 * 86_400_000);
   await expect(applyRetention(db, log.schema, TABLE, { keep: '6mo', actor: 'ops', now: future })).rejects.toThrow(
     `inferlog: retention option now (${future.toISOString()}) lies in the future: it would drop rows younger than 6mo. Leave it out to count back from the current time.`,

@@ -43,7 +43,7 @@ export class InferlogConfigError extends Error {
 export type InferlogRefusalCode =
   /** A legal hold is active: retention drops nothing until it is lifted, `force` or not. */
   | 'E_LEGAL_HOLD'
-  /** The retention period can be shorter than the 180-day floor and `force` was not given. */
+  /** The retention period can be shorter than six months and `force` was not given. */
   | 'E_RETENTION_FLOOR';
 
 /** Thrown when a rule refuses an operation on the log (retention under a legal hold or below the floor); the message says which rule and how to proceed. */

@@ -43,14 +43,14 @@ export const retention: CommandModule = (program, ctx) => {
       .command('retention')
       .summary('drop the monthly partitions wholly older than the period to keep')
       .description(
-        'Drops every monthly partition whose end is at or before now minus --keep (180d, 26w, 6mo, 1y, "6 months": months are ' +
+        'Drops every monthly partition whose end is at or before now minus --keep (184d, 27w, 6mo, 1y, "6 months": months are ' +
           'calendar months, UTC), after recording the hash-chain stretches it drops so the rows kept still verify, and writes who ' +
-          'and why to the audit table. Refuses a period that can be shorter than 180 days (AI Act Art. 19(1), 26(6)) without ' +
+          'and why to the audit table. Refuses a period that can be shorter than six months (6mo, or 184 days: AI Act Art. 19(1), 26(6)) without ' +
           '--force, and refuses everything while a legal hold is on ("inferlog hold"). Run it as the owner of the schema.',
       )
-      .requiredOption('--keep <period>', 'how long records are kept: 180d, 26w, 6mo, 1y, …')
+      .requiredOption('--keep <period>', 'how long records are kept: 6mo, 184d, 27w, 1y, …')
       .option('--dry-run', 'show what would be dropped; change nothing')
-      .option('--force', 'allow a period shorter than 180 days (where Union or national law allows less); never overrides a legal hold')
+      .option('--force', 'allow a period shorter than six months (where Union or national law allows less); never overrides a legal hold')
       .option('--actor <who>', 'who runs it, for the audit table (default: the OS user at this host)')
       .option(
         '--lock-timeout <duration>',

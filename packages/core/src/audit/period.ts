@@ -1,10 +1,13 @@
 import { InferlogConfigError } from '../errors';
 
 /**
- * The shortest retention inferlog applies without `force`: AI Act Art. 19(1) and 26(6) require logs to be
- * kept at least six months (unless Union or national law provides otherwise).
+ * The shortest retention in days or weeks inferlog applies without `force`: AI Act Art. 19(1) and 26(6)
+ * require logs to be kept at least six months (unless Union or national law provides otherwise), and six
+ * calendar months span up to 184 days (July to December), so a period in days must be at least that to
+ * keep six months whichever date it counts back from. In months: 6.
  */
-export const RETENTION_FLOOR_DAYS = 180;
+export const RETENTION_FLOOR_DAYS = 184;
+const FLOOR_MONTHS = 6;
 
 /** A parsed retention period ("keep the last 6 months"). */
 export interface RetentionPeriod {
@@ -12,8 +15,10 @@ export interface RetentionPeriod {
   label: string;
   /** The oldest instant kept at `now`: rows that started before it may be dropped. Calendar months and years count back in UTC, the day clamped to the month's length (31 Aug − 6mo = 28/29 Feb). */
   cutoff(now: Date): Date;
-  /** The fewest days the period can span (6mo: 181, whichever six months), compared with {@link RETENTION_FLOOR_DAYS}. */
+  /** The fewest days the period can span (6mo: 181, whichever six months). */
   minimumDays: number;
+  /** Whether it keeps at least six calendar months back from any date: `6mo`/`1y` or more, or {@link RETENTION_FLOOR_DAYS} days or more. */
+  keepsSixMonths: boolean;
 }
 
 type Unit = 'd' | 'w' | 'mo' | 'y';
@@ -44,7 +49,7 @@ const MAX_DAYS = 100 * 366;
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 const FORMS =
-  "a whole number and a unit: '180d' or '180 days', '26w' or '26 weeks', '6mo' or '6 months' (calendar months), '1y' or '1 year' (calendar years)";
+  "a whole number and a unit: '184d' or '184 days', '27w' or '27 weeks', '6mo' or '6 months' (calendar months), '1y' or '1 year' (calendar years)";
 
 /** `now` minus whole calendar months, in UTC; a day the target month lacks becomes its last day. */
 function minusMonths(now: Date, months: number): Date {
@@ -77,7 +82,7 @@ function fewestDaysIn(months: number): number {
 }
 
 /**
- * Parses a retention period: `180d`, `26w`, `6mo`, `1y`, or spelled out (`6 months`, `2 years`, `180 days`),
+ * Parses a retention period: `184d`, `27w`, `6mo`, `1y`, or spelled out (`6 months`, `2 years`, `184 days`),
  * case-insensitive. Months and years are calendar months and years (the cutoff is now minus N months),
  * weeks are 7 days. Throws an {@link InferlogConfigError} naming the accepted forms for anything else,
  * including `m` (minutes or months?), fractions, zero and periods over 100 years.
@@ -105,5 +110,6 @@ export function parseRetentionPeriod(text: string): RetentionPeriod {
     if (unit === 'd' || unit === 'w') return new Date(now.getTime() - minimumDays * DAY_MS);
     return minusMonths(now, unit === 'mo' ? n : n * 12);
   };
-  return { label, cutoff, minimumDays };
+  const keepsSixMonths = unit === 'mo' ? n >= FLOOR_MONTHS : unit === 'y' || minimumDays >= RETENTION_FLOOR_DAYS;
+  return { label, cutoff, minimumDays, keepsSixMonths };
 }

@@ -44,7 +44,7 @@ export interface RetentionOptions {
   actor: string;
   /** Only report what would be dropped: nothing is changed or written. Refusals apply as to a real run. */
   dryRun?: boolean;
-  /** Allow a period shorter than the 180-day floor (where Union or national law allows less). Never overrides a legal hold. */
+  /** Allow a period shorter than six months (where Union or national law allows less). Never overrides a legal hold. */
   force?: boolean;
   /** The time the period counts back from: now (the default) or earlier, never later. */
   now?: Date;
@@ -69,8 +69,8 @@ function holdRefusal(schema: string, table: string, hold: HoldState): InferlogRe
 function floorRefusal(label: string, days: number): InferlogRefusedError {
   return new InferlogRefusedError(
     'E_RETENTION_FLOOR',
-    `retention keep ${label} refused: ${label} can be as short as ${days} days, less than the 180-day floor (AI Act Art. 19(1) and 26(6): keep logs at least six months). ` +
-      'Nothing was dropped. Keep 6mo / 180d or more, or, where Union or national law provides otherwise, pass force: true (CLI: --force).',
+    `retention keep ${label} refused: ${label} can be as short as ${days} days, less than six months (AI Act Art. 19(1) and 26(6): keep logs at least six months; six calendar months span up to ${RETENTION_FLOOR_DAYS} days). ` +
+      `Nothing was dropped. Keep 6mo / ${RETENTION_FLOOR_DAYS}d / 27w or more, or, where Union or national law provides otherwise, pass force: true (CLI: --force).`,
   );
 }
 
@@ -117,7 +117,7 @@ async function countRows(t: IBaseProtocol<unknown>, schema: string, partitions: 
  * returns what would be dropped.
  *
  * Refuses, before changing anything, with an {@link InferlogRefusedError}: while a legal hold is active
- * (`E_LEGAL_HOLD`, even with `force`), and for a period that can be shorter than 180 days without
+ * (`E_LEGAL_HOLD`, even with `force`), and for a period that can be shorter than six months without
  * `force` (`E_RETENTION_FLOOR`). Must run as the table's owner: dropping a partition is DDL (so the
  * append-only trigger does not fire, and no writer or reader role can do it).
  */
@@ -149,7 +149,7 @@ export async function applyRetention(db: Database, schema: string, table: string
       await t.one('SELECT pg_advisory_xact_lock(hashtext($1)) AS locked', [lockKey(schema)]);
       const hold = await holdStatus(t, schema, table);
       if (hold.active) throw holdRefusal(schema, table, hold);
-      if (period.minimumDays < RETENTION_FLOOR_DAYS && !force) throw floorRefusal(period.label, period.minimumDays);
+      if (!period.keepsSixMonths && !force) throw floorRefusal(period.label, period.minimumDays);
 
       const partitions = await attachedPartitions(t, schema, table);
       const old = partitions.filter((p) => p.to.getTime() <= cutoff.getTime());
