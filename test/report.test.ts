@@ -9,6 +9,10 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { InferenceLogger } from '@inferlog/core';
 import { applyRetention, setHold, type EvidenceReport } from '@inferlog/core/audit';
+import { loggedIn } from '../packages/core/src/audit/report-logged';
+import { oversightIn } from '../packages/core/src/audit/report-oversight';
+import { partitionName } from '../packages/core/src/sink/partitions';
+import type { Queryable } from '../packages/core/src/sink/pgp';
 import { cli, openWriter, record, type Writer } from './cli-helpers';
 import { asAttacker, createdMonthsAgo, db, dropSchema, endPool, logOptions, tempDir, uniqueSchema } from './helpers';
 
@@ -68,8 +72,9 @@ beforeAll(async () => {
   await createdMonthsAgo(schema, 9);
   const now = Date.now();
   const base = now - 6 * HOUR;
-  // Eight months ago: dropped by the retention run below. Three days ago: kept, but before the period.
+  // Eight months ago: dropped by the retention run below. Sixty and three days ago: kept, but before the period.
   await writer.write(Array.from({ length: 4 }, (_, i) => record(200 + i, now - 240 * DAY + i)));
+  await writer.write(Array.from({ length: 2 }, (_, i) => record(400 + i, now - 60 * DAY + i)));
   await writer.write(Array.from({ length: 2 }, (_, i) => record(300 + i, now - 3 * DAY + i)));
   await writer.write([
     ...Array.from({ length: 30 }, (_, i) =>
@@ -158,8 +163,8 @@ describe('a report with an export', () => {
       in_force_in_period: true,
     });
     expect(report.verification).toMatchObject({ scope: 'whole log', ok: true, problems: [] });
-    // Two records before the period and the 45 in it; the six events.
-    expect(report.verification.rows).toBe(2 + 45 + 6);
+    // Four records before the period and the 45 in it; the six events.
+    expect(report.verification.rows).toBe(4 + 45 + 6);
     expect(report.export).toMatchObject({ records: 45, events: 5, manifest_sha256: sha256(`${exported}.manifest.json`) });
     expect(report.export!.records_sha256).toBe(sha256(exported));
   });
@@ -189,7 +194,7 @@ describe('a report with an export', () => {
     expect(fact('Oversight in the period', "The period's inferences with at least one event")).toBe('4 of 45 (8.89 %)');
     expect(fact('Legal hold', 'Hold now')).toMatch(/^ON since \S+Z, set by legal@example.org \(reason: case C-7\/26\)$/);
     expect(fact('Retention', 'Period kept by the last run')).toBe('6mo');
-    expect(shown(fact('Verification', 'Rows checked (records and events)')!)).toBe('53');
+    expect(shown(fact('Verification', 'Rows checked (records and events)')!)).toBe('55');
     expect(fact('Summary', 'Verification of the whole log')).toBe('OK');
     expect(await page.textContent('.verdict')).toMatch(/^Verified: every row of the log/);
     const manifestHash = sha256(`${exported}.manifest.json`);
@@ -222,6 +227,37 @@ describe('a report with an export', () => {
     // A4 is 595 x 842 points.
     expect(pdf.toString('latin1')).toMatch(/\/MediaBox\s*\[0 0 595(\.\d+)? 842(\.\d+)?\]/);
   });
+});
+
+/** A connection that has PostgreSQL plan each statement instead of running it, and keeps the plans. */
+function planner(plans: unknown[]): Queryable {
+  const explain = async (sql: string, params?: unknown) => {
+    const [row] = await db.any(`EXPLAIN (FORMAT JSON) ${sql}`, params);
+    plans.push(row['QUERY PLAN']);
+    return row;
+  };
+  return { any: async (sql: string, params?: unknown) => [await explain(sql, params)], one: explain } as unknown as Queryable;
+}
+
+/** The tables and partitions a plan reads. */
+function relations(plan: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(plan)) for (const p of plan) relations(p, found);
+  else if (plan && typeof plan === 'object')
+    for (const [key, value] of Object.entries(plan)) key === 'Relation Name' ? found.add(value as string) : relations(value, found);
+  return found;
+}
+
+test("the period's aggregates read only the partitions of the period", async () => {
+  const plans: unknown[] = [];
+  const [from, to] = [new Date(since), new Date(until)];
+  await loggedIn(planner(plans), schema, 'inference_log', from, to);
+  await oversightIn(planner(plans), schema, 'inference_log', from, to);
+  const read = relations(plans);
+  expect(read).toContain(partitionName('inference_log', new Date(Date.parse(until) - 1)));
+  expect(read).toContain('inference_log_event');
+  // The month sixty days back holds records, but none of the period.
+  expect(read).not.toContain(partitionName('inference_log', new Date(Date.now() - 60 * DAY)));
+  expect([...read].filter((r) => r !== 'inference_log_event').every((r) => r.startsWith('inference_log_p'))).toBe(true);
 });
 
 test('usage: an empty period, a missing --out, a report that would overwrite its own export: exit 2', async () => {
