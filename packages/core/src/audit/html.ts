@@ -47,7 +47,7 @@ export function cut(text: string, max = 200): string {
   return chars.length <= max ? text : `${chars.slice(0, max).join('')}… (${integer(chars.length - max)} more characters)`;
 }
 
-/** A whole number, digits grouped by three with a narrow no-break space (SI style): the same on every machine. */
+/** A whole number, from five digits on grouped by three with a narrow no-break space (SI style): the same on every machine. */
 export function integer(n: number): string {
   const digits = Math.trunc(Math.abs(n)).toString();
   const grouped = digits.length <= 4 ? digits : digits.replace(/\B(?=(\d{3})+$)/g, '\u202f');

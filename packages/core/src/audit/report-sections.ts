@@ -267,7 +267,7 @@ ${factTable('Export of the period', [
 }
 
 export function aboutSection(r: EvidenceReport): Html {
-  return html`<p>Made by inferlog ${r.inferlog_version} from ${r.source.schema}.${r.source.table} in database ${cut(r.source.database)} (PostgreSQL ${r.source.server_version}), in one read-only REPEATABLE READ snapshot taken at ${r.generated_at}: the figures, the verification and the export describe the same rows, whatever was written meanwhile. Times are UTC, ISO 8601. Numbers are grouped by three digits with a thin space.</p>
+  return html`<p>Made by inferlog ${r.inferlog_version} from ${r.source.schema}.${r.source.table} in database ${cut(r.source.database)} (PostgreSQL ${r.source.server_version}), in one read-only REPEATABLE READ snapshot taken at ${r.generated_at}: the figures, the verification and the export describe the same rows, whatever was written meanwhile. Times are UTC, ISO 8601. Numbers of five digits or more are grouped by three with a thin space; decimals have a point.</p>
 <p>What the log cannot show on its own: an owner of the database who replaces a chain whole, with a key of their own, or deletes one with its registration. An export's manifest kept outside the database is the anchor against that: compare it with <code>inferlog verify --against</code>. Values that clients sent (model names, routes, actors, event types) are shown as text, cut after 200 characters, with invisible and direction-changing characters shown as <code>\\uXXXX</code>.</p>
 <p>The same report as JSON, every row of every table included: <code>inferlog report --json</code>.</p>`;
 }
