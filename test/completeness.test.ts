@@ -4,6 +4,7 @@
 // Real Express apps, records dropped on purpose behind a refused database, a child process SIGKILLed.
 import { type ChildProcess, fork } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express from 'express';
 import { inferenceLog } from '@inferlog/express';
@@ -189,6 +190,17 @@ describe('records dropped on purpose are stated in the log, signed, and named by
     ]);
     const before = JSON.parse((await cli(schema, ['stats', '--since', '3d', '--until', '2d', '--json'])).stdout);
     expect(before.completeness.writers).toEqual([]);
+  });
+
+  test('the evidence report of the period names the writer, its losses and the dropped requests', async () => {
+    const out = join(tempDir(), 'report.html');
+    const run = await cli(schema, ['report', '--since', '1h', '--until', new Date(Date.now() + 1000).toISOString(), '--out', out]);
+    expect(run.code).toBe(0);
+    const page = readFileSync(out, 'utf8');
+    expect(page).toContain(`<strong>Lost:</strong> writer ${chainId}`);
+    expect(page).toContain(`dropped ${dropped.length} records (overflow: ${dropped.length})`);
+    for (const id of dropped.slice(0, 5)) expect(page).toContain(`<td class="wrap">${id}</td>`);
+    expect(page).toContain('INCOMPLETE');
   });
 
   test('show names a dropped request: answered, not stored, when and why', async () => {

@@ -66,8 +66,8 @@ export interface CommonOptions {
   json?: boolean;
 }
 
-/** The record filters: `--since`, `--until`, `--model`, `--version`, `--route`, `--status`, `--protocol`, `--annotation`. */
-export function addFilterOptions(command: Command, { requiredSince = false, untilDefault = '' } = {}): Command {
+/** `--since` and `--until`: the period, as instants (ISO 8601 or a time ago). */
+export function addPeriodOptions(command: Command, { requiredSince = false, untilDefault = '' } = {}): Command {
   const since = new Option(
     '--since <time>',
     'records that started at or after: ISO 8601 (2026-05-01, 2026-05-01T12:00Z) or a time ago (30m, 24h, 7d)',
@@ -77,9 +77,12 @@ export function addFilterOptions(command: Command, { requiredSince = false, unti
     `records that started before: ISO 8601 or a time ago${untilDefault ? ` (default: ${untilDefault})` : ''}`,
   ).argParser(parser(parseInstant, '--until'));
   if (requiredSince) since.makeOptionMandatory();
-  return command
-    .addOption(since)
-    .addOption(until)
+  return command.addOption(since).addOption(until);
+}
+
+/** The record filters: `--since`, `--until`, `--model`, `--version`, `--route`, `--status`, `--protocol`, `--annotation`. */
+export function addFilterOptions(command: Command, period: { requiredSince?: boolean; untilDefault?: string } = {}): Command {
+  return addPeriodOptions(command, period)
     .option('--model <name>', 'model_name equals')
     .option('--version <version>', 'model_version equals')
     .option('--route <pattern>', 'route equals (the matched pattern, e.g. /v2/models/:model/infer)')

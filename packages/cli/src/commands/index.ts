@@ -3,6 +3,7 @@ import { exportCommand } from './export';
 import { hold } from './hold';
 import { migrate } from './migrate';
 import { query } from './query';
+import { report } from './report';
 import { retention } from './retention';
 import { show } from './show';
 import { stats } from './stats';
@@ -10,4 +11,4 @@ import { tail } from './tail';
 import { verify } from './verify';
 
 /** Every command, in the order `inferlog --help` lists them. A new command is one file here and one entry. */
-export const COMMANDS: readonly CommandModule[] = [migrate, tail, show, query, stats, exportCommand, verify, retention, hold];
+export const COMMANDS: readonly CommandModule[] = [migrate, tail, show, query, stats, exportCommand, verify, report, retention, hold];

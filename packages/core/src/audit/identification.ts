@@ -5,6 +5,7 @@ import type { Database, Queryable } from '../sink/pgp';
 import { filterSql, type RecordFilter } from './filter';
 import { afterSql, decodeCursor, encodeCursor, POSITION_SQL } from './query';
 import type { EventRow } from './rows';
+import type { Snapshot } from './cursor';
 
 // AI Act Art. 12(3) and 14(5), for remote biometric identification systems (Annex III 1(a)). The
 // application annotates an identification with `annotations.identification = { reference_database,
@@ -204,7 +205,7 @@ function tableSql(schema: string, table: string): { records: string; events: str
  * row, not only for those the CASE lets through, so on a large range it compiles the query: about 1.2 s
  * spent on a 1M-row range whose scan takes 2–3 s, and nothing gained (the work is jsonb lookups and index probes).
  */
-function withoutJit<T>(db: Database, read: (t: Queryable) => Promise<T>): Promise<T> {
+function withoutJit<T>(db: Database | Snapshot, read: (t: Queryable) => Promise<T>): Promise<T> {
   return db.tx({ mode: null }, async (t) => {
     await t.none('SET LOCAL jit = off');
     return read(t);
@@ -224,7 +225,7 @@ function checkLimit(limit: number): void {
  * filter's time range (BRIN index, partition pruning) and looks up each identification's events by subject.
  */
 export async function checkIdentifications(
-  db: Database,
+  db: Database | Snapshot,
   schema: string,
   table: string,
   filter: RecordFilter = {},
@@ -267,7 +268,7 @@ export async function checkIdentifications(
 
 /** How many of the records that match `filter` are identifications, matches, and fail the check, by problem (one read of the range). */
 export async function countIdentifications(
-  db: Database,
+  db: Database | Snapshot,
   schema: string,
   table: string,
   filter: RecordFilter = {},

@@ -105,3 +105,22 @@ export {
   type RetentionPlanPartition,
   type RetentionResult,
 } from './retention';
+export {
+  evidenceReport,
+  type EvidenceReport,
+  type EvidenceReportOptions,
+  type VerificationSection,
+  type ExportSection,
+  type LoggedSection,
+  type LoggedFigures,
+  type ModelFigures,
+  type Breakdown,
+  type ValueCount,
+  type RetentionSection,
+  type HoldSection,
+  type AuditEntry,
+  type OversightSection,
+  type EventCount,
+  type EventDay,
+} from './report';
+export { renderEvidenceReport } from './report-html';

@@ -1,4 +1,4 @@
-import type { Database } from '../sink/pgp';
+import type { Queryable } from '../sink/pgp';
 import { filterSql, type RecordFilter } from './filter';
 
 /** Figures of one model on one day (UTC). */
@@ -25,7 +25,7 @@ export interface DailyModelStats {
 const tokens = (field: string) => `sum(CASE WHEN jsonb_typeof(usage -> '${field}') = 'number' THEN (usage ->> '${field}')::numeric END)`;
 
 /** Count, error rate, latency p50/p95 and token totals per model and UTC day, for the records that match `filter`; by day, then model. */
-export async function logStats(db: Database, schema: string, table: string, filter: RecordFilter = {}): Promise<DailyModelStats[]> {
+export async function logStats(db: Queryable, schema: string, table: string, filter: RecordFilter = {}): Promise<DailyModelStats[]> {
   const rows = await db.any(
     `SELECT to_char(date_trunc('day', started_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day, model_name,
             count(*) AS count,

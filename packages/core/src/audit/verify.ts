@@ -76,7 +76,7 @@ export interface VerifyOptions {
  * inserted or moved.
  */
 export function verifyLog(db: Database, schema: string, table: string, options: VerifyOptions = {}): Promise<VerifyReport> {
-  return inSnapshot(db, (t) => verifyIn(t, schema, table, options));
+  return inSnapshot(db, (t) => verifyLogIn(t, schema, table, options));
 }
 
 type Which = 'records' | 'events';
@@ -102,7 +102,8 @@ interface DbRow extends WalkRow {
   row: Record<string, unknown>;
 }
 
-async function verifyIn(t: Snapshot, schema: string, table: string, options: VerifyOptions): Promise<VerifyReport> {
+/** `verifyLog` inside a snapshot the caller holds, so what else it reads there describes the same rows. */
+export async function verifyLogIn(t: Snapshot, schema: string, table: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   const report: VerifyReport = { ok: true, rows: 0, chains: [], problems: [], completeness: null };
   const max = options.maxProblems ?? 100;
   const problem = (p: ChainProblem) => {
