@@ -214,6 +214,36 @@ describe('records dropped on purpose are stated in the log, signed, and named by
   });
 });
 
+test('a request the middleware failed to capture is served, and stated lost (counted, not named: nothing was captured)', async () => {
+  const schema = newSchema('complete_capture');
+  const log = inferenceLog(
+    logOptions(schema, {
+      routes: [
+        {
+          path: () => {
+            throw new Error('the route predicate broke');
+          },
+        },
+      ],
+    }),
+  );
+  await log.ready();
+  const api = await serve(log);
+  expect(await infer(api.url, 'c-1')).toBe(200);
+  expect(await infer(api.url, 'c-2')).toBe(200);
+  api.close();
+  await log.close();
+  const report = await verifyLog(db, schema, 'inference_log');
+  expect(writerOf(report, log.logger.chain.id)).toMatchObject({
+    state: 'closed',
+    written: 0,
+    dropped: 2,
+    dropped_by_reason: { capture_failed: 2 },
+    lost: [],
+  });
+  expect((await cli(schema, ['verify'])).stdout).toContain('dropped 2 records (capture_failed 2)');
+});
+
 describe('a writer killed without a final statement is named silent, with the window its records may be lost in', () => {
   const schema = newSchema('complete_kill');
 

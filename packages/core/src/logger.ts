@@ -183,7 +183,7 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
 
   /** Reports a failure inside the middleware's capture; the request itself goes on unlogged. */
   captureFailed(err: unknown): void {
-    this.reporter.report('E_CAPTURE', `capturing a request failed; it was served but not logged: ${describe(err)}`, err);
+    this.reporter.drop(1, 'capture_failed', 'E_CAPTURE', `capturing a request failed; it was served but not logged: ${describe(err)}`);
   }
 
   /** Writes everything queued and journaled now. Rejects when a write fails (the records stay queued or journaled and are retried). */

@@ -220,6 +220,7 @@ const DROP_REASONS: Record<string, string> = {
   refused: 'refused by PostgreSQL even without its payload',
   after_close: 'its request finished after close()',
   close_deadline: 'neither written nor journaled by the close() deadline',
+  capture_failed: 'capturing it failed in the middleware',
 };
 
 const SEPARATOR = `\n\n${'─'.repeat(80)}\n\n`;

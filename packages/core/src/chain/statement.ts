@@ -16,7 +16,9 @@ export type LossReason =
   /** Its request finished after `close()` (under a dropping overflow policy). */
   | 'after_close'
   /** The `close()` deadline passed with the record neither written nor journaled. */
-  | 'close_deadline';
+  | 'close_deadline'
+  /** Capturing the request failed inside the middleware: it was served and not logged (not named: nothing was captured). */
+  | 'capture_failed';
 
 /** A record known lost, named as the log would have named it. */
 export interface LostRecord {

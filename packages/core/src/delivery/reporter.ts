@@ -15,7 +15,7 @@ export interface DeliveryCounts {
   spilled: number;
   /** Records written to PostgreSQL from a spill journal (this process's or a crashed one's). */
   replayed: number;
-  /** Records lost: the overflow policy dropped them, PostgreSQL refused them even without payload, or the `close()` deadline passed with nowhere to put them. Each is reported to `onError` and `onDrop`. */
+  /** Records lost: the overflow policy dropped them, PostgreSQL refused them even without payload, the `close()` deadline passed with nowhere to put them, or capturing the request failed. Each is reported to `onError` and `onDrop`, and named in the next completeness statement. */
   dropped: number;
 }
 
