@@ -289,6 +289,34 @@ describe('a writer killed without a final statement is named silent, with the wi
   }, 60_000);
 });
 
+test('a writer whose clock runs ten minutes behind the server is not taken for silent while it states', async () => {
+  const schema = newSchema('complete_skew');
+  const child = fork(
+    join(__dirname, 'fixtures', 'kill-child.js'),
+    [JSON.stringify({ database: DATABASE_URL, schema, spillDir: tempDir(), statementIntervalMs: 200, batch: { flushIntervalMs: 20 } })],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--require', join(__dirname, 'fixtures', 'clock-behind.js')] },
+  );
+  children.add(child);
+  const ready = await new Promise<{ pid: number; port: number }>((resolve, reject) => {
+    child.on('message', (m: any) => (m.ready ? resolve(m.ready) : m.failed && reject(new Error(m.failed))));
+    child.once('exit', () => reject(new Error('the child exited before it was ready')));
+  });
+  for (let i = 0; i < 20; i++) expect(await infer(`http://127.0.0.1:${ready.port}`, `s-${i}`)).toBe(200);
+  await sleep(1600);
+  const running = await verifyLog(db, schema, 'inference_log');
+  const writer = running.completeness!.writers.find((w) => w.pid === ready.pid)!;
+  // Its statements carry its own (slow) clock; the server heard from it within the last interval.
+  expect(Date.now() - Date.parse(writer.to!)).toBeGreaterThan(9 * 60_000);
+  expect(writer.state).toBe('stating');
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+  children.delete(child);
+  await sleep(1600);
+  const after = await verifyLog(db, schema, 'inference_log');
+  expect(after.completeness!.writers.find((w) => w.pid === ready.pid)).toMatchObject({ state: 'silent' });
+}, 60_000);
+
 describe('a process that ends without close() states its end', () => {
   const schema = newSchema('complete_exit');
 

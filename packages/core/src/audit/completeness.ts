@@ -96,11 +96,13 @@ export async function logCompleteness(
 ): Promise<CompletenessReport> {
   const names = logTableNames(schema, table);
   const [{ now }] = await t.any('SELECT now() AS now');
-  const chains = (await t.any('SELECT * FROM $1:name.$2:name WHERE kind = $3 ORDER BY started_at, chain_id', [
-    schema,
-    names.chains,
-    'record',
-  ])) as Record<string, unknown>[];
+  const registrations = (await t.any('SELECT * FROM $1:name.$2:name ORDER BY started_at, chain_id', [schema, names.chains])) as Record<
+    string,
+    unknown
+  >[];
+  const chains = registrations.filter((c) => c.kind === 'record');
+  // When the server last heard from each chain (its head moved): the silence is judged on the server's clock, not a writer's.
+  const heard = new Map(registrations.map((c) => [c.chain_id as string, (c.updated_at as Date | null)?.getTime() ?? 0]));
   const range: string[] = [];
   if (options.since) range.push(`created_at >= $5`);
   if (options.until) range.push(`(data ->> 'from') < $6`);
@@ -110,13 +112,13 @@ export async function logCompleteness(
     [schema, names.events, STATEMENT_TYPE, null, options.since?.toISOString(), options.until?.toISOString()],
   );
   // The latest statement of each writer, whatever the period: it decides whether the writer fell silent.
-  const latest = new Map<string, Record<string, unknown>>(
+  const latest = new Map<string, { data: Record<string, unknown>; eventChain: string | null }>(
     (
       await t.any(
-        `SELECT DISTINCT ON (subject) subject, data FROM $1:name.$2:name WHERE type = $3 ORDER BY subject, created_at DESC, id DESC`,
+        `SELECT DISTINCT ON (subject) subject, chain_id, data FROM $1:name.$2:name WHERE type = $3 ORDER BY subject, created_at DESC, id DESC`,
         [schema, names.events, STATEMENT_TYPE],
       )
-    ).map((r) => [r.subject as string, r.data as Record<string, unknown>]),
+    ).map((r) => [r.subject as string, { data: r.data as Record<string, unknown>, eventChain: r.chain_id as string | null }]),
   );
 
   const report: CompletenessReport = { complete: true, dropped: 0, silent: 0, unstated: 0, writers: [], problems: [] };
@@ -143,8 +145,11 @@ export async function logCompleteness(
     const list = byChain.get(chainId) ?? [];
     const interval = chain.statement_interval_ms == null ? null : Number(chain.statement_interval_ms);
     const writer = summarise(chain, interval, list, report.problems, !options.since);
-    const last = latest.get(chainId) ?? null;
-    writer.state = stateOf(chain, interval, last, now as Date);
+    const latestStatement = latest.get(chainId) ?? null;
+    const last = latestStatement?.data ?? null;
+    const eventChain = latestStatement?.eventChain;
+    const lastHeard = Math.max(heard.get(chainId) ?? 0, eventChain ? (heard.get(eventChain) ?? 0) : 0);
+    writer.state = stateOf(chain, interval, last, lastHeard, now as Date);
     if (writer.state === 'silent') {
       writer.silent_since = last ? String(last.to) : iso(chain.started_at);
       writer.statement_due = new Date(Date.parse(writer.silent_since!) + interval!).toISOString();
@@ -174,17 +179,24 @@ function overlaps(w: WriterCompleteness, { since, until }: CompletenessOptions, 
   return w.state === 'stating' && (!until || until.getTime() > Date.now() - (w.interval_ms ?? 0) * SILENT_AFTER_INTERVALS);
 }
 
+/**
+ * How a writer stands. Silent: no final statement, and nothing heard from it for two intervals and a
+ * second: not by its own clock (its registration, its last statement's end), nor by the server's (the
+ * chain table's `updated_at` of its record chain and of the event chain of its last statement, set when
+ * their heads moved), so a writer whose clock runs behind the server's is not taken for silent while it states.
+ */
 function stateOf(
   chain: Record<string, unknown>,
   interval: number | null,
   last: Record<string, unknown> | null,
+  lastHeard: number,
   now: Date,
 ): WriterCompleteness['state'] {
   if (interval === null) return 'unstated';
   if (last?.final === 'close') return 'closed';
   if (last?.final === 'exit') return 'exited';
-  const since = last ? Date.parse(String(last.to)) : (chain.started_at as Date).getTime();
-  return now.getTime() - since > SILENT_AFTER_INTERVALS * interval + 1000 ? 'silent' : 'stating';
+  const stated = last ? Date.parse(String(last.to)) : (chain.started_at as Date).getTime();
+  return now.getTime() - Math.max(stated, lastHeard) > SILENT_AFTER_INTERVALS * interval + 1000 ? 'silent' : 'stating';
 }
 
 /** Sums a writer's statements and checks each one: signed by the chain's key, numbered in order, each period starting where the last ended. */
