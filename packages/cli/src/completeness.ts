@@ -31,7 +31,7 @@ export function renderCompleteness(report: CompletenessReport, scope: string): s
       { header: 'writer chain', value: (w) => w.chain_id },
       { header: 'host', value: (w) => `${w.host}:${w.pid}` },
       { header: 'state', value: (w) => STATE[w.state] },
-      { header: 'stated', value: (w) => (w.from ? `${w.from} .. ${w.to}` : '-'), max: 50 },
+      { header: 'stated', value: (w) => (w.from ? `${w.from} .. ${w.to}` : '-'), max: 60 },
       { header: 'statements', value: (w) => count(w.statements), right: true },
       { header: 'captured', value: (w) => count(w.captured), right: true },
       { header: 'written', value: (w) => count(w.written), right: true },

@@ -15,11 +15,22 @@ interface ReportOptions extends CommonOptions {
   export?: string;
 }
 
+function completenessLine({ completeness: c }: EvidenceReport): string {
+  if (c.complete) return `complete: ${count(c.writers.length)} writer${c.writers.length === 1 ? '' : 's'} stated every record, none lost`;
+  const parts = [
+    c.dropped ? `${count(c.dropped)} records stated lost` : '',
+    c.silent ? `${c.silent} writer${c.silent === 1 ? '' : 's'} silent` : '',
+    c.unstated ? `${c.unstated} writer${c.unstated === 1 ? '' : 's'} not stating` : '',
+  ].filter(Boolean);
+  return `INCOMPLETE: ${parts.join('; ')} (the report names them; so does "inferlog verify")`;
+}
+
 function render(report: EvidenceReport, out: string, size: number): string {
   const { logged, oversight, retention, verification: v } = report;
   const lines = [
     `wrote ${out} (${bytes(size)}): evidence report of ${report.source.schema}.${report.source.table} from ${report.period.since} to ${report.period.until}`,
     `inferences   ${count(logged.totals.inferences)} (${count(logged.totals.errors)} failed), ${count(oversight.events)} oversight events, legal hold ${retention.hold.now.active ? 'ON' : 'off'}`,
+    `completeness ${completenessLine(report)}`,
   ];
   const e = report.export;
   if (e) {

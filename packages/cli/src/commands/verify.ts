@@ -78,7 +78,6 @@ function renderLog(report: VerifyReport, place: string): string {
           { header: 'ok', value: (c) => (c.ok ? 'ok' : 'FAILED') },
         ]),
     ...origins(report.chains),
-    ...(report.completeness ? renderCompleteness(report.completeness, 'the whole log') : []),
   ];
   lines.push(
     ...problems(
@@ -94,6 +93,7 @@ function renderLog(report: VerifyReport, place: string): string {
       `OK: every row matches its hash and follows the one before it; every chain reaches its recorded head, ${unsigned === 0 ? "signed by its writer's key" : `signed by its writer's key but for ${unsigned} registered before chain keys (unsigned)`}`,
     );
   }
+  if (report.completeness) lines.push(...renderCompleteness(report.completeness, 'the whole log'));
   return lines.join('\n');
 }
 

@@ -14,6 +14,18 @@ const STATE: Record<WriterCompleteness['state'], string> = {
 
 const writer = (w: WriterCompleteness) => html`${w.chain_id} (${cut(w.host)}, pid ${integer(w.pid)})`;
 
+/** The completeness verdict for the top of the document, when the period is incomplete. */
+export function completenessVerdict(r: EvidenceReport): Html | null {
+  const c = r.completeness;
+  if (c.complete) return null;
+  const parts = [
+    c.dropped ? `${integer(c.dropped)} records stated lost` : '',
+    c.silent ? `${integer(c.silent)} writers fell silent (records they captured after their last statement may be lost)` : '',
+    c.unstated ? `${integer(c.unstated)} writers do not state their completeness` : '',
+  ].filter(Boolean);
+  return html`<p class="verdict incomplete">INCOMPLETE: ${parts.join('; ')}. See section Completeness per writer.</p>`;
+}
+
 /** One line per loss or silence, for the auditor to follow up. */
 function findings(r: EvidenceReport): Html[] {
   const out: Html[] = [];
@@ -58,11 +70,13 @@ ${dataTable(
   'Per writer',
   c.writers,
   [
-    { header: 'writer chain', cell: (w) => w.chain_id, kind: 'text' },
-    { header: 'host, pid', cell: (w) => html`${cut(w.host)}, ${integer(w.pid)}`, kind: 'text' },
+    {
+      header: 'writer (record chain; host, pid)',
+      cell: (w) => html`${w.chain_id}<span class="sub">${cut(w.host)}, pid ${integer(w.pid)}</span>`,
+      kind: 'text',
+    },
     { header: 'state', cell: (w) => STATE[w.state] },
-    { header: 'stated from (UTC)', cell: (w) => time(w.from), kind: 'time' },
-    { header: 'to (UTC)', cell: (w) => time(w.to), kind: 'time' },
+    { header: 'period stated (UTC)', cell: (w) => html`${time(w.from)}<span class="sub">to ${time(w.to)}</span>` },
     count('statements', (w) => w.statements),
     count('captured', (w) => w.captured),
     count('written', (w) => w.written),

@@ -26,6 +26,8 @@ td.num, td.time { white-space: nowrap; }
 .verdict { border: 3px solid; padding: .75rem 1rem; margin: 1rem 0; font-weight: 600; }
 .verdict.ok { border-color: #1a7f37; background: #eaf7ee; }
 .verdict.failed { border-color: #b00020; background: #fdecee; color: #6b0012; font-size: 1.1rem; }
+.verdict.incomplete { border-color: #9a6700; background: #fff8e1; color: #4d3300; }
+.sub { display: block; color: #444; font-size: .9em; }
 .problems li { margin: .35rem 0; }
 nav ol { padding-left: 1.5rem; }
 nav a, a { color: #0b4f9c; }
@@ -37,6 +39,6 @@ nav a, a { color: #0b4f9c; }
   tr, .verdict { break-inside: avoid; }
   thead { display: table-header-group; }
   a { color: inherit; text-decoration: none; }
-  .verdict.ok, .verdict.failed, thead th, table.facts th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  .verdict.ok, .verdict.failed, .verdict.incomplete, thead th, table.facts th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 `;

@@ -12,7 +12,7 @@ import {
   verdict,
   verificationSection,
 } from './report-sections';
-import { completenessSection, identificationsSection } from './report-completeness';
+import { completenessSection, completenessVerdict, identificationsSection } from './report-completeness';
 
 /** A section of the evidence report: its anchor, its heading, and how it renders (null: left out). */
 export interface ReportSection {
@@ -92,6 +92,7 @@ export function renderEvidenceReport(report: EvidenceReport): string {
 <h1>Inference log evidence report</h1>
 <p>${report.source.schema}.${report.source.table}, from ${report.period.since} to ${report.period.until} (UTC). Records kept for the EU AI Act (Art. 12, 19, 26, 72) by inferlog.</p>
 ${verdict(report)}
+${completenessVerdict(report) ?? ''}
 ${summary(report)}
 <nav aria-labelledby="contents"><h2 id="contents">Contents</h2>
 <ol>
