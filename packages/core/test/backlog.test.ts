@@ -119,3 +119,25 @@ test('staged batches wait in order and one write takes several of them, up to ma
   b.staged(b.takeWaiting(1, 1000, build)); // no ticket: the journal could not be written
   expect(b.clear().map((l) => l.id)).toEqual(['f']);
 });
+
+test('a statement names at most 1,000 lost records and counts the rest; past the limit no name is even made', () => {
+  const { backlog: b, reporter } = backlog('drop-newest', 10);
+  let made = 0;
+  const counting = new Backlog(10, 'drop-newest', reporter, {
+    ...names,
+    exchange: (x, reason) => {
+      made++;
+      return names.exchange(x, reason);
+    },
+  });
+  for (let i = 0; i < 1500; i++) counting.add(exchange(`x-${i}`, 100), () => '');
+  expect(b.rows).toBe(0);
+  const losses = reporter.takeLosses();
+  expect({ named: losses.named.length, unnamed: losses.unnamed, byReason: losses.byReason }).toEqual({
+    named: 1000,
+    unnamed: 500,
+    byReason: { overflow: 1500 },
+  });
+  expect(made).toBe(1000);
+  expect(reporter.takeLosses()).toEqual({ byReason: {}, named: [], unnamed: 0, unreadableJournalBytes: 0 });
+});

@@ -122,25 +122,19 @@ export class Backlog {
       this.overflowing = true;
       const why = `the queue is full (maxQueueBytes ${this.maxBytes}; ${cause()})`;
       if (this.policy !== 'drop-oldest') {
-        this.reporter.drop(1, 'overflow', 'E_QUEUE_FULL', `${why}; the newest record was dropped`, [
-          this.names.exchange(exchange, 'overflow'),
-        ]);
+        const named = this.reporter.namesLosses ? [this.names.exchange(exchange, 'overflow')] : [];
+        this.reporter.drop(1, 'overflow', 'E_QUEUE_FULL', `${why}; the newest record was dropped`, named);
         return false;
       }
       const dropped: LostRecord[] = [];
+      let count = 0;
       while (this.exchanges.length > 0 && this.bytes + bytes > this.maxBytes) {
         const oldest = this.exchanges.shift()!;
         this.bytes -= oldest.heldBytes;
-        dropped.push(this.names.exchange(oldest, 'overflow'));
+        count++;
+        if (this.reporter.namesLosses) dropped.push(this.names.exchange(oldest, 'overflow'));
       }
-      if (dropped.length > 0)
-        this.reporter.drop(
-          dropped.length,
-          'overflow',
-          'E_QUEUE_FULL',
-          `${why}; the ${dropped.length} oldest records were dropped`,
-          dropped,
-        );
+      if (count > 0) this.reporter.drop(count, 'overflow', 'E_QUEUE_FULL', `${why}; the ${count} oldest records were dropped`, dropped);
     }
     this.exchanges.push(exchange);
     this.bytes += bytes;

@@ -102,6 +102,11 @@ export class Reporter {
     return this.report(code, message);
   }
 
+  /** Whether the next statement still names lost records (it names at most MAX_NAMED_LOSSES): naming costs a redaction each. */
+  get namesLosses(): boolean {
+    return this.losses.named.length < MAX_NAMED_LOSSES;
+  }
+
   /** Journal bytes that could not be read back (torn or damaged entries): records of unknown number. */
   unreadable(bytes: number): void {
     this.losses.unreadableJournalBytes += bytes;
