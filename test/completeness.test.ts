@@ -203,6 +203,21 @@ describe('records dropped on purpose are stated in the log, signed, and named by
     expect(page).toContain('INCOMPLETE');
   });
 
+  test("show of a stored inference gives its writer's first statement that covers it", async () => {
+    const list = await statements(schema);
+    const row = await db.one("SELECT chain_seq::int AS seq FROM $1:name.inference_log WHERE request_id = 'cut-0'", [schema]);
+    const covering = list.find((s) => s.data.through_seq >= row.seq)!;
+    const json = JSON.parse((await cli(schema, ['show', 'cut-0', '--json'])).stdout);
+    expect(json.inferences[0].stated).toMatchObject({
+      n: covering.data.n,
+      from: covering.data.from,
+      to: covering.data.to,
+      dropped: covering.data.dropped,
+    });
+    const text = (await cli(schema, ['show', 'cut-0'])).stdout;
+    expect(text).toContain(`its writer's statement ${covering.data.n}`);
+  });
+
   test('show names a dropped request: answered, not stored, when and why', async () => {
     const run = await cli(schema, ['show', dropped[0]!]);
     expect(run.stdout).toContain(`no inference with id or request id "${dropped[0]}"`);

@@ -5,6 +5,7 @@ import {
   type ChainCheck,
   type EventRow,
   type InferenceView,
+  type StatedPeriod,
 } from '@inferlog/core/audit';
 import { act, type CommandModule } from '../context';
 import type { CliIo } from '../io';
@@ -85,11 +86,17 @@ function bundleVerdict(view: BundleInferenceView, manifest: string): string {
     : `CHANGED: line ${view.line} of the export does not match its record_hash: the row was changed after it was exported`;
 }
 
-function render(
-  { record: r, events, identification }: InferenceView | BundleInferenceView,
-  verdict: string,
-  changedEvents: readonly string[] = [],
-): string {
+/** What its writer's completeness statement said about the period the row was stored in. */
+function statedLine(s: StatedPeriod | null): string {
+  if (!s) return 'no completeness statement of its writer covers it yet (writers state at an interval; older ones do not)';
+  const lost = Object.entries(s.dropped_by_reason)
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(', ');
+  return `its writer's statement ${s.n}${s.final ? ` (final, at ${s.final})` : ''}, ${s.from} .. ${s.to}: captured ${s.captured}, written ${s.written}, spilled ${s.spilled}, replayed ${s.replayed}, dropped ${s.dropped}${lost ? ` (${lost})` : ''}`;
+}
+
+function render(view: InferenceView | BundleInferenceView, verdict: string, changedEvents: readonly string[] = []): string {
+  const { record: r, events, identification } = view;
   const usage = (r.usage ?? null) as Record<string, unknown> | null;
   const lines = [
     `Inference ${r.id}  (request id ${r.request_id})`,
@@ -149,6 +156,7 @@ function render(
     'Chain',
     indent(field('position', r.chain_id ? `chain ${r.chain_id} seq ${r.chain_seq}, record_hash ${r.record_hash}` : 'none')),
     indent(verdict),
+    ...('stated' in view ? [indent(field('stated', statedLine(view.stated)))] : []),
   ];
   return lines.join('\n');
 }

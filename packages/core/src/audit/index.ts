@@ -50,7 +50,7 @@ export {
 } from './query';
 export { followRecords, LogFollower, type FollowOptions } from './follow';
 export { showFromBundle, type BundleShowResult, type BundleInferenceView } from './show-bundle';
-export { showInference, type ShowResult, type ShowOptions, type InferenceView, type ChainCheck } from './show';
+export { showInference, type ShowResult, type ShowOptions, type InferenceView, type ChainCheck, type StatedPeriod } from './show';
 export { logStats, type DailyModelStats } from './stats';
 export {
   logCompleteness,

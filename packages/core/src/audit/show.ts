@@ -5,7 +5,7 @@ import type { Database } from '../sink/pgp';
 import { identificationOf, type IdentificationView } from './identification';
 import { toEventRow, toRecordRow, type EventRow, type RecordRow } from './rows';
 import { verifyLog, type ChainProblem } from './verify';
-import { STATEMENT_TYPE, type LostRecord } from '../chain/statement';
+import { STATEMENT_TYPE, type CompletenessStatement, type LostRecord } from '../chain/statement';
 
 /** Whether a chain verifies from its first row up to and including one row. */
 export interface ChainCheck {
@@ -34,7 +34,19 @@ export interface InferenceView {
    * passes (`audit/identification.ts`).
    */
   identification?: IdentificationView;
+  /**
+   * Its writer's first completeness statement that covers it (the record chain stored through its seq):
+   * what the writer stated for that period. Null when none does yet (its writer states at an interval),
+   * or the row belongs to no chain.
+   */
+  stated: StatedPeriod | null;
 }
+
+/** What one completeness statement said about its period (see `CompletenessStatement`). */
+export type StatedPeriod = Pick<
+  CompletenessStatement,
+  'n' | 'from' | 'to' | 'final' | 'captured' | 'written' | 'spilled' | 'replayed' | 'dropped' | 'dropped_by_reason'
+>;
 
 /** What `showInference` found. */
 export interface ShowResult {
@@ -132,12 +144,38 @@ export async function showInference(
         : null;
     const own = events.filter((e) => e.subject === record.id || e.subject === record.request_id);
     const identification = identificationOf(record.annotations, own);
-    inferences.push({ record, events: own, chain, ...(identification ? { identification } : {}) });
+    const stated =
+      record.chain_id && record.chain_seq !== null ? await statementCovering(db, schema, table, record.chain_id, record.chain_seq) : null;
+    inferences.push({ record, events: own, chain, ...(identification ? { identification } : {}), stated });
   }
   const eventChains: ChainCheck[] = [];
   if (verify) for (const [chainId, seq] of chainTips(events)) eventChains.push(await checkChain(db, schema, table, 'events', chainId, seq));
   const dropped = await droppedAs(db, schema, table, stored);
   return { key, total, inferences, event_chains: eventChains, dropped };
+}
+
+/** The first statement of a record chain's writer that covers seq `seq`; null when none does. */
+async function statementCovering(db: Database, schema: string, table: string, chainId: string, seq: number): Promise<StatedPeriod | null> {
+  const row = await db.oneOrNone(
+    `SELECT data FROM $1:name.$2:name
+      WHERE type = $3 AND subject = $4 AND CASE WHEN jsonb_typeof(data -> 'through_seq') = 'number' THEN (data ->> 'through_seq')::numeric END >= $5
+      ORDER BY created_at, id LIMIT 1`,
+    [schema, logTableNames(schema, table).events, STATEMENT_TYPE, chainId, seq],
+  );
+  if (!row) return null;
+  const d = row.data as CompletenessStatement;
+  return {
+    n: d.n,
+    from: d.from,
+    to: d.to,
+    final: d.final,
+    captured: d.captured,
+    written: d.written,
+    spilled: d.spilled,
+    replayed: d.replayed,
+    dropped: d.dropped,
+    dropped_by_reason: d.dropped_by_reason,
+  };
 }
 
 /** What the completeness statements say was dropped under this id or request id (as stored). */
