@@ -158,6 +158,12 @@ test('a genuine writer: every chain head is signed by its registered key, checka
 });
 
 describe('as the writer role, only the writer that registered a chain moves its head, and only forward', () => {
+  test("a chain's updated_at (when the server last heard from its writer: verify judges silence by it) is the server's, set only as its head moves", async () => {
+    const before = await db.one('SELECT updated_at FROM $1:name.inference_log_chain WHERE chain_id = $2', [schema, other.id]);
+    await asWriter("UPDATE $1:name.inference_log_chain SET updated_at = now() + interval '1 day' WHERE chain_id = $2", [schema, other.id]);
+    expect(await db.one('SELECT updated_at FROM $1:name.inference_log_chain WHERE chain_id = $2', [schema, other.id])).toEqual(before);
+  });
+
   test("rewriting a chain head's hash at the same seq is refused", async () => {
     const head = await headOf(other);
     await expect(

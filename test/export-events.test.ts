@@ -155,6 +155,7 @@ describe('an export with events', () => {
             backend_start: c.backend_start?.toISOString() ?? null,
             registered_at: c.registered_at.toISOString(),
           },
+          ...(c.kind === 'record' ? { statement_interval_ms: c.statement_interval_ms } : {}),
         })),
     );
     for (const r of m.registrations!) expect(r.public_key).toMatch(/^[0-9a-f]{64}$/);

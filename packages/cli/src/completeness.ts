@@ -71,6 +71,7 @@ export function renderCompleteness(report: CompletenessReport, scope: string): s
           report.dropped ? `${count(report.dropped)} record${report.dropped === 1 ? '' : 's'} stated lost` : '',
           report.silent ? `${report.silent} writer${report.silent === 1 ? '' : 's'} silent` : '',
           report.unstated ? `${report.unstated} writer${report.unstated === 1 ? '' : 's'} not stating` : '',
+          report.unreadable_journal_bytes ? `${count(report.unreadable_journal_bytes)} journal bytes unreadable` : '',
         ]
           .filter(Boolean)
           .join('; ')}`,

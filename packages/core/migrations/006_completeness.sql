@@ -59,6 +59,10 @@ BEGIN
       RAISE EXCEPTION 'inferlog: UPDATE of %.% refused: only the writer that registered chain % may move its head',
         TG_TABLE_SCHEMA, TG_TABLE_NAME, OLD.chain_id USING ERRCODE = 'insufficient_privilege';
     END IF;
+    -- When the server last heard from the chain's writer: verify judges silence by it, so no client sets it.
+    NEW.updated_at := now();
+  ELSE
+    NEW.updated_at := OLD.updated_at;
   END IF;
   NEW.head_token := NULL;
   RETURN NEW;

@@ -62,6 +62,14 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   private sink: RecordSink | null = null;
   private opening: Promise<RecordSink> | null = null;
   private closed = false;
+  /** Whether finished exchanges still become records: until close() stops waiting for the requests in flight. */
+  private accepting = true;
+  /** Requests admitted whose exchange has not finished yet. */
+  private readonly inFlight = new Set<Exchange<CompiledRoute>>();
+  /** Those close() stopped waiting for at its deadline (stated lost). */
+  private readonly givenUp = new WeakSet<Exchange<CompiledRoute>>();
+  /** Resolves close()'s wait once no request is in flight. */
+  private settled: (() => void) | null = null;
   private exitStated = false;
   private readonly forgetAtExit: () => void;
 
@@ -152,8 +160,9 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
    */
   admit(): boolean | Promise<boolean> {
     const { overflow, maxBodyBytes, overflowWaitMs } = this.options;
-    // A closed log takes no record: the policies that never lose one refuse; the dropping ones serve and count the drop.
-    if (this.closed) return overflow !== 'wait' && overflow !== 'fail-closed';
+    // A closed log takes no record, whatever the policy: an inference served now could be in no completeness
+    // statement (the last one is written at close), so it is answered 503 unserved rather than missing unstated.
+    if (this.closed) return false;
     // fail-closed: room for the largest record one more exchange can make (both bodies at the cap).
     if (overflow === 'fail-closed') return this.backlog.hasRoomFor(2 * maxBodyBytes + 1024);
     if (overflow !== 'wait' || this.backlog.hasRoom) return true;
@@ -163,17 +172,27 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   /** Why `admit()` said no, for the 503 body. */
   refusalReason(): string {
     const { overflow, overflowWaitMs } = this.options;
-    if (this.closed) return `the inference log is closed (close() was called; overflow: ${overflow})`;
+    if (this.closed)
+      return 'the inference log is closed (close() was called): the inference was not served, so it is not missing from the log';
     const policy = overflow === 'wait' ? `overflow: wait, no room within ${overflowWaitMs} ms` : `overflow: ${overflow}`;
     return `the inference log cannot take more records (${this.delivery.backlogCause()}; ${policy})`;
   }
 
+  /** An admitted request's capture began: `close()` waits for it to finish (until its deadline). */
+  begin(exchange: Exchange<CompiledRoute>): void {
+    if (this.accepting) this.inFlight.add(exchange);
+  }
+
   /** Takes a finished exchange. Never throws; a full queue applies the overflow policy, counted and reported. */
   enqueue(exchange: Exchange<CompiledRoute>): void {
-    if (this.closed) {
-      this.reporter.drop(1, 'after_close', 'E_CLOSED', 'a request finished after close(); its record was not written', [
-        lostExchange(exchange, 'after_close'),
-      ]);
+    this.inFlight.delete(exchange);
+    if (this.inFlight.size === 0) this.settled?.();
+    if (!this.accepting) {
+      // close() gave up on it at its deadline and stated it lost (close_deadline); any other is lost now, after the final statement.
+      if (!this.givenUp.has(exchange))
+        this.reporter.drop(1, 'after_close', 'E_CLOSED', 'a request finished after close() had ended; its record was not written', [
+          lostExchange(exchange, 'after_close'),
+        ]);
       return;
     }
     if (!this.backlog.add(exchange, () => this.delivery.backlogCause())) return;
@@ -202,6 +221,7 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
     // A request still waiting for room would be served after close() and its record lost: refuse it.
     this.backlog.refuseWaiters();
     this.forgetAtExit();
+    const unfinished = await this.requestsInFlight(deadline);
     await this.delivery.finish(deadline);
     await this.events;
     const lost = await this.delivery.spillRest();
@@ -220,7 +240,39 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
     this.sink = null;
     await sink?.close().catch((err) => this.reporter.report('E_CLOSED', `closing the database connection failed: ${describe(err)}`, err));
     await this.spill?.close().catch((err) => this.reporter.report('E_SPILL', `closing the spill journal failed: ${describe(err)}`, err));
-    if (dropped) throw dropped;
+    if (dropped ?? unfinished) throw dropped ?? unfinished;
+  }
+
+  /**
+   * Waits until the requests admitted before close() have finished (their records join what close()
+   * writes), or the deadline passes: those still running then are stated lost (`close_deadline`), since
+   * the final completeness statement is written before they could end.
+   */
+  private async requestsInFlight(deadline: number): Promise<InferlogError | null> {
+    if (this.inFlight.size > 0) {
+      const settled = new Promise<void>((resolve) => {
+        this.settled = resolve;
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      });
+      await Promise.race([settled, late]);
+      clearTimeout(timer);
+      this.settled = null;
+    }
+    this.accepting = false;
+    if (this.inFlight.size === 0) return null;
+    const lost = [...this.inFlight].map((x) => lostExchange(x, 'close_deadline'));
+    for (const x of this.inFlight) this.givenUp.add(x);
+    this.inFlight.clear();
+    return this.reporter.drop(
+      lost.length,
+      'close_deadline',
+      'E_CLOSED',
+      `${lost.length} requests were still being answered at the close() deadline; their records were not written`,
+      lost,
+    );
   }
 
   /**

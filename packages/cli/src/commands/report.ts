@@ -21,6 +21,7 @@ function completenessLine({ completeness: c }: EvidenceReport): string {
     c.dropped ? `${count(c.dropped)} records stated lost` : '',
     c.silent ? `${c.silent} writer${c.silent === 1 ? '' : 's'} silent` : '',
     c.unstated ? `${c.unstated} writer${c.unstated === 1 ? '' : 's'} not stating` : '',
+    c.unreadable_journal_bytes ? `${count(c.unreadable_journal_bytes)} journal bytes unreadable` : '',
   ].filter(Boolean);
   return `INCOMPLETE: ${parts.join('; ')} (the report names them; so does "inferlog verify")`;
 }

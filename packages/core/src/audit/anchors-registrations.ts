@@ -61,7 +61,11 @@ export async function checkRegistrations(
     }
     if (!r) continue;
     // The key too, where the export recorded one (a key swapped would let someone re-sign the chain).
-    const fields = r.public_key === undefined ? IDENTITY : [...IDENTITY, 'public_key' as const];
+    const fields = [
+      ...IDENTITY,
+      ...(r.public_key === undefined ? [] : ['public_key' as const]),
+      ...(r.statement_interval_ms === undefined ? [] : ['statement_interval_ms' as const]),
+    ];
     const changed = fields.filter((field) => (now[field] ?? null) !== r[field]);
     if (changed.length)
       problem({

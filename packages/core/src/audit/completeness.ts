@@ -55,7 +55,7 @@ export interface StatementProblem {
 
 /** What the log says about its own completeness. */
 export interface CompletenessReport {
-  /** No losses stated, no writer silent or unstated. */
+  /** No losses stated (records dropped, journal bytes unreadable), no writer silent or unstated. */
   complete: boolean;
   /** Records the statements say were lost. */
   dropped: number;
@@ -63,6 +63,8 @@ export interface CompletenessReport {
   silent: number;
   /** Writers that do not state (older than completeness statements). */
   unstated: number;
+  /** Journal bytes the statements say could not be read back: records of unknown number, lost. */
+  unreadable_journal_bytes: number;
   writers: WriterCompleteness[];
   problems: StatementProblem[];
 }
@@ -121,7 +123,15 @@ export async function logCompleteness(
     ).map((r) => [r.subject as string, { data: r.data as Record<string, unknown>, eventChain: r.chain_id as string | null }]),
   );
 
-  const report: CompletenessReport = { complete: true, dropped: 0, silent: 0, unstated: 0, writers: [], problems: [] };
+  const report: CompletenessReport = {
+    complete: true,
+    dropped: 0,
+    silent: 0,
+    unstated: 0,
+    unreadable_journal_bytes: 0,
+    writers: [],
+    problems: [],
+  };
   const byChain = new Map<string, Record<string, unknown>[]>();
   for (const s of statements) {
     const list = byChain.get(s.subject) ?? [];
@@ -149,10 +159,12 @@ export async function logCompleteness(
     const last = latestStatement?.data ?? null;
     const eventChain = latestStatement?.eventChain;
     const lastHeard = Math.max(heard.get(chainId) ?? 0, eventChain ? (heard.get(eventChain) ?? 0) : 0);
-    writer.state = stateOf(chain, interval, last, lastHeard, now as Date);
+    // The interval the writer signed in its last statement, over the registration's (which the owner could edit).
+    const promised = typeof last?.interval_ms === 'number' ? last.interval_ms : interval;
+    writer.state = stateOf(promised, last, lastHeard, now as Date);
     if (writer.state === 'silent') {
       writer.silent_since = last ? String(last.to) : iso(chain.started_at);
-      writer.statement_due = new Date(Date.parse(writer.silent_since!) + interval!).toISOString();
+      writer.statement_due = new Date(Date.parse(writer.silent_since!) + promised!).toISOString();
       const row = await t.oneOrNone('SELECT ended_at FROM $1:name.$2:name WHERE chain_id = $3 ORDER BY chain_seq DESC LIMIT 1', [
         schema,
         table,
@@ -163,10 +175,11 @@ export async function logCompleteness(
     if (!overlaps(writer, options, list.length)) continue;
     report.writers.push(writer);
     report.dropped += writer.dropped;
+    report.unreadable_journal_bytes += writer.unreadable_journal_bytes;
     if (writer.state === 'silent') report.silent++;
     if (writer.state === 'unstated') report.unstated++;
   }
-  report.complete = report.dropped === 0 && report.silent === 0 && report.unstated === 0;
+  report.complete = report.dropped === 0 && report.silent === 0 && report.unstated === 0 && report.unreadable_journal_bytes === 0;
   return report;
 }
 
@@ -180,23 +193,17 @@ function overlaps(w: WriterCompleteness, { since, until }: CompletenessOptions, 
 }
 
 /**
- * How a writer stands. Silent: no final statement, and nothing heard from it for two intervals and a
- * second: not by its own clock (its registration, its last statement's end), nor by the server's (the
- * chain table's `updated_at` of its record chain and of the event chain of its last statement, set when
- * their heads moved), so a writer whose clock runs behind the server's is not taken for silent while it states.
+ * How a writer stands. Silent: no final statement, and the server has heard nothing from it for two
+ * intervals and a second: the chain table's `updated_at` of its record chain and of the event chain of
+ * its last statement, which the chain table's trigger sets to the server's `now()` when a head moves (and
+ * at registration). The writer's own clock (its statements' times) decides nothing here: one running
+ * behind would look silent while it states, one running ahead would never look silent.
  */
-function stateOf(
-  chain: Record<string, unknown>,
-  interval: number | null,
-  last: Record<string, unknown> | null,
-  lastHeard: number,
-  now: Date,
-): WriterCompleteness['state'] {
+function stateOf(interval: number | null, last: Record<string, unknown> | null, lastHeard: number, now: Date): WriterCompleteness['state'] {
   if (interval === null) return 'unstated';
   if (last?.final === 'close') return 'closed';
   if (last?.final === 'exit') return 'exited';
-  const stated = last ? Date.parse(String(last.to)) : (chain.started_at as Date).getTime();
-  return now.getTime() - Math.max(stated, lastHeard) > SILENT_AFTER_INTERVALS * interval + 1000 ? 'silent' : 'stating';
+  return now.getTime() - lastHeard > SILENT_AFTER_INTERVALS * interval + 1000 ? 'silent' : 'stating';
 }
 
 /** Sums a writer's statements and checks each one: signed by the chain's key, numbered in order, each period starting where the last ended. */
@@ -232,6 +239,7 @@ function summarise(
     statement_due: null,
   };
   let previous: Record<string, unknown> | null = null;
+  let intervalNamed = false;
   for (const s of list) {
     const data = (s.data ?? {}) as Record<string, unknown>;
     const problem = (kind: StatementProblem['kind'], message: string) =>
@@ -247,6 +255,13 @@ function summarise(
         "it is not signed by the key the chain registered: it was written or changed by someone other than the chain's writer",
       );
       continue;
+    }
+    if (data.interval_ms !== interval && !intervalNamed) {
+      intervalNamed = true;
+      problem(
+        'forged',
+        `it says its writer states every ${data.interval_ms} ms, but the chain's registration says ${interval ?? 'nothing'}: the registration was changed`,
+      );
     }
     if (!previous && fromStart && data.n !== 1)
       problem('missing', `it is number ${data.n}, but the chain's statements start at 1: the ones before it were deleted`);

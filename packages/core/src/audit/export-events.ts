@@ -68,6 +68,9 @@ export async function readRegistrations(
       public_key: head.public_key,
       head_signature: head.head_signature,
       origin: head.origin,
+      ...(r.kind === 'record' && r.statement_interval_ms !== undefined
+        ? { statement_interval_ms: r.statement_interval_ms === null ? null : Number(r.statement_interval_ms) }
+        : {}),
     };
   });
 }

@@ -56,6 +56,8 @@ export interface ManifestRegistration {
   head_signature?: string | null;
   /** Who registered the chain, as the server saw it (null before chain keys). */
   origin?: ChainOrigin | null;
+  /** For a record chain: the interval its writer promised to state its completeness at (null before migration 6; absent in manifests written before it). */
+  statement_interval_ms?: number | null;
 }
 
 /** What `FILE.manifest.json` says about an exported file. */

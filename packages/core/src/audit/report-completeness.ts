@@ -22,6 +22,9 @@ export function completenessVerdict(r: EvidenceReport): Html | null {
     c.dropped ? `${integer(c.dropped)} records stated lost` : '',
     c.silent ? `${integer(c.silent)} writers fell silent (records they captured after their last statement may be lost)` : '',
     c.unstated ? `${integer(c.unstated)} writers do not state their completeness` : '',
+    c.unreadable_journal_bytes
+      ? `${integer(c.unreadable_journal_bytes)} journal bytes could not be read back (records of unknown number)`
+      : '',
   ].filter(Boolean);
   return html`<p class="verdict incomplete">INCOMPLETE: ${parts.join('; ')}. See section Completeness per writer.</p>`;
 }

@@ -134,6 +134,8 @@ export interface ExchangeSink<R extends CaptureRoute = CaptureRoute> {
   readonly maxBodyBytes: number;
   readonly requestIdHeader: string | null;
   readonly bodyDigest: DigestMode;
+  /** A selected request's capture begins (before its response): the sink may wait for it at close. */
+  begin?(exchange: Exchange<R>): void;
   enqueue(exchange: Exchange<R>): void;
 }
 
@@ -153,6 +155,7 @@ export function startExchange<R extends CaptureRoute>(
 ): Exchange<R> {
   const exchange = new Exchange(route, req, sink.maxBodyBytes, sink.requestIdHeader, sink.bodyDigest, target);
   (req as unknown as Record<symbol, Exchange>)[EXCHANGE] = exchange;
+  sink.begin?.(exchange);
   // The echo is added as the head goes out, in the form the app sends it (never with setHeader now).
   if (!res.headersSent) watchHead(res, sink.requestIdHeader ? [sink.requestIdHeader, exchange.requestId] : null, exchange.head);
   if (req.readableEnded) {
