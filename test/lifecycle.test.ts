@@ -1,7 +1,7 @@
 import express from 'express';
 import request from 'supertest';
 import { inferenceLog, InferlogError, type InferenceLogMiddleware } from '@inferlog/express';
-import { DATABASE_URL, dropSchema, endPool, logOptions, oipRequest, settle, storedRows, uniqueSchema, until } from './helpers';
+import { DATABASE_URL, dropSchema, endPool, logOptions, oipRequest, settle, storedRows, uniqueSchema } from './helpers';
 import { TcpProxy } from './tcp-proxy';
 
 const schema = uniqueSchema('life');
