@@ -452,3 +452,14 @@ describe('statements are the writer’s own', () => {
     expect(report.problems.some((p) => p.message.includes('is number 3 but follows number 1'))).toBe(true);
   });
 });
+
+test('a logger closed while its store is still opening states its end once registered, and never again after', async () => {
+  const schema = newSchema('complete_early_close');
+  const log = new InferenceLogger(logOptions(schema, { statementIntervalMs: 50 }));
+  await log.close(); // at once: the store is still connecting and migrating
+  await sleep(300); // several intervals: no statement may follow the final one
+  const list = await statements(schema);
+  expect(list.map((s) => s.data.final)).toEqual(['close']);
+  const report = await verifyLog(db, schema, 'inference_log');
+  expect(writerOf(report, log.chain.id)).toMatchObject({ state: 'closed' });
+});

@@ -71,6 +71,8 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   /** Resolves close()'s wait once no request is in flight. */
   private settled: (() => void) | null = null;
   private exitStated = false;
+  /** close() released the store: nothing opens it again. */
+  private released = false;
   private readonly forgetAtExit: () => void;
 
   constructor(
@@ -235,9 +237,11 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
             lost,
           )
         : null;
-    await this.statements.state('close');
+    // A store still opening registers the chain first: the final statement needs it.
     const sink = this.sink ?? (await this.opening?.catch(() => null));
+    await this.statements.state('close');
     this.sink = null;
+    this.released = true;
     await sink?.close().catch((err) => this.reporter.report('E_CLOSED', `closing the database connection failed: ${describe(err)}`, err));
     await this.spill?.close().catch((err) => this.reporter.report('E_SPILL', `closing the spill journal failed: ${describe(err)}`, err));
     if (dropped ?? unfinished) throw dropped ?? unfinished;
@@ -362,11 +366,12 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   /** The store, opened once (and again after a failed start), with this writer's record chain registered. */
   private open(): Promise<RecordSink> {
     if (this.sink) return Promise.resolve(this.sink);
+    if (this.released) return Promise.reject(new InferlogError('E_CLOSED', 'the logger is closed: its database connection was released'));
     this.opening ??= this.openSink(this.options)
       .then(async (sink) => {
         try {
           await this.records.register(sink);
-          this.statements.start();
+          if (!this.closed) this.statements.start();
         } catch (err) {
           await sink.close().catch(() => {});
           throw err;
