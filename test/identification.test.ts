@@ -19,6 +19,7 @@ import {
   type ShowResult,
 } from '@inferlog/core/audit';
 import { createIdentificationApp, WATCHLIST } from '../examples/src/face-match';
+import { verifierKey, verifierKeySql } from '../packages/core/src/audit/identification';
 import { cli } from './cli-helpers';
 import { db, dropSchema, endPool, logOptions, settle, tempDir, uniqueSchema } from './helpers';
 
@@ -78,6 +79,13 @@ const CASES: Case[] = [
     send: { express: MATCHING_PROBE },
     verifications: [human('reviewer-a', 'request_id'), second('reviewer-a', 'id'), human('reviewer-a', 'id')],
     expected: match(['reviewer-a'], ['fewer_than_two_verifiers']),
+  },
+  {
+    // One person spelt three ways (letter case) is one verifier; shown as the first spelling in code point order.
+    requestId: 'm-one-person-spelt-three-ways',
+    send: { express: MATCHING_PROBE },
+    verifications: [human('alice'), second('ALICE'), human('Alice', 'id')],
+    expected: match(['ALICE'], ['fewer_than_two_verifiers']),
   },
   {
     requestId: 'm-not-verifiers',
@@ -310,7 +318,7 @@ test('the annotations are stored as the apps set them, hostile and long values i
 test('countIdentifications and checkIdentifications name exactly the failing identifications, in (started_at, id) order, over pages', async () => {
   expect(await countIdentifications(db, schema, TABLE)).toEqual(expectedCounts());
   const expected = failing().map((e) => expectedFinding(e.key));
-  expect(expected.length).toBe(14);
+  expect(expected.length).toBe(15);
   const whole = await checkIdentifications(db, schema, TABLE, {}, { limit: 100 });
   expect(whole.next).toBeNull();
   expect(whole.rows).toEqual(expected.map((e) => expect.objectContaining(e)));
@@ -430,7 +438,7 @@ test('inferlog stats counts identifications, names the first failing ones, and i
   for (const id of failingIds.slice(0, 10)) expect(text.stdout).toContain(id);
   for (const id of failingIds.slice(10)) expect(text.stdout).not.toContain(id);
   expect(text.stdout).not.toMatch(TERMINAL_ACTS_ON);
-  const hint = /the first 10 of 14 are shown; all of them: inferlog (query --failing-identifications .*)$/m.exec(text.stdout);
+  const hint = /the first 10 of 15 are shown; all of them: inferlog (query --failing-identifications .*)$/m.exec(text.stdout);
   expect(hint?.[1]).toBe(`query --failing-identifications --since ${since} --schema ${schema}`);
   const all = await cli(schema, [...hint![1]!.split(' '), '--json', '--limit', '100']);
   expect(all.code).toBe(1);
@@ -489,4 +497,25 @@ test('show --bundle judges the identification on the events of the export', asyn
   });
   const text = await cli(null, ['show', 'm-2', '--bundle', `${out}.manifest.json`]);
   expect(text.stdout).toContain('  check         passes');
+});
+
+test('one person is one verifier however the name is spelt: the key PostgreSQL computes is the one show computes', async () => {
+  const spellings = [
+    'alice',
+    'Alice\u200b',
+    ' ALICE ',
+    '\uff41\uff4c\uff49\uff43\uff45', // full-width
+    'al\u00adice', // a soft hyphen
+    'a\u00a0lice', // a no-break space
+    'al\u2060ice', // a word joiner
+    '\u00c9mile', // non-ASCII letters keep their case: "Émile" and "émile" stay two
+    '\u00e9mile',
+    'e\u0301mile', // NFKC composes it: "émile"
+    'reviewer-\u001b[31mb',
+  ];
+  const keys = spellings.map(verifierKey);
+  expect(new Set(keys.slice(0, 7))).toEqual(new Set(['alice']));
+  expect(keys.slice(7, 10)).toEqual(['\u00c9mile', '\u00e9mile', '\u00e9mile']);
+  for (const [i, spelling] of spellings.entries())
+    expect((await db.one(`SELECT ${verifierKeySql('$1::text')} AS key`, [spelling])).key).toBe(keys[i]);
 });

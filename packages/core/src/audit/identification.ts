@@ -102,6 +102,30 @@ export interface IdentificationCounts {
 
 // --- the rule in JS, for one inference and its events ---
 
+/**
+ * What two spellings of one person may differ in, left out before actors are compared: default-ignorable
+ * characters (zero-width spaces and joiners, soft hyphens, direction marks, variation selectors) and white
+ * space. Written once, as regular-expression escapes both JavaScript (`u` flag) and PostgreSQL read alike.
+ */
+const NOT_PART_OF_A_NAME =
+  '\\u00AD\\u034F\\u061C\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u206F\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFF8' +
+  '\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000';
+const NOT_PART_OF_A_NAME_JS = new RegExp(`[${NOT_PART_OF_A_NAME}]`, 'gu');
+
+/**
+ * Who a verifier is, for counting distinct persons (Art. 14(5)): the actor in NFKC, without the characters
+ * above, ASCII letters in lower case. "alice", "Alice" and "alice\u200b" are one person; two spellings that
+ * differ otherwise count as two. The SQL (`VERIFIER_KEY_SQL`) computes the same: `normalize(…, NFKC)` and
+ * `lower()` under the "C" collation, which folds ASCII letters only. Empty: not a verifier. A person is
+ * shown as the first of their spellings in code point order.
+ */
+export function verifierKey(actor: string): string {
+  return actor
+    .normalize('NFKC')
+    .replace(NOT_PART_OF_A_NAME_JS, '')
+    .replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
 /** Text with a character other than ASCII white space; SQL: `~ '[^ \t\n\r\f\v]'`. */
 const NOT_BLANK = /[^ \t\n\r\f\v]/;
 
@@ -136,15 +160,15 @@ export function identificationOf(annotations: unknown, events: readonly Pick<Eve
   const match = typeof fields.match === 'boolean' ? fields.match : null;
   const reference =
     typeof fields.reference_database === 'string' && NOT_BLANK.test(fields.reference_database) ? fields.reference_database : null;
-  const verifiers = [
-    ...new Set(
-      events
-        .filter(
-          (e) => (VERIFIER_EVENT_TYPES as readonly string[]).includes(e.type) && typeof e.actor === 'string' && NOT_BLANK.test(e.actor),
-        )
-        .map((e) => e.actor as string),
-    ),
-  ].sort(byCodePoints);
+  // One per person (its key), shown as the first of its spellings in code point order.
+  const persons = new Map<string, string>();
+  for (const e of events) {
+    if (!(VERIFIER_EVENT_TYPES as readonly string[]).includes(e.type) || typeof e.actor !== 'string') continue;
+    const key = verifierKey(e.actor);
+    const seen = persons.get(key);
+    if (key !== '' && (seen === undefined || byCodePoints(e.actor, seen) < 0)) persons.set(key, e.actor);
+  }
+  const verifiers = [...persons.values()].sort(byCodePoints);
   const problems = problemsOf(match, reference, verifiers.length);
   return { reference_database: reference, match, verifiers, required: VERIFIERS_REQUIRED, satisfied: problems.length === 0, problems };
 }
@@ -155,6 +179,10 @@ export function identificationOf(annotations: unknown, events: readonly Pick<Eve
 const IDENTIFIED = `jsonb_typeof(r.annotations -> 'identification') <> 'null'`;
 /** Text with a character other than ASCII white space (`NOT_BLANK`). */
 const NOT_BLANK_SQL = `~ '[^ \\t\\n\\r\\f\\v]'`;
+/** `verifierKey` in SQL, of the text expression `actor`. */
+export const verifierKeySql = (actor: string): string =>
+  `lower(regexp_replace(normalize(${actor}, NFKC), '[${NOT_PART_OF_A_NAME}]', '', 'g') COLLATE "C")`;
+const VERIFIER_KEY_SQL = verifierKeySql('e.actor');
 
 /**
  * The identifications among the records `where` selects, judged: id, request_id, started_at, model_name,
@@ -176,11 +204,14 @@ function judgedSql(records: string, events: string, where: string): string {
   return `(
     SELECT judged.*,
            CASE WHEN judged.match IS NOT FALSE OR judged.reference_database IS NULL THEN (
-             SELECT array_agg(DISTINCT e.actor COLLATE "C" ORDER BY e.actor COLLATE "C")
-               FROM ${events} e
-              WHERE (e.subject = judged.id::text OR e.subject = judged.request_id)
-                AND e.type IN (${VERIFIER_EVENT_TYPES.map((t) => `'${t}'`).join(', ')})
-                AND e.actor ${NOT_BLANK_SQL}
+             SELECT array_agg(p.actor ORDER BY p.actor)
+               FROM (SELECT min(e.actor COLLATE "C") AS actor
+                       FROM ${events} e
+                      WHERE (e.subject = judged.id::text OR e.subject = judged.request_id)
+                        AND e.type IN (${VERIFIER_EVENT_TYPES.map((t) => `'${t}'`).join(', ')})
+                        AND e.actor IS NOT NULL
+                      GROUP BY ${VERIFIER_KEY_SQL}
+                     HAVING ${VERIFIER_KEY_SQL} <> '') p
            ) END AS actors
       FROM (SELECT r.id, r.request_id, r.started_at, r.model_name, ${match} AS match, ${reference} AS reference_database
               FROM ${records} r
