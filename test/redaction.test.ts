@@ -423,3 +423,26 @@ test('review findings: model names, form and Latin-1 bodies, cut bodies, odd esc
   ])
     expect(all).not.toContain(secret);
 });
+
+test('a rule on $.request_id reaches the request-id header too: the stored and echoed x-request-id hold what the rule made of it', async () => {
+  for (const [table, rule, expected] of [
+    ['rid_hash', { path: '$.request_id', action: 'hash' }, pseudonym(KEY, 'patient-7-id')],
+    ['rid_mask', { path: '$.request_id', action: 'mask' }, '[REDACTED]'],
+  ] as const) {
+    const log = expressLog(table, { redact: [rule as RedactRule], hmacKey: KEY });
+    const app = express();
+    app.use(log);
+    app.use(express.json());
+    app.post('/v2/models/:model/infer', (req, res) => res.json({ model_name: req.params.model, outputs: [] }));
+    const answer = await request(app).post('/v2/models/m/infer').set('x-request-id', 'patient-7-id').send({ inputs: [] }).expect(200);
+    // The client gets its own id back: only what is stored changes.
+    expect(answer.headers['x-request-id']).toBe('patient-7-id');
+    await settle(log, 1);
+    const [row] = await db.any('SELECT request_id, request_headers, response_headers FROM $1:name.$2:name', [schema, table]);
+    expect(row.request_id).toBe(expected);
+    expect(row.request_headers['x-request-id']).toBe(expected);
+    expect(row.response_headers['x-request-id']).toBe(expected);
+    const text = (await db.one('SELECT t::text AS text FROM $1:name.$2:name t', [schema, table])).text as string;
+    expect(text).not.toContain('patient-7-id');
+  }
+});

@@ -87,5 +87,23 @@ export function redactedParts(
   });
   const values = redactor?.detects && mapped.cutStrings ? withoutCutTails(limited.values, mapped.cutStrings) : limited.values;
   const { parts, fired } = redact(redactor, values);
+  if (parts.request_id !== x.requestId) sameIdInHeaders(parts, o.requestIdHeader, x.requestId);
   return { parts, scannedPath, scannedRoute, cut: limited.cut, redactions: [...withheld, ...fired] };
+}
+
+/**
+ * A rule changed the request id (masked, pseudonymised): the request-id header, stored by default and
+ * echoed on the response, holds the same value, which must not stay there in clear. Where it holds the
+ * raw id it gets what the rule made of it. Copy-on-write.
+ */
+function sameIdInHeaders(parts: RecordParts, header: string | null, raw: string): void {
+  if (!header) return;
+  const stored = typeof parts.request_id === 'string' && parts.request_id !== '' ? parts.request_id : '[withheld]';
+  for (const part of ['request_headers', 'response_headers'] as const) {
+    const headers = parts[part] as Record<string, string | string[]> | null | undefined;
+    const value = headers?.[header];
+    if (value === undefined) continue;
+    const replaced = Array.isArray(value) ? value.map((v) => (v === raw ? stored : v)) : value === raw ? stored : value;
+    parts[part] = { ...headers, [header]: replaced };
+  }
 }

@@ -6,4 +6,6 @@ export interface RecordSettings {
   service: string | null;
   serviceVersion: string | null;
   host: string;
+  /** The header that carries the request id (it is echoed back on the response), or null. */
+  requestIdHeader: string | null;
 }
