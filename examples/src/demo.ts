@@ -135,17 +135,22 @@ async function main(): Promise<void> {
     ['tokens', 6],
     ['answer', 60],
   ]);
+  server.close();
+  chatServer.close();
+  // Closed, each logger has stored its final completeness statement: verify reads them too.
+  await log!.close();
+  await chat.log!.close();
   const report = await verifyLog(db, 'inferlog', 'inference_log');
+  const c = report.completeness!;
   console.log(
     `\ntamper evidence: ${report.ok ? 'every hash chain verifies' : `${report.problems.length} problems, first: ${report.problems[0]!.message}`} ` +
-      `(${report.rows} rows in ${report.chains.length} writer chains; \`inferlog verify\` checks the same)`,
+      `(${report.rows} rows — inferences, oversight events and completeness statements — in ${report.chains.length} chains; \`inferlog verify\` checks the same)`,
+  );
+  console.log(
+    `completeness: ${c.complete ? 'complete' : 'INCOMPLETE'}: ${c.writers.length} writers over all runs, ${c.dropped} records stated lost, ${c.silent} fell silent (a run stopped without close())`,
   );
   await db.$pool.end();
   await embedded.release();
-  server.close();
-  chatServer.close();
-  await log!.close();
-  await chat.log!.close();
   console.log(`\n${loggerSummary('OIP API logger', log!.stats())}\n${loggerSummary('chat API logger', chat.log!.stats())}`);
   console.log(
     `\nThe log stays in ${EMBEDDED_DIR} between runs (each run adds to it; delete the folder .inferlog to start afresh). Look at it with the inferlog command:\n` +
