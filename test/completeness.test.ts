@@ -355,6 +355,14 @@ describe('a writer killed without a final statement is named silent, with the wi
     expect(text.stdout).toContain(`SILENT: writer ${writer.chain_id}`);
     expect(text.stdout).toContain(`records it captured after ${writer.silent_since} may be lost`);
     expect((await cli(schema, ['verify', '--complete'])).code).toBe(1);
+    // A scheduled check of a period names the silence while the period reaches back to when the writer was
+    // last heard from (and its next statement was due), then no more.
+    expect(Date.parse(writer.last_heard!)).toBeLessThanOrEqual(killedAt + 100);
+    expect((await cli(schema, ['verify', '--complete', '--since', '1h'])).code).toBe(1);
+    const after = new Date(Date.parse(writer.last_heard!) + 200 + 1).toISOString();
+    const later = await cli(schema, ['verify', '--complete', '--since', after]);
+    expect(later.code).toBe(0);
+    expect(later.stdout).toContain(`Completeness (${after} .. now)`);
   }, 60_000);
 });
 

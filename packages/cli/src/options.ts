@@ -13,7 +13,7 @@ import {
 import type { LogOptions } from './database';
 
 /** Turns a core parse error into commander's, which names the option and exits with usage. */
-function parser<T>(parse: (value: string, name: string) => T, name: string): (value: string) => T {
+export function parser<T>(parse: (value: string, name: string) => T, name: string): (value: string) => T {
   return (value) => {
     try {
       return parse(value, name);

@@ -3,6 +3,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import {
   compareWithManifest,
   manifestOfChain,
+  parseInstant,
   readManifest,
   verifyBundle,
   verifyLog,
@@ -16,7 +17,7 @@ import { renderCompleteness } from '../completeness';
 import { act, type CommandModule } from '../context';
 import { withLog } from '../database';
 import { CliError, EXIT } from '../errors';
-import { addLogOptions, logOptionsOf, wholeNumber, type CommonOptions } from '../options';
+import { addLogOptions, logOptionsOf, parser, wholeNumber, type CommonOptions } from '../options';
 import { bytes, count, print, printJson, table } from '../output';
 
 interface VerifyOptions extends CommonOptions {
@@ -25,6 +26,8 @@ interface VerifyOptions extends CommonOptions {
   against?: string;
   maxProblems: number;
   complete?: boolean;
+  since?: Date;
+  until?: Date;
 }
 
 const range = (first: number | null, last: number | null) => (first === null ? '-' : `${first}..${last ?? first}`);
@@ -61,7 +64,7 @@ function origins(chains: readonly ChainSummary[]): string[] {
   ];
 }
 
-function renderLog(report: VerifyReport, place: string): string {
+function renderLog(report: VerifyReport, place: string, scope?: string): string {
   const lines = [
     `${place}: ${count(report.rows)} rows in ${report.chains.length} chain${report.chains.length === 1 ? '' : 's'}`,
     '',
@@ -93,7 +96,7 @@ function renderLog(report: VerifyReport, place: string): string {
       `OK: every row matches its hash and follows the one before it; every chain reaches its recorded head, ${unsigned === 0 ? "signed by its writer's key" : `signed by its writer's key but for ${unsigned} registered before chain keys (unsigned)`}`,
     );
   }
-  if (report.completeness) lines.push(...renderCompleteness(report.completeness, 'the whole log'));
+  if (report.completeness) lines.push(...renderCompleteness(report.completeness, scope ?? 'the whole log'));
   return lines.join('\n');
 }
 
@@ -174,6 +177,10 @@ function renderAnchors(report: AnchorReport, manifest: string): string {
   return lines.join('\n');
 }
 
+/** The completeness report's period, as the text names it. */
+const scopeOf = (opts: VerifyOptions) =>
+  opts.since || opts.until ? `${opts.since?.toISOString() ?? 'the start'} .. ${opts.until?.toISOString() ?? 'now'}` : undefined;
+
 /** With --complete, a log with stated losses, a silent writer or one that does not state fails too. */
 const completeEnough = (report: VerifyReport, opts: VerifyOptions) => !opts.complete || (report.completeness?.complete ?? true);
 
@@ -208,6 +215,17 @@ export const verify: CommandModule = (program, ctx) => {
       .addOption(new Option('--bundle <manifest>', "check an export offline: the export's FILE.manifest.json").conflicts('against'))
       .option('--against <manifest>', "also compare the database with an earlier export's FILE.manifest.json (kept outside the database)")
       .option('--max-problems <n>', 'problems listed at most', wholeNumber('--max-problems', 1, 1_000_000), 100)
+      .addOption(
+        new Option(
+          '--since <time>',
+          "the completeness report's period starts: losses stated and silences begun since (ISO 8601 or a time ago: 25h); the chains are verified whole",
+        ).argParser(parser(parseInstant, '--since')),
+      )
+      .addOption(
+        new Option('--until <time>', "the completeness report's period ends (ISO 8601 or a time ago)").argParser(
+          parser(parseInstant, '--until'),
+        ),
+      )
       .option(
         '--complete',
         'also exit 1 when the log is intact but incomplete: its writers stated lost records, one fell silent without a final statement, or one predates statements',
@@ -221,7 +239,12 @@ export const verify: CommandModule = (program, ctx) => {
       }
       return withLog(logOptionsOf(opts), ctx.io, async (log) => {
         const manifest = opts.against ? await readManifest(opts.against) : null;
-        const report = await verifyLog(log.db, log.schema, log.table, { chain: opts.chain, maxProblems: opts.maxProblems });
+        const period = { ...(opts.since ? { since: opts.since } : {}), ...(opts.until ? { until: opts.until } : {}) };
+        const report = await verifyLog(log.db, log.schema, log.table, {
+          chain: opts.chain,
+          maxProblems: opts.maxProblems,
+          completeness: period,
+        });
         if (opts.chain && report.rows === 0)
           throw new CliError(
             `chain ${opts.chain} has no rows in ${log.schema}.${log.table}: nothing to verify (check the id with "inferlog verify" without --chain)`,
@@ -235,10 +258,15 @@ export const verify: CommandModule = (program, ctx) => {
           });
           if (opts.json) printJson(ctx.io, { ...report, against });
           else
-            print(ctx.io, `${renderLog(report, `${log.schema}.${log.table} at ${log.where}`)}\n\n${renderAnchors(against, opts.against!)}`);
+            print(
+              ctx.io,
+              `${renderLog(report, `${log.schema}.${log.table} at ${log.where}`, scopeOf(opts))}\n\n${renderAnchors(against, opts.against!)}`,
+            );
           return report.ok && against.ok && completeEnough(report, opts) ? EXIT.ok : EXIT.failed;
         }
-        opts.json ? printJson(ctx.io, report) : print(ctx.io, renderLog(report, `${log.schema}.${log.table} at ${log.where}`));
+        opts.json
+          ? printJson(ctx.io, report)
+          : print(ctx.io, renderLog(report, `${log.schema}.${log.table} at ${log.where}`, scopeOf(opts)));
         return report.ok && completeEnough(report, opts) ? EXIT.ok : EXIT.failed;
       });
     }),

@@ -38,6 +38,11 @@ export interface WriterCompleteness {
   unreadable_journal_bytes: number;
   /** For a silent writer: its last statement's end (or its start, without one). Records captured after it may be lost. */
   silent_since: string | null;
+  /**
+   * When the server last heard from the writer (a head of its record chain or of its statements' event
+   * chain moved, or it registered; the server's clock, ISO 8601).
+   */
+  last_heard: string | null;
   /** For a silent writer: its last stored record's end (ISO 8601): it was alive at least until then. */
   last_record_at: string | null;
   /** For a silent writer: when its next statement was due. */
@@ -162,6 +167,7 @@ export async function logCompleteness(
     // The interval the writer signed in its last statement, over the registration's (which the owner could edit).
     const promised = typeof last?.interval_ms === 'number' ? last.interval_ms : interval;
     writer.state = stateOf(promised, last, lastHeard, now as Date);
+    writer.last_heard = lastHeard ? new Date(lastHeard).toISOString() : null;
     if (writer.state === 'silent') {
       writer.silent_since = last ? String(last.to) : iso(chain.started_at);
       writer.statement_due = new Date(Date.parse(writer.silent_since!) + promised!).toISOString();
@@ -172,11 +178,12 @@ export async function logCompleteness(
       ]);
       writer.last_record_at = iso(row?.ended_at);
     }
-    if (!overlaps(writer, options, list.length)) continue;
+    const silentInPeriod = writer.state === 'silent' && silenceOverlaps(writer, options);
+    if (!(list.length > 0 || silentInPeriod || overlaps(writer, options))) continue;
     report.writers.push(writer);
     report.dropped += writer.dropped;
     report.unreadable_journal_bytes += writer.unreadable_journal_bytes;
-    if (writer.state === 'silent') report.silent++;
+    if (silentInPeriod) report.silent++;
     if (writer.state === 'unstated') report.unstated++;
   }
   report.complete = report.dropped === 0 && report.silent === 0 && report.unstated === 0 && report.unreadable_journal_bytes === 0;
@@ -184,12 +191,26 @@ export async function logCompleteness(
 }
 
 /** Whether a writer belongs in a report of the period: it stated in it, or its silence reaches into it. */
-function overlaps(w: WriterCompleteness, { since, until }: CompletenessOptions, statements: number): boolean {
-  if (statements > 0 || (!since && !until)) return true;
+function overlaps(w: WriterCompleteness, { since, until }: CompletenessOptions): boolean {
+  if (!since && !until) return true;
   if (until && Date.parse(w.started_at) >= until.getTime()) return false;
-  if (w.state === 'silent') return true;
   // A writer with no statement in the period was not running in it, unless it is running now.
   return w.state === 'stating' && (!until || until.getTime() > Date.now() - (w.interval_ms ?? 0) * SILENT_AFTER_INTERVALS);
+}
+
+/**
+ * Whether a silence belongs to the period: from its start until its writer's next statement was due
+ * after the server last heard from it (a writer killed then, the usual case, could lose no record
+ * later). A scheduled `verify --complete --since 25h` so names each silence in the run after it began,
+ * then no more.
+ */
+function silenceOverlaps(w: WriterCompleteness, { since, until }: CompletenessOptions): boolean {
+  if (!since && !until) return true;
+  const interval = w.interval_ms ?? 0;
+  return (
+    (!until || Date.parse(w.silent_since!) < until.getTime()) &&
+    (!since || Date.parse(w.last_heard ?? w.silent_since!) + interval >= since.getTime())
+  );
 }
 
 /**
@@ -235,6 +256,7 @@ function summarise(
     lost: [],
     unreadable_journal_bytes: 0,
     silent_since: null,
+    last_heard: null,
     last_record_at: null,
     statement_due: null,
   };

@@ -5,7 +5,7 @@ import { followGaps, loadGaps, unbackedGaps, type Gap } from './chain-gaps';
 import { headSignatureProblem, headSigned, loadHeads, loadKeyEra, type ChainHead, type ChainOrigin, type KeyEra } from './chain-heads';
 import { ChainWalk, type ChainFinding, type WalkRow } from './chain-walk';
 import { forEachStoredRowIn, inSnapshot, type Snapshot } from './cursor';
-import { logCompleteness, type CompletenessReport } from './completeness';
+import { logCompleteness, type CompletenessOptions, type CompletenessReport } from './completeness';
 
 /** What verification found wrong, for one row or one chain. */
 export interface ChainProblem {
@@ -62,6 +62,8 @@ export interface VerifyOptions {
   maxProblems?: number;
   /** Called with the number of rows checked so far. */
   onProgress?: (rows: number) => void;
+  /** The period the completeness report covers (the chains are always verified whole). Default: the whole log. */
+  completeness?: CompletenessOptions;
 }
 
 /**
@@ -131,7 +133,7 @@ export async function verifyLogIn(t: Snapshot, schema: string, table: string, op
     checkEmptyChains(run, which);
   }
   if (!options.chain && tables.includes('records') && tables.includes('events')) {
-    report.completeness = await logCompleteness(t, schema, table);
+    report.completeness = await logCompleteness(t, schema, table, options.completeness);
     for (const p of report.completeness.problems)
       problem({ kind: p.kind, table: 'events', chain_id: p.chain_id, seq: null, id: p.event_id, message: p.message });
   }
