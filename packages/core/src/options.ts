@@ -491,7 +491,7 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
     spillStaleMs: integer('spillStaleMs', options.spillStaleMs, 60_000, 200, 86_400_000),
     spillAfterMs: integer('spillAfterMs', options.spillAfterMs, 1000, 0, 3_600_000),
     writeAheadSyncMs: writeAheadSync(options),
-    statementIntervalMs: integer('statementIntervalMs', options.statementIntervalMs, DEFAULT_STATEMENT_INTERVAL_MS, 50, 86_400_000),
+    statementIntervalMs: integer('statementIntervalMs', options.statementIntervalMs, DEFAULT_STATEMENT_INTERVAL_MS, 50, 3_600_000),
     overflow: (options.overflow as OverflowPolicy | undefined) ?? 'wait',
     overflowWaitMs: integer('overflowWaitMs', options.overflowWaitMs, 30_000, 0, 3_600_000),
     onDrop: (options.onDrop as ResolvedOptions['onDrop']) ?? null,

@@ -28,6 +28,7 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ ...db, spillDir: false }).spillDir).toBeNull();
     // The write-ahead journal is on wherever there is a spill directory, synced every second.
     expect(o.writeAheadSyncMs).toBe(1000);
+    expect(o.statementIntervalMs).toBe(60_000);
     expect(resolveOptions({ ...db, writeAheadSyncMs: 0 }).writeAheadSyncMs).toBe(0);
     expect(resolveOptions({ ...db, writeAhead: false }).writeAheadSyncMs).toBeNull();
     expect(resolveOptions({ ...db, spillDir: false }).writeAheadSyncMs).toBeNull();
@@ -64,6 +65,8 @@ describe('resolveOptions', () => {
     [{ writeAhead: 'yes' }, /"writeAhead" must be true or false/],
     [{ writeAhead: true, spillDir: false }, /"writeAhead" needs a "spillDir"/],
     [{ writeAheadSyncMs: -1 }, /"writeAheadSyncMs" must be a whole number/],
+    [{ statementIntervalMs: 0 }, /"statementIntervalMs" must be a whole number from 50 to 3600000/],
+    [{ statementIntervalMs: 86_400_000 }, /"statementIntervalMs" must be a whole number from 50 to 3600000/],
   ])('%j throws %s', (options, message) => {
     expect(() => resolveOptions({ ...db, ...(options as object) })).toThrow(InferlogConfigError);
     expect(() => resolveOptions({ ...db, ...(options as object) })).toThrow(message);
