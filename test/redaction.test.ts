@@ -444,5 +444,30 @@ test('a rule on $.request_id reaches the request-id header too: the stored and e
     expect(row.response_headers['x-request-id']).toBe(expected);
     const text = (await db.one('SELECT t::text AS text FROM $1:name.$2:name t', [schema, table])).text as string;
     expect(text).not.toContain('patient-7-id');
+    // A request-id header sent twice (Node joins it: "a, a") is not taken as the request id (inferlog makes its own); the client's ids in it go through the rule too.
+    await request(app).post('/v2/models/m/infer').set('x-request-id', 'patient-8-id, patient-8-id').send({ inputs: [] }).expect(200);
+    await settle(log, 2);
+    const rows = (await db.any('SELECT t::text AS text FROM $1:name.$2:name t', [schema, table])).map((r) => r.text as string);
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row).not.toMatch(/patient-\d-id/);
   }
+});
+
+test('an oversight event about a client request id that looks like a UUID gets the request id as the rule stores it; one about a record id keeps it', async () => {
+  const log = expressLog('rid_uuid', { redact: [{ path: '$.request_id', action: 'hash' }], hmacKey: KEY });
+  const app = express();
+  app.use(log);
+  app.use(express.json());
+  app.post('/v2/models/:model/infer', (req, res) => res.json({ model_name: req.params.model, outputs: [] }));
+  const clientId = '3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b';
+  await request(app).post('/v2/models/m/infer').set('x-request-id', clientId).send({ inputs: [] }).expect(200);
+  await settle(log, 1);
+  const record = await db.one('SELECT id, request_id FROM $1:name.rid_uuid', [schema]);
+  expect(record.request_id).toBe(pseudonym(KEY, clientId));
+  const byRequestId = await log.event(clientId, { type: 'human_review', actor: 'r-1' });
+  const byRecordId = await log.event(record.id, { type: 'human_review', actor: 'r-2' });
+  expect(byRequestId.subject).toBe(record.request_id);
+  expect(byRecordId.subject).toBe(record.id);
+  const events = (await db.any('SELECT t::text AS text FROM $1:name.rid_uuid_event t', [schema])).map((r) => r.text as string);
+  for (const text of events) expect(text).not.toContain(clientId);
 });

@@ -11,7 +11,7 @@ import { Spill } from './delivery/spill';
 import { Statements } from './delivery/statements';
 import { lostExchange, lostRecord } from './record/lost';
 import { describe, InferlogError } from './errors';
-import { differingField, EventConflictError, eventRow, type OversightEvent, type StoredEvent } from './events/event';
+import { differingField, EventConflictError, eventRow, subjectAsRequestId, type OversightEvent, type StoredEvent } from './events/event';
 import { resolveOptions, type InferenceLogOptions, type ResolvedOptions } from './options';
 import { recordOf } from './record/build';
 import type { InferenceRecord } from './record/record';
@@ -336,6 +336,8 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
     const chain = this.eventChain;
     const sink = await this.open();
     await chain.ready(sink);
+    const asRequestId = subjectAsRequestId(row);
+    if (asRequestId !== undefined && (await sink.existing([row.subject])).size === 0) row.subject = asRequestId;
     const already = idGiven ? await sink.storedEvent(row.id) : null;
     if (already) {
       // The same event sent again (its answer was lost): the stored one. Another event under its id: refused.

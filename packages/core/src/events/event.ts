@@ -108,7 +108,7 @@ export function eventRow(subject: unknown, event: unknown, redactor: Redactor | 
     type,
     ...(isRecordId ? {} : { request_id: subjectText }),
   });
-  return {
+  const row: StoredEvent = {
     id,
     created_at: new Date(),
     subject: isRecordId ? subjectText : storedText(parts.request_id),
@@ -117,4 +117,21 @@ export function eventRow(subject: unknown, event: unknown, redactor: Redactor | 
     data: parts.annotations ?? null,
     redactions: fired,
   };
+  // A UUID subject is taken for a record's id, never redacted: but it may be a client's request id that
+  // the rules would have stored otherwise. Which one it is only the log knows (see `subjectAsRequestId`).
+  if (isRecordId && redactor) {
+    const asRequestId = storedText(redact(redactor, { request_id: subjectText }).parts.request_id);
+    if (asRequestId !== subjectText) requestIdForms.set(row, asRequestId);
+  }
+  return row;
+}
+
+const requestIdForms = new WeakMap<StoredEvent, string>();
+
+/**
+ * For an event whose subject looks like a record's id but would be stored otherwise as a request id (a
+ * rule on `$.request_id` changes it): that request-id form. The store uses it unless a record has that id.
+ */
+export function subjectAsRequestId(row: StoredEvent): string | undefined {
+  return requestIdForms.get(row);
 }

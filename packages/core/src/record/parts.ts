@@ -87,23 +87,26 @@ export function redactedParts(
   });
   const values = redactor?.detects && mapped.cutStrings ? withoutCutTails(limited.values, mapped.cutStrings) : limited.values;
   const { parts, fired } = redact(redactor, values);
-  if (parts.request_id !== x.requestId) sameIdInHeaders(parts, o.requestIdHeader, x.requestId);
+  if (parts.request_id !== x.requestId) sameIdInHeaders(parts, o.requestIdHeader, x.requestId, redactor);
   return { parts, scannedPath, scannedRoute, cut: limited.cut, redactions: [...withheld, ...fired] };
 }
 
 /**
  * A rule changed the request id (masked, pseudonymised): the request-id header, stored by default and
  * echoed on the response, holds the same value, which must not stay there in clear. Where it holds the
- * raw id it gets what the rule made of it. Copy-on-write.
+ * raw id it gets what the rule made of it; any other value there (a client's id inferlog did not accept,
+ * such as a header sent twice) goes through the same rules as a request id. Copy-on-write.
  */
-function sameIdInHeaders(parts: RecordParts, header: string | null, raw: string): void {
+function sameIdInHeaders(parts: RecordParts, header: string | null, raw: string, redactor: Redactor | null): void {
   if (!header) return;
-  const stored = typeof parts.request_id === 'string' && parts.request_id !== '' ? parts.request_id : '[withheld]';
+  const asRequestId = (v: string): string => {
+    const id = v === raw ? parts.request_id : redact(redactor, { request_id: v }).parts.request_id;
+    return typeof id === 'string' && id !== '' ? id : '[withheld]';
+  };
   for (const part of ['request_headers', 'response_headers'] as const) {
     const headers = parts[part] as Record<string, string | string[]> | null | undefined;
     const value = headers?.[header];
     if (value === undefined) continue;
-    const replaced = Array.isArray(value) ? value.map((v) => (v === raw ? stored : v)) : value === raw ? stored : value;
-    parts[part] = { ...headers, [header]: replaced };
+    parts[part] = { ...headers, [header]: Array.isArray(value) ? value.map(asRequestId) : asRequestId(value) };
   }
 }
