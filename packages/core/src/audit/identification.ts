@@ -103,25 +103,71 @@ export interface IdentificationCounts {
 // --- the rule in JS, for one inference and its events ---
 
 /**
- * What two spellings of one person may differ in, left out before actors are compared: default-ignorable
- * characters (zero-width spaces and joiners, soft hyphens, direction marks, variation selectors) and white
- * space. Written once, as regular-expression escapes both JavaScript (`u` flag) and PostgreSQL read alike.
+ * What two spellings of one person may differ in, left out before actors are compared (as code point
+ * ranges): every default-ignorable code point (zero-width spaces and joiners, soft hyphens, direction
+ * marks, variation selectors, tag characters), white space and the braille blank, and the combining
+ * marks of the main combining blocks (the text is decomposed first, so "é" is "e" and its accent).
  */
-const NOT_PART_OF_A_NAME =
-  '\\u00AD\\u034F\\u061C\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u206F\\u3164\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFF8' +
-  '\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000';
-const NOT_PART_OF_A_NAME_JS = new RegExp(`[${NOT_PART_OF_A_NAME}]`, 'gu');
+const NOT_PART_OF_A_NAME: readonly [number, number][] = [
+  // default-ignorable code points (Unicode 15)
+  [0x00ad, 0x00ad],
+  [0x034f, 0x034f],
+  [0x061c, 0x061c],
+  [0x115f, 0x1160],
+  [0x17b4, 0x17b5],
+  [0x180b, 0x180f],
+  [0x200b, 0x200f],
+  [0x202a, 0x202e],
+  [0x2060, 0x206f],
+  [0x3164, 0x3164],
+  [0xfe00, 0xfe0f],
+  [0xfeff, 0xfeff],
+  [0xffa0, 0xffa0],
+  [0xfff0, 0xfff8],
+  [0x1bca0, 0x1bca3],
+  [0x1d173, 0x1d17a],
+  [0xe0000, 0xe0fff],
+  // white space, and the braille blank that shows as one
+  [0x0009, 0x000d],
+  [0x0020, 0x0020],
+  [0x0085, 0x0085],
+  [0x00a0, 0x00a0],
+  [0x1680, 0x1680],
+  [0x2000, 0x200a],
+  [0x2028, 0x2029],
+  [0x202f, 0x202f],
+  [0x205f, 0x205f],
+  [0x2800, 0x2800],
+  [0x3000, 0x3000],
+  // combining marks
+  [0x0300, 0x036f],
+  [0x1ab0, 0x1aff],
+  [0x1dc0, 0x1dff],
+  [0x20d0, 0x20ff],
+  [0xfe20, 0xfe2f],
+];
+const hex = (cp: number, width: number) => cp.toString(16).toUpperCase().padStart(width, '0');
+/** The ranges as a bracket expression: JavaScript's `\u{…}` (with the `u` flag), PostgreSQL's `\uXXXX` / `\UXXXXXXXX`. */
+const bracket = (written: (cp: number) => string) =>
+  `[${NOT_PART_OF_A_NAME.map(([a, b]) => (a === b ? written(a) : `${written(a)}-${written(b)}`)).join('')}]`;
+const NOT_PART_OF_A_NAME_JS = new RegExp(
+  bracket((cp) => `\\u{${hex(cp, 4)}}`),
+  'gu',
+);
+const NOT_PART_OF_A_NAME_SQL = bracket((cp) => (cp > 0xffff ? `\\U${hex(cp, 8)}` : `\\u${hex(cp, 4)}`));
 
 /**
- * Who a verifier is, for counting distinct persons (Art. 14(5)): the actor in NFKC, without the characters
- * above, ASCII letters in lower case. "alice", "Alice" and "alice\u200b" are one person; two spellings that
- * differ otherwise count as two. The SQL (`VERIFIER_KEY_SQL`) computes the same: `normalize(…, NFKC)` and
- * `lower()` under the "C" collation, which folds ASCII letters only. Empty: not a verifier. A person is
- * shown as the first of their spellings in code point order.
+ * Who a verifier is, for counting distinct persons (Art. 14(5)): the actor in NFKD, without the characters
+ * above, ASCII letters in lower case. "alice", "Alice", "alice\u200b" and "Alicé" are one person. The SQL
+ * (`verifierKeySql`) computes the same: `normalize(…, NFKD)` and `lower()` under the "C" collation, which
+ * folds ASCII letters only. Empty: not a verifier. A person is shown as the first of their spellings in
+ * code point order. Left as they are: letters of other scripts that look alike ("а" Cyrillic, "a" Latin)
+ * and case outside ASCII: take the actor from the authenticated request (the event route's `actor`
+ * option), not from what a reviewer types.
  */
 export function verifierKey(actor: string): string {
   return actor
-    .normalize('NFKC')
+    .normalize('NFKD')
     .replace(NOT_PART_OF_A_NAME_JS, '')
     .replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
@@ -181,7 +227,7 @@ const IDENTIFIED = `jsonb_typeof(r.annotations -> 'identification') <> 'null'`;
 const NOT_BLANK_SQL = `~ '[^ \\t\\n\\r\\f\\v]'`;
 /** `verifierKey` in SQL, of the text expression `actor`. */
 export const verifierKeySql = (actor: string): string =>
-  `lower(regexp_replace(normalize(${actor}, NFKC), '[${NOT_PART_OF_A_NAME}]', '', 'g') COLLATE "C")`;
+  `lower(regexp_replace(normalize(${actor}, NFKD), '${NOT_PART_OF_A_NAME_SQL}', '', 'g') COLLATE "C")`;
 const VERIFIER_KEY_SQL = verifierKeySql('e.actor');
 
 /**
