@@ -189,3 +189,23 @@ test('a journal entry torn by a kill is stated as unreadable bytes, and the log 
   expect(run.stdout).toContain('could not read back');
   expect(run.stdout).toContain('journal bytes unreadable');
 }, 60_000);
+
+test('a period check finds the losses of a writer whose clock runs two hours behind: statements are placed on the server clock', async () => {
+  const schema = newSchema('complete_since_skew');
+  const { child, url } = await startWriter(schema, -2 * 3_600_000, { overflow: 'drop-newest', maxQueueBytes: 4096 });
+  for (let i = 0; i < 30; i++) expect(await infer(url, `answered-${i}`)).toBe(200);
+  const closed = await new Promise<any>((resolve) => {
+    child.on('message', (m: any) => m.closed && resolve(m.closed));
+    child.send({ cmd: 'close' });
+  });
+  await kill(child); // its IPC channel would keep it running
+  expect(closed.stats.dropped).toBeGreaterThan(0);
+  const stored = (await db.one('SELECT count(*)::int AS n FROM $1:name.inference_log', [schema])).n;
+  expect(stored + closed.stats.dropped).toBe(30);
+  const period = await cli(schema, ['verify', '--complete', '--since', '1h', '--json']);
+  expect(period.code).toBe(1);
+  expect(JSON.parse(period.stdout).completeness).toMatchObject({ complete: false, dropped: closed.stats.dropped });
+  // And a period that ended before the writer started has none of it.
+  const before = await cli(schema, ['verify', '--complete', '--since', '3h', '--until', '2h', '--json']);
+  expect(JSON.parse(before.stdout).completeness).toMatchObject({ dropped: 0, writers: [] });
+}, 60_000);

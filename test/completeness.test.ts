@@ -471,3 +471,50 @@ test('a logger closed while its store is still opening states its end once regis
   const report = await verifyLog(db, schema, 'inference_log');
   expect(writerOf(report, log.chain.id)).toMatchObject({ state: 'closed' });
 });
+
+test('statements that cannot be stored during an outage are made again, longer, once it is over: no hole, no overlap, nothing lost twice', async () => {
+  const schema = newSchema('complete_outage');
+  const proxy = await TcpProxy.create(DATABASE_URL);
+  proxies.push(proxy);
+  await proxy.accept();
+  const log = inferenceLog(
+    logOptions(schema, {
+      database: proxy.url(DATABASE_URL),
+      spillDir: false,
+      overflow: 'drop-newest',
+      maxQueueBytes: 20_000,
+      databaseTimeoutMs: 500,
+      statementIntervalMs: 100,
+    }),
+  );
+  await log.ready();
+  const api = await serve(log);
+  await sleep(250);
+  await proxy.refuse();
+  for (let i = 0; i < 20; i++) expect(await infer(api.url, `out-${i}`, 400)).toBe(200);
+  await sleep(600); // statements fail meanwhile
+  await proxy.accept();
+  const healedAt = Date.now();
+  await until(async () => {
+    try {
+      await log.flush();
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'the queue to drain');
+  await sleep(300);
+  api.close();
+  await log.close();
+  const list = await statements(schema);
+  expect(list.map((s) => s.data.n)).toEqual(list.map((_, i) => i + 1));
+  for (let i = 1; i < list.length; i++) expect(list[i]!.data.from).toBe(list[i - 1]!.data.to);
+  expect(list.reduce((n, s) => n + s.data.dropped, 0)).toBe(log.stats().dropped);
+  expect(log.stats().dropped).toBeGreaterThan(0);
+  // The statement that covers the outage was made when it could be stored, not when it first failed.
+  const covering = list.find((s) => s.data.dropped > 0)!;
+  expect(Date.parse(covering.data.to)).toBeGreaterThanOrEqual(healedAt - 100);
+  const report = await verifyLog(db, schema, 'inference_log');
+  expect(report.problems).toEqual([]);
+  expect(writerOf(report, log.logger.chain.id)).toMatchObject({ state: 'closed', dropped: log.stats().dropped });
+}, 60_000);

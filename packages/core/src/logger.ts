@@ -108,6 +108,7 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
       store: async (row) => {
         await this.appendEvent(row, true);
       },
+      isStored: async (id) => (await (await this.open()).storedEvent(id)) !== null,
     });
     this.forgetAtExit = flushBeforeExit(this);
     this.open().catch(() => {});

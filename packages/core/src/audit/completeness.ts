@@ -110,23 +110,21 @@ export async function logCompleteness(
   const chains = registrations.filter((c) => c.kind === 'record');
   // When the server last heard from each chain (its head moved): the silence is judged on the server's clock, not a writer's.
   const heard = new Map(registrations.map((c) => [c.chain_id as string, (c.updated_at as Date | null)?.getTime() ?? 0]));
-  const range: string[] = [];
-  if (options.since) range.push(`created_at >= $5`);
-  if (options.until) range.push(`(data ->> 'from') < $6`);
-  const statements = await t.any(
-    `SELECT id, subject, created_at, data FROM $1:name.$2:name WHERE type = $3 ${range.map((r) => `AND ${r}`).join(' ')}
-      ORDER BY subject, created_at, id`,
-    [schema, names.events, STATEMENT_TYPE, null, options.since?.toISOString(), options.until?.toISOString()],
-  );
   // The latest statement of each writer, whatever the period: it decides whether the writer fell silent.
-  const latest = new Map<string, { data: Record<string, unknown>; eventChain: string | null }>(
+  const latest = new Map<string, { data: Record<string, unknown>; eventChain: string | null; head: boolean }>(
     (
       await t.any(
-        `SELECT DISTINCT ON (subject) subject, chain_id, data FROM $1:name.$2:name WHERE type = $3 ORDER BY subject, created_at DESC, id DESC`,
-        [schema, names.events, STATEMENT_TYPE],
+        `SELECT DISTINCT ON (s.subject) s.subject, s.chain_id, s.data, s.chain_seq = c.last_seq AS head
+           FROM $1:name.$2:name s LEFT JOIN $1:name.$4:name c ON c.chain_id = s.chain_id
+          WHERE s.type = $3 ORDER BY s.subject, s.created_at DESC, s.id DESC`,
+        [schema, names.events, STATEMENT_TYPE, names.chains],
       )
-    ).map((r) => [r.subject as string, { data: r.data as Record<string, unknown>, eventChain: r.chain_id as string | null }]),
+    ).map((r) => [
+      r.subject as string,
+      { data: r.data as Record<string, unknown>, eventChain: r.chain_id as string | null, head: r.head === true },
+    ]),
   );
+  const statements = await statementsOf(t, names, chains, options, (chainId) => clockOffset(latest.get(chainId), heard));
 
   const report: CompletenessReport = {
     complete: true,
@@ -139,9 +137,10 @@ export async function logCompleteness(
   };
   const byChain = new Map<string, Record<string, unknown>[]>();
   for (const s of statements) {
-    const list = byChain.get(s.subject) ?? [];
+    const subject = s.subject as string;
+    const list = byChain.get(subject) ?? [];
     list.push(s);
-    byChain.set(s.subject, list);
+    byChain.set(subject, list);
   }
   const registered = new Map(chains.map((c) => [c.chain_id as string, c]));
   for (const [subject, list] of byChain) {
@@ -188,6 +187,52 @@ export async function logCompleteness(
   }
   report.complete = report.dropped === 0 && report.silent === 0 && report.unstated === 0 && report.unreadable_journal_bytes === 0;
   return report;
+}
+
+/**
+ * How far the server's clock was ahead of the writer's (ms), from its latest statement: when that is the
+ * newest row of its event chain, the chain's `updated_at` is when the server stored it, and the
+ * statement's end is when the writer made it (a statement not stored at once is made again when it can
+ * be: its end is about when it was stored). 0 when the log cannot tell.
+ */
+function clockOffset(
+  latest: { data: Record<string, unknown>; eventChain: string | null; head: boolean } | undefined,
+  heard: Map<string, number>,
+): number {
+  if (!latest?.head || !latest.eventChain) return 0;
+  const stored = heard.get(latest.eventChain);
+  const made = Date.parse(String(latest.data.to));
+  return stored && Number.isFinite(made) ? stored - made : 0;
+}
+
+/**
+ * The statements to read: all of them, or those of the period, on each writer's clock shifted to the
+ * server's (`offset`): a writer whose clock runs behind would otherwise have its losses fall out of a
+ * period they belong to.
+ */
+async function statementsOf(
+  t: IBaseProtocol<unknown>,
+  names: ReturnType<typeof logTableNames>,
+  chains: Record<string, unknown>[],
+  { since, until }: CompletenessOptions,
+  offset: (chainId: string) => number,
+): Promise<Record<string, unknown>[]> {
+  if (!since && !until) {
+    return t.any('SELECT id, subject, created_at, data FROM $1:name.$2:name WHERE type = $3 ORDER BY subject, created_at, id', [
+      names.schema,
+      names.events,
+      STATEMENT_TYPE,
+    ]);
+  }
+  const ids = chains.map((c) => c.chain_id as string);
+  const onWriterClock = (at: Date | undefined, id: string) => (at ? new Date(at.getTime() - offset(id)).toISOString() : null);
+  return t.any(
+    `SELECT s.id, s.subject, s.created_at, s.data
+       FROM $1:name.$2:name s JOIN unnest($4::text[], $5::timestamptz[], $6::text[]) AS w(subject, since, until) ON s.subject = w.subject
+      WHERE s.type = $3 AND (w.since IS NULL OR s.created_at >= w.since) AND (w.until IS NULL OR (s.data ->> 'from') < w.until)
+      ORDER BY s.subject, s.created_at, s.id`,
+    [names.schema, names.events, STATEMENT_TYPE, ids, ids.map((id) => onWriterClock(since, id)), ids.map((id) => onWriterClock(until, id))],
+  );
 }
 
 /** Whether a writer belongs in a report of the period: it stated in it, or its silence reaches into it. */

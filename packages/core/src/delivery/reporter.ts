@@ -118,4 +118,21 @@ export class Reporter {
     this.losses = noLosses();
     return taken;
   }
+
+  /** Losses taken for a statement that was not stored: they go back in front of those since, for the statement made again. */
+  giveBackLosses(taken: Losses): void {
+    const since = this.losses;
+    const merged: Losses = {
+      byReason: { ...taken.byReason },
+      named: [...taken.named],
+      unnamed: taken.unnamed + since.unnamed,
+      unreadableJournalBytes: taken.unreadableJournalBytes + since.unreadableJournalBytes,
+    };
+    for (const [reason, n] of Object.entries(since.byReason) as [LossReason, number][])
+      merged.byReason[reason] = (merged.byReason[reason] ?? 0) + n;
+    const room = Math.max(0, Math.min(since.named.length, MAX_NAMED_LOSSES - merged.named.length));
+    merged.named.push(...since.named.slice(0, room));
+    merged.unnamed += since.named.length - room;
+    this.losses = merged;
+  }
 }

@@ -3,7 +3,7 @@ import { STATEMENT_TYPE, statementMessage, type CompletenessStatement } from '..
 import type { StoredEvent } from '../events/event';
 import { describe } from '../errors';
 import { uuidv7 } from '../ids';
-import type { DeliveryCounts, Reporter } from './reporter';
+import type { DeliveryCounts, Losses, Reporter } from './reporter';
 
 /** What the statements of one writer work with; the logger makes them once. */
 export interface StatementParts {
@@ -15,6 +15,17 @@ export interface StatementParts {
   held(): { queue_rows: number; journal_bytes: number };
   /** Stores an event row in the writer's event chain; a row whose id is stored already counts as stored. */
   store(row: StoredEvent): Promise<void>;
+  /** Whether an event with this id is stored (a write whose answer was lost may have stored it). */
+  isStored(id: string): Promise<boolean>;
+}
+
+/** A statement made and not yet known stored, with what it was made from (to make it again, longer). */
+interface Pending {
+  row: StoredEvent;
+  n: number;
+  from: Date;
+  stated: DeliveryCounts;
+  losses: Losses;
 }
 
 const COUNTED = ['captured', 'written', 'retried', 'spilled', 'replayed', 'dropped'] as const;
@@ -22,18 +33,18 @@ const COUNTED = ['captured', 'written', 'retried', 'spilled', 'replayed', 'dropp
 /**
  * A writer's completeness statements: every `intervalMs`, and at close or exit, what happened to the
  * records it captured since its previous statement (`chain/statement.ts`), stored in its event chain.
- * A statement, once made, is tried again as it is (same id, same period) until stored, and the next one
- * starts where it ends, so periods neither overlap nor leave holes; a writer that cannot store them for
- * a while states a long period afterwards. Nothing is stated before the record chain is registered: the
- * registration is where the first period starts.
+ * A statement that could not be stored is made again at the next attempt, over the longer period (same
+ * number, same start, its losses kept), unless the failed write did store it after all: so periods
+ * neither overlap nor leave holes, and a statement's end is about when it was stored (a period check
+ * reads it by that). Nothing is stated before the record chain is registered: the registration is where
+ * the first period starts.
  */
 export class Statements {
   private n = 0;
   private from: Date;
   /** The counts as of the last statement made. */
   private stated: DeliveryCounts;
-  /** A statement made and not yet known stored. */
-  private pending: StoredEvent | null = null;
+  private pending: Pending | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private failing = false;
@@ -71,9 +82,14 @@ export class Statements {
     const { records, reporter } = this.parts;
     if (this.ended || !records.isRegistered) return;
     try {
-      if (this.pending) await this.storePending();
+      if (this.pending) {
+        // The write failed; if it stored the statement all the same, that one stands; else make it again.
+        if (await this.parts.isStored(this.pending.row.id)) this.pending = null;
+        else this.unmake(this.pending);
+      }
       this.pending = this.make(final);
-      await this.storePending();
+      await this.parts.store(this.pending.row);
+      this.pending = null;
       if (final) this.ended = true;
       this.failing = false;
     } catch (err) {
@@ -87,16 +103,21 @@ export class Statements {
     }
   }
 
-  private async storePending(): Promise<void> {
-    await this.parts.store(this.pending!);
+  /** Goes back to before `pending` was made: its number, its start, its counts and its losses come again. */
+  private unmake(pending: Pending): void {
+    this.n = pending.n - 1;
+    this.from = pending.from;
+    this.stated = pending.stated;
+    this.parts.reporter.giveBackLosses(pending.losses);
     this.pending = null;
   }
 
   /** The next statement: the counts since the previous one, the losses it names, the chain's stored head, signed. */
-  private make(final: false | 'close' | 'exit'): StoredEvent {
+  private make(final: false | 'close' | 'exit'): Pending {
     const { records, reporter, intervalMs } = this.parts;
     const now = reporter.counts;
     const losses = reporter.takeLosses();
+    const before = { n: this.n, from: this.from, stated: this.stated };
     const to = new Date(Math.max(Date.now(), this.from.getTime()));
     const counts = Object.fromEntries(COUNTED.map((k) => [k, now[k] - this.stated[k]])) as Record<(typeof COUNTED)[number], number>;
     const statement: Omit<CompletenessStatement, 'signature'> = {
@@ -119,7 +140,7 @@ export class Statements {
     this.stated = { ...now };
     this.from = to;
     const data: CompletenessStatement = { ...statement, signature: records.chain.sign(statementMessage(statement)) };
-    return {
+    const row: StoredEvent = {
       id: uuidv7(),
       created_at: to,
       subject: records.chain.id,
@@ -128,5 +149,7 @@ export class Statements {
       data,
       redactions: [],
     };
+    // Copies of the losses: the statement's data holds the taken arrays, which giving back may add to.
+    return { row, n: before.n + 1, from: before.from, stated: before.stated, losses: structuredClone(losses) };
   }
 }
