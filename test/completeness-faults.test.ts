@@ -6,7 +6,14 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { InferenceLogger } from '@inferlog/core';
-import { verifyLog } from '@inferlog/core/audit';
+import { STATEMENT_TYPE, statementMessage, verifyLog } from '@inferlog/core/audit';
+import { Chain } from '../packages/core/src/chain/chain';
+import { ChainWriter } from '../packages/core/src/chain/chain-writer';
+import type { StoredEvent } from '../packages/core/src/events/event';
+import { uuidv7 } from '../packages/core/src/ids';
+import { resolveOptions } from '../packages/core/src/options';
+import { openPostgresSink } from '../packages/core/src/sink/connect';
+import type { PostgresSink } from '../packages/core/src/sink/postgres-sink';
 import { cli } from './cli-helpers';
 import { asAttacker, DATABASE_URL, db, dropSchema, endPool, logOptions, oipRequest, tempDir, uniqueSchema, until } from './helpers';
 import { TcpProxy } from './tcp-proxy';
@@ -209,3 +216,46 @@ test('a period check finds the losses of a writer whose clock runs two hours beh
   const before = await cli(schema, ['verify', '--complete', '--since', '3h', '--until', '2h', '--json']);
   expect(JSON.parse(before.stdout).completeness).toMatchObject({ dropped: 0, writers: [] });
 }, 60_000);
+
+test('a final statement forged for a silent writer (chained, signed with another key) ends nothing: the writer stays silent and the statement is named, in any period', async () => {
+  const schema = newSchema('complete_forged_final');
+  await killAfterAnswering(schema, 0);
+  const victim = (await db.one("SELECT chain_id FROM $1:name.inference_log_chain WHERE kind = 'record'", [schema])).chain_id as string;
+  const last = await db.one(
+    "SELECT data FROM $1:name.inference_log_event WHERE type = 'inferlog.completeness' ORDER BY created_at DESC LIMIT 1",
+    [schema],
+  );
+  const sink = (await openPostgresSink(resolveOptions(logOptions(schema)))) as PostgresSink;
+  const forger = new ChainWriter(new Chain('event', 'x', '1'));
+  const otherKey = new Chain('record', 'x', '1');
+  try {
+    await forger.register(sink);
+    const { signature: _, ...unsigned } = { ...last.data, n: last.data.n + 1, from: last.data.to, to: last.data.to, final: 'close' };
+    const row: StoredEvent = {
+      id: uuidv7(),
+      created_at: new Date(last.data.to),
+      subject: victim,
+      type: STATEMENT_TYPE,
+      actor: null,
+      data: { ...unsigned, signature: otherKey.sign(statementMessage(unsigned)) },
+      redactions: [],
+    };
+    await forger.sealAndWrite([row], ([sealed]) => sink.insertEvent(sealed!));
+  } finally {
+    await sink.close();
+  }
+  for (const period of [{}, { completeness: { since: new Date(Date.now() + 1000) } }]) {
+    const report = await verifyLog(db, schema, 'inference_log', period);
+    expect(report.problems).toEqual([expect.objectContaining({ kind: 'forged', chain_id: victim })]);
+    expect(report.completeness!.writers.find((w) => w.chain_id === victim)?.state ?? 'silent').toBe('silent');
+  }
+}, 30_000);
+
+test('close() called twice returns the same promise', async () => {
+  const schema = newSchema('complete_close_twice');
+  const log = new InferenceLogger(logOptions(schema));
+  await log.ready();
+  const first = log.close();
+  expect(log.close()).toBe(first);
+  await first;
+});

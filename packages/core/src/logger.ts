@@ -71,6 +71,7 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   /** Resolves close()'s wait once no request is in flight. */
   private settled: (() => void) | null = null;
   private exitStated = false;
+  private closing: Promise<void> | null = null;
   /** close() released the store: nothing opens it again. */
   private released = false;
   private readonly forgetAtExit: () => void;
@@ -217,8 +218,14 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
    * Stops capturing, writes what is queued and journaled (retrying until `timeoutMs`), and releases the
    * connection. What is still in memory at the deadline goes to the journal for the next process; only
    * when that is impossible are records dropped, and then close() rejects after releasing everything.
+   * Called again, it returns the first call's promise.
    */
-  async close(options: CloseOptions = {}): Promise<void> {
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= this.closeOnce(options);
+    return this.closing;
+  }
+
+  private async closeOnce(options: CloseOptions): Promise<void> {
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
     this.closed = true;
     // A request still waiting for room would be served after close() and its record lost: refuse it.

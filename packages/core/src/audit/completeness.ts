@@ -111,17 +111,17 @@ export async function logCompleteness(
   // When the server last heard from each chain (its head moved): the silence is judged on the server's clock, not a writer's.
   const heard = new Map(registrations.map((c) => [c.chain_id as string, (c.updated_at as Date | null)?.getTime() ?? 0]));
   // The latest statement of each writer, whatever the period: it decides whether the writer fell silent.
-  const latest = new Map<string, { data: Record<string, unknown>; eventChain: string | null; head: boolean }>(
+  const latest = new Map<string, { id: string; data: Record<string, unknown>; eventChain: string | null; head: boolean }>(
     (
       await t.any(
-        `SELECT DISTINCT ON (s.subject) s.subject, s.chain_id, s.data, s.chain_seq = c.last_seq AS head
+        `SELECT DISTINCT ON (s.subject) s.id, s.subject, s.chain_id, s.data, s.chain_seq = c.last_seq AS head
            FROM $1:name.$2:name s LEFT JOIN $1:name.$4:name c ON c.chain_id = s.chain_id
           WHERE s.type = $3 ORDER BY s.subject, s.created_at DESC, s.id DESC`,
         [schema, names.events, STATEMENT_TYPE, names.chains],
       )
     ).map((r) => [
       r.subject as string,
-      { data: r.data as Record<string, unknown>, eventChain: r.chain_id as string | null, head: r.head === true },
+      { id: r.id as string, data: r.data as Record<string, unknown>, eventChain: r.chain_id as string | null, head: r.head === true },
     ]),
   );
   const statements = await statementsOf(t, names, chains, options, (chainId) => clockOffset(latest.get(chainId), heard));
@@ -160,8 +160,17 @@ export async function logCompleteness(
     const interval = chain.statement_interval_ms == null ? null : Number(chain.statement_interval_ms);
     const writer = summarise(chain, interval, list, report.problems, !options.since);
     const latestStatement = latest.get(chainId) ?? null;
-    const last = latestStatement?.data ?? null;
-    const eventChain = latestStatement?.eventChain;
+    // Only a statement the chain's key signed decides how the writer stands (summarise names the others).
+    const signed = latestStatement && statementSignatureValid((chain.public_key as string | null) ?? null, latestStatement.data);
+    const last = signed ? latestStatement.data : null;
+    if (latestStatement && !signed && !report.problems.some((p) => p.event_id === latestStatement.id))
+      report.problems.push({
+        chain_id: chainId,
+        event_id: latestStatement.id,
+        kind: 'forged',
+        message: `completeness statement ${latestStatement.id} of chain ${chainId}, its latest, is not signed by the key the chain registered: it was written or changed by someone other than the chain's writer`,
+      });
+    const eventChain = signed ? latestStatement.eventChain : undefined;
     const lastHeard = Math.max(heard.get(chainId) ?? 0, eventChain ? (heard.get(eventChain) ?? 0) : 0);
     // The interval the writer signed in its last statement, over the registration's (which the owner could edit).
     const promised = typeof last?.interval_ms === 'number' ? last.interval_ms : interval;
