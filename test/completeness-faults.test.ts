@@ -6,16 +6,10 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { InferenceLogger } from '@inferlog/core';
-import { STATEMENT_TYPE, statementMessage, verifyLog } from '@inferlog/core/audit';
-import { Chain } from '../packages/core/src/chain/chain';
-import { ChainWriter } from '../packages/core/src/chain/chain-writer';
-import type { StoredEvent } from '../packages/core/src/events/event';
-import { uuidv7 } from '../packages/core/src/ids';
-import { resolveOptions } from '../packages/core/src/options';
-import { openPostgresSink } from '../packages/core/src/sink/connect';
-import type { PostgresSink } from '../packages/core/src/sink/postgres-sink';
+import { verifyLog } from '@inferlog/core/audit';
 import { cli } from './cli-helpers';
 import { asAttacker, DATABASE_URL, db, dropSchema, endPool, logOptions, oipRequest, tempDir, uniqueSchema, until } from './helpers';
+import { forgeStatement, unsigned } from './statement-helpers';
 import { TcpProxy } from './tcp-proxy';
 
 const schemas: string[] = [];
@@ -225,25 +219,7 @@ test('a final statement forged for a silent writer (chained, signed with another
     "SELECT data FROM $1:name.inference_log_event WHERE type = 'inferlog.completeness' ORDER BY created_at DESC LIMIT 1",
     [schema],
   );
-  const sink = (await openPostgresSink(resolveOptions(logOptions(schema)))) as PostgresSink;
-  const forger = new ChainWriter(new Chain('event', 'x', '1'));
-  const otherKey = new Chain('record', 'x', '1');
-  try {
-    await forger.register(sink);
-    const { signature: _, ...unsigned } = { ...last.data, n: last.data.n + 1, from: last.data.to, to: last.data.to, final: 'close' };
-    const row: StoredEvent = {
-      id: uuidv7(),
-      created_at: new Date(last.data.to),
-      subject: victim,
-      type: STATEMENT_TYPE,
-      actor: null,
-      data: { ...unsigned, signature: otherKey.sign(statementMessage(unsigned)) },
-      redactions: [],
-    };
-    await forger.sealAndWrite([row], ([sealed]) => sink.insertEvent(sealed!));
-  } finally {
-    await sink.close();
-  }
+  await forgeStatement(schema, victim, { ...unsigned(last.data), n: last.data.n + 1, from: last.data.to, final: 'close' });
   for (const period of [{}, { completeness: { since: new Date(Date.now() + 1000) } }]) {
     const report = await verifyLog(db, schema, 'inference_log', period);
     expect(report.problems).toEqual([expect.objectContaining({ kind: 'forged', chain_id: victim })]);

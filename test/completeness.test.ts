@@ -9,24 +9,11 @@ import { join } from 'node:path';
 import express from 'express';
 import { inferenceLog } from '@inferlog/express';
 import { InferenceLogger } from '@inferlog/core';
-import {
-  STATEMENT_TYPE,
-  statementMessage,
-  verifyLog,
-  type CompletenessStatement,
-  type VerifyReport,
-  type WriterCompleteness,
-} from '@inferlog/core/audit';
-import { Chain } from '../packages/core/src/chain/chain';
-import { ChainWriter } from '../packages/core/src/chain/chain-writer';
-import type { PostgresSink } from '../packages/core/src/sink/postgres-sink';
-import { openPostgresSink } from '../packages/core/src/sink/connect';
-import { resolveOptions } from '../packages/core/src/options';
-import { uuidv7 } from '../packages/core/src/ids';
-import type { StoredEvent } from '../packages/core/src/events/event';
+import { STATEMENT_TYPE, statementMessage, verifyLog, type VerifyReport, type WriterCompleteness } from '@inferlog/core/audit';
 import { cli } from './cli-helpers';
 import { asAttacker, DATABASE_URL, db, dropSchema, endPool, logOptions, oipRequest, tempDir, uniqueSchema, until } from './helpers';
-import { TcpProxy } from './tcp-proxy';
+import { droppingLogger, forgeStatement, statements, unsigned } from './statement-helpers';
+import type { TcpProxy } from './tcp-proxy';
 
 const schemas: string[] = [];
 const children = new Set<ChildProcess>();
@@ -72,9 +59,6 @@ const infer = (url: string, requestId: string, floats = 4) =>
 const storedRequestIds = async (schema: string) =>
   new Set((await db.any('SELECT request_id FROM $1:name.inference_log', [schema])).map((r) => r.request_id as string));
 
-const statements = async (schema: string): Promise<{ id: string; subject: string; data: CompletenessStatement }[]> =>
-  db.any('SELECT id, subject, data FROM $1:name.inference_log_event WHERE type = $2 ORDER BY created_at, id', [schema, STATEMENT_TYPE]);
-
 const writerOf = (report: VerifyReport, chainId: string): WriterCompleteness => {
   const writer = report.completeness?.writers.find((w) => w.chain_id === chainId);
   if (!writer) throw new Error(`no completeness for chain ${chainId}: ${JSON.stringify(report.completeness)}`);
@@ -88,20 +72,11 @@ describe('records dropped on purpose are stated in the log, signed, and named by
   let dropped: string[] = [];
 
   beforeAll(async () => {
-    const proxy = await TcpProxy.create(DATABASE_URL);
-    proxies.push(proxy);
-    await proxy.accept();
-    const log = inferenceLog(
-      logOptions(schema, {
-        database: proxy.url(DATABASE_URL),
-        spillDir: false,
-        overflow: 'drop-newest',
-        maxQueueBytes: 40_000,
-        databaseTimeoutMs: 1000,
-        statementIntervalMs: 200,
-      }),
-    );
-    await log.ready();
+    const { log, proxy } = await droppingLogger(schema, proxies, {
+      maxQueueBytes: 40_000,
+      databaseTimeoutMs: 1000,
+      statementIntervalMs: 200,
+    });
     chainId = log.logger.chain.id;
     const api = await serve(log);
     for (let i = 0; i < 5; i++) {
@@ -408,33 +383,14 @@ describe('statements are the writer’s own', () => {
 
   test('a statement for another writer’s chain, correctly chained but signed with another key, is forged', async () => {
     const victim = logger.chain.id;
-    const options = resolveOptions(logOptions(schema));
-    const sink = (await openPostgresSink(options)) as PostgresSink;
-    const forger = new ChainWriter(new Chain('event', 'x', '1'));
-    const otherKey = new Chain('record', 'x', '1');
-    try {
-      await forger.register(sink);
-      const data = {
-        ...(await statements(schema)).at(-1)!.data,
-        n: 2,
-        from: new Date().toISOString(),
-        to: new Date().toISOString(),
-        final: 'close',
-      };
-      const { signature: _, ...unsigned } = data;
-      const row: StoredEvent = {
-        id: uuidv7(),
-        created_at: new Date(),
-        subject: victim,
-        type: STATEMENT_TYPE,
-        actor: null,
-        data: { ...unsigned, signature: otherKey.sign(statementMessage(unsigned)) },
-        redactions: [],
-      };
-      await forger.sealAndWrite([row], ([sealed]) => sink.insertEvent(sealed!));
-    } finally {
-      await sink.close();
-    }
+    const now = new Date().toISOString();
+    await forgeStatement(schema, victim, {
+      ...unsigned((await statements(schema)).at(-1)!.data),
+      n: 2,
+      from: now,
+      to: now,
+      final: 'close',
+    });
     const report = await verifyLog(db, schema, 'inference_log');
     expect(report.ok).toBe(false);
     expect(report.problems).toEqual([
@@ -474,20 +430,7 @@ test('a logger closed while its store is still opening states its end once regis
 
 test('statements that cannot be stored during an outage are made again, longer, once it is over: no hole, no overlap, nothing lost twice', async () => {
   const schema = newSchema('complete_outage');
-  const proxy = await TcpProxy.create(DATABASE_URL);
-  proxies.push(proxy);
-  await proxy.accept();
-  const log = inferenceLog(
-    logOptions(schema, {
-      database: proxy.url(DATABASE_URL),
-      spillDir: false,
-      overflow: 'drop-newest',
-      maxQueueBytes: 20_000,
-      databaseTimeoutMs: 500,
-      statementIntervalMs: 100,
-    }),
-  );
-  await log.ready();
+  const { log, proxy } = await droppingLogger(schema, proxies, { maxQueueBytes: 20_000, databaseTimeoutMs: 500, statementIntervalMs: 100 });
   const api = await serve(log);
   await sleep(250);
   await proxy.refuse();
