@@ -12,7 +12,7 @@ import { InferenceLogger } from '@inferlog/core';
 import { STATEMENT_TYPE, statementMessage, verifyLog, type VerifyReport, type WriterCompleteness } from '@inferlog/core/audit';
 import { cli } from './cli-helpers';
 import { asAttacker, DATABASE_URL, db, dropSchema, endPool, logOptions, oipRequest, tempDir, uniqueSchema, until } from './helpers';
-import { droppingLogger, forgeStatement, statements, unsigned } from './statement-helpers';
+import { drained, droppingLogger, forgeStatement, statements, unsigned } from './statement-helpers';
 import type { TcpProxy } from './tcp-proxy';
 
 const schemas: string[] = [];
@@ -93,14 +93,7 @@ describe('records dropped on purpose are stated in the log, signed, and named by
     }
     expect(log.stats().dropped).toBeGreaterThan(0);
     await proxy.accept();
-    await until(async () => {
-      try {
-        await log.flush();
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'the queue to drain once the database answers again');
+    await drained(log);
     api.close();
     await log.close();
     const stored = await storedRequestIds(schema);
@@ -438,14 +431,7 @@ test('statements that cannot be stored during an outage are made again, longer, 
   await sleep(600); // statements fail meanwhile
   await proxy.accept();
   const healedAt = Date.now();
-  await until(async () => {
-    try {
-      await log.flush();
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'the queue to drain');
+  await drained(log);
   await sleep(300);
   api.close();
   await log.close();

@@ -9,7 +9,7 @@ import { uuidv7 } from '../packages/core/src/ids';
 import { resolveOptions } from '../packages/core/src/options';
 import { openPostgresSink } from '../packages/core/src/sink/connect';
 import type { PostgresSink } from '../packages/core/src/sink/postgres-sink';
-import { DATABASE_URL, db, logOptions } from './helpers';
+import { DATABASE_URL, db, logOptions, until } from './helpers';
 import { TcpProxy } from './tcp-proxy';
 
 /** A log's completeness statements, oldest first. */
@@ -56,4 +56,16 @@ export async function droppingLogger(
   const log = inferenceLog(logOptions(schema, { database: proxy.url(DATABASE_URL), spillDir: false, overflow: 'drop-newest', ...options }));
   await log.ready();
   return { log, proxy };
+}
+
+/** Waits until the logger could write everything it holds (the database answers again). */
+export function drained(log: { flush(): Promise<void> }): Promise<void> {
+  return until(async () => {
+    try {
+      await log.flush();
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'the queue to drain once the database answers');
 }
