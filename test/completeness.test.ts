@@ -314,6 +314,9 @@ describe('a writer killed without a final statement is named silent, with the wi
     expect(since).toBeLessThanOrEqual(killedAt);
     // Stated every 200 ms until the kill: the last one is within an interval and a slow tick of it.
     expect(killedAt - since).toBeLessThan(200 + 800);
+    console.log(
+      `killed writer: its last statement ended ${killedAt - since} ms before the SIGKILL (interval 200 ms); verify named it silent ${Date.now() - killedAt} ms after`,
+    );
     expect(Date.parse(writer.statement_due!)).toBe(since + 200);
     expect(Date.parse(writer.last_record_at!)).toBeLessThanOrEqual(killedAt + 50);
     expect(report.completeness).toMatchObject({ complete: false, silent: 1 });
