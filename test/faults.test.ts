@@ -125,8 +125,9 @@ test(`${N} requests with the database cut off for the middle half: exactly ${N} 
   // Retries, spills and replays across the outage left the writer's hash chain whole: no gap, no fork.
   const chain = await verifyLog(db, schema, table);
   expect(chain.problems).toEqual([]);
-  expect(chain).toMatchObject({ ok: true, rows: N });
-  expect(chain.chains.map((c) => [c.rows, c.last_seq, c.head?.seq])).toEqual([[N, N, N]]);
+  expect(chain.ok).toBe(true);
+  const records = chain.chains.filter((c) => c.table === 'records');
+  expect(records.map((c) => [c.rows, c.last_seq, c.head?.seq])).toEqual([[N, N, N]]);
   await log.close();
   await proxy.refuse();
 }, 900_000);

@@ -37,9 +37,21 @@ export function serverOnly(reason: string): (name: string, fn: () => Promise<unk
   return (name, fn, timeout) => (EMBEDDED ? test.skip(`${name} [skipped on the embedded store: ${reason}]`, fn) : test(name, fn, timeout));
 }
 
-/** Logger options for a test: the test database, its own schema and spill directory, quick flushes. */
+/**
+ * Logger options for a test: the test database, its own schema and spill directory, quick flushes. Tests
+ * count rows and events: a periodic completeness statement landing in a slow run would change the count,
+ * so writers state only at close unless a test asks (the completeness tests set their own interval).
+ */
 export function logOptions(schema: string, extra: InferenceLogOptions = {}): InferenceLogOptions {
-  return { database: DATABASE_URL, schema, spillDir: tempDir(), batch: { flushIntervalMs: 20 }, onError: () => {}, ...extra };
+  return {
+    database: DATABASE_URL,
+    schema,
+    spillDir: tempDir(),
+    batch: { flushIntervalMs: 20 },
+    statementIntervalMs: 3_600_000,
+    onError: () => {},
+    ...extra,
+  };
 }
 
 export interface StoredRow {
