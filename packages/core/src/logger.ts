@@ -64,10 +64,11 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   private closed = false;
   /** Whether finished exchanges still become records: until close() stops waiting for the requests in flight. */
   private accepting = true;
-  /** Requests admitted whose exchange has not finished yet. */
-  private readonly inFlight = new Set<Exchange<CompiledRoute>>();
-  /** Those close() stopped waiting for at its deadline (stated lost). */
-  private readonly givenUp = new WeakSet<Exchange<CompiledRoute>>();
+  /**
+   * Requests admitted whose exchange has not finished yet: a count (each exchange carries its flag), not a
+   * set, so the logger holds no request; those still running at the close() deadline are counted lost, unnamed.
+   */
+  private inFlight = 0;
   /** Resolves close()'s wait once no request is in flight. */
   private settled: (() => void) | null = null;
   private exitStated = false;
@@ -184,16 +185,21 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
 
   /** An admitted request's capture began: `close()` waits for it to finish (until its deadline). */
   begin(exchange: Exchange<CompiledRoute>): void {
-    if (this.accepting) this.inFlight.add(exchange);
+    if (!this.accepting) return;
+    exchange.inFlight = true;
+    this.inFlight++;
   }
 
   /** Takes a finished exchange. Never throws; a full queue applies the overflow policy, counted and reported. */
   enqueue(exchange: Exchange<CompiledRoute>): void {
-    this.inFlight.delete(exchange);
-    if (this.inFlight.size === 0) this.settled?.();
+    const begun = exchange.inFlight;
+    if (begun) {
+      exchange.inFlight = false;
+      if (--this.inFlight === 0) this.settled?.();
+    }
     if (!this.accepting) {
-      // close() gave up on it at its deadline and stated it lost (close_deadline); any other is lost now, after the final statement.
-      if (!this.givenUp.has(exchange))
+      // Begun before close() stopped waiting: counted lost at its deadline (close_deadline); any other is lost now, after the final statement.
+      if (!begun)
         this.reporter.drop(1, 'after_close', 'E_CLOSED', 'a request finished after close() had ended; its record was not written', [
           lostExchange(exchange, 'after_close'),
         ]);
@@ -261,7 +267,7 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
    * the final completeness statement is written before they could end.
    */
   private async requestsInFlight(deadline: number): Promise<InferlogError | null> {
-    if (this.inFlight.size > 0) {
+    if (this.inFlight > 0) {
       const settled = new Promise<void>((resolve) => {
         this.settled = resolve;
       });
@@ -274,16 +280,13 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
       this.settled = null;
     }
     this.accepting = false;
-    if (this.inFlight.size === 0) return null;
-    const lost = [...this.inFlight].map((x) => lostExchange(x, 'close_deadline'));
-    for (const x of this.inFlight) this.givenUp.add(x);
-    this.inFlight.clear();
+    const unfinished = this.inFlight;
+    if (unfinished === 0) return null;
     return this.reporter.drop(
-      lost.length,
+      unfinished,
       'close_deadline',
       'E_CLOSED',
-      `${lost.length} requests were still being answered at the close() deadline; their records were not written`,
-      lost,
+      `${unfinished} requests were still being answered at the close() deadline; their records were not written`,
     );
   }
 

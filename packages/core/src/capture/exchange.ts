@@ -56,6 +56,8 @@ export class Exchange<R extends CaptureRoute = CaptureRoute> {
   /** The connection closed before the whole request body arrived: size and digest cover only what did. */
   requestIncomplete = false;
   annotations: Record<string, unknown> | null = null;
+  /** Counted among the requests its sink waits for at close (see `ExchangeSink.begin`). */
+  inFlight = false;
   /** The route pattern the framework matched (used when the inferlog rule is a RegExp or predicate). */
   frameworkRoute: string | null = null;
   latencyMs = 0;
