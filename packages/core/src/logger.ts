@@ -61,7 +61,6 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   private events: Promise<unknown> = Promise.resolve();
   private sink: RecordSink | null = null;
   private opening: Promise<RecordSink> | null = null;
-  private closed = false;
   /** Whether finished exchanges still become records: until close() stops waiting for the requests in flight. */
   private accepting = true;
   /**
@@ -73,6 +72,11 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   private settled: (() => void) | null = null;
   private exitStated = false;
   private closing: Promise<void> | null = null;
+
+  /** close() was called (it is under way or done). */
+  private get closed(): boolean {
+    return this.closing !== null;
+  }
   /** close() released the store: nothing opens it again. */
   private released = false;
   private readonly forgetAtExit: () => void;
@@ -227,13 +231,13 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
    * Called again, it returns the first call's promise.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.closing ??= this.closeOnce(options);
+    // Set before any of it runs: `closed` reads it.
+    this.closing ??= Promise.resolve().then(() => this.closeOnce(options));
     return this.closing;
   }
 
   private async closeOnce(options: CloseOptions): Promise<void> {
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-    this.closed = true;
     // A request still waiting for room would be served after close() and its record lost: refuse it.
     this.backlog.refuseWaiters();
     this.forgetAtExit();

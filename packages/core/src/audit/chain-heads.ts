@@ -27,7 +27,8 @@ export interface ChainHead {
   started_at: Date;
 }
 
-const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : value == null ? null : String(value));
+/** A timestamp as ISO 8601 (a Date's, or the text as read), or null. */
+export const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : value == null ? null : String(value));
 
 /** The registered chains of a log table, with their heads, keys and origin (columns a log not yet migrated to version 5 lacks read as null). */
 export async function loadHeads(t: IBaseProtocol<unknown>, schema: string, table: string): Promise<Map<string, ChainHead>> {

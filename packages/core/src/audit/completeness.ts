@@ -1,6 +1,7 @@
 import type { IBaseProtocol } from 'pg-promise';
 import { STATEMENT_TYPE, statementSignatureValid, type LossReason, type LostRecord } from '../chain/statement';
 import { logTableNames } from '../sink/names';
+import { iso } from './chain-heads';
 
 /** What one writer's statements say, over the statements read (the whole log, or those of a period). */
 export interface WriterCompleteness {
@@ -85,7 +86,6 @@ const COUNTS = ['captured', 'written', 'spilled', 'replayed', 'dropped'] as cons
 /** A writer is silent once its next statement is this many intervals late, plus a second. */
 const SILENT_AFTER_INTERVALS = 2;
 
-const iso = (d: unknown): string | null => (d instanceof Date ? d.toISOString() : d == null ? null : String(d));
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 /**

@@ -2,22 +2,10 @@ import type { Queryable } from '../sink/pgp';
 import { filterSql } from './filter';
 import { logStats, type DailyModelStats } from './stats';
 
-/** Figures of all the records of a period, or of one model's. */
-export interface LoggedFigures {
+/** Figures of all the records of a period, or of one model's: those `logStats` gives a day, over the period. */
+export interface LoggedFigures extends Omit<DailyModelStats, 'day' | 'model_name' | 'count'> {
   /** Inferences that started in the period. */
   inferences: number;
-  /** Inferences that failed: status ≥ 400, or an error recorded. */
-  errors: number;
-  /** errors / inferences (0 when there were none). */
-  error_rate: number;
-  /** Median latency, ms (interpolated: PostgreSQL's percentile_cont); null without records. */
-  p50_ms: number | null;
-  /** 95th percentile latency, ms (interpolated); null without records. */
-  p95_ms: number | null;
-  /** Sum of `usage.input_tokens` over the inferences that report it. */
-  input_tokens: number;
-  /** Sum of `usage.output_tokens`. */
-  output_tokens: number;
   /** The earliest and latest `started_at` (ISO 8601 UTC); null without records. */
   first_started_at: string | null;
   last_started_at: string | null;

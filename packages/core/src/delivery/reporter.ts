@@ -31,6 +31,16 @@ export interface Losses {
 
 const noLosses = (): Losses => ({ byReason: {}, named: [], unnamed: 0, unreadableJournalBytes: 0 });
 
+/** Adds `more` to `into`: counts by reason, the records named while there is room (the rest counted), unreadable bytes. */
+function addLosses(into: Losses, more: Losses): void {
+  for (const [reason, n] of Object.entries(more.byReason) as [LossReason, number][])
+    into.byReason[reason] = (into.byReason[reason] ?? 0) + n;
+  const room = Math.max(0, Math.min(more.named.length, MAX_NAMED_LOSSES - into.named.length));
+  into.named.push(...more.named.slice(0, room));
+  into.unnamed += more.unnamed + more.named.length - room;
+  into.unreadableJournalBytes += more.unreadableJournalBytes;
+}
+
 /**
  * Every stage reports failures and lost records here: failures go to `onError` (or stderr, once a
  * minute per kind); a lost record is counted, passed to `onDrop` and reported. Never throws into the app.
@@ -89,11 +99,7 @@ export class Reporter {
    */
   drop(count: number, reason: LossReason, code: InferlogErrorCode, message: string, lost: readonly LostRecord[] = []): InferlogError {
     this.counts.dropped += count;
-    const l = this.losses;
-    l.byReason[reason] = (l.byReason[reason] ?? 0) + count;
-    const room = Math.max(0, Math.min(lost.length, MAX_NAMED_LOSSES - l.named.length));
-    l.named.push(...lost.slice(0, room));
-    l.unnamed += count - room;
+    addLosses(this.losses, { byReason: { [reason]: count }, named: [...lost], unnamed: count - lost.length, unreadableJournalBytes: 0 });
     try {
       this.options.onDrop?.(count, this.scrub(message));
     } catch {
@@ -121,18 +127,9 @@ export class Reporter {
 
   /** Losses taken for a statement that was not stored: they go back in front of those since, for the statement made again. */
   giveBackLosses(taken: Losses): void {
-    const since = this.losses;
-    const merged: Losses = {
-      byReason: { ...taken.byReason },
-      named: [...taken.named],
-      unnamed: taken.unnamed + since.unnamed,
-      unreadableJournalBytes: taken.unreadableJournalBytes + since.unreadableJournalBytes,
-    };
-    for (const [reason, n] of Object.entries(since.byReason) as [LossReason, number][])
-      merged.byReason[reason] = (merged.byReason[reason] ?? 0) + n;
-    const room = Math.max(0, Math.min(since.named.length, MAX_NAMED_LOSSES - merged.named.length));
-    merged.named.push(...since.named.slice(0, room));
-    merged.unnamed += since.named.length - room;
+    const merged = noLosses();
+    addLosses(merged, taken);
+    addLosses(merged, this.losses);
     this.losses = merged;
   }
 }
