@@ -163,9 +163,22 @@ test('a journal entry torn by a kill is stated as unreadable bytes, and the log 
   );
   children.add(child);
   const ready = await new Promise<{ port: number }>((resolve) => child.on('message', (m: any) => m.ready && resolve(m.ready)));
-  for (let i = 0; i < 20; i++) expect(await infer(`http://127.0.0.1:${ready.port}`, `down-${i}`)).toBe(200);
+  const spilled = () =>
+    new Promise<number>((resolve) => {
+      const take = (m: any) => {
+        if (!m.stats) return;
+        child.off('message', take);
+        resolve(m.stats.spilled);
+      };
+      child.on('message', take);
+      child.send({ cmd: 'stats' });
+    });
+  // Two rounds, each spilled before the next: the journal holds more than one entry, and only the last is torn.
+  for (const round of [1, 2]) {
+    for (let i = 0; i < 10; i++) expect(await infer(`http://127.0.0.1:${ready.port}`, `down-${round}-${i}`)).toBe(200);
+    await until(async () => (await spilled()) >= 10 * round, `round ${round} spilled`);
+  }
   const journals = () => readdirSync(spillDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
-  await until(() => journals().some((f) => statSync(join(f.parentPath, f.name)).size > 0), 'the records journaled');
   await sleep(300);
   await kill(child);
   const biggest = journals()

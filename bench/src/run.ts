@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { pgp } from '@inferlog/core/audit';
-import { httpRun, type HttpRun } from './http';
+import { httpRun, type HttpLoad, type HttpRun } from './http';
 import { hotPath } from './hot-path';
 import { jsonParse } from './json-parse';
 import { detectionMicros, hmacMicros, recordBuild, ruleCompileMicros } from './record-build';
@@ -15,7 +15,21 @@ const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 50;
-/** `BENCH_ONLY=record,hot` runs only those sections (http, large, writer, hot, record, json); default all. */
+/** The fixed request rate of the CPU-per-request runs: well below saturation, so the figure does not depend on how busy the machine is. */
+const RATE = Number(process.env.BENCH_RATE ?? 1500);
+const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 10);
+const FRAMEWORKS: Framework[] = ['express', 'koa'];
+/** express-winston exists for Express only. */
+const modesOf = (framework: Framework): Mode[] =>
+  framework === 'express' ? ['bare', 'pino', 'winston', 'pgp', 'inferlog'] : ['bare', 'pino', 'pgp', 'inferlog'];
+const MODE_LABEL: Record<Mode, string> = {
+  bare: 'bare',
+  pino: 'pino-http → /dev/null',
+  winston: 'express-winston, both bodies → /dev/null',
+  pgp: 'INSERT per request (pg-promise)',
+  inferlog: 'inferlog',
+};
+/** `BENCH_ONLY=record,hot` runs only those sections (rate, http, pinned, large, writer, hot, record, json); default all. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const want = (section: string) => !ONLY || ONLY.includes(section);
 
@@ -41,14 +55,15 @@ async function compare(
   framework: Framework,
   modes: Mode[],
   body: string,
-  connections: number,
+  load: HttpLoad,
   rounds: number,
 ): Promise<Record<Mode, HttpRun[]>> {
   const runs = Object.fromEntries(modes.map((m) => [m, [] as HttpRun[]])) as Record<Mode, HttpRun[]>;
   for (let round = 0; round < rounds; round++) {
     for (const mode of modes) {
       const schema = `bench_http_${process.pid}_${schemaCounter++}`;
-      const run = await httpRun(DATABASE_URL, framework, mode, schema, body, SECONDS, connections);
+      const run = await httpRun(DATABASE_URL, framework, mode, schema, body, load);
+      if (mode === 'pgp') await db.none('DROP SCHEMA $1:name CASCADE', [schema]);
       if (mode === 'inferlog') {
         // Rows of finished responses (not those cut when the run stopped): each finished response is stored,
         // or counted as dropped when the queue was full; nothing vanishes silently.
@@ -56,14 +71,16 @@ async function compare(
         await db.none('DROP SCHEMA $1:name CASCADE', [schema]);
         const dropped = run.dropped ?? 0;
         run.stored = rows;
-        if (dropped === 0 && run.bodyBytes < 64 * 1024 ? rows !== run.finished : rows + dropped < run.finished) {
+        if (dropped > 0 || rows !== run.finished) {
           throw new Error(
             `${framework} inferlog run: the server finished ${run.finished} responses but ${rows} rows are stored and ${dropped} were counted as dropped`,
           );
         }
       }
       runs[mode].push(run);
-      process.stderr.write(`  ${framework} ${mode} ${run.bodyBytes}B: ${Math.round(run.requestsPerSec)} req/s, p99 ${run.p99} ms\n`);
+      process.stderr.write(
+        `  ${framework} ${mode} ${run.bodyBytes}B${load.rate ? ` @${load.rate}/s` : ''}${load.pinned ? ' pinned' : ''}: ${Math.round(run.requestsPerSec)} req/s, p99 ${run.p99} ms, main ${run.cpu.main.toFixed(0)} µs, process ${run.cpu.process.toFixed(0)} µs, postgres ${run.cpu.postgres.toFixed(0)} µs per request\n`,
+      );
     }
   }
   return runs;
@@ -79,6 +96,9 @@ function summary(runs: HttpRun[]) {
     dropped: runs.reduce((sum, r) => sum + (r.dropped ?? 0), 0),
     finished: runs.reduce((sum, r) => sum + r.finished, 0),
     stored: runs.reduce((sum, r) => sum + (r.stored ?? 0), 0),
+    mainMicros: Math.round(median(runs.map((r) => r.cpu.main))),
+    processMicros: Math.round(median(runs.map((r) => r.cpu.process))),
+    postgresMicros: Math.round(median(runs.map((r) => r.cpu.postgres))),
   };
 }
 
@@ -89,21 +109,64 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
     node: process.version,
-    settings: { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS },
+    settings: { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, rate: RATE, rateSeconds: RATE_SECONDS },
   };
   const lines: string[] = [];
 
-  if (want('http')) {
-    process.stderr.write('HTTP overhead (16-float OIP v2 inference)…\n');
-    const http: Record<string, unknown> = {};
-    lines.push('## HTTP overhead: OIP v2 inference, 16 floats, autocannon, median of alternating runs', '');
+  if (want('rate')) {
+    process.stderr.write(`CPU per request at a fixed ${RATE} requests/s (16-float OIP v2 inference)…\n`);
+    const rate: Record<string, unknown> = {};
     lines.push(
+      `## CPU per request at a fixed ${RATE} requests/s: OIP v2 inference, 16 floats, median of ${ROUNDS} alternating rounds of ${RATE_SECONDS} s`,
+      '',
+      'Read from /proc around each run: the server\'s main thread (its event loop), the whole server process (every thread), and every PostgreSQL process; "added" is over bare in the same run.',
+      '',
+      '| framework | run | main thread µs/req | added | process µs/req | added | PostgreSQL µs/req | p99 ms | p99 vs bare |',
+      '|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const framework of FRAMEWORKS) {
+      const modes = modesOf(framework);
+      const runs = await compare(framework, modes, oipBody(16), { seconds: RATE_SECONDS, connections: CONNECTIONS, rate: RATE }, ROUNDS);
+      const s = Object.fromEntries(modes.map((m) => [m, summary(runs[m])])) as Record<Mode, ReturnType<typeof summary>>;
+      const added = (m: Mode) => ({
+        main: s[m].mainMicros - s.bare.mainMicros,
+        process: s[m].processMicros - s.bare.processMicros,
+      });
+      rate[framework] = {
+        ...s,
+        added: Object.fromEntries(modes.map((m) => [m, added(m)])),
+        ratios: {
+          mainAddedVsPino: ratio(added('inferlog').main, added('pino').main),
+          processAddedVsPino: ratio(added('inferlog').process, added('pino').process),
+          p99VsBare: ratio(s.inferlog.p99, s.bare.p99),
+        },
+      };
+      for (const m of modes) {
+        const a = added(m);
+        lines.push(
+          `| ${framework} | ${MODE_LABEL[m]} | ${s[m].mainMicros} | ${m === 'bare' ? '–' : `+${a.main}`} | ${s[m].processMicros} | ${m === 'bare' ? '–' : `+${a.process}`} | ${s[m].postgresMicros} | ${s[m].p99} | ${ratio(s[m].p99, s.bare.p99)} |`,
+        );
+      }
+    }
+    results.fixedRate = rate;
+  }
+
+  for (const pinned of [false, true]) {
+    if (!want(pinned ? 'pinned' : 'http')) continue;
+    const how = pinned ? 'server pinned to core 0, load generator and PostgreSQL to core 1' : 'unpinned';
+    process.stderr.write(`Saturated HTTP throughput, ${how}…\n`);
+    const http: Record<string, unknown> = {};
+    lines.push(
+      '',
+      `## Saturated throughput (${how}): OIP v2 inference, 16 floats, ${CONNECTIONS} connections, median of ${ROUNDS} alternating rounds`,
+      '',
       '| framework | run | req/s | p50 ms | p99 ms | req/s vs bare | req/s vs pino-http | p99 vs bare |',
       '|---|---|---|---|---|---|---|---|',
     );
-    for (const framework of ['express', 'koa'] as Framework[]) {
-      const runs = await compare(framework, ['bare', 'pino', 'inferlog'], oipBody(16), CONNECTIONS, ROUNDS);
-      const s = { bare: summary(runs.bare), pino: summary(runs.pino), inferlog: summary(runs.inferlog) };
+    for (const framework of FRAMEWORKS) {
+      const modes = modesOf(framework);
+      const runs = await compare(framework, modes, oipBody(16), { seconds: SECONDS, connections: CONNECTIONS, pinned }, ROUNDS);
+      const s = Object.fromEntries(modes.map((m) => [m, summary(runs[m])])) as Record<Mode, ReturnType<typeof summary>>;
       http[framework] = {
         ...s,
         ratios: {
@@ -113,18 +176,17 @@ async function main(): Promise<void> {
           p99VsBare: ratio(s.inferlog.p99, s.bare.p99),
         },
       };
-      for (const mode of ['bare', 'pino', 'inferlog'] as Mode[]) {
-        const m = s[mode];
+      for (const m of modes) {
         lines.push(
-          `| ${framework} | ${mode === 'pino' ? 'pino-http' : mode} | ${m.requestsPerSec} | ${m.p50} | ${m.p99} | ${ratio(m.requestsPerSec, s.bare.requestsPerSec)} | ${ratio(m.requestsPerSec, s.pino.requestsPerSec)} | ${ratio(m.p99, s.bare.p99)} |`,
+          `| ${framework} | ${MODE_LABEL[m]} | ${s[m].requestsPerSec} | ${s[m].p50} | ${s[m].p99} | ${ratio(s[m].requestsPerSec, s.bare.requestsPerSec)} | ${ratio(s[m].requestsPerSec, s.pino.requestsPerSec)} | ${ratio(s[m].p99, s.bare.p99)} |`,
         );
       }
     }
     lines.push(
       '',
-      `Every inferlog run was checked: rows stored = responses the server finished (${['express', 'koa'].map((f) => `${f}: ${(http[f] as { inferlog: { completed: number } }).inferlog.completed}`).join(', ')}).`,
+      `Every inferlog run was checked: rows stored = responses the server finished (${FRAMEWORKS.map((f) => `${f}: ${(http[f] as { inferlog: { completed: number } }).inferlog.completed}`).join(', ')}).`,
     );
-    results.http = http;
+    results[pinned ? 'saturatedPinned' : 'saturated'] = http;
   }
 
   if (want('large')) {
@@ -141,7 +203,13 @@ async function main(): Promise<void> {
       ['256 KiB', 256 * 1024],
       ['4 MiB', 4 * 1024 * 1024],
     ] as const) {
-      const runs = await compare('express', ['bare', 'inferlog'], bodyOfSize(bytes), 10, Math.max(1, ROUNDS - 1));
+      const runs = await compare(
+        'express',
+        ['bare', 'inferlog'],
+        bodyOfSize(bytes),
+        { seconds: SECONDS, connections: 10 },
+        Math.max(1, ROUNDS - 1),
+      );
       const s = { bare: summary(runs.bare), inferlog: summary(runs.inferlog) };
       large[label] = { ...s, ratio: ratio(s.inferlog.requestsPerSec, s.bare.requestsPerSec) };
       lines.push(

@@ -1,40 +1,21 @@
 import type { IncomingMessage } from 'node:http';
 import type { Exchange, ExchangeSink, RequestTarget } from './capture/exchange';
-import { Chain } from './chain/chain';
-import { canonicalJson } from './chain/canonical';
-import { ChainWriter } from './chain/chain-writer';
-import { Backlog } from './delivery/backlog';
-import { Delivery } from './delivery/delivery';
 import { flushBeforeExit } from './delivery/exit-flush';
-import { type DeliveryCounts, Reporter } from './delivery/reporter';
-import { Spill } from './delivery/spill';
-import { Statements } from './delivery/statements';
-import { lostExchange, lostRecord } from './record/lost';
+import { lostExchange } from './record/lost';
 import { describe, InferlogError } from './errors';
-import { differingField, EventConflictError, eventRow, subjectAsRequestId, type OversightEvent, type StoredEvent } from './events/event';
+import type { OversightEvent, StoredEvent } from './events/event';
 import { resolveOptions, type InferenceLogOptions, type ResolvedOptions } from './options';
-import { recordOf } from './record/build';
-import type { InferenceRecord } from './record/record';
 import type { CompiledRoute } from './routes';
-import { openPostgresSink } from './sink/connect';
-import type { RecordSink } from './sink/postgres-sink';
+import type { openPostgresSink } from './sink/connect';
+import { LocalWriter } from './writer/local-writer';
+import type { InferenceLogStats, RecordWriter } from './writer/record-writer';
+import { ThreadWriter } from './writer/thread-writer';
+import { threadOptions } from './writer/thread-options';
+
+export type { InferenceLogStats } from './writer/record-writer';
 
 /** On a request: the logger (or loggers) that already decided it, so that meeting one again decides nothing. */
 const DECIDED = Symbol.for('inferlog.decided');
-
-/** Counters and gauges of one logger, from `stats()`. */
-export interface InferenceLogStats extends DeliveryCounts {
-  /** Records waiting in memory. */
-  queueRows: number;
-  /** Bytes of captured bodies waiting in memory. */
-  queueBytes: number;
-  /** Bytes in this process's spill journal. */
-  journalBytes: number;
-  /** Whether the store is connected and migrated. */
-  storeReady: boolean;
-  /** The last failure's message, or null. */
-  lastError: string | null;
-}
 
 /** Options of `close()`. */
 export interface CloseOptions {
@@ -43,24 +24,13 @@ export interface CloseOptions {
 }
 
 /**
- * The framework-independent logger the adapters wrap. It wires the stages: route selection on the
- * request path; the backlog (bounded, with the overflow policy); record building; the delivery loop
- * (batches, chain, writes, retries, spill and replay); oversight events in a chain of their own.
+ * The framework-independent logger the adapters wrap: route selection and admission on the request
+ * path, the requests in flight, and close(). Everything after capture is its writer's (`RecordWriter`):
+ * in a worker thread where the options can go there (`threadOptions`), else in this thread.
  */
 export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   readonly options: ResolvedOptions;
-  private readonly reporter: Reporter;
-  private readonly backlog: Backlog;
-  private readonly spill: Spill | null;
-  private readonly records: ChainWriter;
-  private readonly delivery: Delivery;
-  private readonly statements: Statements;
-  /** The chain of this writer's oversight events (and its completeness statements), made at the first one. */
-  private eventChain: ChainWriter | null = null;
-  /** Events are stored one after another (each sealed into the event chain right before its write). */
-  private events: Promise<unknown> = Promise.resolve();
-  private sink: RecordSink | null = null;
-  private opening: Promise<RecordSink> | null = null;
+  private readonly writer: RecordWriter;
   /** Whether finished exchanges still become records: until close() stops waiting for the requests in flight. */
   private accepting = true;
   /**
@@ -70,59 +40,33 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   private inFlight = 0;
   /** Resolves close()'s wait once no request is in flight. */
   private settled: (() => void) | null = null;
-  private exitStated = false;
   private closing: Promise<void> | null = null;
 
   /** close() was called (it is under way or done). */
   private get closed(): boolean {
     return this.closing !== null;
   }
-  /** close() released the store: nothing opens it again. */
-  private released = false;
   private readonly forgetAtExit: () => void;
 
-  constructor(
-    options: InferenceLogOptions | ResolvedOptions = {},
-    private readonly openSink = openPostgresSink,
-  ) {
+  /**
+   * `openSink` replaces the PostgreSQL store (tests); a logger given one writes in this thread.
+   */
+  constructor(options: InferenceLogOptions | ResolvedOptions = {}, openSink?: typeof openPostgresSink) {
     const o = 'selector' in options ? (options as ResolvedOptions) : resolveOptions(options as InferenceLogOptions);
     this.options = o;
-    this.reporter = new Reporter(o);
-    const names = { exchange: lostExchange, record: lostRecord };
-    this.backlog = new Backlog(o.maxQueueBytes, o.overflow, this.reporter, names);
-    this.records = new ChainWriter(new Chain('record', o.service, o.serviceVersion, o.host, o.statementIntervalMs));
-    this.spill = o.spillDir
-      ? new Spill(o.spillDir, `${o.schema}.${o.table}`, o.maxSpillBytes, o.spillStaleMs, o.writeAheadSyncMs, (err, problem) =>
-          this.reporter.report('E_SPILL', `${problem}: ${describe(err)}`, err),
-        )
-      : null;
-    this.delivery = new Delivery({
-      options: o,
-      backlog: this.backlog,
-      reporter: this.reporter,
-      spill: this.spill,
-      records: this.records,
-      open: () => this.open(),
-      build: (exchange) => this.toRecord(exchange),
-      names,
-    });
-    this.statements = new Statements({
-      intervalMs: o.statementIntervalMs,
-      reporter: this.reporter,
-      records: this.records,
-      held: () => ({ queue_rows: this.backlog.rows, journal_bytes: this.spill?.bytes ?? 0 }),
-      store: async (row) => {
-        await this.appendEvent(row, true);
-      },
-      isStored: async (id) => (await (await this.open()).storedEvent(id)) !== null,
-    });
+    const threaded = openSink || 'selector' in options ? null : threadOptions(options as InferenceLogOptions, o);
+    this.writer = threaded ? new ThreadWriter(o, threaded) : new LocalWriter(o, openSink);
     this.forgetAtExit = flushBeforeExit(this);
-    this.open().catch(() => {});
   }
 
-  /** This writer's hash chain. */
-  get chain(): Chain {
-    return this.records.chain;
+  /** This writer's hash chain (its id names its rows' `chain_id`). */
+  get chain(): { readonly id: string } {
+    return { id: this.writer.chainId };
+  }
+
+  /** Whether the records are built and written in a worker thread (else in this one). */
+  get threaded(): boolean {
+    return this.writer instanceof ThreadWriter;
   }
 
   get maxBodyBytes(): number {
@@ -139,7 +83,7 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
 
   /** Whether anything waits in memory or in the journal. */
   get hasWork(): boolean {
-    return this.delivery.hasWork;
+    return this.writer.hasWork;
   }
 
   /**
@@ -173,9 +117,9 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
     // statement (the last one is written at close), so it is answered 503 unserved rather than missing unstated.
     if (this.closed) return false;
     // fail-closed: room for the largest record one more exchange can make (both bodies at the cap).
-    if (overflow === 'fail-closed') return this.backlog.hasRoomFor(2 * maxBodyBytes + 1024);
-    if (overflow !== 'wait' || this.backlog.hasRoom) return true;
-    return this.backlog.waitForRoom(overflowWaitMs);
+    if (overflow === 'fail-closed') return this.writer.hasRoomFor(2 * maxBodyBytes + 1024);
+    if (overflow !== 'wait' || this.writer.hasRoom()) return true;
+    return this.writer.waitForRoom(overflowWaitMs);
   }
 
   /** Why `admit()` said no, for the 503 body. */
@@ -184,7 +128,7 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
     if (this.closed)
       return 'the inference log is closed (close() was called): the inference was not served, so it is not missing from the log';
     const policy = overflow === 'wait' ? `overflow: wait, no room within ${overflowWaitMs} ms` : `overflow: ${overflow}`;
-    return `the inference log cannot take more records (${this.delivery.backlogCause()}; ${policy})`;
+    return `the inference log cannot take more records (${this.writer.backlogCause()}; ${policy})`;
   }
 
   /** An admitted request's capture began: `close()` waits for it to finish (until its deadline). */
@@ -204,24 +148,22 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
     if (!this.accepting) {
       // Begun before close() stopped waiting: counted lost at its deadline (close_deadline); any other is lost now, after the final statement.
       if (!begun)
-        this.reporter.drop(1, 'after_close', 'E_CLOSED', 'a request finished after close() had ended; its record was not written', [
+        this.writer.drop(1, 'after_close', 'E_CLOSED', 'a request finished after close() had ended; its record was not written', [
           lostExchange(exchange, 'after_close'),
         ]);
       return;
     }
-    if (!this.backlog.add(exchange, () => this.delivery.backlogCause())) return;
-    this.reporter.counts.captured++;
-    this.delivery.added();
+    this.writer.take(exchange);
   }
 
   /** Reports a failure inside the middleware's capture; the request itself goes on unlogged. */
   captureFailed(err: unknown): void {
-    this.reporter.drop(1, 'capture_failed', 'E_CAPTURE', `capturing a request failed; it was served but not logged: ${describe(err)}`);
+    this.writer.drop(1, 'capture_failed', 'E_CAPTURE', `capturing a request failed; it was served but not logged: ${describe(err)}`);
   }
 
   /** Writes everything queued and journaled now. Rejects when a write fails (the records stay queued or journaled and are retried). */
   flush(): Promise<void> {
-    return this.delivery.flush();
+    return this.writer.flush();
   }
 
   /**
@@ -239,38 +181,18 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
   private async closeOnce(options: CloseOptions): Promise<void> {
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
     // A request still waiting for room would be served after close() and its record lost: refuse it.
-    this.backlog.refuseWaiters();
+    this.writer.refuseWaiters();
     this.forgetAtExit();
     const unfinished = await this.requestsInFlight(deadline);
-    await this.delivery.finish(deadline);
-    await this.events;
-    const lost = await this.delivery.spillRest();
-    const dropped =
-      lost.length > 0
-        ? this.reporter.drop(
-            lost.length,
-            'close_deadline',
-            'E_CLOSED',
-            `${lost.length} records could not be written or spilled before the close() deadline: ${this.reporter.lastError}`,
-            lost,
-          )
-        : null;
-    // A store still opening registers the chain first: the final statement needs it.
-    const sink = this.sink ?? (await this.opening?.catch(() => null));
-    await this.statements.state('close');
-    this.sink = null;
-    this.released = true;
-    await sink?.close().catch((err) => this.reporter.report('E_CLOSED', `closing the database connection failed: ${describe(err)}`, err));
-    await this.spill?.close().catch((err) => this.reporter.report('E_SPILL', `closing the spill journal failed: ${describe(err)}`, err));
-    if (dropped ?? unfinished) throw dropped ?? unfinished;
+    await this.writer.close(deadline, unfinished);
   }
 
   /**
    * Waits until the requests admitted before close() have finished (their records join what close()
    * writes), or the deadline passes: those still running then are stated lost (`close_deadline`), since
-   * the final completeness statement is written before they could end.
+   * the final completeness statement is written before they could end. Returns how many are still running.
    */
-  private async requestsInFlight(deadline: number): Promise<InferlogError | null> {
+  private async requestsInFlight(deadline: number): Promise<number> {
     if (this.inFlight > 0) {
       const settled = new Promise<void>((resolve) => {
         this.settled = resolve;
@@ -284,14 +206,7 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
       this.settled = null;
     }
     this.accepting = false;
-    const unfinished = this.inFlight;
-    if (unfinished === 0) return null;
-    return this.reporter.drop(
-      unfinished,
-      'close_deadline',
-      'E_CLOSED',
-      `${unfinished} requests were still being answered at the close() deadline; their records were not written`,
-    );
+    return this.inFlight;
   }
 
   /**
@@ -299,12 +214,8 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
    * final completeness statement, so that the log shows this writer ended rather than fell silent.
    */
   async beforeExit(): Promise<void> {
-    if (this.closed || this.exitStated) return;
-    if (this.hasWork) await this.flush().catch(() => {});
-    // Once: 'beforeExit' comes again after this work, and a statement that cannot be stored must not keep the process alive.
-    if (this.hasWork || this.exitStated) return;
-    this.exitStated = true;
-    await this.statements.state('exit');
+    if (this.closed) return;
+    await this.writer.beforeExit();
   }
 
   /**
@@ -315,101 +226,16 @@ export class InferenceLogger implements ExchangeSink<CompiledRoute> {
    * may still have been stored if only the answer was lost: send it again with the same `id`.
    */
   event(subject: string, event: OversightEvent): Promise<StoredEvent> {
-    let row: StoredEvent;
-    try {
-      row = eventRow(subject, event, this.options.redactor);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.storeEvent(row, event.id !== undefined);
-  }
-
-  private async storeEvent(row: StoredEvent, idGiven: boolean): Promise<StoredEvent> {
-    if (this.closed) throw new InferlogError('E_CLOSED', 'the logger is closed: the oversight event was not stored');
-    try {
-      return await this.appendEvent(row, idGiven);
-    } catch (err) {
-      if (err instanceof EventConflictError) throw err;
-      throw this.reporter.report(
-        'E_EVENT',
-        `the oversight event ${row.id} (${row.type} on ${row.subject}) could not be stored; send it again with the same id: ${describe(err)}`,
-        err,
-      );
-    }
-  }
-
-  /** Stores an event row in this writer's event chain, one after another; one stored under its id already is the stored one. */
-  private appendEvent(row: StoredEvent, idGiven: boolean): Promise<StoredEvent> {
-    const stored = this.events.then(() => this.writeEvent(row, idGiven));
-    this.events = stored.catch(() => {});
-    return stored;
-  }
-
-  private async writeEvent(row: StoredEvent, idGiven: boolean): Promise<StoredEvent> {
-    const o = this.options;
-    this.eventChain ??= new ChainWriter(new Chain('event', o.service, o.serviceVersion, o.host));
-    const chain = this.eventChain;
-    const sink = await this.open();
-    await chain.ready(sink);
-    const asRequestId = subjectAsRequestId(row);
-    if (asRequestId !== undefined && (await sink.existing([row.subject])).size === 0) row.subject = asRequestId;
-    const already = idGiven ? await sink.storedEvent(row.id) : null;
-    if (already) {
-      // The same event sent again (its answer was lost): the stored one. Another event under its id: refused.
-      const field = differingField(row, already, (a, b) => canonicalJson(a) === canonicalJson(b));
-      if (field) throw new EventConflictError(row.id, field);
-      return already;
-    }
-    await chain.sealAndWrite([row], ([sealed]) => sink.insertEvent(sealed!));
-    return row;
+    if (this.closed) return Promise.reject(new InferlogError('E_CLOSED', 'the logger is closed: the oversight event was not stored'));
+    return this.writer.event(subject, event);
   }
 
   /** Resolves once the store is connected and migrated; rejects with the start-up error if that failed. */
-  async ready(): Promise<void> {
-    await this.open();
+  ready(): Promise<void> {
+    return this.writer.ready();
   }
 
   stats(): InferenceLogStats {
-    return {
-      ...this.reporter.counts,
-      queueRows: this.backlog.rows,
-      queueBytes: this.backlog.bytes,
-      journalBytes: this.spill?.bytes ?? 0,
-      storeReady: this.sink !== null,
-      lastError: this.reporter.lastError,
-    };
-  }
-
-  /** The store, opened once (and again after a failed start), with this writer's record chain registered. */
-  private open(): Promise<RecordSink> {
-    if (this.sink) return Promise.resolve(this.sink);
-    if (this.released) return Promise.reject(new InferlogError('E_CLOSED', 'the logger is closed: its database connection was released'));
-    this.opening ??= this.openSink(this.options)
-      .then(async (sink) => {
-        try {
-          await this.records.register(sink);
-          if (!this.closed) this.statements.start();
-        } catch (err) {
-          await sink.close().catch(() => {});
-          throw err;
-        }
-        return sink;
-      })
-      .then(
-        (sink) => {
-          this.opening = null;
-          this.sink = sink;
-          return sink;
-        },
-        (err: unknown) => {
-          this.opening = null;
-          throw this.reporter.report('E_STORE_START', `cannot open the log database (records wait and are retried): ${describe(err)}`, err);
-        },
-      );
-    return this.opening;
-  }
-
-  private toRecord(exchange: Exchange<CompiledRoute>): InferenceRecord {
-    return recordOf(exchange, this.options, (message) => this.reporter.report('E_RECORD', message));
+    return this.writer.stats();
   }
 }

@@ -67,6 +67,14 @@ export interface InferenceLogOptions {
   databaseTimeoutMs?: number;
   /** Directory of the embedded store. Default `./.inferlog/pgdata`. */
   embeddedDir?: string;
+  /**
+   * Build and write records in a worker thread (default `true`), so that decoding, mapping, redaction,
+   * hashing and the database's I/O cost the request path nothing. Options that cannot cross to a thread
+   * keep the writer in this one, as `false` does: a mapper function as a route's `protocol`, a `database`
+   * config holding functions, or the embedded store (owned by this thread). `onError`, `onDrop` and route
+   * predicates always run in this thread.
+   */
+  worker?: boolean;
   /** Routes to log. Default: OIP v2 `/v2/models/:model[/versions/:version]/infer`, KServe v1 `:predict`/`:explain`, OpenAI `/v1/chat/completions`, `/v1/completions`, `/v1/embeddings` (POST). */
   routes?: RouteSpec[];
   /** Routes never logged, checked before `routes`. Default none. */
@@ -255,6 +263,7 @@ const TOP_LEVEL_KEYS = [
   'redact',
   'hmacKey',
   'bodyDigest',
+  'worker',
 ] as const satisfies readonly (keyof InferenceLogOptions)[];
 const ROUTE_RULE_KEYS = ['path', 'methods', 'protocol', 'sample', 'redact'];
 const MIN_HMAC_KEY_BYTES = 16;
@@ -439,6 +448,7 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') fail('option "onError" must be a function');
   if (options.migrate !== undefined && typeof options.migrate !== 'boolean') fail('option "migrate" must be true or false');
+  if (options.worker !== undefined && typeof options.worker !== 'boolean') fail('option "worker" must be true or false');
   if (options.onDrop !== undefined && typeof options.onDrop !== 'function') fail('option "onDrop" must be a function');
   if (options.overflow !== undefined && !OVERFLOW_POLICIES.includes(options.overflow as OverflowPolicy)) {
     fail(`option "overflow" must be one of ${OVERFLOW_POLICIES.join(', ')}; got ${JSON.stringify(options.overflow)}`);

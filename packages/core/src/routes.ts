@@ -195,6 +195,11 @@ export class RouteSelector {
     private readonly exclude: readonly CompiledRoute[],
   ) {}
 
+  /** The routes that select requests, in order: a writer thread names a request's route by its place here. */
+  get routes(): readonly CompiledRoute[] {
+    return this.include;
+  }
+
   /**
    * The route that selects this request, or undefined when it is not logged (excluded, unmatched or not
    * sampled). `url` is the request target where the middleware runs (`req.url`); `originalUrl` the target

@@ -8,6 +8,15 @@ type Chunk = Buffer | Uint8Array | string;
 export type DigestMode = { kind: 'sha256' } | { kind: 'hmac'; key: Buffer } | { kind: 'none' };
 const SHA256: DigestMode = { kind: 'sha256' };
 
+/** A body's counts as they cross to a writer thread (`transfer`, `received`). */
+export interface BodyTransfer {
+  bytes: number;
+  cut: boolean;
+  /** Past the cap only: the digest of everything seen. */
+  digest: string | null | undefined;
+  writeTimes: number[] | null;
+}
+
 /** Writes whose time is kept: enough to find a stream's first token, bounded for long streams. */
 const TIMED_WRITES = 64;
 
@@ -117,6 +126,30 @@ export class BodyCollector {
         .digest('hex')}`;
     else this.digestValue = sha256Hex(kept ?? this.content());
     return this.digestValue;
+  }
+
+  /**
+   * What a writer thread needs of this body besides its kept bytes: the counts, the write times relative
+   * to `origin` (the thread's clock starts elsewhere) and, past the cap, the digest of everything seen,
+   * which only this side can finish.
+   */
+  transfer(origin: number): BodyTransfer {
+    const times = this.writeTimes;
+    if (times) for (let i = 2; i < times.length; i += 3) times[i]! -= origin;
+    return { bytes: this.bytes, cut: this.cut, digest: this.cut ? this.digest() : undefined, writeTimes: times };
+  }
+
+  /** A sealed body as a writer thread receives it: `kept` and what `transfer` said of it. */
+  static received(kept: Buffer, body: BodyTransfer, cap: number, digestMode: DigestMode): BodyCollector {
+    const received = new BodyCollector(cap, false, digestMode);
+    if (kept.byteLength > 0) received.chunks.push(kept);
+    received.kept = kept.byteLength;
+    received.bytes = body.bytes;
+    received.cut = body.cut;
+    if (body.digest !== undefined) received.digestValue = body.digest;
+    received.writeTimes = body.writeTimes;
+    received.sealed = true;
+    return received;
   }
 
   private newHash(): Hash | Hmac | null {

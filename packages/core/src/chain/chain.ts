@@ -48,9 +48,11 @@ export class Chain {
     serviceVersion: string | null,
     host = hostname(),
     statementIntervalMs = DEFAULT_STATEMENT_INTERVAL_MS,
+    /** Given when the chain is made in a writer thread for a logger that names it already. */
+    id = uuidv7(),
   ) {
     this.registration = {
-      chain_id: uuidv7(),
+      chain_id: id,
       kind,
       started_at: new Date(),
       host,

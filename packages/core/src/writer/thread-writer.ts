@@ -1,0 +1,266 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Exchange } from '../capture/exchange';
+import type { LossReason, LostRecord } from '../chain/statement';
+import { Reporter } from '../delivery/reporter';
+import { describe, InferlogError, type InferlogErrorCode } from '../errors';
+import type { OversightEvent, StoredEvent } from '../events/event';
+import { uuidv7 } from '../ids';
+import type { InferenceLogOptions, ResolvedOptions } from '../options';
+import type { CompiledRoute } from '../routes';
+import { packExchanges } from './exchange-transfer';
+import type { InferenceLogStats, RecordWriter } from './record-writer';
+import { SharedStats } from './shared-stats';
+import { receivedError, type FromThread, type ThreadMethod, type ThreadStart, type ToThread } from './thread-messages';
+
+/** The compiled thread entry (next to this file, or in dist/ when this runs from the TypeScript sources). */
+const ENTRY = ((here) => (existsSync(here) ? here : join(__dirname, '..', '..', 'dist', 'writer', 'writer-thread.js')))(
+  join(__dirname, 'writer-thread.js'),
+);
+
+/** Finished exchanges wait this long, or until there are this many, to cross to the thread in one message. */
+const HAND_OFF_MS = 5;
+const HAND_OFF_ROWS = 256;
+/** How often requests waiting for room (overflow `wait`) look at the thread's backlog again. */
+const ROOM_POLL_MS = 5;
+
+/**
+ * The writer in a worker thread, as pino runs its transports: the logger's thread keeps only capture
+ * and the hand-off. Finished exchanges cross in batches (their bodies in one transferred buffer);
+ * admission and `stats()` read the thread's counters from shared memory; calls (flush, close, events)
+ * are messages answered by the thread. While a call is under way the thread holds the process open,
+ * otherwise never.
+ */
+export class ThreadWriter implements RecordWriter {
+  readonly chainId = uuidv7();
+  private readonly worker: Worker;
+  private readonly shared = new SharedStats();
+  private readonly routeIndex: Map<CompiledRoute, number>;
+  private pending: Exchange<CompiledRoute>[] = [];
+  private pendingBytes = 0;
+  private postedBytes = 0;
+  private handOff: NodeJS.Timeout | null = null;
+  private readonly calls = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
+  private nextCall = 1;
+  private lastError: string | null = null;
+  private cause = 'database: slower than requests arrive';
+  private readonly waiters = new Set<(room: boolean) => void>();
+  private roomTimer: NodeJS.Timeout | null = null;
+  /** The thread has ended (closed, or failed): what is reported now is reported here. */
+  private ended: string | null = null;
+  private exitTried = false;
+  /** Losses and failures after the thread ended (a request finishing after close()). */
+  private readonly after: Reporter;
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    sent: InferenceLogOptions,
+  ) {
+    this.routeIndex = new Map(options.selector.routes.map((route, i) => [route, i]));
+    this.after = new Reporter(options);
+    const start: ThreadStart = {
+      options: sent,
+      chainId: this.chainId,
+      stats: this.shared.buffer,
+      onError: options.onError !== null,
+      onDrop: options.onDrop !== null,
+    };
+    this.worker = new Worker(ENTRY, { workerData: start, env: process.env });
+    this.worker.on('message', (message: FromThread) => this.receive(message));
+    this.worker.on('error', (err) => this.failed(`the writer thread failed: ${describe(err)}`));
+    this.worker.on('exit', (code) => this.failed(`the writer thread exited (code ${code})`));
+    // After the listeners: adding a 'message' listener refs the thread's port again.
+    this.worker.unref();
+  }
+
+  get hasWork(): boolean {
+    return this.pending.length > 0 || this.shared.get('hasWork') === 1;
+  }
+
+  /** Bytes held for records: in the thread's backlog, on their way there, and waiting to be handed off. */
+  private get heldBytes(): number {
+    return this.shared.get('queueBytes') + (this.postedBytes - this.shared.get('takenBytes')) + this.pendingBytes;
+  }
+
+  hasRoom(): boolean {
+    return this.heldBytes < this.options.maxQueueBytes;
+  }
+
+  hasRoomFor(bytes: number): boolean {
+    return this.shared.get('overflowing') === 0 && this.heldBytes + bytes <= this.options.maxQueueBytes;
+  }
+
+  waitForRoom(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => tell(false), ms);
+      const tell = (room: boolean) => {
+        clearTimeout(timer);
+        this.waiters.delete(tell);
+        if (this.waiters.size === 0 && this.roomTimer) {
+          clearInterval(this.roomTimer);
+          this.roomTimer = null;
+        }
+        resolve(room);
+      };
+      this.waiters.add(tell);
+      this.roomTimer ??= setInterval(() => {
+        if (this.hasRoom()) for (const waiter of [...this.waiters]) waiter(true);
+      }, ROOM_POLL_MS);
+    });
+  }
+
+  refuseWaiters(): void {
+    for (const tell of [...this.waiters]) tell(false);
+  }
+
+  backlogCause(): string {
+    return this.cause;
+  }
+
+  take(exchange: Exchange<CompiledRoute>): void {
+    if (this.ended) {
+      this.after.drop(1, 'after_close', 'E_CLOSED', `a finished request's record could not be written: ${this.ended}`);
+      return;
+    }
+    this.pending.push(exchange);
+    this.pendingBytes += exchange.heldBytes;
+    if (this.pending.length >= HAND_OFF_ROWS) this.handOver();
+    else this.handOff ??= setTimeout(() => this.handOver(), HAND_OFF_MS).unref();
+  }
+
+  /** Posts the exchanges waiting here to the thread, in one message. */
+  private handOver(): void {
+    if (this.handOff) clearTimeout(this.handOff);
+    this.handOff = null;
+    if (this.pending.length === 0 || this.ended) return;
+    const list = this.pending;
+    this.pending = [];
+    this.postedBytes += this.pendingBytes;
+    this.pendingBytes = 0;
+    let batch = packExchanges(list, this.routeIndex);
+    try {
+      this.post({ type: 'exchanges', batch }, [batch.bodies]);
+    } catch {
+      // A value the app put on the request (its parsed body, an annotation) that cannot be copied to a
+      // thread goes as JSON would store it.
+      for (const x of list) {
+        x.parsedRequestBody = copyable(x.parsedRequestBody);
+        x.annotations = copyable(x.annotations) as Record<string, unknown> | null;
+      }
+      batch = packExchanges(list, this.routeIndex);
+      this.post({ type: 'exchanges', batch }, [batch.bodies]);
+    }
+  }
+
+  private post(message: ToThread, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(message, transfer);
+  }
+
+  drop(count: number, reason: LossReason, code: InferlogErrorCode, message: string, lost?: readonly LostRecord[]): InferlogError {
+    if (this.ended) return this.after.drop(count, reason, code, message, lost);
+    void this.call('drop', [count, reason, code, message, lost]).catch(() => {});
+    return new InferlogError(code, this.after.scrub(message));
+  }
+
+  flush(): Promise<void> {
+    return this.call('flush', []) as Promise<void>;
+  }
+
+  ready(): Promise<void> {
+    return this.call('ready', []) as Promise<void>;
+  }
+
+  event(subject: string, event: OversightEvent): Promise<StoredEvent> {
+    return this.call('event', [subject, event]) as Promise<StoredEvent>;
+  }
+
+  async close(deadline: number, unfinished: number): Promise<void> {
+    try {
+      await this.call('close', [deadline, unfinished]);
+    } finally {
+      this.ended ??= 'the logger is closed';
+      await this.worker.terminate();
+    }
+  }
+
+  /**
+   * Once: 'beforeExit' comes again after every round trip to the thread, which would keep the process
+   * alive for ever. In this thread the same holds, as the writer's failed flush leaves nothing that keeps
+   * the process open: what it could not write stays in its journals.
+   */
+  beforeExit(): Promise<void> {
+    if (this.exitTried) return Promise.resolve();
+    this.exitTried = true;
+    return this.call('beforeExit', []) as Promise<void>;
+  }
+
+  stats(): InferenceLogStats {
+    const stats = this.shared.stats(this.after.lastError ?? this.lastError);
+    stats.captured += this.after.counts.captured;
+    stats.dropped += this.after.counts.dropped;
+    return stats;
+  }
+
+  /** Calls the thread's writer (the exchanges waiting here go first); the thread holds the process open until it answers. */
+  private call(method: ThreadMethod, args: unknown[]): Promise<unknown> {
+    if (this.ended) return Promise.reject(new InferlogError('E_CLOSED', `${this.ended}: ${method} was not done`));
+    this.handOver();
+    const id = this.nextCall++;
+    const answer = new Promise<unknown>((resolve, reject) => this.calls.set(id, { resolve, reject }));
+    if (this.calls.size === 1) this.worker.ref();
+    this.post({ type: 'call', id, method, args });
+    return answer;
+  }
+
+  private receive(message: FromThread): void {
+    switch (message.type) {
+      case 'reply': {
+        const call = this.calls.get(message.id);
+        if (!call) return;
+        this.calls.delete(message.id);
+        if (this.calls.size === 0) this.worker.unref();
+        if (message.error) call.reject(receivedError(message.error));
+        else call.resolve(message.value);
+        return;
+      }
+      case 'status':
+        this.lastError = message.lastError;
+        this.cause = message.cause;
+        return;
+      case 'error':
+        try {
+          this.options.onError?.(receivedError({ name: 'InferlogError', message: message.message, code: message.code }) as InferlogError);
+        } catch {
+          // a failing onError must not reach the app
+        }
+        return;
+      case 'drop':
+        try {
+          this.options.onDrop?.(message.count, message.message);
+        } catch {
+          // a failing onDrop must not reach the app
+        }
+        return;
+    }
+  }
+
+  /** The thread ended: calls under way fail, and what arrives from now on is reported here. */
+  private failed(why: string): void {
+    if (!this.ended) {
+      this.ended = why;
+      this.after.report('E_WRITE', `${why}; records it held in memory past its write-ahead journal are lost`);
+    }
+    for (const call of this.calls.values()) call.reject(new InferlogError('E_WRITE', why));
+    this.calls.clear();
+  }
+}
+
+/** A value as JSON would store it, for one that cannot be copied to a thread. */
+function copyable(value: unknown): unknown {
+  try {
+    return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+  } catch {
+    return String(value);
+  }
+}
