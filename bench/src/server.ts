@@ -137,7 +137,7 @@ if (framework === 'express') {
 }
 
 let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
 
 server.once('listening', async () => {
   if (log) await log.ready();
@@ -148,7 +148,7 @@ server.once('listening', async () => {
 process.on('message', async (message: string) => {
   if (message !== 'stop') return;
   clearInterval(sampler);
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
   server.close();
   server.closeAllConnections();
   await new Promise((resolve) => setTimeout(resolve, 200)); // let the cut requests' records reach the queue

@@ -61,6 +61,11 @@ export class Backlog {
     return this.exchanges.length;
   }
 
+  /** Whether a batch is ready to be written (staged in the write-ahead journal, or given back after a failed write). */
+  get hasReady(): boolean {
+    return this.ready.length > 0;
+  }
+
   /** Whether there is anything to take: waiting exchanges or a ready batch (not the batches in flight). */
   get takeable(): boolean {
     return this.exchanges.length > 0 || this.ready.length > 0;

@@ -171,6 +171,12 @@ export class Delivery {
     return this.draining;
   }
 
+  /** Nothing ready and less than a full batch waiting: the next write can wait for the flush interval. */
+  private lessThanABatch(): boolean {
+    const { backlog, options } = this.parts;
+    return !backlog.hasReady && backlog.waiting < options.batch.maxRows && backlog.bytes < options.batch.maxBytes;
+  }
+
   private shouldSpill(): boolean {
     if (!this.parts.spill) return false;
     const failingLong = this.failingSince !== null && Date.now() - this.failingSince >= this.parts.options.spillAfterMs;
@@ -285,6 +291,13 @@ export class Delivery {
         this.writing(false);
         this.finished(batch);
         this.writeSucceeded();
+        if (this.lessThanABatch()) {
+          // Under steady load what waits now is what arrived during that write: a few records. Written at
+          // once, every batch would carry a transaction, a head move and a journal append for a handful of
+          // rows; waiting the flush interval (flush() and close() do not) lets each write carry many.
+          this.schedule(this.parts.options.batch.flushIntervalMs);
+          return;
+        }
       } catch (err) {
         this.writing(false);
         if (batch) reporter.counts.retried += backlog.giveBack(batch);

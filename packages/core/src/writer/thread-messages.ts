@@ -8,9 +8,8 @@ export interface ThreadStart {
   options: InferenceLogOptions;
   chainId: string;
   stats: SharedArrayBuffer;
-  /** Whether the logger has `onError` / `onDrop`: the thread then tells it each failure and loss instead of printing them. */
+  /** Whether the logger has `onError`: the thread then tells it each failure instead of printing it. Losses it always tells. */
   onError: boolean;
-  onDrop: boolean;
 }
 
 /** The writer's methods the logger calls across the thread. */

@@ -10,6 +10,7 @@ import { uuidv7 } from '../ids';
 import type { InferenceLogOptions, ResolvedOptions } from '../options';
 import type { CompiledRoute } from '../routes';
 import { packExchanges } from './exchange-transfer';
+import { LocalWriter } from './local-writer';
 import type { InferenceLogStats, RecordWriter } from './record-writer';
 import { SharedStats } from './shared-stats';
 import { receivedError, type FromThread, type ThreadMethod, type ThreadStart, type ToThread } from './thread-messages';
@@ -33,7 +34,7 @@ const ROOM_POLL_MS = 5;
  * otherwise never.
  */
 export class ThreadWriter implements RecordWriter {
-  readonly chainId = uuidv7();
+  private readonly threadChainId = uuidv7();
   private readonly worker: Worker;
   private readonly shared = new SharedStats();
   private readonly routeIndex: Map<CompiledRoute, number>;
@@ -49,7 +50,11 @@ export class ThreadWriter implements RecordWriter {
   private roomTimer: NodeJS.Timeout | null = null;
   /** The thread has ended (closed, or failed): what is reported now is reported here. */
   private ended: string | null = null;
+  /** The writer that goes on in this thread after the writer thread failed (a new chain; it replays the thread's journals). */
+  private fallback: LocalWriter | null = null;
   private exitTried = false;
+  /** Records the thread counted lost, from its messages (not its shared counter), so that stats() and onDrop agree. */
+  private dropped = 0;
   /** Losses and failures after the thread ended (a request finishing after close()). */
   private readonly after: Reporter;
 
@@ -61,10 +66,9 @@ export class ThreadWriter implements RecordWriter {
     this.after = new Reporter(options);
     const start: ThreadStart = {
       options: sent,
-      chainId: this.chainId,
+      chainId: this.threadChainId,
       stats: this.shared.buffer,
       onError: options.onError !== null,
-      onDrop: options.onDrop !== null,
     };
     this.worker = new Worker(ENTRY, { workerData: start, env: process.env });
     this.worker.on('message', (message: FromThread) => this.receive(message));
@@ -74,7 +78,12 @@ export class ThreadWriter implements RecordWriter {
     this.worker.unref();
   }
 
+  get chainId(): string {
+    return this.fallback?.chainId ?? this.threadChainId;
+  }
+
   get hasWork(): boolean {
+    if (this.fallback) return this.fallback.hasWork;
     return this.pending.length > 0 || this.shared.get('hasWork') === 1;
   }
 
@@ -84,14 +93,17 @@ export class ThreadWriter implements RecordWriter {
   }
 
   hasRoom(): boolean {
+    if (this.fallback) return this.fallback.hasRoom();
     return this.heldBytes < this.options.maxQueueBytes;
   }
 
   hasRoomFor(bytes: number): boolean {
+    if (this.fallback) return this.fallback.hasRoomFor(bytes);
     return this.shared.get('overflowing') === 0 && this.heldBytes + bytes <= this.options.maxQueueBytes;
   }
 
   waitForRoom(ms: number): Promise<boolean> {
+    if (this.fallback) return this.fallback.waitForRoom(ms);
     return new Promise((resolve) => {
       const timer = setTimeout(() => tell(false), ms);
       const tell = (room: boolean) => {
@@ -111,14 +123,19 @@ export class ThreadWriter implements RecordWriter {
   }
 
   refuseWaiters(): void {
+    this.fallback?.refuseWaiters();
     for (const tell of [...this.waiters]) tell(false);
   }
 
   backlogCause(): string {
-    return this.cause;
+    return this.fallback?.backlogCause() ?? this.cause;
   }
 
   take(exchange: Exchange<CompiledRoute>): void {
+    if (this.fallback) {
+      this.fallback.take(exchange);
+      return;
+    }
     if (this.ended) {
       this.after.drop(1, 'after_close', 'E_CLOSED', `a finished request's record could not be written: ${this.ended}`);
       return;
@@ -158,24 +175,26 @@ export class ThreadWriter implements RecordWriter {
   }
 
   drop(count: number, reason: LossReason, code: InferlogErrorCode, message: string, lost?: readonly LostRecord[]): InferlogError {
+    if (this.fallback) return this.fallback.drop(count, reason, code, message, lost);
     if (this.ended) return this.after.drop(count, reason, code, message, lost);
     void this.call('drop', [count, reason, code, message, lost]).catch(() => {});
     return new InferlogError(code, this.after.scrub(message));
   }
 
   flush(): Promise<void> {
-    return this.call('flush', []) as Promise<void>;
+    return this.fallback?.flush() ?? (this.call('flush', []) as Promise<void>);
   }
 
   ready(): Promise<void> {
-    return this.call('ready', []) as Promise<void>;
+    return this.fallback?.ready() ?? (this.call('ready', []) as Promise<void>);
   }
 
   event(subject: string, event: OversightEvent): Promise<StoredEvent> {
-    return this.call('event', [subject, event]) as Promise<StoredEvent>;
+    return this.fallback?.event(subject, event) ?? (this.call('event', [subject, event]) as Promise<StoredEvent>);
   }
 
   async close(deadline: number, unfinished: number): Promise<void> {
+    if (this.fallback) return this.fallback.close(deadline, unfinished);
     try {
       await this.call('close', [deadline, unfinished]);
     } finally {
@@ -190,6 +209,7 @@ export class ThreadWriter implements RecordWriter {
    * the process open: what it could not write stays in its journals.
    */
   beforeExit(): Promise<void> {
+    if (this.fallback) return this.fallback.beforeExit();
     if (this.exitTried) return Promise.resolve();
     this.exitTried = true;
     return this.call('beforeExit', []) as Promise<void>;
@@ -197,8 +217,15 @@ export class ThreadWriter implements RecordWriter {
 
   stats(): InferenceLogStats {
     const stats = this.shared.stats(this.after.lastError ?? this.lastError);
+    if (this.fallback) {
+      // What the failed thread did, and what this thread's writer has done since.
+      const here = this.fallback.stats();
+      for (const key of ['captured', 'written', 'retried', 'spilled', 'replayed'] as const) here[key] += stats[key];
+      here.dropped += this.dropped;
+      return here;
+    }
     stats.captured += this.after.counts.captured;
-    stats.dropped += this.after.counts.dropped;
+    stats.dropped = this.dropped + this.after.counts.dropped;
     return stats;
   }
 
@@ -236,6 +263,7 @@ export class ThreadWriter implements RecordWriter {
         }
         return;
       case 'drop':
+        this.dropped += message.count;
         try {
           this.options.onDrop?.(message.count, message.message);
         } catch {
@@ -245,14 +273,27 @@ export class ThreadWriter implements RecordWriter {
     }
   }
 
-  /** The thread ended: calls under way fail, and what arrives from now on is reported here. */
+  /**
+   * The thread ended. Unless it was closed, it failed: calls under way fail, and a writer in this thread
+   * takes over (a new chain) with the exchanges not yet handed over; it replays the thread's journals once
+   * they go stale. What the thread held in memory past its write-ahead journal is lost, and said so.
+   */
   private failed(why: string): void {
-    if (!this.ended) {
-      this.ended = why;
-      this.after.report('E_WRITE', `${why}; records it held in memory past its write-ahead journal are lost`);
-    }
     for (const call of this.calls.values()) call.reject(new InferlogError('E_WRITE', why));
     this.calls.clear();
+    if (this.ended) return;
+    this.ended = why;
+    if (this.handOff) clearTimeout(this.handOff);
+    this.handOff = null;
+    this.refuseWaiters();
+    this.fallback = new LocalWriter(this.options);
+    this.fallback.reporter.report(
+      'E_WRITE',
+      `${why}: records go on in this thread under a new chain (${this.fallback.chainId}); the thread's journals are replayed, what it held in memory past them is lost`,
+    );
+    const pending = this.pending;
+    this.pending = [];
+    for (const exchange of pending) this.fallback.take(exchange);
   }
 }
 

@@ -17,7 +17,8 @@ const send = (message: FromThread) => port.postMessage(message);
 const options = resolveOptions({
   ...start.options,
   ...(start.onError ? { onError: (error) => send({ type: 'error', code: error.code, message: error.message }) } : {}),
-  ...(start.onDrop ? { onDrop: (count, message) => send({ type: 'drop', count, message }) } : {}),
+  // Always told: the logger counts drops from these messages, so that `stats().dropped` and `onDrop` agree at every moment.
+  onDrop: (count, message) => send({ type: 'drop', count, message }),
 });
 const writer = new LocalWriter(options, undefined, start.chainId);
 const shared = new SharedStats(start.stats);
