@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import express, { type Express, type RequestHandler } from 'express';
 import pgPromise from 'pg-promise';
 import type { InferenceLogOptions, InferenceLogStats } from '@inferlog/core';
 
@@ -124,6 +125,17 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
 
 export function endPool(): Promise<void> {
   return db.$pool.end();
+}
+
+/** An Express OIP v2 model API behind `log`, answering one FP32 output. */
+export function oipApp(log: RequestHandler): Express {
+  const app = express();
+  app.use(log);
+  app.use(express.json());
+  app.post('/v2/models/:model/infer', (req, res) => {
+    res.json({ model_name: req.params.model, outputs: [{ name: 'y', shape: [1], datatype: 'FP32', data: [1] }] });
+  });
+  return app;
 }
 
 /** An OIP v2 inference request with one FP32 tensor. */

@@ -1,20 +1,9 @@
-import express from 'express';
 import request from 'supertest';
-import { inferenceLog, InferlogError, type InferenceLogMiddleware } from '@inferlog/express';
-import { DATABASE_URL, dropSchema, endPool, logOptions, oipRequest, settle, storedRows, uniqueSchema } from './helpers';
+import { inferenceLog, InferlogError } from '@inferlog/express';
+import { DATABASE_URL, dropSchema, endPool, logOptions, oipApp, oipRequest, settle, storedRows, uniqueSchema } from './helpers';
 import { TcpProxy } from './tcp-proxy';
 
 const schema = uniqueSchema('life');
-
-function oipApp(log: InferenceLogMiddleware) {
-  const app = express();
-  app.use(log);
-  app.use(express.json());
-  app.post('/v2/models/:model/infer', (req, res) => {
-    res.json({ model_name: req.params.model, outputs: [{ name: 'y', shape: [1], datatype: 'FP32', data: [1] }] });
-  });
-  return app;
-}
 
 afterAll(async () => {
   await dropSchema(schema);

@@ -1,25 +1,15 @@
 // The writer thread: records are built and written off the app's thread by default; where options
 // cannot cross it stays in this thread; a thread that dies hands over to a writer here, losing nothing
 // the app still holds and saying so.
-import express from 'express';
+import type { Express } from 'express';
 import request from 'supertest';
-import { inferenceLog, type InferenceLogMiddleware, type InferlogError } from '@inferlog/express';
+import { inferenceLog, type InferlogError } from '@inferlog/express';
 import { verifyLog } from '@inferlog/core/audit';
-import { db, dropSchema, endPool, logOptions, oipRequest, storedRows, uniqueSchema } from './helpers';
+import { db, dropSchema, endPool, logOptions, oipApp, oipRequest, storedRows, uniqueSchema } from './helpers';
 
 const schema = uniqueSchema('thread');
 
-function oipApp(log: InferenceLogMiddleware) {
-  const app = express();
-  app.use(log);
-  app.use(express.json());
-  app.post('/v2/models/:model/infer', (req, res) => {
-    res.json({ model_name: req.params.model, outputs: [{ name: 'y', shape: [1], datatype: 'FP32', data: [1] }] });
-  });
-  return app;
-}
-
-const infer = (app: express.Express, i: number) =>
+const infer = (app: Express, i: number) =>
   request(app)
     .post('/v2/models/m/infer')
     .set('x-request-id', `thread-${i}`)

@@ -4,16 +4,10 @@ import type { InferenceLogStats } from './record-writer';
  * The writer thread's counters, in shared memory so that `stats()` and admission read them at once in
  * the logger's thread. One writer (the thread), one reader: plain stores and loads suffice for counters.
  */
+/** The delivery counters and queue gauges, copied as they are. */
+const COUNTS = ['captured', 'written', 'retried', 'spilled', 'replayed', 'dropped', 'queueRows', 'queueBytes', 'journalBytes'] as const;
 const SLOTS = [
-  'captured',
-  'written',
-  'retried',
-  'spilled',
-  'replayed',
-  'dropped',
-  'queueRows',
-  'queueBytes',
-  'journalBytes',
+  ...COUNTS,
   'storeReady',
   /** Held bytes of every exchange the thread has taken so far: what was posted and not yet taken is the difference. */
   'takenBytes',
@@ -41,19 +35,8 @@ export class SharedStats {
 
   /** The writer's stats as the thread published them last (its last error travels by message). */
   stats(lastError: string | null): InferenceLogStats {
-    return {
-      captured: this.get('captured'),
-      written: this.get('written'),
-      retried: this.get('retried'),
-      spilled: this.get('spilled'),
-      replayed: this.get('replayed'),
-      dropped: this.get('dropped'),
-      queueRows: this.get('queueRows'),
-      queueBytes: this.get('queueBytes'),
-      journalBytes: this.get('journalBytes'),
-      storeReady: this.get('storeReady') === 1,
-      lastError,
-    };
+    const counts = Object.fromEntries(COUNTS.map((slot) => [slot, this.get(slot)])) as Record<(typeof COUNTS)[number], number>;
+    return { ...counts, storeReady: this.get('storeReady') === 1, lastError };
   }
 
   /** Publishes the writer's stats and state (in the thread). */
