@@ -391,6 +391,8 @@ describe('streams: review findings', () => {
     ['a number', 'event: error\ndata: 42\n\n', '42'],
     ['a JSON string', 'event: error\ndata: "overloaded"\n\n', 'overloaded'],
     ['a list', 'event: error\ndata: [1,2]\n\n', '[1,2]'],
+    // Found by the mapper fuzz: an integer past 2^53 is parsed exactly (a BigInt), which JSON.stringify refuses.
+    ['a list holding an integer past 2^53', 'event: error\ndata: [[-9007199254740993]]\n\n', '[[-9007199254740993]]'],
   ])('an event: error whose data is %s becomes the message, never the stream text', (_kind, frame, message) => {
     const out = map({}, chunk({ index: 0, delta: { role: 'assistant', content: 'secret-looking output' }, finish_reason: null }) + frame);
     expect(out.error).toEqual({ status: 200, message });

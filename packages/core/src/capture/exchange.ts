@@ -171,7 +171,10 @@ export function startExchange<R extends CaptureRoute>(
     exchange.request.seal();
     sink.enqueue(exchange);
   };
-  onFinished(res, () => {
+  let ended = false;
+  const responseDone = () => {
+    if (ended) return;
+    ended = true;
     exchange.finish(res);
     if (route.label === null && frameworkRoute) {
       const matched = frameworkRoute();
@@ -180,6 +183,13 @@ export function startExchange<R extends CaptureRoute>(
     // A body the app never read is drained by Node after the response; the tee sees it go by.
     if (req.readableEnded || exchange.parsedRequestBody !== undefined) done();
     else onFinished(req, done);
-  });
+  };
+  // The response's own 'finish' (sent whole) or 'close' (the connection went first; Node emits it on the
+  // response for a closed socket too): two listeners, where on-finished adds a dozen and removes them.
+  if (res.writableFinished || res.destroyed) setImmediate(responseDone);
+  else {
+    res.once('finish', responseDone);
+    res.once('close', responseDone);
+  }
   return exchange;
 }

@@ -21,7 +21,7 @@ const ENTRY = ((here) => (existsSync(here) ? here : join(__dirname, '..', '..', 
 );
 
 /** Finished exchanges wait this long, or until there are this many, to cross to the thread in one message. */
-const HAND_OFF_MS = 5;
+const HAND_OFF_MS = 10;
 const HAND_OFF_ROWS = 256;
 /** How often requests waiting for room (overflow `wait`) look at the thread's backlog again. */
 const ROOM_POLL_MS = 5;

@@ -170,7 +170,15 @@ function applyChoice(choices: Map<number, ChoiceState>, choice: Record<string, u
 /** An error sent in a stream as an object with a message; a bare value (`"overloaded"`, 42) becomes the message. */
 function streamError(error: unknown): unknown {
   if (isObject(error)) return error;
-  return { message: typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error)) };
+  return { message: typeof error === 'string' ? error : jsonText(error) };
+}
+
+const BIG = '\u0000bigint:';
+
+/** A value as its JSON text, integers past 2^53 (parsed as BigInt) with all their digits, which JSON.stringify refuses. */
+function jsonText(value: unknown): string {
+  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${BIG}${v}` : v));
+  return text === undefined ? String(value) : text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
 }
 
 /** A choice as the non-streamed response would carry it: `{index, message | text, finish_reason, logprobs, …extras}`. */
