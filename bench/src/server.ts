@@ -47,6 +47,8 @@ function inferlogOptions() {
     spillDir: join(tmpdir(), `inferlog-bench-${process.pid}`),
     maxBodyBytes: 1024 * 1024,
     onError: (e: { code: string; message: string }) => e.code !== 'E_QUEUE_FULL' && console.error(e.message),
+    // For experiments: options merged in from the environment (`BENCH_INFERLOG_OPTIONS='{"writeAhead":false}'`).
+    ...(JSON.parse(process.env.BENCH_INFERLOG_OPTIONS ?? '{}') as object),
   };
 }
 

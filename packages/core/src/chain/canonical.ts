@@ -225,6 +225,47 @@ const sortedColumns = new WeakMap<object, readonly (readonly [string, ColumnKind
  */
 export const sealedJson = new WeakMap<object, Record<string, string>>();
 
+/**
+ * The canonical text of a record's non-null jsonb columns, made once while it is staged: the journal
+ * writes it, the seal hashes it and COPY sends it, so each value is serialised once. Records are never
+ * changed in place after they are built (a stripped record is a new object), so the text stays theirs.
+ */
+const preparedJson = new WeakMap<object, Record<string, string>>();
+
+/**
+ * A record's non-null jsonb columns as JSON object members (`"inputs":[…],"outputs":[…]`), each value in
+ * the canonical text `canonicalObject` would make, which is remembered for the seal.
+ */
+export function jsonbMembers(
+  row: Readonly<Record<string, unknown>>,
+  columns: Readonly<Record<string, ColumnKind>> = RECORD_HASH_COLUMNS,
+): string {
+  const texts: Record<string, string> = {};
+  let members = '';
+  for (const [name, quoted, kind] of jsonColumns(columns)) {
+    const value = normalize(kind, row[name]);
+    if (value === null) continue;
+    const text = canonicalJson(value);
+    texts[name] = text;
+    members += `${members === '' ? '' : ','}${quoted}:${text}`;
+  }
+  preparedJson.set(row, texts);
+  return members;
+}
+
+const jsonOnly = new WeakMap<object, readonly (readonly [string, string, ColumnKind])[]>();
+
+function jsonColumns(columns: Readonly<Record<string, ColumnKind>>): readonly (readonly [string, string, ColumnKind])[] {
+  let found = jsonOnly.get(columns);
+  if (!found) {
+    found = Object.entries(columns)
+      .filter(([, kind]) => kind === 'json')
+      .map(([name, kind]) => [name, JSON.stringify(name), kind] as const);
+    jsonOnly.set(columns, found);
+  }
+  return found;
+}
+
 /** `columns`' entries in canonical (sorted) order with their quoted names, made once per column set. */
 function sortedEntries(columns: Readonly<Record<string, ColumnKind>>): readonly (readonly [string, ColumnKind, string])[] {
   let order = sortedColumns.get(columns);
@@ -248,11 +289,12 @@ export function canonicalObject(
   json: Record<string, string> | null = null,
 ): string {
   const order = sortedEntries(columns);
+  const prepared = preparedJson.get(row);
   let canonical = '{';
   for (let i = 0; i < order.length; i++) {
     const [name, kind, quoted] = order[i]!;
     const value = normalize(kind, row[name]);
-    const text = canonicalJson(value);
+    const text = (kind === 'json' ? prepared?.[name] : undefined) ?? canonicalJson(value);
     if (json && kind === 'json' && value !== null) json[name] = text;
     canonical += `${i === 0 ? '' : ','}${quoted}:${text}`;
   }
