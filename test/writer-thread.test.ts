@@ -1,9 +1,9 @@
 // The writer thread: records are built and written off the app's thread by default; where options
 // cannot cross it stays in this thread; a thread that dies hands over to a writer here, losing nothing
 // the app still holds and saying so.
-import type { Express } from 'express';
+import express, { type Express } from 'express';
 import request from 'supertest';
-import { inferenceLog, type InferlogError } from '@inferlog/express';
+import { annotate, inferenceLog, type InferlogError } from '@inferlog/express';
 import { verifyLog } from '@inferlog/core/audit';
 import { db, dropSchema, endPool, logOptions, oipApp, oipRequest, storedRows, uniqueSchema } from './helpers';
 
@@ -80,4 +80,79 @@ test('a writer thread that dies: a writer in this thread takes over, every later
   expect(new Set(rows.map((r) => r.chain_id))).toEqual(new Set([first, log.logger.chain.id]));
   expect(log.stats()).toMatchObject({ captured: 10, written: 10, dropped: 0 });
   expect((await verifyLog(db, schema, 'crash')).ok).toBe(true);
+});
+
+test('a thread killed with records in flight: every answered request is stored or counted lost, by reason', async () => {
+  const dropped: number[] = [];
+  const log = inferenceLog(
+    logOptions(schema, { table: 'crash_busy', onDrop: (count) => dropped.push(count), batch: { flushIntervalMs: 200 } }),
+  );
+  const app = oipApp(log);
+  await log.ready();
+  const thread = (log.logger as unknown as { writer: { worker: { terminate(): Promise<number> } } }).writer.worker;
+  // Killed once half were answered: some records are in the thread's memory (its flush interval is long), some on their way, some waiting here.
+  let answered = 0;
+  const served = Array.from({ length: 200 }, (_, i) =>
+    infer(app, 1000 + i).then(() => {
+      if (++answered === 100) void thread.terminate();
+    }),
+  );
+  await Promise.all(served);
+  await log.close().catch(() => {});
+  const stats = log.stats();
+  const rows = await storedRows(schema, 'crash_busy');
+  expect(rows.length + stats.dropped).toBeGreaterThanOrEqual(200);
+  expect(new Set(rows.map((r) => r.request_id)).size).toBe(rows.length);
+  expect(dropped.reduce((a, b) => a + b, 0)).toBe(stats.dropped);
+  expect((await verifyLog(db, schema, 'crash_busy')).ok).toBe(true);
+  console.log(`thread killed under load: 200 answered, ${rows.length} stored, ${stats.dropped} counted lost (writer_failed)`);
+});
+
+test('a Buffer hmacKey crosses to the thread; annotations and stream times are stored as in this thread', async () => {
+  class Money {
+    constructor(readonly cents: number) {}
+    toJSON() {
+      return `${(this.cents / 100).toFixed(2)} EUR`;
+    }
+  }
+  const key = Buffer.from('0123456789abcdef0123456789abcdef');
+  const apps = [true, false].map((worker) => {
+    const log = inferenceLog(logOptions(schema, { table: `same_${worker}`, worker, hmacKey: key }));
+    const app = express();
+    app.use(log);
+    app.use(express.json());
+    app.post('/v1/chat/completions', (req, res) => {
+      annotate(req, { price: new Money(100), n: 12345678901234567890n, tenant: 't-1' });
+      res.setHeader('content-type', 'text/event-stream');
+      res.write(
+        `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }] })}\n\n`,
+      );
+      setTimeout(() => {
+        res.write(
+          `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`,
+        );
+        res.end('data: [DONE]\n\n');
+      }, 20);
+    });
+    return { log, app };
+  });
+  expect(apps.map((a) => a.log.logger.threaded)).toEqual([true, false]);
+  for (const { app } of apps)
+    for (let i = 0; i < 4; i++)
+      await request(app)
+        .post('/v1/chat/completions')
+        .send({ model: 'm', stream: true, messages: [{ role: 'user', content: 'x' }] })
+        .expect(200);
+  for (const { log } of apps) await log.close();
+  const [threaded, here] = await Promise.all([storedRows(schema, 'same_true'), storedRows(schema, 'same_false')]);
+  expect(threaded).toHaveLength(4);
+  for (const rows of [threaded, here]) {
+    for (const row of rows) {
+      expect(row.annotations).toEqual({ price: '1.00 EUR', n: '12345678901234567890', tenant: 't-1' });
+      expect(row.usage.time_to_first_token_ms).toBeGreaterThanOrEqual(0);
+      expect(row.usage.time_to_first_token_ms).toBeLessThan(row.latency_ms);
+      expect(row.request_sha256).toMatch(/^hmac:/);
+    }
+  }
+  expect(threaded.map((r) => r.request_sha256)).toEqual(here.map((r) => r.request_sha256));
 });

@@ -229,6 +229,7 @@ const DROP_REASONS: Record<string, string> = {
   after_close: 'its request finished after close()',
   close_deadline: 'neither written nor journaled by the close() deadline',
   capture_failed: 'capturing it failed in the middleware',
+  writer_failed: 'the writer thread died holding it in memory only',
 };
 
 const SEPARATOR = `\n\n${'─'.repeat(80)}\n\n`;

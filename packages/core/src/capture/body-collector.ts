@@ -134,8 +134,7 @@ export class BodyCollector {
    * which only this side can finish.
    */
   transfer(origin: number): BodyTransfer {
-    const times = this.writeTimes;
-    if (times) for (let i = 2; i < times.length; i += 3) times[i]! -= origin;
+    const times = this.writeTimes?.map((value, i) => (i % 3 === 2 ? value - origin : value)) ?? null;
     return { bytes: this.bytes, cut: this.cut, digest: this.cut ? this.digest() : undefined, writeTimes: times };
   }
 

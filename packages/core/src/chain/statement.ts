@@ -18,7 +18,9 @@ export type LossReason =
   /** The `close()` deadline passed with the record neither written nor journaled. */
   | 'close_deadline'
   /** Capturing the request failed inside the middleware: it was served and not logged (not named: nothing was captured). */
-  | 'capture_failed';
+  | 'capture_failed'
+  /** The writer thread died holding it in memory only (not yet in a journal): counted, not named. */
+  | 'writer_failed';
 
 /** A record known lost, named as the log would have named it. */
 export interface LostRecord {

@@ -6,7 +6,9 @@ import type { CompiledRoute } from '../routes';
 /** One finished exchange as it crosses to the writer thread: its fields, and where its bodies lie in the batch's buffer. */
 interface ExchangeTransfer {
   route: number;
-  fields: Omit<Exchange, 'route' | 'request' | 'response' | 'annotate' | 'finish' | 'heldBytes' | 'inFlight' | 'startMark'>;
+  fields: Omit<Exchange, 'route' | 'request' | 'response' | 'annotate' | 'finish' | 'heldBytes' | 'inFlight' | 'startMark' | 'annotations'>;
+  /** The annotations as JSON text made here, as the record stores them (`toJSON` kept, BigInt as its digits): a clone would drop prototypes. */
+  annotations: string | null;
   request: BodyTransfer & { at: number; length: number };
   response: BodyTransfer & { at: number; length: number };
   /** The parsed body is a Buffer (`express.raw`): it crosses as a tight copy of its bytes, and is a Buffer again there. */
@@ -48,7 +50,6 @@ export function packExchanges(list: readonly Exchange<CompiledRoute>[], routeInd
         parsedRequestBody: Buffer.isBuffer(x.parsedRequestBody) ? new Uint8Array(x.parsedRequestBody) : x.parsedRequestBody,
         thrown: x.thrown,
         requestIncomplete: x.requestIncomplete,
-        annotations: x.annotations,
         frameworkRoute: x.frameworkRoute,
         latencyMs: x.latencyMs,
         status: x.status,
@@ -59,9 +60,20 @@ export function packExchanges(list: readonly Exchange<CompiledRoute>[], routeInd
       request: { ...x.request.transfer(x.startMark), ...place(request) },
       response: { ...x.response.transfer(x.startMark), ...place(response) },
       parsedBytes: Buffer.isBuffer(x.parsedRequestBody),
+      annotations: annotationsJson(x.annotations),
     };
   });
   return { exchanges, bodies };
+}
+
+/** Annotations as JSON text: what the record would store of them (an unserialisable value as its text). */
+function annotationsJson(annotations: Record<string, unknown> | null): string | null {
+  if (annotations === null) return null;
+  try {
+    return JSON.stringify(annotations, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? null;
+  } catch {
+    return JSON.stringify({ inferlog: 'the annotations could not be serialised as JSON (a cycle?)' });
+  }
 }
 
 /**
@@ -79,6 +91,7 @@ export function unpackExchanges(batch: ExchangeBatch, options: ResolvedOptions):
       inFlight: false,
       request: body(x.request),
       response: body(x.response),
+      annotations: x.annotations === null ? null : (JSON.parse(x.annotations) as Record<string, unknown>),
       ...(x.parsedBytes ? { parsedRequestBody: Buffer.from(x.fields.parsedRequestBody as Uint8Array) } : {}),
     }),
   );

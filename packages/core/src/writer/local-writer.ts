@@ -94,6 +94,11 @@ export class LocalWriter implements RecordWriter {
     return this.delivery.hasWork;
   }
 
+  /** Records held in memory only, in no journal: those in the write-ahead journal (or none, without one) are not. */
+  get volatileRows(): number {
+    return this.spill?.writeAhead ? this.backlog.waiting : this.backlog.rows;
+  }
+
   /** The backlog overflowed and nothing has been written or spilled since. */
   get overflowing(): boolean {
     return this.backlog.overflowing;

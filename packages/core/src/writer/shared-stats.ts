@@ -11,6 +11,10 @@ const SLOTS = [
   'storeReady',
   /** Held bytes of every exchange the thread has taken so far: what was posted and not yet taken is the difference. */
   'takenBytes',
+  /** Batches of exchanges the thread has taken (they are numbered as posted). */
+  'takenBatches',
+  /** Records the thread holds in memory only, in no journal: what its death would lose. */
+  'volatileRows',
   /** The backlog overflowed and nothing has been written or spilled since. */
   'overflowing',
   'hasWork',
@@ -40,7 +44,10 @@ export class SharedStats {
   }
 
   /** Publishes the writer's stats and state (in the thread). */
-  publish(stats: InferenceLogStats, state: { takenBytes: number; overflowing: boolean; hasWork: boolean }): void {
+  publish(
+    stats: InferenceLogStats,
+    state: { takenBytes: number; takenBatches: number; volatileRows: number; overflowing: boolean; hasWork: boolean },
+  ): void {
     for (const slot of [
       'captured',
       'written',
@@ -54,6 +61,9 @@ export class SharedStats {
     ] as const)
       this.set(slot, stats[slot]);
     this.set('storeReady', stats.storeReady ? 1 : 0);
+    this.set('takenBatches', state.takenBatches);
+    this.set('volatileRows', state.volatileRows);
+    // Last: the app's thread reads it first (see ThreadWriter.heldBytes).
     this.set('takenBytes', state.takenBytes);
     this.set('overflowing', state.overflowing ? 1 : 0);
     this.set('hasWork', state.hasWork ? 1 : 0);

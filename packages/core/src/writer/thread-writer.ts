@@ -41,6 +41,9 @@ export class ThreadWriter implements RecordWriter {
   private pending: Exchange<CompiledRoute>[] = [];
   private pendingBytes = 0;
   private postedBytes = 0;
+  /** Batches posted and not yet taken by the thread (it counts them in shared memory): a writer here takes them over should it die. */
+  private inTransit: { seq: number; exchanges: Exchange<CompiledRoute>[] }[] = [];
+  private posted = 0;
   private handOff: NodeJS.Timeout | null = null;
   private readonly calls = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
   private nextCall = 1;
@@ -84,12 +87,14 @@ export class ThreadWriter implements RecordWriter {
 
   get hasWork(): boolean {
     if (this.fallback) return this.fallback.hasWork;
-    return this.pending.length > 0 || this.shared.get('hasWork') === 1;
+    return this.pending.length > 0 || this.posted > this.shared.get('takenBatches') || this.shared.get('hasWork') === 1;
   }
 
   /** Bytes held for records: in the thread's backlog, on their way there, and waiting to be handed off. */
   private get heldBytes(): number {
-    return this.shared.get('queueBytes') + (this.postedBytes - this.shared.get('takenBytes')) + this.pendingBytes;
+    // Taken first: the thread adds to its backlog before it counts the batch taken, so nothing is missed between the two reads.
+    const taken = this.shared.get('takenBytes');
+    return this.shared.get('queueBytes') + (this.postedBytes - taken) + this.pendingBytes;
   }
 
   hasRoom(): boolean {
@@ -146,28 +151,42 @@ export class ThreadWriter implements RecordWriter {
     else this.handOff ??= setTimeout(() => this.handOver(), HAND_OFF_MS).unref();
   }
 
-  /** Posts the exchanges waiting here to the thread, in one message. */
+  /** Posts the exchanges waiting here to the thread, in one message; never throws. */
   private handOver(): void {
     if (this.handOff) clearTimeout(this.handOff);
     this.handOff = null;
     if (this.pending.length === 0 || this.ended) return;
     const list = this.pending;
+    const bytes = this.pendingBytes;
     this.pending = [];
-    this.postedBytes += this.pendingBytes;
     this.pendingBytes = 0;
-    let batch = packExchanges(list, this.routeIndex);
+    const taken = this.shared.get('takenBatches');
+    while (this.inTransit.length > 0 && this.inTransit[0]!.seq <= taken) this.inTransit.shift();
     try {
-      this.post({ type: 'exchanges', batch }, [batch.bodies]);
+      this.postBatch(list);
     } catch {
-      // A value the app put on the request (its parsed body, an annotation) that cannot be copied to a
-      // thread goes as JSON would store it.
-      for (const x of list) {
-        x.parsedRequestBody = copyable(x.parsedRequestBody);
-        x.annotations = copyable(x.annotations) as Record<string, unknown> | null;
+      // A parsed body that cannot be copied to a thread (it holds a function, a symbol…) goes as JSON would
+      // store it; only the exchanges that hold one are changed.
+      for (const x of list) if (!cloneable(x.parsedRequestBody)) x.parsedRequestBody = asJson(x.parsedRequestBody);
+      try {
+        this.postBatch(list);
+      } catch (err) {
+        this.after.drop(
+          list.length,
+          'capture_failed',
+          'E_CAPTURE',
+          `${list.length} records could not be handed to the writer thread: ${describe(err)}`,
+        );
+        return;
       }
-      batch = packExchanges(list, this.routeIndex);
-      this.post({ type: 'exchanges', batch }, [batch.bodies]);
     }
+    this.postedBytes += bytes;
+    this.inTransit.push({ seq: ++this.posted, exchanges: list });
+  }
+
+  private postBatch(list: Exchange<CompiledRoute>[]): void {
+    const batch = packExchanges(list, this.routeIndex);
+    this.post({ type: 'exchanges', batch }, [batch.bodies]);
   }
 
   private post(message: ToThread, transfer: ArrayBuffer[] = []): void {
@@ -197,6 +216,10 @@ export class ThreadWriter implements RecordWriter {
     if (this.fallback) return this.fallback.close(deadline, unfinished);
     try {
       await this.call('close', [deadline, unfinished]);
+    } catch (err) {
+      // The thread died during close(): the writer here that took over closes instead.
+      if (this.fallback) return (this.fallback as LocalWriter).close(deadline, unfinished);
+      throw err;
     } finally {
       this.ended ??= 'the logger is closed';
       await this.worker.terminate();
@@ -285,22 +308,39 @@ export class ThreadWriter implements RecordWriter {
     this.ended = why;
     if (this.handOff) clearTimeout(this.handOff);
     this.handOff = null;
-    this.refuseWaiters();
-    this.fallback = new LocalWriter(this.options);
-    this.fallback.reporter.report(
-      'E_WRITE',
-      `${why}: records go on in this thread under a new chain (${this.fallback.chainId}); the thread's journals are replayed, what it held in memory past them is lost`,
-    );
-    const pending = this.pending;
+    // What it held in memory only (not yet in a journal) is lost; what it had not taken yet is still here.
+    const volatile = this.shared.get('volatileRows');
+    const taken = this.shared.get('takenBatches');
+    const untaken = [...this.inTransit.filter((b) => b.seq > taken).flatMap((b) => b.exchanges), ...this.pending];
+    this.inTransit = [];
     this.pending = [];
-    for (const exchange of pending) this.fallback.take(exchange);
+    const message = `${why}: ${volatile} records it held in memory only are lost`;
+    this.refuseWaiters();
+    const fallback = new LocalWriter(this.options);
+    this.fallback = fallback;
+    fallback.reporter.report(
+      'E_WRITE',
+      `${why}: records go on in this thread under a new chain (${fallback.chainId}), and the thread's journals are replayed`,
+    );
+    if (volatile > 0) fallback.drop(volatile, 'writer_failed', 'E_WRITE', message);
+    for (const exchange of untaken) fallback.take(exchange);
   }
 }
 
-/** A value as JSON would store it, for one that cannot be copied to a thread. */
-function copyable(value: unknown): unknown {
+function cloneable(value: unknown): boolean {
   try {
-    return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+    structuredClone(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A value as JSON would store it (BigInt as its digits), for one that cannot be copied to a thread. */
+function asJson(value: unknown): unknown {
+  try {
+    const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    return text === undefined ? undefined : JSON.parse(text);
   } catch {
     return String(value);
   }

@@ -16,6 +16,8 @@ const send = (message: FromThread) => port.postMessage(message);
 
 const options = resolveOptions({
   ...start.options,
+  // A Buffer key arrives as a Uint8Array (structured clone keeps no Buffer).
+  ...(start.options.hmacKey instanceof Uint8Array ? { hmacKey: Buffer.from(start.options.hmacKey) } : {}),
   ...(start.onError ? { onError: (error) => send({ type: 'error', code: error.code, message: error.message }) } : {}),
   // Always told: the logger counts drops from these messages, so that `stats().dropped` and `onDrop` agree at every moment.
   onDrop: (count, message) => send({ type: 'drop', count, message }),
@@ -23,11 +25,18 @@ const options = resolveOptions({
 const writer = new LocalWriter(options, undefined, start.chainId);
 const shared = new SharedStats(start.stats);
 let takenBytes = 0;
+let takenBatches = 0;
 let said: { lastError: string | null; cause: string } = { lastError: null, cause: '' };
 
 function publish(): void {
   const stats = writer.stats();
-  shared.publish(stats, { takenBytes, overflowing: writer.overflowing, hasWork: writer.hasWork });
+  shared.publish(stats, {
+    takenBytes,
+    takenBatches,
+    volatileRows: writer.volatileRows,
+    overflowing: writer.overflowing,
+    hasWork: writer.hasWork,
+  });
   const cause = writer.backlogCause();
   if (stats.lastError !== said.lastError || cause !== said.cause) {
     said = { lastError: stats.lastError, cause };
@@ -52,6 +61,7 @@ port.on('message', (message: ToThread) => {
       takenBytes += exchange.heldBytes;
       writer.take(exchange);
     }
+    takenBatches++;
     publish();
     return;
   }
