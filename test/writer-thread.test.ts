@@ -5,6 +5,11 @@ import express, { type Express } from 'express';
 import request from 'supertest';
 import { annotate, inferenceLog, type InferlogError } from '@inferlog/express';
 import { verifyLog } from '@inferlog/core/audit';
+import { BodyCollector } from '../packages/core/src/capture/body-collector';
+import { Exchange } from '../packages/core/src/capture/exchange';
+import { resolveOptions } from '../packages/core/src/options';
+import { threadOptions } from '../packages/core/src/writer/thread-options';
+import { ThreadWriter } from '../packages/core/src/writer/thread-writer';
 import { db, dropSchema, endPool, logOptions, oipApp, oipRequest, storedRows, uniqueSchema } from './helpers';
 
 const schema = uniqueSchema('thread');
@@ -156,3 +161,53 @@ test('a Buffer hmacKey crosses to the thread; annotations and stream times are s
   }
   expect(threaded.map((r) => r.request_sha256)).toEqual(here.map((r) => r.request_sha256));
 });
+
+test('the thread dies during close(): the writer that takes over closes, each loss counted once; a loss the app reported in transit is counted', async () => {
+  const told: number[] = [];
+  const given = { database: 'postgres://nobody@127.0.0.1:1/none', spillDir: false as const, databaseTimeoutMs: 500 };
+  const options = resolveOptions({ ...given, onDrop: (n) => told.push(n), onError: () => {} });
+  const writer = new ThreadWriter(options, threadOptions(given, options)!);
+  const route = options.selector.routes[0]!;
+  const body = (text: string) => {
+    const b = new BodyCollector(1 << 20, false, options.bodyDigest);
+    b.add(Buffer.from(text));
+    b.seal();
+    return b;
+  };
+  const exchanges = Array.from({ length: 3 }, (_, i) =>
+    Object.assign(Object.create(Exchange.prototype), {
+      id: `01900000-0000-7000-8000-00000000000${i}`,
+      requestId: `r${i}`,
+      startedAt: Date.now(),
+      startMark: 0,
+      method: 'POST',
+      url: '/v2/models/m/infer',
+      routeUrl: '/v2/models/m/infer',
+      requestHeaders: {},
+      parsedRequestBody: undefined,
+      thrown: null,
+      requestIncomplete: false,
+      annotations: null,
+      inFlight: false,
+      frameworkRoute: null,
+      latencyMs: 1,
+      status: 200,
+      aborted: false,
+      responseHeaders: {},
+      head: { argument: undefined, encoding: undefined, lost: false },
+      route,
+      request: body('{}'),
+      response: body('{}'),
+    }),
+  );
+  for (const x of exchanges) writer.take(x);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  writer.drop(1, 'capture_failed', 'E_CAPTURE', 'a capture failed');
+  // The database is unreachable: close() keeps trying until its deadline, and the thread is killed meanwhile.
+  const closing = writer.close(Date.now() + 2_000, 2);
+  setTimeout(() => void (writer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate(), 400);
+  await closing.catch(() => {});
+  // 3 records, 2 requests unfinished at the deadline, 1 capture failed: 6 lost, each counted once.
+  expect(writer.stats().dropped).toBe(6);
+  expect(told.reduce((a, b) => a + b, 0)).toBe(6);
+}, 20_000);

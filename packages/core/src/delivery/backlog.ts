@@ -56,6 +56,14 @@ export class Backlog {
     return rows;
   }
 
+  /** Records of batches in the write-ahead journal (ready or in flight): a process or thread that dies leaves them to a replay. */
+  get journaledRows(): number {
+    let rows = 0;
+    for (const batch of this.ready) if (batch.tickets?.length) rows += batch.records.length;
+    for (const batch of this.inFlight) if (batch.tickets?.length) rows += batch.records.length;
+    return rows;
+  }
+
   /** Exchanges waiting to be taken. */
   get waiting(): number {
     return this.exchanges.length;

@@ -11,8 +11,8 @@ interface ExchangeTransfer {
   annotations: string | null;
   request: BodyTransfer & { at: number; length: number };
   response: BodyTransfer & { at: number; length: number };
-  /** The parsed body is a Buffer (`express.raw`): it crosses as a tight copy of its bytes, and is a Buffer again there. */
-  parsedBytes: boolean;
+  /** Where the parsed body lies in the batch's buffer when it is a Buffer (`express.raw`): it is a Buffer again there. */
+  parsedBytes: { at: number; length: number } | null;
 }
 
 /** Finished exchanges handed to the writer thread in one message: the bodies of all of them in one buffer, transferred, not copied. */
@@ -23,9 +23,11 @@ export interface ExchangeBatch {
 
 /** Packs finished exchanges for `postMessage`; `routeIndex` names each one's route by its place among the selector's routes. */
 export function packExchanges(list: readonly Exchange<CompiledRoute>[], routeIndex: ReadonlyMap<CompiledRoute, number>): ExchangeBatch {
-  const kept = list.map((x) => [x.request.content(), x.response.content()] as const);
+  const kept = list.map(
+    (x) => [x.request.content(), x.response.content(), Buffer.isBuffer(x.parsedRequestBody) ? x.parsedRequestBody : null] as const,
+  );
   let total = 0;
-  for (const [request, response] of kept) total += request.byteLength + response.byteLength;
+  for (const [request, response, parsed] of kept) total += request.byteLength + response.byteLength + (parsed?.byteLength ?? 0);
   const bodies = new ArrayBuffer(total);
   const into = new Uint8Array(bodies);
   let at = 0;
@@ -35,7 +37,7 @@ export function packExchanges(list: readonly Exchange<CompiledRoute>[], routeInd
     return { at: at - bytes.byteLength, length: bytes.byteLength };
   };
   const exchanges = list.map((x, i): ExchangeTransfer => {
-    const [request, response] = kept[i]!;
+    const [request, response, parsed] = kept[i]!;
     return {
       route: routeIndex.get(x.route) ?? -1,
       fields: {
@@ -46,8 +48,8 @@ export function packExchanges(list: readonly Exchange<CompiledRoute>[], routeInd
         url: x.url,
         routeUrl: x.routeUrl,
         requestHeaders: x.requestHeaders,
-        // A Buffer's copy would carry its whole backing pool: only its own bytes cross.
-        parsedRequestBody: Buffer.isBuffer(x.parsedRequestBody) ? new Uint8Array(x.parsedRequestBody) : x.parsedRequestBody,
+        // A Buffer crosses in the batch's buffer (a clone of it would carry its whole backing pool).
+        parsedRequestBody: parsed ? undefined : x.parsedRequestBody,
         thrown: x.thrown,
         requestIncomplete: x.requestIncomplete,
         frameworkRoute: x.frameworkRoute,
@@ -59,7 +61,7 @@ export function packExchanges(list: readonly Exchange<CompiledRoute>[], routeInd
       },
       request: { ...x.request.transfer(x.startMark), ...place(request) },
       response: { ...x.response.transfer(x.startMark), ...place(response) },
-      parsedBytes: Buffer.isBuffer(x.parsedRequestBody),
+      parsedBytes: parsed ? place(parsed) : null,
       annotations: annotationsJson(x.annotations),
     };
   });
@@ -92,7 +94,7 @@ export function unpackExchanges(batch: ExchangeBatch, options: ResolvedOptions):
       request: body(x.request),
       response: body(x.response),
       annotations: x.annotations === null ? null : (JSON.parse(x.annotations) as Record<string, unknown>),
-      ...(x.parsedBytes ? { parsedRequestBody: Buffer.from(x.fields.parsedRequestBody as Uint8Array) } : {}),
+      ...(x.parsedBytes ? { parsedRequestBody: Buffer.from(batch.bodies, x.parsedBytes.at, x.parsedBytes.length) } : {}),
     }),
   );
 }

@@ -94,9 +94,12 @@ export class LocalWriter implements RecordWriter {
     return this.delivery.hasWork;
   }
 
-  /** Records held in memory only, in no journal: those in the write-ahead journal (or none, without one) are not. */
+  /**
+   * Records held in memory only, in no journal: all but the batches in the write-ahead journal (a batch
+   * being appended, or whose append failed, counts: it would be lost).
+   */
   get volatileRows(): number {
-    return this.spill?.writeAhead ? this.backlog.waiting : this.backlog.rows;
+    return this.backlog.rows - this.backlog.journaledRows;
   }
 
   /** The backlog overflowed and nothing has been written or spilled since. */

@@ -29,7 +29,9 @@ export type FromThread =
   | { type: 'reply'; id: number; value?: unknown; error?: SentError }
   | { type: 'error'; code: InferlogErrorCode; message: string }
   | { type: 'drop'; count: number; message: string }
-  | { type: 'status'; lastError: string | null; cause: string };
+  | { type: 'status'; lastError: string | null; cause: string }
+  /** The thread began close(): the requests unfinished at its deadline are counted (a writer taking over must not count them again). */
+  | { type: 'closing' };
 
 const PREFIX = 'inferlog: ';
 

@@ -56,6 +56,11 @@ export class ThreadWriter implements RecordWriter {
   /** The writer that goes on in this thread after the writer thread failed (a new chain; it replays the thread's journals). */
   private fallback: LocalWriter | null = null;
   private exitTried = false;
+  /** Losses sent to the thread and not yet answered: a writer taking over counts them should it die first. */
+  private readonly dropsSent = new Map<number, Parameters<RecordWriter['drop']>>();
+  private dropsMade = 0;
+  /** The thread began close() and counted the requests still unfinished then. */
+  private unfinishedCounted = false;
   /** Records the thread counted lost, from its messages (not its shared counter), so that stats() and onDrop agree. */
   private dropped = 0;
   /** Losses and failures after the thread ended (a request finishing after close()). */
@@ -164,24 +169,22 @@ export class ThreadWriter implements RecordWriter {
     while (this.inTransit.length > 0 && this.inTransit[0]!.seq <= taken) this.inTransit.shift();
     try {
       this.postBatch(list);
+      this.postedBytes += bytes;
+      this.inTransit.push({ seq: ++this.posted, exchanges: list });
     } catch {
       // A parsed body that cannot be copied to a thread (it holds a function, a symbol…) goes as JSON would
-      // store it; only the exchanges that hold one are changed.
-      for (const x of list) if (!cloneable(x.parsedRequestBody)) x.parsedRequestBody = asJson(x.parsedRequestBody);
-      try {
-        this.postBatch(list);
-      } catch (err) {
-        this.after.drop(
-          list.length,
-          'capture_failed',
-          'E_CAPTURE',
-          `${list.length} records could not be handed to the writer thread: ${describe(err)}`,
-        );
-        return;
+      // store it; only the exchanges that hold one are changed, and then each crosses alone.
+      for (const x of list) {
+        if (!cloneable(x.parsedRequestBody)) x.parsedRequestBody = asJson(x.parsedRequestBody);
+        try {
+          this.postBatch([x]);
+          this.postedBytes += x.heldBytes;
+          this.inTransit.push({ seq: ++this.posted, exchanges: [x] });
+        } catch (err) {
+          this.drop(1, 'capture_failed', 'E_CAPTURE', `a record could not be handed to the writer thread: ${describe(err)}`);
+        }
       }
     }
-    this.postedBytes += bytes;
-    this.inTransit.push({ seq: ++this.posted, exchanges: list });
   }
 
   private postBatch(list: Exchange<CompiledRoute>[]): void {
@@ -196,7 +199,11 @@ export class ThreadWriter implements RecordWriter {
   drop(count: number, reason: LossReason, code: InferlogErrorCode, message: string, lost?: readonly LostRecord[]): InferlogError {
     if (this.fallback) return this.fallback.drop(count, reason, code, message, lost);
     if (this.ended) return this.after.drop(count, reason, code, message, lost);
-    void this.call('drop', [count, reason, code, message, lost]).catch(() => {});
+    const key = ++this.dropsMade;
+    this.dropsSent.set(key, [count, reason, code, message, lost]);
+    void this.call('drop', [count, reason, code, message, lost])
+      .then(() => this.dropsSent.delete(key))
+      .catch(() => {});
     return new InferlogError(code, this.after.scrub(message));
   }
 
@@ -218,7 +225,7 @@ export class ThreadWriter implements RecordWriter {
       await this.call('close', [deadline, unfinished]);
     } catch (err) {
       // The thread died during close(): the writer here that took over closes instead.
-      if (this.fallback) return (this.fallback as LocalWriter).close(deadline, unfinished);
+      if (this.fallback) return await (this.fallback as LocalWriter).close(deadline, this.unfinishedCounted ? 0 : unfinished);
       throw err;
     } finally {
       this.ended ??= 'the logger is closed';
@@ -244,7 +251,7 @@ export class ThreadWriter implements RecordWriter {
       // What the failed thread did, and what this thread's writer has done since.
       const here = this.fallback.stats();
       for (const key of ['captured', 'written', 'retried', 'spilled', 'replayed'] as const) here[key] += stats[key];
-      here.dropped += this.dropped;
+      here.dropped += this.dropped + this.after.counts.dropped;
       return here;
     }
     stats.captured += this.after.counts.captured;
@@ -274,6 +281,9 @@ export class ThreadWriter implements RecordWriter {
         else call.resolve(message.value);
         return;
       }
+      case 'closing':
+        this.unfinishedCounted = true;
+        return;
       case 'status':
         this.lastError = message.lastError;
         this.cause = message.cause;
@@ -323,6 +333,9 @@ export class ThreadWriter implements RecordWriter {
       `${why}: records go on in this thread under a new chain (${fallback.chainId}), and the thread's journals are replayed`,
     );
     if (volatile > 0) fallback.drop(volatile, 'writer_failed', 'E_WRITE', message);
+    // Losses the app reported that the thread had not answered for: counted here (one it counted just before dying is counted twice, never none).
+    for (const args of this.dropsSent.values()) fallback.drop(...args);
+    this.dropsSent.clear();
     for (const exchange of untaken) fallback.take(exchange);
   }
 }

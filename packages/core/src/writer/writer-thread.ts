@@ -48,7 +48,12 @@ const calls = {
   flush: () => writer.flush(),
   ready: () => writer.ready(),
   event: (subject: string, event: OversightEvent) => writer.event(subject, event),
-  close: (deadline: number, unfinished: number) => writer.close(deadline, unfinished),
+  close: (deadline: number, unfinished: number) => {
+    // close() counts the unfinished requests before its first await: say so at once.
+    const closed = writer.close(deadline, unfinished);
+    send({ type: 'closing' });
+    return closed;
+  },
   beforeExit: () => writer.beforeExit(),
   drop: (count: number, reason: LossReason, code: InferlogErrorCode, message: string, lost?: LostRecord[]) => {
     writer.drop(count, reason, code, message, lost);
