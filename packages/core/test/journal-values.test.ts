@@ -7,51 +7,22 @@ import fc from 'fast-check';
 import { Chain } from '../src/chain/chain';
 import { rowHash } from '../src/chain/canonical';
 import { encodeEntry, readEntry } from '../src/delivery/journal';
-import type { InferenceRecord } from '../src/record/record';
+import { RECORD_COLUMNS, type InferenceRecord } from '../src/record/record';
 import { toCopyText } from '../src/sink/copy-text';
 import { uuidv7 } from '../src/ids';
 
+/** A record whose `inputs` and `annotations` are the values under test; the other columns null or plain. */
 function record(inputs: unknown, annotations: unknown): InferenceRecord {
   const now = Date.now();
   return {
-    id: uuidv7(now),
-    started_at: new Date(now),
-    ended_at: new Date(now + 2),
-    latency_ms: 2.5,
-    request_id: 'r-1',
-    trace_id: null,
-    span_id: null,
-    service: 's',
-    service_version: '1',
-    host: 'h',
-    method: 'POST',
-    route: '/v2/models/:model/infer',
-    path: '/v2/models/m/infer',
-    status: 200,
-    aborted: false,
-    protocol: 'oip-v2',
-    model_name: 'm',
-    model_version: null,
-    inference_id: null,
-    parameters: null,
-    inputs: inputs as InferenceRecord['inputs'],
+    ...Object.fromEntries(RECORD_COLUMNS.map((column) => [column, null])),
+    ...{ id: uuidv7(now), started_at: new Date(now), ended_at: new Date(now + 2), latency_ms: 2.5, request_id: 'r-1' },
+    ...{ method: 'POST', path: '/v2/models/m/infer', status: 200, aborted: false, protocol: 'oip-v2', model_name: 'm' },
+    ...{ request_bytes: 10, response_bytes: 10, truncated: [], redactions: [], request_headers: { 'content-type': 'application/json' } },
     outputs: [{ name: 'y', shape: [1], datatype: 'FP32', data: [0.1] }],
-    response_parameters: null,
-    usage: null,
-    error: null,
-    request_headers: { 'content-type': 'application/json' },
-    response_headers: null,
-    request_body: null,
-    response_body: null,
-    request_bytes: 10,
-    response_bytes: 10,
-    request_sha256: null,
-    response_sha256: null,
-    truncated: [],
-    redactions: [],
-    schema_errors: null,
-    annotations: annotations as InferenceRecord['annotations'],
-  };
+    inputs,
+    annotations,
+  } as unknown as InferenceRecord;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'inferlog-journal-values-'));
