@@ -242,7 +242,7 @@ export function jsonbMembers(
 ): string {
   const texts: Record<string, string> = {};
   let members = '';
-  for (const [name, quoted, kind] of jsonColumns(columns)) {
+  for (const [name, kind, quoted] of jsonColumns(columns)) {
     const value = normalize(kind, row[name]);
     if (value === null) continue;
     const text = canonicalJson(value);
@@ -253,14 +253,13 @@ export function jsonbMembers(
   return members;
 }
 
-const jsonOnly = new WeakMap<object, readonly (readonly [string, string, ColumnKind])[]>();
+const jsonOnly = new WeakMap<object, readonly (readonly [string, ColumnKind, string])[]>();
 
-function jsonColumns(columns: Readonly<Record<string, ColumnKind>>): readonly (readonly [string, string, ColumnKind])[] {
+/** The jsonb entries of `sortedEntries(columns)`, made once per column set. */
+function jsonColumns(columns: Readonly<Record<string, ColumnKind>>): readonly (readonly [string, ColumnKind, string])[] {
   let found = jsonOnly.get(columns);
   if (!found) {
-    found = Object.entries(columns)
-      .filter(([, kind]) => kind === 'json')
-      .map(([name, kind]) => [name, JSON.stringify(name), kind] as const);
+    found = sortedEntries(columns).filter(([, kind]) => kind === 'json');
     jsonOnly.set(columns, found);
   }
   return found;

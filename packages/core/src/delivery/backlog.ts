@@ -2,6 +2,7 @@ import type { Exchange } from '../capture/exchange';
 import type { OverflowPolicy } from '../options';
 import type { InferenceRecord } from '../record/record';
 import type { Reporter } from './reporter';
+import { RoomWaiters } from './room-waiters';
 import type { CompiledRoute } from '../routes';
 import type { WriteAheadTicket } from './write-ahead';
 import type { LossReason, LostRecord } from '../chain/statement';
@@ -39,7 +40,7 @@ export class Backlog {
   /** The backlog overflowed and nothing has been written or spilled since. */
   overflowing = false;
   /** Requests waiting for room (the `wait` policy), told true when there is room, false at their deadline. */
-  private readonly waiters = new Set<(room: boolean) => void>();
+  private readonly waiters = new RoomWaiters();
 
   constructor(
     private readonly maxBytes: number,
@@ -96,26 +97,17 @@ export class Backlog {
 
   /** Resolves true once the backlog is below `maxQueueBytes`, or false after `ms`. */
   waitForRoom(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => tell(false), ms);
-      const tell = (room: boolean) => {
-        clearTimeout(timer);
-        this.waiters.delete(tell);
-        resolve(room);
-      };
-      this.waiters.add(tell);
-    });
+    return this.waiters.wait(ms);
   }
 
   /** At close: requests still waiting for room are told there will be none (they are answered 503 unserved). */
   refuseWaiters(): void {
-    for (const tell of [...this.waiters]) tell(false);
+    this.waiters.tell(false);
   }
 
   /** Lets waiting requests go on once there is room. */
   private freed(): void {
-    if (this.waiters.size === 0 || !this.hasRoom) return;
-    for (const tell of [...this.waiters]) tell(true);
+    if (this.waiters.size > 0 && this.hasRoom) this.waiters.tell(true);
   }
 
   /** Whether `reserve` more bytes fit while nothing overflows. */

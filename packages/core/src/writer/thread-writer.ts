@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { Exchange } from '../capture/exchange';
 import type { LossReason, LostRecord } from '../chain/statement';
 import { Reporter } from '../delivery/reporter';
+import { RoomWaiters } from '../delivery/room-waiters';
 import { describe, InferlogError, type InferlogErrorCode } from '../errors';
 import type { OversightEvent, StoredEvent } from '../events/event';
 import { uuidv7 } from '../ids';
@@ -49,7 +50,7 @@ export class ThreadWriter implements RecordWriter {
   private nextCall = 1;
   private lastError: string | null = null;
   private cause = 'database: slower than requests arrive';
-  private readonly waiters = new Set<(room: boolean) => void>();
+  private readonly waiters = new RoomWaiters();
   private roomTimer: NodeJS.Timeout | null = null;
   /** The thread has ended (closed, or failed): what is reported now is reported here. */
   private ended: string | null = null;
@@ -114,27 +115,21 @@ export class ThreadWriter implements RecordWriter {
 
   waitForRoom(ms: number): Promise<boolean> {
     if (this.fallback) return this.fallback.waitForRoom(ms);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => tell(false), ms);
-      const tell = (room: boolean) => {
-        clearTimeout(timer);
-        this.waiters.delete(tell);
-        if (this.waiters.size === 0 && this.roomTimer) {
-          clearInterval(this.roomTimer);
-          this.roomTimer = null;
-        }
-        resolve(room);
-      };
-      this.waiters.add(tell);
-      this.roomTimer ??= setInterval(() => {
-        if (this.hasRoom()) for (const waiter of [...this.waiters]) waiter(true);
-      }, ROOM_POLL_MS);
-    });
+    const room = this.waiters.wait(ms);
+    // The thread's backlog shrinks there: look again every few ms while anyone waits.
+    this.roomTimer ??= setInterval(() => {
+      if (this.hasRoom()) this.waiters.tell(true);
+      if (this.waiters.size === 0 && this.roomTimer) {
+        clearInterval(this.roomTimer);
+        this.roomTimer = null;
+      }
+    }, ROOM_POLL_MS);
+    return room;
   }
 
   refuseWaiters(): void {
     this.fallback?.refuseWaiters();
-    for (const tell of [...this.waiters]) tell(false);
+    this.waiters.tell(false);
   }
 
   backlogCause(): string {
@@ -254,7 +249,6 @@ export class ThreadWriter implements RecordWriter {
       here.dropped += this.dropped + this.after.counts.dropped;
       return here;
     }
-    stats.captured += this.after.counts.captured;
     stats.dropped = this.dropped + this.after.counts.dropped;
     return stats;
   }
