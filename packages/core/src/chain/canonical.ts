@@ -26,7 +26,8 @@ import { timestampText } from './stored-time';
 
 // crypto.hash (Node >= 20.12) hashes in one call, without a Hash object per row.
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
-const sha256Hex = oneShot
+/** Lower-case hex SHA-256 of a text's UTF-8 bytes. */
+export const sha256Hex = oneShot
   ? (text: string) => oneShot('sha256', text, 'hex')
   : (text: string) => crypto.createHash('sha256').update(text).digest('hex');
 
@@ -219,54 +220,31 @@ export function canonicalRow(
 /** Each column set's entries in canonical (sorted) order, so rows are serialised without sorting their columns each time. */
 const sortedColumns = new WeakMap<object, readonly (readonly [string, ColumnKind, string])[]>();
 
-/**
- * The JSON text of a sealed record's jsonb columns, made while hashing it: valid jsonb text for the same
- * values (keys sorted), which the COPY encoder sends instead of serialising each value a second time.
- */
-export const sealedJson = new WeakMap<object, Record<string, string>>();
+/** Where a sealed row keeps its jsonb columns' text, with the row it was made for (a spread copy carries the symbol but is not its owner). */
+const JSON_TEXTS = Symbol('inferlog.jsonTexts');
 
-/**
- * The canonical text of a record's non-null jsonb columns, made once while it is staged: the journal
- * writes it, the seal hashes it and COPY sends it, so each value is serialised once. Records are never
- * changed in place after they are built (a stripped record is a new object), so the text stays theirs.
- */
-const preparedJson = new WeakMap<object, Record<string, string>>();
-
-/**
- * A record's non-null jsonb columns as JSON object members (`"inputs":[…],"outputs":[…]`), each value in
- * the canonical text `canonicalObject` would make, which is remembered for the seal.
- */
-export function jsonbMembers(
-  row: Readonly<Record<string, unknown>>,
-  columns: Readonly<Record<string, ColumnKind>> = RECORD_HASH_COLUMNS,
-): string {
-  const texts: Record<string, string> = {};
-  let members = '';
-  for (const [name, kind, quoted] of jsonColumns(columns)) {
-    const value = normalize(kind, row[name]);
-    if (value === null) continue;
-    const text = canonicalJson(value);
-    texts[name] = text;
-    members += `${members === '' ? '' : ','}${quoted}:${text}`;
-  }
-  preparedJson.set(row, texts);
-  return members;
+interface JsonTexts {
+  readonly owner: object;
+  readonly texts: Readonly<Record<string, string>>;
 }
 
-const jsonOnly = new WeakMap<object, readonly (readonly [string, ColumnKind, string])[]>();
+/**
+ * Remembers the JSON text of a sealed row's jsonb columns, made while hashing it: valid jsonb text for
+ * the same values (keys sorted), which COPY and INSERT send instead of serialising each value again.
+ * Kept on the row, not in a WeakMap: a WeakMap entry per row makes every garbage collection dearer.
+ */
+export function keepJsonTexts(row: object, texts: Readonly<Record<string, string>>): void {
+  (row as { [JSON_TEXTS]?: JsonTexts })[JSON_TEXTS] = { owner: row, texts };
+}
 
-/** The jsonb entries of `sortedEntries(columns)`, made once per column set. */
-function jsonColumns(columns: Readonly<Record<string, ColumnKind>>): readonly (readonly [string, ColumnKind, string])[] {
-  let found = jsonOnly.get(columns);
-  if (!found) {
-    found = sortedEntries(columns).filter(([, kind]) => kind === 'json');
-    jsonOnly.set(columns, found);
-  }
-  return found;
+/** The jsonb columns' text `keepJsonTexts` remembered for this row, if any. */
+export function jsonTextsOf(row: object): Readonly<Record<string, string>> | undefined {
+  const kept = (row as { [JSON_TEXTS]?: JsonTexts })[JSON_TEXTS];
+  return kept?.owner === row ? kept.texts : undefined;
 }
 
 /** `columns`' entries in canonical (sorted) order with their quoted names, made once per column set. */
-function sortedEntries(columns: Readonly<Record<string, ColumnKind>>): readonly (readonly [string, ColumnKind, string])[] {
+export function sortedEntries(columns: Readonly<Record<string, ColumnKind>>): readonly (readonly [string, ColumnKind, string])[] {
   let order = sortedColumns.get(columns);
   if (!order) {
     order = Object.entries(columns)
@@ -288,12 +266,11 @@ export function canonicalObject(
   json: Record<string, string> | null = null,
 ): string {
   const order = sortedEntries(columns);
-  const prepared = preparedJson.get(row);
   let canonical = '{';
   for (let i = 0; i < order.length; i++) {
     const [name, kind, quoted] = order[i]!;
     const value = normalize(kind, row[name]);
-    const text = (kind === 'json' ? prepared?.[name] : undefined) ?? canonicalJson(value);
+    const text = canonicalJson(value);
     if (json && kind === 'json' && value !== null) json[name] = text;
     canonical += `${i === 0 ? '' : ','}${quoted}:${text}`;
   }
@@ -302,7 +279,7 @@ export function canonicalObject(
 
 /**
  * The record_hash of a row (a record before it is stored, or one read back or exported): SHA-256 of
- * JCS(canonicalRow(row)). `keepJson` remembers the jsonb columns' text in `sealedJson` (for writing).
+ * JCS(canonicalRow(row)). `keepJson` remembers the jsonb columns' text (`keepJsonTexts`, for writing).
  */
 export function rowHash(
   row: Readonly<Record<string, unknown>>,
@@ -311,6 +288,6 @@ export function rowHash(
 ): string {
   const json: Record<string, string> | null = keepJson ? {} : null;
   const hash = sha256Hex(canonicalObject(row, columns, json));
-  if (json) sealedJson.set(row, json);
+  if (json) keepJsonTexts(row, json);
   return hash;
 }

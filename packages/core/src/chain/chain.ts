@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { uuidv7 } from '../ids';
 import type { CHAIN_COLUMNS, Written } from '../columns';
-import { EVENT_HASH_COLUMNS, RECORD_HASH_COLUMNS, rowHash } from './canonical';
+import { EVENT_HASH_COLUMNS, rowHash, sha256Hex } from './canonical';
+import { sealedCanonical } from './record-text';
 import { ChainKey, type SignedHead } from './head-signature';
 
 /** The chain fields every stored row carries. */
@@ -39,7 +40,6 @@ export class Chain {
   readonly registration: ChainRegistration;
   private seq = 0;
   private head: string | null = null;
-  private readonly columns;
   readonly #key = new ChainKey();
 
   constructor(
@@ -63,7 +63,12 @@ export class Chain {
       token_hash: this.#key.tokenHash,
       statement_interval_ms: kind === 'record' ? statementIntervalMs : null,
     };
-    this.columns = kind === 'record' ? RECORD_HASH_COLUMNS : EVENT_HASH_COLUMNS;
+  }
+
+  /** A row's record_hash, remembering its jsonb columns' text for the write; a record's canonical text is made once (record-text.ts). */
+  private hash(row: Chained): string {
+    const fields = row as Record<string, unknown>;
+    return this.registration.kind === 'record' ? sha256Hex(sealedCanonical(fields)) : rowHash(fields, EVENT_HASH_COLUMNS, true);
   }
 
   get id(): string {
@@ -92,7 +97,7 @@ export class Chain {
       row.chain_id = this.id;
       row.chain_seq = ++this.seq;
       row.prev_hash = this.head;
-      row.record_hash = rowHash(row as Record<string, unknown>, this.columns, true);
+      row.record_hash = this.hash(row);
       this.head = row.record_hash;
     }
   }
@@ -110,7 +115,7 @@ export class Chain {
       const row = rows[i]!;
       row.chain_seq = ++seq;
       row.prev_hash = hash;
-      row.record_hash = rowHash(row as Record<string, unknown>, this.columns, true);
+      row.record_hash = this.hash(row);
       hash = row.record_hash;
     }
     this.seq = seq;

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { jsonbMembers } from '../chain/canonical';
+import { journalJson } from '../chain/record-text';
 import { strippedRecord } from '../record/fallback';
-import { JSONB_COLUMNS, type InferenceRecord } from '../record/record';
+import type { InferenceRecord } from '../record/record';
 import type { Heartbeat } from './heartbeat';
 
 // One entry per spilled batch: [u32 LE payload length][32-byte SHA-256 of the payload][payload: JSON
@@ -22,30 +22,14 @@ export interface DamagedEntry {
   damaged: Buffer;
   end: number;
 }
-/**
- * A record as JSON: its jsonb columns in their canonical text (`jsonbTexts`, which the seal and COPY use
- * again, so a tensor's numbers are printed once), the rest as JSON.stringify prints them. Read back, each
- * column holds the value PostgreSQL stores for it, which hashes the same.
- */
-function recordJson(record: InferenceRecord): string {
-  const members = jsonbMembers(record as unknown as Record<string, unknown>);
-  if (members === '') return JSON.stringify(record);
-  // The other columns by the native JSON.stringify, which leaves out what is undefined.
-  const rest: Record<string, unknown> = { ...record };
-  for (const column of JSONB_NAMES) rest[column] = undefined;
-  const others = JSON.stringify(rest);
-  return others === '{}' ? `{${members}}` : `{${members},${others.slice(1)}`;
-}
 
-const JSONB_NAMES = [...JSONB_COLUMNS];
-
-/** The records as a JSON array; a record JSON cannot hold (it should never happen) goes in without its payload. */
+/** The records as a JSON array, each in its canonical text (record-text.ts); a record JSON cannot hold (it should never happen) goes in without its payload. */
 function recordsJson(records: readonly InferenceRecord[]): string {
   let out = '[';
   for (let i = 0; i < records.length; i++) {
     let json: string;
     try {
-      json = recordJson(records[i]!);
+      json = journalJson(records[i] as unknown as Record<string, unknown>);
     } catch (err) {
       json = JSON.stringify(strippedRecord(records[i]!, err));
     }

@@ -1,6 +1,6 @@
 import { RECORD_TABLE, sqlType, type SqlType } from '../columns';
 import { RECORD_COLUMNS, type InferenceRecord } from '../record/record';
-import { sealedJson } from '../chain/canonical';
+import { jsonTextsOf } from '../chain/canonical';
 import { toJsonb, toText } from '../record/sanitize';
 
 // PostgreSQL COPY text format: one line per row, columns separated by tabs, \N for NULL, and
@@ -46,7 +46,7 @@ export function toCopyText(records: readonly InferenceRecord[]): string {
   let out = '';
   for (const record of records) {
     // A sealed record's JSON was serialised for its hash already: that text is sent (same jsonb value).
-    const json = sealedJson.get(record);
+    const json = jsonTextsOf(record);
     for (let i = 0; i < RECORD_COLUMNS.length; i++) {
       const column = RECORD_COLUMNS[i]!;
       const value = record[column];

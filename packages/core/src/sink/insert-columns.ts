@@ -1,4 +1,4 @@
-import { sealedJson } from '../chain/canonical';
+import { jsonTextsOf } from '../chain/canonical';
 import { columnNames, sqlType, type Table } from '../columns';
 import { toJsonb, toText } from '../record/sanitize';
 import { pgp } from './pgp';
@@ -21,7 +21,7 @@ export function insertColumns(table: Table, schema: string, name: string): Inser
         return {
           name: column,
           cast: 'jsonb',
-          init: (c: { value: unknown; source: object }) => sealedJson.get(c.source)?.[column] ?? toJsonb(c.value),
+          init: (c: { value: unknown; source: object }) => jsonTextsOf(c.source)?.[column] ?? toJsonb(c.value),
         };
       if (type === 'text[]') return { name: column, cast: 'text[]', init: (c: { value: unknown }) => textValue(c.value) };
       return { name: column, init: (c: { value: unknown }) => textValue(c.value) };
