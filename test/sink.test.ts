@@ -97,6 +97,18 @@ test('COPY and the idempotent INSERT store exactly the same values', async () =>
   for (let i = 0; i < 3; i++) expect(rows[2 * i]).toEqual(rows[2 * i + 1]);
 });
 
+test('a batch sent as many slices of COPY text is stored whole or not at all', async () => {
+  // 350 rows: four slices. A value PostgreSQL refuses in the last slice undoes the slices it already took.
+  const refused = Array.from({ length: 350 }, (_, i) => record(1000 + i));
+  refused[349] = { ...refused[349]!, id: 'not-a-uuid' };
+  await expect(sink.insert(refused)).rejects.toThrow(/uuid/);
+  expect(await readBack(1000, 1350)).toHaveLength(0);
+  const whole = Array.from({ length: 350 }, (_, i) => record(2000 + i));
+  await sink.insert(whole);
+  const rows = await readBack(2000, 2350);
+  expect(rows.map((r) => r.request_id)).toEqual(whole.map((r) => r.request_id));
+});
+
 test('a batch written twice, or overlapping one already stored, never duplicates a row', async () => {
   const first = Array.from({ length: 50 }, (_, i) => record(100 + i));
   const second = [...first.slice(25), ...Array.from({ length: 25 }, (_, i) => record(200 + i))];

@@ -226,7 +226,7 @@ async function main(): Promise<void> {
     const copy = writer.find((w) => w.method === 'COPY')!.recordsPerSec;
     lines.push(
       '',
-      `## Writer throughput (${count} OIP records, batches of 500, median of ${ROUNDS})`,
+      `## Writer throughput (${count} OIP records, batches of ${signing.batchRows} (the default \`batch.maxRows\`), median of ${ROUNDS})`,
       '',
       '| method | records/s | vs COPY |',
       '|---|---|---|',

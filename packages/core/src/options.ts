@@ -25,9 +25,9 @@ export interface PgConnectionConfig {
 
 /** When the queue is written to PostgreSQL. A flush starts at whichever limit is reached first. */
 export interface BatchOptions {
-  /** Rows per INSERT. Default 500. */
+  /** Most rows per write (one COPY or INSERT, one transaction). Default 2000. Records are made and journaled 500 at a time at most; a write joins those staged batches up to this. */
   maxRows?: number;
-  /** Bytes of captured bodies per INSERT. Default 4 MiB. */
+  /** Bytes of captured bodies per write. Default 4 MiB. */
   maxBytes?: number;
   /** Longest time a record waits in the queue before a flush, in ms. Default 50 (short waits keep captured bodies out of the old GC generation). */
   flushIntervalMs?: number;
@@ -487,7 +487,7 @@ export function resolveOptions(options: InferenceLogOptions = {}): ResolvedOptio
     responseHeaders: headerList('headers.response', headers.response, DEFAULT_RESPONSE_HEADERS),
     maxBodyBytes: integer('maxBodyBytes', options.maxBodyBytes, MiB, 0, 1024 * MiB),
     batch: {
-      maxRows: integer('batch.maxRows', batch.maxRows, 500, 1, 100_000),
+      maxRows: integer('batch.maxRows', batch.maxRows, 2000, 1, 100_000),
       maxBytes: integer('batch.maxBytes', batch.maxBytes, 4 * MiB, 1024),
       flushIntervalMs: integer('batch.flushIntervalMs', batch.flushIntervalMs, 50, 1, 3_600_000),
     },

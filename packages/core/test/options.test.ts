@@ -12,7 +12,7 @@ describe('resolveOptions', () => {
       migrate: true,
       maxBodyBytes: 1024 * 1024,
       requestIdHeader: 'x-request-id',
-      batch: { maxRows: 500, maxBytes: 4 * 1024 * 1024, flushIntervalMs: 50 },
+      batch: { maxRows: 2000, maxBytes: 4 * 1024 * 1024, flushIntervalMs: 50 },
       maxQueueBytes: 64 * 1024 * 1024,
       partitionsAhead: 2,
     });

@@ -14,6 +14,11 @@ import type { CompiledRoute } from '../routes';
 const MAX_BACKOFF_MS = 30_000;
 /** Past this share of `maxQueueBytes` batches go to the journal even while the database answers. */
 const SPILL_HIGH_WATER = 0.75;
+/**
+ * Most records made (and journaled) at once: making them is synchronous, and a writer in the app's
+ * thread must not hold its event loop for long. A write joins staged batches up to `batch.maxRows`.
+ */
+const STAGE_ROWS = 500;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -208,7 +213,7 @@ export class Delivery {
   /** A batch to spill: a ready one, else one made of waiting exchanges (the spill journal is synced: no write-ahead needed). */
   private takeBatch(): Batch {
     const { maxRows, maxBytes } = this.parts.options.batch;
-    return this.parts.backlog.take(maxRows, maxBytes, this.parts.build);
+    return this.parts.backlog.take(maxRows, maxBytes, this.parts.build, STAGE_ROWS);
   }
 
   /** A batch to write: with a write-ahead journal, only one that is in it; null when there is none. */
@@ -234,7 +239,7 @@ export class Delivery {
     const writeAhead = this.parts.spill!.writeAhead!;
     // What waits now, not what arrives meanwhile: under steady load a stage would never end.
     for (let left = backlog.waiting; left > 0 && backlog.waiting > 0; ) {
-      const batch = backlog.takeWaiting(Math.min(left, options.batch.maxRows), options.batch.maxBytes, this.parts.build);
+      const batch = backlog.takeWaiting(Math.min(left, options.batch.maxRows, STAGE_ROWS), options.batch.maxBytes, this.parts.build);
       left -= batch.records.length;
       try {
         batch.tickets = [await writeAhead.append(batch.records)];
