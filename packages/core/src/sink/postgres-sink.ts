@@ -1,5 +1,4 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Chain, Chained } from '../chain/chain';
 import { EVENT_TABLE, RECORD_TABLE } from '../columns';
@@ -238,8 +237,7 @@ export class PostgresSink implements RecordSink {
     await this.within(`writing ${records.length} records by COPY`, async (c, discard) => {
       await c.none('BEGIN');
       try {
-        const stream = (c.client as unknown as { query<T>(submittable: T): T }).query(copyFrom(this.copySql));
-        await pipeline(Readable.from(copySlices(records), { objectMode: false, highWaterMark: 1 }), stream);
+        await sendCopy((c.client as unknown as { query<T>(submittable: T): T }).query(copyFrom(this.copySql)), records);
         for (const head of heads) await c.none(head);
         await c.none('COMMIT');
       } catch (err) {
@@ -272,6 +270,23 @@ export class PostgresSink implements RecordSink {
 /** Rows per slice of COPY text: about 100 KiB of a typical record, enough to keep the connection busy. */
 const COPY_SLICE_ROWS = 100;
 
-function* copySlices(records: readonly InferenceRecord[]): Generator<string> {
-  for (let i = 0; i < records.length; i += COPY_SLICE_ROWS) yield toCopyText(records.slice(i, i + COPY_SLICE_ROWS));
+/** Sends the records' COPY text a slice at a time, each made once the connection took the one before. */
+function sendCopy(stream: Writable, records: readonly InferenceRecord[]): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    stream.on('error', reject);
+    stream.on('finish', resolve);
+    let next = 0;
+    const more = () => {
+      while (next < records.length) {
+        const slice = toCopyText(records.slice(next, next + COPY_SLICE_ROWS));
+        next += COPY_SLICE_ROWS;
+        if (!stream.write(slice)) {
+          stream.once('drain', more);
+          return;
+        }
+      }
+      stream.end();
+    };
+    more();
+  });
 }
