@@ -109,6 +109,19 @@ test('a batch sent as many slices of COPY text is stored whole or not at all', a
   expect(rows.map((r) => r.request_id)).toEqual(whole.map((r) => r.request_id));
 });
 
+test('a value refused in the first slice of a long COPY fails the write, and nothing after it is sent on the dead stream', async () => {
+  // 2000 rows of 8 KiB bodies: 16 MiB of COPY text, more than the socket takes at once, so the server's
+  // error arrives while slices are still being sent.
+  const body = 'x'.repeat(8192);
+  const refused = Array.from({ length: 2000 }, (_, i) => ({ ...record(3000 + i), request_body: body }));
+  refused[0] = { ...refused[0]!, id: 'not-a-uuid' };
+  await expect(sink.insert(refused)).rejects.toThrow(/uuid/);
+  expect(await readBack(3000, 5000)).toHaveLength(0);
+  // The sink goes on writing.
+  await sink.insert([record(5000)]);
+  expect(await readBack(5000, 5001)).toHaveLength(1);
+});
+
 test('a batch written twice, or overlapping one already stored, never duplicates a row', async () => {
   const first = Array.from({ length: 50 }, (_, i) => record(100 + i));
   const second = [...first.slice(25), ...Array.from({ length: 25 }, (_, i) => record(200 + i))];

@@ -25,7 +25,7 @@ export interface PgConnectionConfig {
 
 /** When the queue is written to PostgreSQL. A flush starts at whichever limit is reached first. */
 export interface BatchOptions {
-  /** Most rows per write (one COPY or INSERT, one transaction). Default 2000. Records are made and journaled 500 at a time at most; a write joins those staged batches up to this. */
+  /** Most rows per write (one COPY or INSERT, one transaction). Default 2000. Records are made and journaled 500 at a time at most; a write joins those staged batches up to this (without the write-ahead journal, a write takes at most 500). */
   maxRows?: number;
   /** Bytes of captured bodies per write. Default 4 MiB. */
   maxBytes?: number;

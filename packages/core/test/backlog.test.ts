@@ -120,6 +120,22 @@ test('staged batches wait in order and one write takes several of them, up to ma
   expect(b.clear().map((l) => l.id)).toEqual(['f']);
 });
 
+test('a write never joins a batch held in memory only (its journal append failed) to journaled ones: each stays counted as what it is', () => {
+  const { backlog: b } = backlog('wait', 1000);
+  for (const id of ['a', 'b', 'c', 'd', 'e', 'f']) b.add(exchange(id, 10), () => '');
+  const journaled = [true, false, true];
+  for (const inJournal of journaled) {
+    const staged = b.takeWaiting(2, 1000, build);
+    if (inJournal) staged.tickets = [{} as WriteAheadTicket];
+    b.staged(staged);
+  }
+  expect(b.takeReady(6, 1000)!.records.map((r) => r.id)).toEqual(['a', 'b']);
+  expect(b.journaledRows).toBe(4);
+  expect(b.takeReady(6, 1000)!.records.map((r) => r.id)).toEqual(['c', 'd']);
+  // At the close deadline the batch held in memory only is lost and named; the journaled ones are replayed.
+  expect(b.clear().map((l) => l.id)).toEqual(['c', 'd']);
+});
+
 test('a statement names at most 1,000 lost records and counts the rest; past the limit no name is even made', () => {
   const { backlog: b, reporter } = backlog('drop-newest', 10);
   let made = 0;

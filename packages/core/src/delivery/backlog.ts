@@ -153,8 +153,8 @@ export class Backlog {
 
   /**
    * The first ready batch, joined by the ones after it while they fit in `maxRows` and about
-   * `maxBytes` (batches staged every flush interval are small: one write takes what several hold),
-   * marked in flight; null when there is none.
+   * `maxBytes` and are in the write-ahead journal as it is, or not (batches staged every flush interval
+   * are small: one write takes what several hold), marked in flight; null when there is none.
    */
   takeReady(maxRows: number, maxBytes: number): Batch | null {
     const first = this.ready.shift();
@@ -162,7 +162,11 @@ export class Backlog {
     let batch = first;
     for (
       let next = this.ready[0];
-      next && batch.records.length + next.records.length <= maxRows && batch.bytes < maxBytes;
+      next &&
+      batch.records.length + next.records.length <= maxRows &&
+      batch.bytes < maxBytes &&
+      // A batch whose journal append failed is held in memory only: joined to journaled ones it would be counted as journaled.
+      Boolean(next.tickets?.length) === Boolean(first.tickets?.length);
       next = this.ready[0]
     ) {
       this.ready.shift();

@@ -176,10 +176,12 @@ export class Delivery {
     return this.draining;
   }
 
-  /** Nothing ready and less than a full batch waiting: the next write can wait for the flush interval. */
+  /** Nothing ready and less than one write takes waiting: the next write can wait for the flush interval. */
   private lessThanABatch(): boolean {
     const { backlog, options } = this.parts;
-    return !backlog.hasReady && backlog.waiting < options.batch.maxRows && backlog.bytes < options.batch.maxBytes;
+    // Without the write-ahead journal nothing is staged to join: a write takes what is made at once.
+    const rows = this.parts.spill?.writeAhead ? options.batch.maxRows : Math.min(options.batch.maxRows, STAGE_ROWS);
+    return !backlog.hasReady && backlog.waiting < rows && backlog.bytes < options.batch.maxBytes;
   }
 
   private shouldSpill(): boolean {
