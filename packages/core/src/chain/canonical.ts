@@ -120,8 +120,7 @@ export function canonicalJson(value: unknown): string {
   let changed = false;
   for (let i = 0; i < keys.length && !changed; i++) changed = MAY_CHANGE.test(keys[i]!) && storedText(keys[i]!) !== keys[i];
   if (changed) return storedKeysObject(object, keys);
-  // The default sort compares UTF-16 code units, as RFC 8785 orders keys.
-  keys.sort();
+  sortKeys(keys);
   let out = '{';
   let first = true;
   for (let i = 0; i < keys.length; i++) {
@@ -131,6 +130,23 @@ export function canonicalJson(value: unknown): string {
     first = false;
   }
   return `${out}}`;
+}
+
+/**
+ * Sorts object keys by UTF-16 code units, as RFC 8785 orders them (so do `<` and the default sort). The
+ * few keys of a typical object by insertion, in place: Array.prototype.sort allocates on every call.
+ */
+function sortKeys(keys: string[]): void {
+  if (keys.length > 16) {
+    keys.sort();
+    return;
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    for (; j >= 0 && keys[j]! > key; j--) keys[j + 1] = keys[j]!;
+    keys[j + 1] = key;
+  }
 }
 
 /** What JSON.stringify leaves out of an object. */

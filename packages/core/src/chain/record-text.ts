@@ -31,23 +31,30 @@ const ORDER = sortedEntries(RECORD_HASH_COLUMNS).map(([name, kind, quoted], i) =
   chain: name in CHAIN_COLUMNS,
 }));
 const CHAIN = ORDER.filter((column) => column.chain);
+/** Most strings of one part: a name and a value per column. */
+const MEMBERS = 2 * ORDER.length;
 
 function make(row: Readonly<Record<string, unknown>>): RecordText {
   const parts: string[] = [];
   const json: Record<string, string> = {};
   // Joined, not concatenated: a long chain of concatenations is flattened again by every hash and write.
-  let members: string[] = [];
+  // One array of the right size, emptied for each part: growing one by pushing is garbage too.
+  const members = new Array<string>(MEMBERS);
+  let count = 0;
   for (const { name, kind, prefix, chain } of ORDER) {
     if (chain) {
+      members.length = count;
       parts.push(members.join(''));
-      members = [];
+      count = 0;
       continue;
     }
     const value = normalize(kind, row[name]);
     const text = canonicalJson(value);
     if (kind === 'json' && value !== null) json[name] = text;
-    members.push(prefix, text);
+    members[count++] = prefix;
+    members[count++] = text;
   }
+  members.length = count;
   parts.push(members.join(''));
   return { owner: row, parts, json };
 }

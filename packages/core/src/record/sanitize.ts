@@ -66,9 +66,19 @@ function cut(value: unknown, room: number, ancestors: Set<object>, budget: { lef
  * JSON.parse takes any depth; JSON.stringify and other recursive walks overflow the stack on it.
  */
 export function limitDepth(value: unknown): unknown {
-  if (!needsCut(value, MAX_JSON_DEPTH, new Set(), { left: MAX_CONTAINERS })) return value;
-  return cut(value, MAX_JSON_DEPTH, new Set(), { left: MAX_CONTAINERS });
+  if (typeof value !== 'object' || value === null) return value;
+  let fine: boolean;
+  try {
+    fine = !needsCut(value, MAX_JSON_DEPTH, ANCESTORS, { left: MAX_CONTAINERS });
+  } finally {
+    // needsCut takes out what it puts in, unless a getter of an app's object threw on the way.
+    ANCESTORS.clear();
+  }
+  return fine ? value : cut(value, MAX_JSON_DEPTH, new Set(), { left: MAX_CONTAINERS });
 }
+
+/** The walk's ancestors, one set for every record: a set per value was most of what building a record allocated. */
+const ANCESTORS = new Set<object>();
 
 /** The values, each cut by `limitDepth` in place (the object is the caller's own); `cut` names those that were. */
 export function limitEachDepth<T extends Record<string, unknown>>(values: T): { values: T; cut: string[] } {

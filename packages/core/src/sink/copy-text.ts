@@ -43,6 +43,8 @@ const COLUMN_ENCODERS: readonly Encoder[] = RECORD_COLUMNS.map((column) => ENCOD
 
 /** The records as COPY text, in the column order of RECORD_COLUMNS. */
 export function toCopyText(records: readonly InferenceRecord[]): string {
+  // Each row's fields joined, not concatenated one by one: a concatenation per field is garbage per field.
+  const fields = new Array<string>(RECORD_COLUMNS.length);
   let out = '';
   for (const record of records) {
     // A sealed record's JSON was serialised for its hash already: that text is sent (same jsonb value).
@@ -51,11 +53,9 @@ export function toCopyText(records: readonly InferenceRecord[]): string {
       const column = RECORD_COLUMNS[i]!;
       const value = record[column];
       const sealed = json?.[column];
-      out +=
-        (i === 0 ? '' : '\t') +
-        (value === null || value === undefined ? '\\N' : sealed !== undefined ? escapeCopy(sealed) : COLUMN_ENCODERS[i]!(value));
+      fields[i] = value === null || value === undefined ? '\\N' : sealed !== undefined ? escapeCopy(sealed) : COLUMN_ENCODERS[i]!(value);
     }
-    out += '\n';
+    out += `${fields.join('\t')}\n`;
   }
   return out;
 }
