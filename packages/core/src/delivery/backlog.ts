@@ -146,9 +146,9 @@ export class Backlog {
     return true;
   }
 
-  /** The next batch to write or spill, marked in flight: ready batches, else up to `makeRows` made of waiting exchanges. */
-  take(maxRows: number, maxBytes: number, build: (exchange: Exchange<CompiledRoute>) => InferenceRecord, makeRows = maxRows): Batch {
-    return this.takeReady(maxRows, maxBytes) ?? this.takeWaiting(Math.min(maxRows, makeRows), maxBytes, build);
+  /** The next batch to write or spill, marked in flight: ready batches, else one made of waiting exchanges. */
+  take(maxRows: number, maxBytes: number, build: (exchange: Exchange<CompiledRoute>) => InferenceRecord): Batch {
+    return this.takeReady(maxRows, maxBytes) ?? this.takeWaiting(maxRows, maxBytes, build);
   }
 
   /**

@@ -212,10 +212,14 @@ export class Delivery {
     this.stallTimer.unref();
   }
 
-  /** A batch to spill: a ready one, else one made of waiting exchanges (the spill journal is synced: no write-ahead needed). */
+  /**
+   * A batch to spill (or to write without the write-ahead journal): ready ones, else one made of waiting
+   * exchanges, at most STAGE_ROWS either way (the spill journal is synced: no write-ahead needed). A
+   * spilled entry is replayed whole, parsed and sealed at once: it is kept as small as a staged batch.
+   */
   private takeBatch(): Batch {
     const { maxRows, maxBytes } = this.parts.options.batch;
-    return this.parts.backlog.take(maxRows, maxBytes, this.parts.build, STAGE_ROWS);
+    return this.parts.backlog.take(Math.min(maxRows, STAGE_ROWS), maxBytes, this.parts.build);
   }
 
   /** A batch to write: with a write-ahead journal, only one that is in it; null when there is none. */
