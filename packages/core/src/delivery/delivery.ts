@@ -180,7 +180,7 @@ export class Delivery {
   private lessThanABatch(): boolean {
     const { backlog, options } = this.parts;
     // Without the write-ahead journal nothing is staged to join: a write takes what is made at once.
-    const rows = this.parts.spill?.writeAhead ? options.batch.maxRows : Math.min(options.batch.maxRows, STAGE_ROWS);
+    const rows = this.parts.spill?.writeAhead ? options.batch.maxRows : this.stageRows;
     return !backlog.hasReady && backlog.waiting < rows && backlog.bytes < options.batch.maxBytes;
   }
 
@@ -218,8 +218,12 @@ export class Delivery {
    * spilled entry is replayed whole, parsed and sealed at once: it is kept as small as a staged batch.
    */
   private takeBatch(): Batch {
-    const { maxRows, maxBytes } = this.parts.options.batch;
-    return this.parts.backlog.take(Math.min(maxRows, STAGE_ROWS), maxBytes, this.parts.build);
+    return this.parts.backlog.take(this.stageRows, this.parts.options.batch.maxBytes, this.parts.build);
+  }
+
+  /** Most records made (and journaled, or spilled) at once: `batch.maxRows`, at most STAGE_ROWS. */
+  private get stageRows(): number {
+    return Math.min(this.parts.options.batch.maxRows, STAGE_ROWS);
   }
 
   /** A batch to write: with a write-ahead journal, only one that is in it; null when there is none. */
@@ -245,7 +249,7 @@ export class Delivery {
     const writeAhead = this.parts.spill!.writeAhead!;
     // What waits now, not what arrives meanwhile: under steady load a stage would never end.
     for (let left = backlog.waiting; left > 0 && backlog.waiting > 0; ) {
-      const batch = backlog.takeWaiting(Math.min(left, options.batch.maxRows, STAGE_ROWS), options.batch.maxBytes, this.parts.build);
+      const batch = backlog.takeWaiting(Math.min(left, this.stageRows), options.batch.maxBytes, this.parts.build);
       left -= batch.records.length;
       try {
         batch.tickets = [await writeAhead.append(batch.records)];
