@@ -4,7 +4,16 @@ module.exports = {
   roots: ['<rootDir>/packages', '<rootDir>/test'],
   testMatch: ['**/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '\\.scale\\.test\\.ts$'],
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/tsconfig.json' }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/tsconfig.json' }],
+    // hyparquet and hyparquet-writer are ES modules only, which Jest cannot require on Node 20: compiled to CommonJS
+    // for the tests (the built packages import them natively).
+    '/node_modules/(\\.pnpm/[^/]+/node_modules/)?hyparquet(-writer)?/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', isolatedModules: true } },
+    ],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm/)?hyparquet)'],
   moduleNameMapper: {
     '^@inferlog/core/adapter$': '<rootDir>/packages/core/src/adapter.ts',
     '^@inferlog/core/audit$': '<rootDir>/packages/core/src/audit/index.ts',

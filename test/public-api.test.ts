@@ -60,10 +60,12 @@ test('@inferlog/core/adapter holds what a framework adapter needs', () => {
 test('@inferlog/core/audit holds reading, checking, exporting and keeping the log', () => {
   expect(fromApp('@inferlog/core/audit')).toEqual(
     [
+      'DEFAULT_THRESHOLDS',
       'EVENT_EXPORT',
       'EXPORT_COLUMNS',
       'EXPORT_FORMATS',
       'LogFollower',
+      'MONITOR_WINDOWS',
       'RECORD_HASH_DEFINITION',
       'RETENTION_FLOOR_DAYS',
       'STATEMENT_TYPE',
@@ -94,6 +96,7 @@ test('@inferlog/core/audit holds reading, checking, exporting and keeping the lo
       'manifestOfChain',
       'manifestPath',
       'migrate',
+      'monitorLog',
       'openEmbedded',
       'parseAnnotation',
       'parseDuration',
@@ -105,6 +108,7 @@ test('@inferlog/core/audit holds reading, checking, exporting and keeping the lo
       'queryRecords',
       'readManifest',
       'renderEvidenceReport',
+      'renderMonitorHtml',
       'rowFromCsv',
       'rowFromJsonl',
       'rowHash',

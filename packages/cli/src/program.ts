@@ -16,13 +16,16 @@ Examples:
   inferlog query --since 24h --model credit-risk --status 5xx
   inferlog show req-7781
   inferlog stats --since 7d
+  inferlog monitor --since 14d --predict threshold:0.5 --html monitor.html
   inferlog export --since 2026-04-01 --until 2026-05-01 --format csv --out april.csv
   inferlog verify --bundle april.csv.manifest.json`;
 
 /** The `inferlog` program: every command of src/commands, output and errors routed through `ctx.io`, never exiting the process. */
 export function buildProgram(ctx: Context): Command {
   const program = new Command('inferlog')
-    .description('Operate and audit an inferlog inference log in PostgreSQL: migrate, tail, show, query, stats, export, verify.')
+    .description(
+      'Operate, audit and monitor an inferlog inference log in PostgreSQL: migrate, tail, show, query, stats, monitor, export, verify.',
+    )
     .version(VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .addHelpCommand(false)

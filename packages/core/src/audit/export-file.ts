@@ -50,9 +50,10 @@ export class HashingWriter {
     this.stream.on('error', (err) => (this.failed ??= err));
   }
 
-  async write(text: string): Promise<void> {
+  /** Writes text (as UTF-8) or bytes; resolves when the file can take more. */
+  async write(data: string | Uint8Array): Promise<void> {
     if (this.failed) throw this.failed;
-    const chunk = Buffer.from(text, 'utf8');
+    const chunk = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     this.hash.update(chunk);
     this.bytes += chunk.length;
     if (!this.stream.write(chunk)) await once(this.stream, 'drain');

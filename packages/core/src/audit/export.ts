@@ -6,12 +6,14 @@ import { VERSION } from '../version';
 import { inSnapshot, type Snapshot } from './cursor';
 import { readRegistrations, writeEvents } from './export-events';
 import { writeRows } from './export-file';
+import { exportParquet, type ParquetExportOptions, type ParquetExportResult } from './export-parquet';
 import { csvHeader, csvLine, EVENT_EXPORT, EXPORT_COLUMNS, EXPORT_FORMATS, jsonlLine, type ExportFormat } from './export-format';
 import { describeFilter, filterSql, type RecordFilter } from './filter';
 import { eventsPath, manifestPath, RECORD_HASH_DEFINITION, type ExportManifest, type ManifestRegistration } from './manifest';
 
 /** Options of `exportLog`. */
 export interface ExportOptions {
+  /** `jsonl` or `csv`: evidence, which `verify --bundle` checks offline. (A parquet dataset takes `ParquetExportOptions`.) */
   format: ExportFormat;
   /** The file to write; the manifest goes to `<out>.manifest.json`. Both are replaced if they exist. */
   out: string;
@@ -47,15 +49,26 @@ export interface ExportResult {
  * manifest) can recompute every hash and follow every chain from the files alone. The files are
  * written as `.partial` and renamed when complete; the manifest is written last (and an older one of
  * the same name removed first), so a manifest beside the files always describes them.
+ *
+ * With `format: 'parquet'` it writes a dataset for retraining instead (`ParquetExportOptions`,
+ * export-parquet.ts): one row per record in started_at order, tensors flattened to columns, the ground
+ * truth from oversight events, and a `DatasetManifest` beside it; no events file. It is not evidence.
  */
-export async function exportLog(db: Database, schema: string, table: string, options: ExportOptions): Promise<ExportResult> {
-  checkFormat(options.format);
+export function exportLog(db: Database, schema: string, table: string, options: ParquetExportOptions): Promise<ParquetExportResult>;
+export function exportLog(db: Database, schema: string, table: string, options: ExportOptions): Promise<ExportResult>;
+export async function exportLog(
+  db: Database,
+  schema: string,
+  table: string,
+  options: ExportOptions | ParquetExportOptions,
+): Promise<ExportResult | ParquetExportResult> {
+  if (options.format === 'parquet') return exportParquet(db, schema, table, options);
+  checkFormat(options.format, [...EXPORT_FORMATS, 'parquet']);
   return inSnapshot(db, (t) => exportLogIn(t, schema, table, options));
 }
 
-function checkFormat(format: ExportFormat): void {
-  if (!EXPORT_FORMATS.includes(format))
-    throw new InferlogConfigError(`format must be one of ${EXPORT_FORMATS.join(', ')}; got "${format}"`);
+function checkFormat(format: ExportFormat, allowed: readonly string[] = EXPORT_FORMATS): void {
+  if (!EXPORT_FORMATS.includes(format)) throw new InferlogConfigError(`format must be one of ${allowed.join(', ')}; got "${format}"`);
 }
 
 /**

@@ -28,6 +28,9 @@ export {
   type ManifestRegistration,
 } from './manifest';
 export { exportLog, countRecords, type ExportOptions, type ExportResult } from './export';
+export type { ParquetExportOptions, ParquetExportResult } from './export-parquet';
+export type { DatasetManifest } from './manifest';
+export type { ParquetColumn, ParquetColumnType } from './parquet-columns';
 export {
   EVENT_EXPORT,
   EXPORT_FORMATS,
@@ -124,3 +127,23 @@ export {
   type EventDay,
 } from './report';
 export { renderEvidenceReport } from './report-html';
+export {
+  monitorLog,
+  type MonitorReport,
+  type ModelMonitor,
+  type FeatureMonitor,
+  type FeatureWindow,
+  type ModelQuality,
+  type QualityWindow,
+} from '../monitor/monitor';
+export {
+  MONITOR_WINDOWS,
+  DEFAULT_THRESHOLDS,
+  type MonitorOptions,
+  type MonitorWindow,
+  type DriftThresholds,
+  type PredictionRule,
+} from '../monitor/options';
+export type { FeatureProfile, Quantiles } from '../monitor/profile';
+export { renderMonitorHtml } from '../monitor/html';
+export type { QualityFigures } from '../monitor/quality';

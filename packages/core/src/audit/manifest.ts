@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { InferlogConfigError } from '../errors';
 import type { ChainOrigin } from './chain-heads';
 import { EXPORT_FORMATS, type ExportFormat } from './export-format';
+import type { ParquetColumn } from './parquet-columns';
 
 /** A chain's part of an export: where it starts and ends in the file, so the file can be checked against the database's chain heads. */
 export interface ManifestChain {
@@ -92,6 +94,44 @@ export interface ExportManifest {
   registrations?: ManifestRegistration[];
 }
 
+/** Why a parquet export is not checked as evidence: what `readManifest` (so `verify --bundle`, `--against`, `show --bundle`) says of it. */
+export const DATASET_NOT_EVIDENCE = 'a parquet export is a dataset for retraining, not evidence: export jsonl or csv to verify';
+
+/**
+ * What `FILE.manifest.json` says about a parquet dataset (`exportLog` with format `parquet`). It
+ * describes the file (size, SHA-256, rows, columns, filters) but is no evidence: the rows carry no
+ * record_hash and no chain, so nothing proves them; `readManifest` refuses it.
+ */
+export interface DatasetManifest {
+  /** The version of dataset manifests (1). */
+  manifest_version: 1;
+  kind: 'dataset';
+  format: 'parquet';
+  /** `DATASET_NOT_EVIDENCE`, for whoever reads the manifest. */
+  note: string;
+  /** The parquet file's name, in the manifest's directory. */
+  file: string;
+  bytes: number;
+  /** Rows in the file: one per exported record. */
+  rows: number;
+  /** Rows with a ground truth (`ground_truth` not null): the labelled examples. */
+  ground_truth_rows: number;
+  /** Row groups in the file. */
+  row_groups: number;
+  /** SHA-256 of the whole file, hex. */
+  sha256: string;
+  /** The filters the rows were selected by (instants as ISO 8601). */
+  filters: Record<string, unknown>;
+  /** When the export's snapshot was read. */
+  exported_at: string;
+  inferlog_version: string;
+  source: { schema: string; table: string };
+  /** Row order in the file. */
+  order: 'started_at, id';
+  /** The columns, in file order, with their parquet types. */
+  columns: ParquetColumn[];
+}
+
 /** The manifest's path for an exported file. */
 export function manifestPath(file: string): string {
   return `${file}.manifest.json`;
@@ -120,8 +160,21 @@ export async function readManifest(path: string): Promise<ExportManifest> {
  * they recorded at the handover, since a manifest rewritten whole cannot be told offline otherwise.
  */
 export async function readManifestAndDigest(path: string): Promise<{ manifest: ExportManifest; sha256: string }> {
+  await refuseParquetFile(path);
   const bytes = await readFile(path);
   return { manifest: parseManifest(path, bytes.toString('utf8')), sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** A parquet file given where a manifest belongs is refused by its magic number, before it is read whole. */
+async function refuseParquetFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4), 0, 4, 0);
+    if (bytesRead === 4 && buffer.toString('latin1') === 'PAR1')
+      throw new InferlogConfigError(`${path} is a parquet file, not a manifest: ${DATASET_NOT_EVIDENCE}`);
+  } finally {
+    await handle.close();
+  }
 }
 
 function parseManifest(path: string, text: string): ExportManifest {
@@ -132,6 +185,8 @@ function parseManifest(path: string, text: string): ExportManifest {
     return fail(path, `not JSON (${(err as Error).message})`);
   }
   if (typeof m !== 'object' || m === null) fail(path, 'not a JSON object');
+  if (m.format === 'parquet' || m.kind === 'dataset')
+    throw new InferlogConfigError(`${path} describes a parquet dataset: ${DATASET_NOT_EVIDENCE}`);
   if (m.manifest_version !== 1 && m.manifest_version !== 2)
     fail(path, `manifest_version is ${JSON.stringify(m.manifest_version)}; this inferlog reads versions 1 and 2`);
   if (!EXPORT_FORMATS.includes(m.format as ExportFormat)) fail(path, `format must be one of ${EXPORT_FORMATS.join(', ')}`);
