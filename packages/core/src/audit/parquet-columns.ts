@@ -4,6 +4,7 @@
 // name/datatype/shape of the exported rows), so every row group of the file has the same columns.
 import { canonicalJson } from '../chain/canonical';
 import { InferlogConfigError } from '../errors';
+import { NUMERIC_DATATYPES } from '../protocols/oip-v2/schema';
 
 /** A column's parquet type: `STRING` (UTF-8), `TIMESTAMP` (microseconds, UTC), `INT32` or `DOUBLE`. */
 export type ParquetColumnType = 'STRING' | 'TIMESTAMP' | 'INT32' | 'DOUBLE';
@@ -15,22 +16,6 @@ export interface ParquetColumn {
   /** False for a column that always holds a value (id, request_id, started_at, protocol, latency_ms, schema_error_count). */
   nullable: boolean;
 }
-
-/** OIP datatypes whose elements are numbers (BOOL as 1 and 0): such a tensor can be flattened to DOUBLE columns. */
-export const NUMERIC_DATATYPES: ReadonlySet<string> = new Set([
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-]);
 
 /** Elements per sample a tensor is flattened to at most; a wider one is one text column. */
 export const MAX_FLAT_ELEMENTS = 64;

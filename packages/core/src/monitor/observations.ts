@@ -4,11 +4,17 @@
 import { pgp } from '../sink/pgp';
 import type { ModelPlan, TensorPlan } from './plan';
 
-/** Values beyond this magnitude are missing: their squares would overflow PostgreSQL's float8 sums. */
+/**
+ * Values beyond this magnitude count as missing where they are aggregated (`bounded`): their squares
+ * would overflow PostgreSQL's float8 sums and abort the query. jsonb numbers written by inferlog are
+ * doubles, so the cast itself never overflows.
+ */
 export const MAX_MAGNITUDE = 1e150;
-/** A JSON value as a number: numbers (up to MAX_MAGNITUDE), and booleans as 1 and 0; anything else is missing. */
+/** `x` when it is within MAX_MAGNITUDE, else NULL. */
+export const bounded = (x: string) => `CASE WHEN abs(${x}) <= ${MAX_MAGNITUDE} THEN ${x} END`;
+/** A JSON value as a number: numbers, and booleans as 1 and 0; anything else is missing. */
 const num = (v: string) =>
-  `CASE jsonb_typeof(${v}) WHEN 'number' THEN CASE WHEN (${v})::numeric BETWEEN -${MAX_MAGNITUDE} AND ${MAX_MAGNITUDE} THEN (${v})::float8 END WHEN 'boolean' THEN CASE WHEN ${v} = 'true'::jsonb THEN 1::float8 ELSE 0::float8 END END`;
+  `CASE jsonb_typeof(${v}) WHEN 'number' THEN (${v})::float8 WHEN 'boolean' THEN CASE WHEN ${v} = 'true'::jsonb THEN 1::float8 ELSE 0::float8 END END`;
 /** An element's text: a string's value, else its JSON. */
 const text = (v: string) => `CASE jsonb_typeof(${v}) WHEN 'string' THEN ${v} #>> '{}' ELSE ${v}::text END`;
 /** Every element of nested data, depth-first (row-major). */
@@ -136,7 +142,7 @@ export function observationsSql(scope: ObservationScope): string {
   if (scope.tensors.some((t) => t.kind === 'summary'))
     branches.push(`SELECT ${win} AS win, p.base + g.i AS fid, CASE g.i WHEN 0 THEN a.n ELSE a.mean END AS num, NULL::text AS cat
       ${tensorRows((t) => t.kind === 'summary')}
-      CROSS JOIN LATERAL (SELECT count(*)::float8 AS n, avg(${num('l.v')}) AS mean FROM ${elements(true)} l(v)) a
+      CROSS JOIN LATERAL (SELECT count(*)::float8 AS n, avg(${bounded(num('l.v'))}) AS mean FROM ${elements(true)} l(v)) a
       CROSS JOIN (VALUES (0), (1)) g(i)
       ${where}`);
   return branches.join('\nUNION ALL\n');

@@ -3,7 +3,7 @@
 import { pgp, type Queryable } from '../sink/pgp';
 import { PERCENTILES } from './drift';
 import { entry } from './entry';
-import { observationsSql, type ObservationScope } from './observations';
+import { bounded, MAX_MAGNITUDE, observationsSql, type ObservationScope } from './observations';
 
 /** What the reference pass found of one feature. */
 export interface ReferenceFacts {
@@ -23,7 +23,7 @@ export async function readReference(db: Queryable, scope: ObservationScope, maxC
     // The observations go in as a raw parameter: formatted again, a `$1` in a model or tensor name would be taken for a parameter.
     `WITH o AS MATERIALIZED ($3:raw)
      SELECT fid, NULL::text AS cat, count(num) AS n, percentile_cont($1::float8[]) WITHIN GROUP (ORDER BY num) AS q
-       FROM o WHERE num IS NOT NULL GROUP BY fid
+       FROM o WHERE abs(num) <= ${MAX_MAGNITUDE} GROUP BY fid
      UNION ALL
      SELECT fid, cat, n, NULL FROM (
        SELECT fid, cat, count(*) AS n, row_number() OVER (PARTITION BY fid ORDER BY count(*) DESC, cat) AS rank
@@ -75,17 +75,19 @@ export async function readWindows(
   edges: ReadonlyMap<number, number[]>,
   categories: ReadonlyMap<number, string[]>,
 ): Promise<Map<number, Map<number, WindowFacts>>> {
-  const edgeValues = [...edges].map(([fid, e]) => pgp.as.format('($1::int, $2::float8[])', [fid, e]));
-  const categoryValues = [...categories].map(([fid, c]) => pgp.as.format('($1::int, $2::text[])', [fid, c]));
+  // One list for both, joined once per observation: a numeric feature's grid, a categorical one's categories.
+  const bins = [...new Set([...edges.keys(), ...categories.keys()])].map((fid) =>
+    pgp.as.format('($1::int, $2::float8[], $3::text[])', [fid, edges.get(fid) ?? null, categories.get(fid) ?? null]),
+  );
+  // Run without parameters: the observations hold client text (names) that a second formatting would misread.
   const rows = await db.any(
     `SELECT o.win, o.fid,
-            CASE WHEN o.num IS NULL THEN NULL ELSE coalesce(width_bucket(o.num, e.edges), -1) END AS bucket,
-            CASE WHEN o.cat = ANY(c.cats) THEN o.cat END AS cat,
-            (o.cat IS NOT NULL AND o.cat <> ALL(coalesce(c.cats, '{}'::text[]))) AS other,
+            CASE WHEN o.num IS NULL THEN NULL ELSE coalesce(width_bucket(o.num, b.edges), -1) END AS bucket,
+            CASE WHEN o.cat = ANY(b.cats) THEN o.cat END AS cat,
+            (o.cat IS NOT NULL AND o.cat <> ALL(coalesce(b.cats, '{}'::text[]))) AS other,
             count(*) AS n, count(o.num) AS valid, avg(o.num) AS mean, var_pop(o.num) AS variance, min(o.num) AS min, max(o.num) AS max
-       FROM (${observationsSql(scope)}) o
-       LEFT JOIN (VALUES ${edgeValues.length ? edgeValues.join(', ') : '(NULL::int, NULL::float8[])'}) e(fid, edges) ON e.fid = o.fid
-       LEFT JOIN (VALUES ${categoryValues.length ? categoryValues.join(', ') : '(NULL::int, NULL::text[])'}) c(fid, cats) ON c.fid = o.fid
+       FROM (SELECT win, fid, ${bounded('num')} AS num, cat FROM (${observationsSql(scope)}) x) o
+       LEFT JOIN (VALUES ${bins.length ? bins.join(', ') : '(NULL::int, NULL::float8[], NULL::text[])'}) b(fid, edges, cats) ON b.fid = o.fid
       GROUP BY 1, 2, 3, 4, 5`,
   );
   const out = new Map<number, Map<number, WindowFacts>>();

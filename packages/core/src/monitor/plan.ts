@@ -3,6 +3,7 @@
 // tensor, one feature per element position (numeric, fixed shape, narrow), a category or a length
 // (BYTES), or a length and a mean (any other numeric tensor).
 import type { Queryable } from '../sink/pgp';
+import { NUMERIC_DATATYPES } from '../protocols/oip-v2/schema';
 import { entry } from './entry';
 import { SAMPLE_SHAPE } from './observations';
 
@@ -69,22 +70,6 @@ export interface MonitorPlan {
   models: ModelPlan[];
   tensors: TensorPlan[];
 }
-
-const NUMERIC_TYPES = new Set([
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BF16',
-]);
 
 /** The elements per sample of a per-sample shape (`[4]`, `[2, 3]`, `[]`); null when it is not a list of whole numbers. */
 function widthOf(shape: unknown): number | null {
@@ -190,7 +175,7 @@ export async function planFeatures(
     const width = t.shapes.size === 1 ? widthOf(shape) : null;
     let kind: TensorKind = 'summary';
     if (t.types.size === 1 && type === 'BYTES') kind = 'bytes';
-    else if (t.types.size === 1 && NUMERIC_TYPES.has(type!) && width && width <= maxPositions) kind = 'position';
+    else if (t.types.size === 1 && NUMERIC_DATATYPES.has(type!) && width && width <= maxPositions) kind = 'position';
     const position = kind === 'position';
     tensors.push({
       model: t.model,

@@ -21,6 +21,9 @@ export const DATATYPES = [
   'BYTES',
   'BF16',
 ] as const;
+
+/** The datatypes whose elements are numbers (BOOL as true/false, read as 1 and 0): all but BYTES. */
+export const NUMERIC_DATATYPES: ReadonlySet<string> = new Set(DATATYPES.filter((d) => d !== 'BYTES'));
 export type Datatype = (typeof DATATYPES)[number];
 
 // $parameter = $string : $string | $number | $boolean
