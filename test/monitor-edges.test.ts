@@ -134,7 +134,7 @@ test('mistakes are refused with the option named: unknown feature thresholds, to
   ).rejects.toThrow(/"featureThresholds" names "inputs.y\[0\]", which no model in the range has/);
   await writer.write([record(99_999, START + 300 * DAY, { model_name: 'late' })]);
   await expect(monitorLog(db, schema, 'inference_log', { window: 'hour' })).rejects.toThrow(
-    /more than 5000 windows .* use a longer window/,
+    /7201 windows of one hour, more than 5000; use a longer window/,
   );
   await expect(monitorLog(db, schema, 'inference_log', { filter: { since: '2026-01-01' as never } })).rejects.toThrow(
     /"filter.since" must be a valid Date/,
@@ -142,4 +142,50 @@ test('mistakes are refused with the option named: unknown feature thresholds, to
   const run = await cli(schema, ['monitor', '--output', 'y']);
   expect(run.code).toBe(2);
   expect(run.stderr).toMatch(/--output needs --predict/);
+});
+
+test('what the outside attack found: model floods, digit strings, leftover elements, unusable labels, an empty log, repeated classes', async () => {
+  // Four made-up models of 640 features each, one record each: the real model (most records) is kept, the rest as fits.
+  const flood = Array.from({ length: 4 }, (_, m) =>
+    record(200_000 + m, START + 60_000 * m, {
+      model_name: `junk${m}`,
+      inputs: Array.from({ length: 10 }, (_, t) => ({ name: `t${t}`, shape: [1, 64], datatype: 'FP32', data: Array(64).fill(m) })),
+      outputs: null,
+    }),
+  );
+  // An integer beyond 2^53 (stored as its digits), and more data than the shape says.
+  const odd = Array.from({ length: 20 }, (_, k) =>
+    record(210_000 + k, START + 1000 * k, {
+      model_name: 'odd',
+      inputs: [
+        { name: 'big', shape: [1], datatype: 'INT64', data: [9007199254740993n + BigInt(k)] as never },
+        { name: 'long', shape: [1, 2], datatype: 'FP32', data: [1, 2, 3, 4, 5] },
+      ],
+      outputs: [{ name: 'p', shape: [1], datatype: 'FP32', data: [0.9] }],
+    }),
+  );
+  await writer.write([...flood, ...odd]);
+  const labels = new InferenceLogger(logOptions(schema, { service: 'odd-labels' }));
+  await labels.ready();
+  for (const [k, r] of odd.entries()) await labels.event(r.id, { type: 'ground_truth', data: { label: k % 2 ? 1e300 : [1] } });
+  await labels.close();
+  const since = new Date(START - DAY);
+  const until = new Date(START + 2 * DAY);
+  const report = await monitorLog(db, schema, 'inference_log', { filter: { since, until }, minCount: 1 });
+  expect(report.models.map((m) => m.model_name)).toEqual(expect.arrayContaining(['steady', 'regressor', 'odd', PARAM_MODEL]));
+  expect(report.skipped_models.length).toBeGreaterThanOrEqual(1);
+  expect(report.skipped_models.every((m) => m.records === 1 && m.model_name!.startsWith('junk'))).toBe(true);
+  const odd1 = (await monitorLog(db, schema, 'inference_log', { filter: { model: 'odd' }, minCount: 1, prediction: { kind: 'threshold' } }))
+    .models[0]!;
+  const w = (name: string) => odd1.features.find((f) => f.name === name)!.windows[0]!;
+  expect(w('inputs.big[0]')).toMatchObject({ count: 20, missing: 0, min: 9007199254740992 });
+  expect(w('inputs.long[0]')).toMatchObject({ count: 20, mean: 1 });
+  expect(w('inputs.long[1]')).toMatchObject({ count: 20, mean: 2 });
+  expect(odd1.quality!.windows[0]).toMatchObject({ labelled: 0, unusable: 20 });
+  const empty = await cli(schema, ['monitor', '--model', 'nobody', '--fail-on-drift']);
+  expect(empty.stdout).toMatch(/no records match: nothing to judge/);
+  expect(empty.code).toBe(1);
+  await expect(monitorLog(db, schema, 'inference_log', { prediction: { kind: 'argmax', classes: ['a', 'a'] } })).rejects.toThrow(
+    /must be distinct/,
+  );
 });

@@ -114,7 +114,7 @@ function renderModel(m: ModelMonitor, all: boolean): string {
   const quiet = m.features.length - m.features.filter((f) => f.drifted.length).length;
   lines.push(
     indent(
-      `${m.features.filter((f) => f.drifted.length).length ? 'DRIFT in the features above' : 'no drift'}; ${quiet} of ${m.features.length} features without drift${all ? '' : ' (--all lists every feature)'}`,
+      `${m.features.filter((f) => f.drifted.length).length ? 'DRIFT in the features above' : m.features.some((f) => f.compared) ? 'no drift' : 'nothing compared (no window besides the reference, or too few values)'}; ${quiet} of ${m.features.length} features without drift${all ? '' : ' (--all lists every feature)'}`,
     ),
   );
   if (m.not_compared.length)
@@ -153,7 +153,7 @@ function renderModel(m: ModelMonitor, all: boolean): string {
 }
 
 function render(report: MonitorReport, all: boolean): string {
-  if (!report.models.length) return 'no records match';
+  if (!report.models.length) return 'no records match: nothing to judge';
   return report.models.map((m) => renderModel(m, all)).join('\n\n');
 }
 
@@ -249,9 +249,17 @@ export const monitor: CommandModule = (program, ctx) => {
           if (opts.html) print(ctx.io, `\nwrote ${opts.html}`);
         }
         // A model with nothing compared has no verdict: under --fail-on-drift that fails too.
-        const flagged = report.models.some(
-          (m) => m.drift.length || m.quality?.degraded.length || (m.features.length && m.not_compared.length === m.features.length),
-        );
+        if (report.skipped_models.length && !opts.json)
+          print(
+            ctx.io,
+            `\n${count(report.skipped_models.length)} models left out (the fewest records; all of them would pass 2,000 features or 50,000 window × feature cells): use --model`,
+          );
+        // No records at all has no verdict either: under --fail-on-drift a log that stopped filling fails.
+        const flagged =
+          !report.models.length ||
+          report.models.some(
+            (m) => m.drift.length || m.quality?.degraded.length || (m.features.length && m.not_compared.length === m.features.length),
+          );
         return opts.failOnDrift && flagged ? EXIT.failed : EXIT.ok;
       });
     }),

@@ -14,7 +14,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; } thead th { bac
 figure { margin: .4rem 0 1.2rem; } figcaption { font-size: .9rem; color: #333; }
 svg { display: block; max-width: 100%; height: auto; } svg text { font: 11px system-ui, sans-serif; fill: #333; }
 .drift-window { fill: #fbd5d9; } .band { fill: #c9dcf2; } .line { fill: none; stroke: #1f5fa8; stroke-width: 2; }
-.bar { fill: #8a8a8a; } .bar.drift { fill: #c0132b; } .limit { stroke: #c0132b; stroke-dasharray: 4 3; } .axis { stroke: #999; }
+.point { fill: #1f5fa8; } .bar { fill: #8a8a8a; } .bar.drift { fill: #c0132b; } .limit { stroke: #c0132b; stroke-dasharray: 4 3; } .axis { stroke: #999; }
 code { font-family: ui-monospace, Menlo, Consolas, monospace; }
 `;
 
@@ -72,6 +72,7 @@ ${starts.map((_, i) => (flagged[i] ? html`<rect class="drift-window" x="${(x(i) 
 <text x="4" y="14">${decimal(hi, 3)}</text><text x="4" y="${TOP - 4}">${decimal(lo, 3)}</text><text x="4" y="${TOP + 22}">${options.barLabel}</text>
 ${band && band.length > 1 ? html`<path class="band" d="${bandPath}"></path>` : ''}
 ${path ? html`<path class="line" d="${path}"></path>` : ''}
+${line.map((v, i) => (v === null ? '' : html`<circle class="point" cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5"></circle>`))}
 ${options.limit !== null ? html`<line class="limit" x1="${LEFT}" y1="${barY(options.limit).toFixed(1)}" x2="${W - RIGHT}" y2="${barY(options.limit).toFixed(1)}"></line>` : ''}
 ${bars.map((v, i) =>
   v === null
@@ -89,6 +90,13 @@ function featureFigure(model: ModelMonitor, f: FeatureMonitor): Html {
   const starts = f.windows.map((w) => w.start);
   const drifted = f.drifted.length;
   return html`<figure data-feature="${f.name}" data-drifted="${drifted}">
+<figcaption><strong>${f.name}</strong> (${f.kind}) — ${
+    drifted
+      ? html`<span class="flag">drift in ${integer(drifted)} window${drifted === 1 ? '' : 's'}: ${f.drifted.map(day).join(', ')}</span>`
+      : f.compared
+        ? html`<span class="ok">no drift</span>`
+        : html`<span class="note">not compared</span>`
+  }; thresholds PSI ${f.thresholds.psi}, JS ${f.thresholds.js}</figcaption>
 ${chart({
   label: `${f.name}: ${numeric ? 'mean (band: 5th to 95th percentile)' : `share of "${top ?? '–'}"`} and PSI per window`,
   starts,
@@ -104,11 +112,7 @@ ${chart({
   ),
   attributes: html`data-model="${model.model_name ?? ''}"`,
 })}
-<figcaption><strong>${f.name}</strong> (${f.kind}) — ${
-    drifted
-      ? html`<span class="flag">drift in ${integer(drifted)} window${drifted === 1 ? '' : 's'}: ${f.drifted.map(day).join(', ')}</span>`
-      : html`<span class="ok">no drift</span>`
-  }; thresholds PSI ${f.thresholds.psi}, JS ${f.thresholds.js}</figcaption>
+
 </figure>`;
 }
 
@@ -120,6 +124,7 @@ function qualitySection(model: ModelMonitor): Html {
   const metric = (w: { accuracy?: number; rmse?: number }) => (regression ? (w.rmse ?? null) : (w.accuracy ?? null));
   return html`<h3>Model quality (${regression ? 'RMSE' : 'accuracy'}, rule ${q.rule.kind}${q.rule.output ? ` on ${q.rule.output}` : ''})</h3>
 <figure data-quality="${model.model_name ?? ''}" data-degraded="${q.degraded.length}">
+<figcaption>${q.degraded.length ? html`<span class="flag">quality degraded in ${q.degraded.map(day).join(', ')}</span>` : html`<span class="ok">no degradation</span>`}</figcaption>
 ${chart({
   label: `${regression ? 'RMSE' : 'accuracy'} per window against ground truth`,
   starts: q.windows.map((w) => w.start),
@@ -131,7 +136,7 @@ ${chart({
   tooltips: q.windows.map((w) => `${w.start}: ${integer(w.labelled)} labelled${w.degraded ? ' (DEGRADED)' : ''}`),
   attributes: html``,
 })}
-<figcaption>${q.degraded.length ? html`<span class="flag">quality degraded in ${q.degraded.map(day).join(', ')}</span>` : html`<span class="ok">no degradation</span>`}</figcaption>
+
 </figure>
 <table><thead><tr><th>window</th><th>labelled</th>${
     regression ? html`<th>MAE</th><th>RMSE</th>` : html`<th>accuracy</th><th>precision</th><th>recall</th><th>F1</th>`
@@ -153,7 +158,13 @@ function modelSection(model: ModelMonitor): Html {
 <h2>${name}</h2>
 <p>${integer(model.records)} records in ${integer(model.windows.length)} window${model.windows.length === 1 ? '' : 's'}; reference: ${
     model.reference === 'previous' ? 'each previous window' : `${model.reference.since} to ${model.reference.until}`
-  }. ${flagged.length ? html`<span class="flag">Drift: ${flagged.map((f) => f.name).join(', ')}.</span>` : html`<span class="ok">No drift.</span>`}</p>
+  }. ${
+    flagged.length
+      ? html`<span class="flag">Drift: ${flagged.map((f) => f.name).join(', ')}.</span>`
+      : model.features.some((f) => f.compared)
+        ? html`<span class="ok">No drift.</span>`
+        : html`<span class="note">Nothing compared: the range holds no window besides the reference, or too few values.</span>`
+  }</p>
 ${model.not_compared.length ? html`<p class="flag">Not compared (too few values in the reference or the windows): ${model.not_compared.join(', ')}.</p>` : ''}
 ${qualitySection(model)}
 <h3>Features</h3>

@@ -15,7 +15,7 @@ import {
 import type { WindowFacts } from './passes';
 import { readReference, readWindows } from './passes';
 import { TUNE_FOR_SCANS, type WindowGrid } from './observations';
-import { featuresOf, planFeatures, type FeatureKind, type ModelPlan } from './plan';
+import { featuresOf, planFeatures, type FeatureKind, type ModelPlan, type MonitorPlan } from './plan';
 import { categoryBins, numericBins, profileOf, type Bins, type FeatureProfile } from './profile';
 import { readQuality, type QualityFigures } from './quality';
 import { chiSquareP, meanRiseP, proportionDropP } from './significance';
@@ -93,6 +93,8 @@ export interface MonitorReport {
   significance: number;
   min_count: number;
   models: ModelMonitor[];
+  /** Models left out (those with the fewest records) because all of them would exceed MAX_FEATURES features or MAX_CELLS window × feature cells. */
+  skipped_models: { model_name: string | null; model_version: string | null; records: number }[];
 }
 
 const WINDOW_MS: Record<MonitorWindow, number> = { hour: 3_600_000, day: 86_400_000, week: 604_800_000 };
@@ -109,14 +111,40 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Most windows a run profiles, and most window × feature cells: what comes back from PostgreSQL grows with their product. */
 export const MAX_WINDOWS = 5000;
-export const MAX_CELLS = 100_000;
+export const MAX_CELLS = 50_000;
+/** Most features per run: each numeric one sends its grid (about 140 numbers) in the statement. */
+export const MAX_FEATURES = 2000;
 
-function checkScale(o: NormalizedMonitorOptions, features: number, grid: WindowGrid | null): void {
+function checkWindows(o: NormalizedMonitorOptions, grid: WindowGrid | null): void {
   const windows = grid?.count ?? 0;
-  if (windows > MAX_WINDOWS || windows * features > MAX_CELLS)
+  if (windows > MAX_WINDOWS)
     throw new InferlogConfigError(
-      `monitor: the range holds ${windows} windows of one ${o.window} and ${features} features, more than ${MAX_WINDOWS} windows or ${MAX_CELLS} window × feature cells; use a longer window, a shorter range (since/until) or one model`,
+      `monitor: the range holds ${windows} windows of one ${o.window}, more than ${MAX_WINDOWS}; use a longer window or a shorter range (since/until)`,
     );
+}
+
+/**
+ * The models a run profiles: by number of records, as long as their features fit in MAX_FEATURES
+ * and their windows × features in MAX_CELLS. Model names come from clients: a flood of made-up models must not stop the monitoring
+ * of the real ones, which have the records.
+ */
+function fitModels(plan: MonitorPlan, windows: number): ModelPlan[] {
+  const features = featuresOf(plan);
+  const skipped: ModelPlan[] = [];
+  let cells = 0;
+  let count = 0;
+  for (const m of [...plan.models].sort((a, b) => b.records - a.records)) {
+    const own = features.filter((f) => f.model === m.model && f.version === m.version).length;
+    if (count + own > MAX_FEATURES || cells + own * Math.max(1, windows) > MAX_CELLS) skipped.push(m);
+    else {
+      count += own;
+      cells += own * Math.max(1, windows);
+    }
+  }
+  const left = new Set(skipped);
+  plan.models = plan.models.filter((m) => !left.has(m));
+  plan.tensors = plan.tensors.filter((t) => plan.models.some((m) => m.model === t.model && m.version === t.version));
+  return skipped;
 }
 
 /** The windows from the first record's to the last record's, of any model. */
@@ -148,6 +176,9 @@ export async function monitorLog(db: Database, schema: string, table: string, op
   return inSnapshot(db, async (t) => {
     await t.none(TUNE_FOR_SCANS);
     const plan = await planFeatures(t, schema, table, where, o.maxPositions);
+    const grid = gridOf(plan.models, o.window);
+    checkWindows(o, grid);
+    const skippedModels = fitModels(plan, grid?.count ?? 0);
     const base = { schema, table, models: plan.models, tensors: plan.tensors };
     const facts = await readReference(t, { ...base, where: referenceWhere, windows: null, referenceOf }, o.maxCategories);
     for (const tensor of plan.tensors) {
@@ -158,7 +189,6 @@ export async function monitorLog(db: Database, schema: string, table: string, op
       if (fact?.percentiles) facts.set(tensor.base + 1, { percentiles: fact.percentiles });
     }
     const features = featuresOf(plan);
-    checkScale(o, features.length, gridOf(plan.models, o.window));
     const unknown = Object.keys(o.featureThresholds).filter((name) => !features.some((f) => f.name === name));
     if (unknown.length)
       throw new InferlogConfigError(
@@ -177,7 +207,7 @@ export async function monitorLog(db: Database, schema: string, table: string, op
           (fact?.categories ?? []).slice(0, o.maxCategories).map((c) => c.value),
         );
     }
-    const windows = await readWindows(t, { ...base, where, windows: gridOf(plan.models, o.window) }, edges, categories);
+    const windows = await readWindows(t, { ...base, where, windows: grid }, edges, categories);
     const referenceFacts = fixed
       ? (await readWindows(t, { ...base, where: referenceWhere, windows: null }, edges, categories)).get(-1)
       : undefined;
@@ -266,9 +296,7 @@ export async function monitorLog(db: Database, schema: string, table: string, op
         }),
         features: featureMonitors,
         drift: featureMonitors.filter((f) => f.drifted.length).map((f) => ({ feature: f.name, windows: f.drifted })),
-        not_compared: starts.some((s) => fixed || s !== referenceStart)
-          ? featureMonitors.filter((f) => !f.compared).map((f) => f.name)
-          : [],
+        not_compared: featureMonitors.filter((f) => !f.compared).map((f) => f.name),
         skipped_tensors: m.skippedTensors,
         quality: quality
           ? qualityOf(o, quality.get(modelKey(m)), referenceQuality?.get(modelKey(m))?.get(-1) ?? null, referenceStart, fixed !== null)
@@ -284,6 +312,7 @@ export async function monitorLog(db: Database, schema: string, table: string, op
       significance: o.significance,
       min_count: o.minCount,
       models,
+      skipped_models: skippedModels.map((m) => ({ model_name: m.model, model_version: m.version, records: m.records })),
     };
   });
 }

@@ -12,9 +12,12 @@ import type { ModelPlan, TensorPlan } from './plan';
 export const MAX_MAGNITUDE = 1e150;
 /** `x` when it is within MAX_MAGNITUDE, else NULL. */
 export const bounded = (x: string) => `CASE WHEN abs(${x}) <= ${MAX_MAGNITUDE} THEN ${x} END`;
-/** A JSON value as a number: numbers, and booleans as 1 and 0; anything else is missing. */
+/**
+ * A JSON value as a number: numbers; strings of up to 250 digits, which is how the writer stores
+ * integers beyond ±(2^53 − 1); booleans as 1 and 0. Anything else is missing.
+ */
 const num = (v: string) =>
-  `CASE jsonb_typeof(${v}) WHEN 'number' THEN (${v})::float8 WHEN 'boolean' THEN CASE WHEN ${v} = 'true'::jsonb THEN 1::float8 ELSE 0::float8 END END`;
+  `CASE jsonb_typeof(${v}) WHEN 'number' THEN (${v})::float8 WHEN 'boolean' THEN CASE WHEN ${v} = 'true'::jsonb THEN 1::float8 ELSE 0::float8 END WHEN 'string' THEN CASE WHEN (${v} #>> '{}') ~ '^-?[0-9]{1,250}$' THEN (${v} #>> '{}')::float8 END END`;
 /** An element's text: a string's value, else its JSON. */
 const text = (v: string) => `CASE jsonb_typeof(${v}) WHEN 'string' THEN ${v} #>> '{}' ELSE ${v}::text END`;
 /** Every element of nested data, depth-first (row-major). */
@@ -31,6 +34,10 @@ export interface WindowGrid {
   width: number;
   count: number;
 }
+
+/** A tensor's samples as its shape says: its first dimension when it has two or more, else 1. Elements beyond samples × width belong to no position. */
+const SAMPLES = (t: string) =>
+  `CASE WHEN jsonb_typeof(${t} -> 'shape') = 'array' AND jsonb_array_length(${t} -> 'shape') >= 2 AND jsonb_typeof(${t} -> 'shape' -> 0) = 'number' THEN greatest(floor((${t} -> 'shape' ->> 0)::float8), 0) ELSE 1 END`;
 
 export interface ObservationScope {
   schema: string;
@@ -136,8 +143,9 @@ export function observationsSql(scope: ObservationScope): string {
             CASE p.kind WHEN 'position' THEN ${num('e.v')} WHEN 'category' THEN NULL ELSE char_length(${text('e.v')})::float8 END AS num,
             CASE WHEN p.kind IN ('category', 'bytes') THEN left(${text('e.v')}, 200) END AS cat
       ${tensorRows(pick)}
+      CROSS JOIN LATERAL (SELECT ${SAMPLES('t')} * p.width AS elements) lim
       CROSS JOIN LATERAL ${elements(nested)} WITH ORDINALITY e(v, k)
-      ${where}`);
+      ${where} AND (p.kind <> 'position' OR e.k <= lim.elements)`);
   }
   if (scope.tensors.some((t) => t.kind === 'summary'))
     branches.push(`SELECT ${win} AS win, p.base + g.i AS fid, CASE g.i WHEN 0 THEN a.n ELSE a.mean END AS num, NULL::text AS cat

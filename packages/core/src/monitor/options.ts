@@ -182,6 +182,7 @@ function prediction(value: unknown): Pick<NormalizedMonitorOptions, 'prediction'
   if (rule.classes !== undefined) {
     if (!Array.isArray(rule.classes) || rule.classes.some((c) => typeof c !== 'string' && typeof c !== 'number'))
       fail('"prediction.classes" must be an array of strings or numbers');
+    if (new Set(rule.classes.map(String)).size !== rule.classes.length) fail('"prediction.classes" must be distinct labels');
     if (rule.kind === 'threshold' && rule.classes.length !== 2)
       fail('"prediction.classes" of a threshold rule must be [negative, positive]');
   }

@@ -36,12 +36,14 @@ export interface ModelPlan {
   usage: boolean;
   /** The id of the model's first record feature (see RECORD_FEATURES). */
   base: number;
-  /** Tensors left out: beyond MAX_TENSORS, the least frequent. */
+  /** Tensors left out: beyond MAX_TENSORS or MAX_MODEL_FEATURES, the least frequent. */
   skippedTensors: number;
 }
 
 /** Most tensors profiled per model: names come from clients, and one that sends a new name each time must not make the run unbounded. */
 export const MAX_TENSORS = 100;
+/** Most tensor features profiled per model (a tensor of 64 positions gives 64). */
+export const MAX_MODEL_FEATURES = 1000;
 
 /** The record's own features, in id order after a model's `base`. */
 export const RECORD_FEATURES = [
@@ -157,38 +159,51 @@ export async function planFeatures(
     t.nested ||= s.nested === true;
     t.records += Number(s.n);
   }
-  const tensors: TensorPlan[] = [];
-  // Per model, the MAX_TENSORS most frequent tensors, then in name order.
-  const kept: SeenTensor[] = [];
-  const perModel = new Map<string, typeof kept>();
-  for (const t of byTensor.values()) entry(perModel, key(t.model, t.version), () => []).push(t);
-  for (const [model, list] of perModel) {
-    list.sort((a, b) => b.records - a.records);
-    kept.push(...list.slice(0, MAX_TENSORS));
-    const plan = modelPlans.find((m) => key(m.model, m.version) === model);
-    if (plan) plan.skippedTensors = Math.max(0, list.length - MAX_TENSORS);
-  }
-  const ordered = kept.sort((a, b) => key(a.model, a.version, a.side, a.name).localeCompare(key(b.model, b.version, b.side, b.name)));
-  for (const t of ordered) {
+  /** How a tensor becomes features, and how many it gives. */
+  const classify = (t: SeenTensor) => {
     const [type] = t.types;
     const [shape] = t.shapes.values();
     const width = t.shapes.size === 1 ? widthOf(shape) : null;
-    let kind: TensorKind = 'summary';
-    if (t.types.size === 1 && type === 'BYTES') kind = 'bytes';
-    else if (t.types.size === 1 && NUMERIC_DATATYPES.has(type!) && width && width <= maxPositions) kind = 'position';
-    const position = kind === 'position';
+    if (t.types.size === 1 && type === 'BYTES') return { kind: 'bytes' as TensorKind, width: 0, shape: null, features: 2 };
+    if (t.types.size === 1 && NUMERIC_DATATYPES.has(type!) && width && width <= maxPositions)
+      return { kind: 'position' as TensorKind, width, shape: shape as number[], features: width };
+    return { kind: 'summary' as TensorKind, width: 0, shape: null, features: 2 };
+  };
+  // Per model, its most frequent tensors, at most MAX_TENSORS of them and MAX_MODEL_FEATURES features; then in name order.
+  const kept: { seen: SeenTensor; plan: ReturnType<typeof classify> }[] = [];
+  const perModel = new Map<string, SeenTensor[]>();
+  for (const t of byTensor.values()) entry(perModel, key(t.model, t.version), () => []).push(t);
+  for (const [model, list] of perModel) {
+    list.sort((a, b) => b.records - a.records);
+    let features = 0;
+    let taken = 0;
+    for (const t of list) {
+      const plan = classify(t);
+      if (taken === MAX_TENSORS || features + plan.features > MAX_MODEL_FEATURES) continue;
+      kept.push({ seen: t, plan });
+      features += plan.features;
+      taken++;
+    }
+    const modelPlan = modelPlans.find((m) => key(m.model, m.version) === model);
+    if (modelPlan) modelPlan.skippedTensors = list.length - taken;
+  }
+  kept.sort((a, b) =>
+    key(a.seen.model, a.seen.version, a.seen.side, a.seen.name).localeCompare(key(b.seen.model, b.seen.version, b.seen.side, b.seen.name)),
+  );
+  const tensors: TensorPlan[] = [];
+  for (const { seen: t, plan } of kept) {
     tensors.push({
       model: t.model,
       version: t.version,
       side: t.side,
       name: t.name,
-      kind,
-      width: position ? width! : 0,
-      shape: position ? (shape as number[]) : null,
+      kind: plan.kind,
+      width: plan.width,
+      shape: plan.shape,
       nested: t.nested,
       base: next,
     });
-    next += position ? width! : 2;
+    next += plan.features;
   }
   return { models: modelPlans, tensors };
 }

@@ -53,7 +53,10 @@ export function firstSample(tensor: unknown): number[] | null {
   let width = flat.length;
   if (Array.isArray(shape) && shape.length >= 2 && shape.every((d) => Number.isInteger(d) && d >= 0))
     width = (shape as number[]).slice(1).reduce((a, b) => a * b, 1);
-  const sample = flat.slice(0, width).map((v) => (typeof v === 'boolean' ? Number(v) : v));
+  // Booleans as 1 and 0; digit strings are how the writer stores integers beyond ±(2^53 − 1).
+  const sample = flat
+    .slice(0, width)
+    .map((v) => (typeof v === 'boolean' ? Number(v) : typeof v === 'string' && /^-?\d{1,250}$/.test(v) ? Number(v) : v));
   return sample.every(usable) ? (sample as number[]) : null;
 }
 
@@ -80,7 +83,8 @@ export function predict(tensor: unknown, rule: NormalizedMonitorOptions['predict
 /** A label as the rule compares it: text for classes (true/false as the positive/negative class of a threshold rule), a number for regression. */
 function labelOf(label: unknown, rule: NormalizedMonitorOptions['prediction']): string | number | null {
   if (rule.kind === 'regression') return usable(label) ? label : null;
-  if (label === null || label === undefined) return null;
+  if (label === null || label === undefined || typeof label === 'object') return null;
+  if (typeof label === 'number' && !usable(label)) return null;
   if (typeof label === 'boolean' && rule.kind === 'threshold') return text(label ? (rule.classes?.[1] ?? 1) : (rule.classes?.[0] ?? 0));
   if (typeof label === 'boolean') return label ? '1' : '0';
   return text(label);
