@@ -62,14 +62,9 @@ export const exportCommand: CommandModule = (program, ctx) => {
         if (bar) bar.start(await countRecords(log.db, log.schema, log.table, filter), 0);
         const { signal, release } = interruption(ctx.io);
         try {
+          const common = { out: opts.out, filter, signal, onProgress: (rows: number) => bar?.update(rows) };
           if (opts.format === 'parquet') {
-            const result = await exportLog(log.db, log.schema, log.table, {
-              format: 'parquet',
-              out: opts.out,
-              filter,
-              signal,
-              onProgress: (rows) => bar?.update(rows),
-            });
+            const result = await exportLog(log.db, log.schema, log.table, { format: 'parquet', ...common });
             bar?.stop();
             if (opts.json) return printJson(ctx.io, result);
             const m = result.manifest;
@@ -87,13 +82,7 @@ export const exportCommand: CommandModule = (program, ctx) => {
             print(ctx.io, 'a dataset for retraining, not evidence: verify --bundle refuses it; export jsonl or csv for evidence');
             return;
           }
-          const result = await exportLog(log.db, log.schema, log.table, {
-            format: opts.format,
-            out: opts.out,
-            filter,
-            signal,
-            onProgress: (rows) => bar?.update(rows),
-          });
+          const result = await exportLog(log.db, log.schema, log.table, { format: opts.format, ...common });
           bar?.stop();
           if (opts.json) return printJson(ctx.io, result);
           const m = result.manifest;

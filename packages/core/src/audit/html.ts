@@ -1,6 +1,7 @@
 // HTML built from template literals in which every interpolated value is text: escaped, unless it is
 // Html made here. Values from the log come from strangers (model names, routes, actors, event types):
 // nothing they contain can become markup.
+import { createHash } from 'node:crypto';
 
 /** Markup made by this module (or by `html` from escaped parts): inserted as it is. */
 export class Html {
@@ -62,4 +63,10 @@ export function decimal(n: number | null | undefined, digits = 1): string {
 /** A rate (0..1) as a percentage with two decimals. */
 export function percent(rate: number): string {
   return (rate * 100).toFixed(2);
+}
+
+/** A document's Content-Security-Policy: nothing may load or run; only its own style sheet `css` applies, by its hash. */
+export function contentSecurityPolicy(css: string): string {
+  const hash = createHash('sha256').update(css, 'utf8').digest('base64');
+  return `default-src 'none'; style-src 'sha256-${hash}'; img-src 'none'; base-uri 'none'; form-action 'none'`;
 }

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { cut, Html, html, integer } from './html';
+import { contentSecurityPolicy, cut, Html, html, integer } from './html';
 import { factTable } from './html-table';
 import type { EvidenceReport } from './report';
 import { REPORT_CSS } from './report-css';
@@ -32,12 +31,6 @@ export const REPORT_SECTIONS: readonly ReportSection[] = [
   { id: 'export', title: 'Export', render: exportSection },
   { id: 'about', title: 'About this report', render: aboutSection },
 ];
-
-/** The Content-Security-Policy: nothing may load or run; only the report's own style sheet applies, by its hash. */
-function contentSecurityPolicy(css: string): string {
-  const hash = createHash('sha256').update(css, 'utf8').digest('base64');
-  return `default-src 'none'; style-src 'sha256-${hash}'; img-src 'none'; base-uri 'none'; form-action 'none'`;
-}
 
 function summary(r: EvidenceReport): Html {
   const v = r.verification;

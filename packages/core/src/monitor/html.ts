@@ -1,8 +1,7 @@
 // The monitoring report as one self-contained HTML document: inline SVG charts, one inline style sheet
 // allowed by its hash, no script and nothing loaded from elsewhere. Every name in it (models, features,
 // tensors, categories) came from the log, so all of it is escaped text (audit/html.ts).
-import { createHash } from 'node:crypto';
-import { decimal, html, type Html, integer } from '../audit/html';
+import { contentSecurityPolicy, decimal, html, type Html, integer } from '../audit/html';
 import type { FeatureMonitor, ModelMonitor, MonitorReport } from './monitor';
 
 const CSS = `
@@ -17,11 +16,6 @@ svg { display: block; max-width: 100%; height: auto; } svg text { font: 11px sys
 .point { fill: #1f5fa8; } .bar { fill: #8a8a8a; } .bar.drift { fill: #c0132b; } .limit { stroke: #c0132b; stroke-dasharray: 4 3; } .axis { stroke: #999; }
 code { font-family: ui-monospace, Menlo, Consolas, monospace; }
 `;
-
-function contentSecurityPolicy(): string {
-  const hash = createHash('sha256').update(CSS, 'utf8').digest('base64');
-  return `default-src 'none'; style-src 'sha256-${hash}'; img-src 'none'; base-uri 'none'; form-action 'none'`;
-}
 
 const W = 760;
 const TOP = 110;
@@ -180,7 +174,7 @@ export function renderMonitorHtml(report: MonitorReport): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy()}">
+<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(CSS)}">
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>inferlog monitoring report</title>
