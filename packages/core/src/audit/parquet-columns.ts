@@ -5,6 +5,7 @@
 import { canonicalJson } from '../chain/canonical';
 import { InferlogConfigError } from '../errors';
 import { NUMERIC_DATATYPES } from '../protocols/oip-v2/schema';
+import { elementsPerSample, firstLeaves } from '../protocols/oip-v2/tensor-data';
 
 /** A column's parquet type: `STRING` (UTF-8), `TIMESTAMP` (microseconds, UTC), `INT32` or `DOUBLE`. */
 export type ParquetColumnType = 'STRING' | 'TIMESTAMP' | 'INT32' | 'DOUBLE';
@@ -52,20 +53,6 @@ export type TensorSide = 'inputs' | 'outputs';
 export type TensorPlan =
   | { kind: 'flat'; side: TensorSide; name: string; elements: number; columns: string[] }
   | { kind: 'text'; side: TensorSide; name: string; column: string };
-
-/**
- * Elements per sample of a tensor of this shape: the product of shape[1..] for 2 or more dimensions
- * (shape[0] is the batch), shape[0] for one, 1 for a scalar (`[]`); null when the shape is not a list
- * of whole numbers from 0 (a dynamic `-1`, text, missing).
- */
-export function elementsPerSample(shape: unknown): number | null {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return null;
-  if (shape.length === 0) return 1;
-  if (shape.length === 1) return shape[0] as number;
-  let n = 1;
-  for (let i = 1; i < shape.length; i++) n *= shape[i] as number;
-  return Number.isSafeInteger(n) ? n : null;
-}
 
 /** What the exported rows hold of one tensor name, folded over its distinct datatypes and shapes. */
 interface TensorSeen {
@@ -155,23 +142,6 @@ export function parquetColumns(plans: readonly TensorPlan[]): ParquetColumn[] {
     ),
     ...GROUND_TRUTH_COLUMNS,
   ];
-}
-
-/** The first `n` leaves of `data`, depth-first (nested arrays flattened in row-major order); fewer when it holds fewer. */
-export function firstLeaves(data: unknown, n: number): unknown[] {
-  const out: unknown[] = [];
-  const walk = (value: unknown): void => {
-    if (!Array.isArray(value)) {
-      out.push(value);
-      return;
-    }
-    for (const v of value) {
-      if (out.length >= n) return;
-      walk(v);
-    }
-  };
-  if (n > 0 && data !== undefined && data !== null) walk(data);
-  return out;
 }
 
 /**

@@ -16,7 +16,7 @@ import type { WindowFacts } from './passes';
 import { readReference, readWindows } from './passes';
 import { TUNE_FOR_SCANS, type WindowGrid } from './observations';
 import { featuresOf, planFeatures, type FeatureKind, type ModelPlan, type MonitorPlan } from './plan';
-import { categoryBins, numericBins, profileOf, type Bins, type FeatureProfile } from './profile';
+import { categoryBins, numericBins, profileOf, valuesIn, type Bins, type FeatureProfile } from './profile';
 import { readQuality, type QualityFigures } from './quality';
 import { chiSquareP, meanRiseP, proportionDropP } from './significance';
 
@@ -77,9 +77,9 @@ export interface ModelMonitor {
   features: FeatureMonitor[];
   /** The features flagged in some window, with those windows. */
   drift: { feature: string; windows: string[] }[];
-  /** Features never compared although the model has windows besides its reference (too few values on a side): no verdict, not "no drift". */
+  /** Features compared in no window (too few values on a side, an empty reference, no window besides the reference): no verdict, not "no drift". */
   not_compared: string[];
-  /** Tensors left out because the model has more than MAX_TENSORS (the least frequent go first). */
+  /** Tensors left out, the least frequent, beyond MAX_TENSORS or MAX_MODEL_FEATURES of the model (plan.ts). */
   skipped_tensors: number;
   quality: ModelQuality | null;
 }
@@ -218,11 +218,12 @@ export async function monitorLog(db: Database, schema: string, table: string, op
       const starts = [...windows.keys()].filter((s) => (windows.get(s)!.get(m.base)?.observed ?? 0) > 0).sort((a, b) => a - b);
       const records = (s: number) => windows.get(s)?.get(m.base)?.observed ?? 0;
       const referenceStart = windowStart(m.first, o.window);
+      /** A feature's facts in the reference: the fixed range, else the model's first window (with `previous`, what its profile shows). */
+      const inReference = (fid: number) => (fixed ? referenceFacts?.get(fid) : windows.get(referenceStart)?.get(fid));
       /** The facts a window is compared with, and whether it is the reference itself. */
       const compareWith = (i: number, fid: number): { facts: WindowFacts | undefined; self: boolean } => {
-        if (fixed) return { facts: referenceFacts?.get(fid), self: false };
         if (o.reference === 'previous') return { facts: i > 0 ? windows.get(starts[i - 1]!)?.get(fid) : undefined, self: i === 0 };
-        return { facts: windows.get(referenceStart)?.get(fid), self: starts[i] === referenceStart };
+        return { facts: inReference(fid), self: !fixed && starts[i] === referenceStart };
       };
       const referenceRecords = fixed ? (referenceFacts?.get(m.base)?.observed ?? 0) : records(referenceStart);
       const mine = features.filter((f) => f.model === m.model && f.version === m.version);
@@ -231,16 +232,13 @@ export async function monitorLog(db: Database, schema: string, table: string, op
         const thresholds = { ...o.thresholds, ...o.featureThresholds[f.name] };
         const binsOf = (reference: WindowFacts | undefined): Bins | null =>
           numeric ? numericBins(reference, edges.get(f.id)) : categoryBins(categories.get(f.id) ?? []);
-        const fixedBins =
-          o.reference === 'previous'
-            ? null
-            : binsOf(compareWith(0, f.id).facts ?? (fixed ? undefined : windows.get(referenceStart)?.get(f.id)));
+        const fixedBins = o.reference === 'previous' ? null : binsOf(inReference(f.id));
         const rows = starts.map((s, i): FeatureWindow => {
           const here = windows.get(s)!.get(f.id);
           const profile = profileOf(here, numeric, records(s));
           const { facts: against, self } = compareWith(i, f.id);
           const bins = o.reference === 'previous' ? binsOf(against) : fixedBins;
-          const referenceCount = profileOf(against, numeric, 0).count;
+          const referenceCount = valuesIn(against, numeric);
           let drift: Pick<FeatureWindow, 'psi' | 'js' | 'p_value' | 'drift' | 'compared'> = {
             psi: null,
             js: null,
@@ -248,9 +246,9 @@ export async function monitorLog(db: Database, schema: string, table: string, op
             drift: false,
             compared: false,
           };
-          if (bins && !self && against && profile.count >= o.minCount && referenceCount >= o.minCount) {
+          const actual = bins ? bins.counts(here) : null;
+          if (bins && actual && !self && against && profile.count >= o.minCount && referenceCount >= o.minCount) {
             const expected = bins.counts(against);
-            const actual = bins.counts(here);
             const p = psi(expected, actual);
             const j = jsDistance(expected, actual);
             const pValue = chiSquareP(expected, actual);
@@ -262,13 +260,9 @@ export async function monitorLog(db: Database, schema: string, table: string, op
               compared: true,
             };
           }
-          return { start: iso(s), ...profile, histogram: bins ? bins.counts(here) : null, bins: bins?.labels ?? null, ...drift };
+          return { start: iso(s), ...profile, histogram: actual, bins: bins?.labels ?? null, ...drift };
         });
-        const referenceProfile = profileOf(
-          fixed ? referenceFacts?.get(f.id) : windows.get(referenceStart)?.get(f.id),
-          numeric,
-          referenceRecords,
-        );
+        const referenceProfile = profileOf(inReference(f.id), numeric, referenceRecords);
         return {
           name: f.name,
           kind: f.kind,

@@ -4,6 +4,7 @@
 // (BYTES), or a length and a mean (any other numeric tensor).
 import type { Queryable } from '../sink/pgp';
 import { NUMERIC_DATATYPES } from '../protocols/oip-v2/schema';
+import { elementCount } from '../protocols/oip-v2/tensor-data';
 import { entry } from './entry';
 import { SAMPLE_SHAPE } from './observations';
 
@@ -71,17 +72,6 @@ export interface FeatureDef {
 export interface MonitorPlan {
   models: ModelPlan[];
   tensors: TensorPlan[];
-}
-
-/** The elements per sample of a per-sample shape (`[4]`, `[2, 3]`, `[]`); null when it is not a list of whole numbers. */
-function widthOf(shape: unknown): number | null {
-  if (!Array.isArray(shape)) return null;
-  let width = 1;
-  for (const d of shape) {
-    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) return null;
-    width *= d;
-  }
-  return width;
 }
 
 const key = (...parts: unknown[]) => JSON.stringify(parts);
@@ -163,7 +153,9 @@ export async function planFeatures(
   const classify = (t: SeenTensor) => {
     const [type] = t.types;
     const [shape] = t.shapes.values();
-    const width = t.shapes.size === 1 ? widthOf(shape) : null;
+    // The plan reads each tensor's shape without its batch dimension: its element count is a sample's.
+    const elements = t.shapes.size === 1 ? elementCount(shape) : Number.NaN;
+    const width = Number.isNaN(elements) ? null : elements;
     if (t.types.size === 1 && type === 'BYTES') return { kind: 'bytes' as TensorKind, width: 0, shape: null, features: 2 };
     if (t.types.size === 1 && NUMERIC_DATATYPES.has(type!) && width && width <= maxPositions)
       return { kind: 'position' as TensorKind, width, shape: shape as number[], features: width };

@@ -54,10 +54,16 @@ function quantiles(buckets: ReadonlyMap<number, Bucket>, total: number): Quantil
   return out;
 }
 
+/** A feature's values in one window: numbers (numeric), or values of any category (categorical). */
+export function valuesIn(facts: WindowFacts | undefined, numeric: boolean): number {
+  if (!facts) return 0;
+  return numeric ? facts.valid : [...facts.categories.values()].reduce((a, b) => a + b, 0) + facts.other;
+}
+
 /** A feature's profile from its facts in one window; `records`: the model's records in that window. */
 export function profileOf(facts: WindowFacts | undefined, numeric: boolean, records: number): FeatureProfile {
   if (!numeric) {
-    const count = facts ? [...facts.categories.values()].reduce((a, b) => a + b, 0) + facts.other : 0;
+    const count = valuesIn(facts, false);
     return { count, missing: Math.max(0, records - count) };
   }
   const valid = facts?.valid ?? 0;

@@ -2,6 +2,7 @@
 // id) joined to it in PostgreSQL, streamed through a cursor, its output turned into a prediction by the
 // declared rule, and counted per window: bounded memory on any number of labels.
 import { forEachRowIn, type Snapshot } from '../audit/cursor';
+import { elementsPerSample, firstLeaves } from '../protocols/oip-v2/tensor-data';
 import { entry } from './entry';
 import { MAX_MAGNITUDE } from './observations';
 import type { MonitorWindow, NormalizedMonitorOptions } from './options';
@@ -38,25 +39,15 @@ interface Tally {
 
 const tally = (): Tally => ({ labelled: 0, unusable: 0, correct: 0, classes: new Map(), absolute: 0, squared: 0, fourth: 0 });
 
-/** A tensor's elements in row-major order (nested data flattened depth-first). */
-function leaves(data: unknown, out: unknown[] = []): unknown[] {
-  if (Array.isArray(data)) for (const d of data) leaves(d, out);
-  else out.push(data);
-  return out;
-}
-
 /** The first sample's elements of a tensor: shape[0] is the batch when the shape has two or more dimensions. */
 export function firstSample(tensor: unknown): number[] | null {
   if (typeof tensor !== 'object' || tensor === null) return null;
   const { data, shape } = tensor as { data?: unknown; shape?: unknown };
-  const flat = leaves(data);
-  let width = flat.length;
-  if (Array.isArray(shape) && shape.length >= 2 && shape.every((d) => Number.isInteger(d) && d >= 0))
-    width = (shape as number[]).slice(1).reduce((a, b) => a * b, 1);
+  // A shape without a batch dimension (or none that reads) leaves the whole data one sample.
+  const width = Array.isArray(shape) && shape.length >= 2 ? elementsPerSample(shape) : null;
+  const flat = firstLeaves(data, width ?? Number.POSITIVE_INFINITY);
   // Booleans as 1 and 0; digit strings are how the writer stores integers beyond ±(2^53 − 1).
-  const sample = flat
-    .slice(0, width)
-    .map((v) => (typeof v === 'boolean' ? Number(v) : typeof v === 'string' && /^-?\d{1,250}$/.test(v) ? Number(v) : v));
+  const sample = flat.map((v) => (typeof v === 'boolean' ? Number(v) : typeof v === 'string' && /^-?\d{1,250}$/.test(v) ? Number(v) : v));
   return sample.every(usable) ? (sample as number[]) : null;
 }
 

@@ -64,6 +64,34 @@ export function elementCount(shape: unknown): number {
 }
 
 /**
+ * Elements per sample of a tensor of this shape: the product of shape[1..] for 2 or more dimensions
+ * (shape[0] is the batch), shape[0] for one, 1 for a scalar (`[]`); null when the shape is not a list
+ * of whole numbers from 0 (a dynamic `-1`, text, missing).
+ */
+export function elementsPerSample(shape: unknown): number | null {
+  if (!Array.isArray(shape) || Number.isNaN(elementCount(shape))) return null;
+  const n = elementCount(shape.length >= 2 ? shape.slice(1) : shape);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** The first `n` leaves of `data`, depth-first (nested arrays flattened in row-major order); fewer when it holds fewer. */
+export function firstLeaves(data: unknown, n: number): unknown[] {
+  const out: unknown[] = [];
+  const walk = (value: unknown): void => {
+    if (!Array.isArray(value)) {
+      out.push(value);
+      return;
+    }
+    for (const v of value) {
+      if (out.length >= n) return;
+      walk(v);
+    }
+  };
+  if (n > 0 && data !== undefined && data !== null) walk(data);
+  return out;
+}
+
+/**
  * Checks a tensor's `data` against its `datatype` and `shape` (OIP "Tensor Data": row-major, flat or
  * nested; a nested one must nest exactly as the shape says). Reports the first problem only: one bad
  * element in a million says enough. `where` is the tensor's JSON pointer.
