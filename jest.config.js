@@ -17,7 +17,7 @@ module.exports = {
   moduleNameMapper: {
     '^@inferlog/core/adapter$': '<rootDir>/packages/core/src/adapter.ts',
     '^@inferlog/core/audit$': '<rootDir>/packages/core/src/audit/index.ts',
-    '^@inferlog/(core|express|koa|cli|embedded)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@inferlog/(core|express|koa|cli|embedded|console)$': '<rootDir>/packages/$1/src/index.ts',
   },
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..');
-const PACKAGES = ['core', 'express', 'koa', 'cli', 'embedded'];
+const PACKAGES = ['core', 'express', 'koa', 'cli', 'embedded', 'console'];
 
 interface Manifest {
   name: string;
@@ -31,7 +31,7 @@ test.each(PACKAGES)('@inferlog/%s ships its README, the license and its built co
 });
 
 test('the embedded store (PGlite, about 27 MB of WASM) is an optional peer of core and the CLI, never a dependency of what production installs', () => {
-  for (const name of ['core', 'express', 'koa', 'cli']) {
+  for (const name of ['core', 'express', 'koa', 'cli', 'console']) {
     const deps = Object.keys(manifest(name).dependencies ?? {});
     expect(deps.filter((d) => d.includes('pglite') || d === '@inferlog/embedded')).toEqual([]);
   }

@@ -109,6 +109,16 @@ test('@inferlog/core/audit holds reading, checking, exporting and keeping the lo
       'readManifest',
       'renderEvidenceReport',
       'renderMonitorHtml',
+      'monitorSections',
+      'MONITOR_CSS',
+      'newestRecords',
+      'Html',
+      'html',
+      'escapeText',
+      'cut',
+      'integer',
+      'decimal',
+      'percent',
       'rowFromCsv',
       'rowFromJsonl',
       'rowHash',
@@ -124,6 +134,10 @@ test('@inferlog/core/audit holds reading, checking, exporting and keeping the lo
       'verifyLog',
     ].sort(),
   );
+});
+
+test('@inferlog/console exports the console as a handler to mount and as a server of its own', () => {
+  expect(fromApp('@inferlog/console')).toEqual(['inferlogConsole', 'startConsole']);
 });
 
 test('deep imports into a package are closed: only the entry points above resolve', () => {

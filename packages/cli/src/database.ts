@@ -15,6 +15,8 @@ export interface LogOptions {
 /** An open connection to the log. */
 export interface OpenLog extends LogPlace {
   db: Database;
+  /** How to connect to it (the embedded store's local address when it is that), for a pool of one's own. */
+  connectionString: string;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function openLog(options: LogOptions, io: CliIo, { create = false }
   const db = pgp({ connectionString, max: 2, connectionTimeoutMillis: 10_000, application_name: 'inferlog-cli' });
   const log: OpenLog = {
     db,
+    connectionString,
     schema: options.schema,
     table: options.table,
     where,

@@ -18,13 +18,14 @@ Examples:
   inferlog stats --since 7d
   inferlog monitor --since 14d --predict threshold:0.5 --html monitor.html
   inferlog export --since 2026-04-01 --until 2026-05-01 --format csv --out april.csv
-  inferlog verify --bundle april.csv.manifest.json`;
+  inferlog verify --bundle april.csv.manifest.json
+  inferlog console --port 4319`;
 
 /** The `inferlog` program: every command of src/commands, output and errors routed through `ctx.io`, never exiting the process. */
 export function buildProgram(ctx: Context): Command {
   const program = new Command('inferlog')
     .description(
-      'Operate, audit and monitor an inferlog inference log in PostgreSQL: migrate, tail, show, query, stats, monitor, export, verify.',
+      'Operate, audit and monitor an inferlog inference log in PostgreSQL: migrate, tail, show, query, stats, monitor, export, verify, console.',
     )
     .version(VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')

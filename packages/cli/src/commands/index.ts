@@ -1,4 +1,5 @@
 import type { CommandModule } from '../context';
+import { consoleCommand } from './console';
 import { exportCommand } from './export';
 import { hold } from './hold';
 import { migrate } from './migrate';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly CommandModule[] = [
   exportCommand,
   verify,
   report,
+  consoleCommand,
   retention,
   hold,
 ];

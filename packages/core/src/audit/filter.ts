@@ -32,6 +32,8 @@ export interface RecordFilter {
   protocol?: string;
   /** `annotations` contains every one of these. */
   annotations?: AnnotationMatch[];
+  /** `request_id` equals this (as stored: the client's `x-request-id` or the generated one). */
+  requestId?: string;
 }
 
 /** The filter as plain JSON (instants as ISO strings), as an export's manifest records it. */
@@ -42,6 +44,7 @@ export function describeFilter(filter: RecordFilter): Record<string, unknown> {
   for (const key of ['model', 'version', 'route', 'protocol'] as const) if (filter[key] !== undefined) out[key] = filter[key];
   if (filter.status?.length) out.status = filter.status;
   if (filter.annotations?.length) out.annotations = filter.annotations.map(({ key, value }) => ({ [key]: value }));
+  if (filter.requestId !== undefined) out.request_id = filter.requestId;
   return out;
 }
 
@@ -92,6 +95,7 @@ export function filterSql(filter: RecordFilter): string {
   if (filter.protocol !== undefined) conditions.push(textEquals('protocol', filter.protocol));
   if (filter.status?.length) conditions.push(statusCondition(filter.status));
   for (const a of filter.annotations ?? []) conditions.push(annotationCondition(a));
+  if (filter.requestId !== undefined) conditions.push(textEquals('request_id', filter.requestId));
   return conditions.length ? conditions.join(' AND ') : 'TRUE';
 }
 

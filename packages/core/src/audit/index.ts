@@ -43,6 +43,7 @@ export {
 export { canonicalJson, canonicalRow, rowHash } from '../chain/canonical';
 export {
   queryRecords,
+  newestRecords,
   tailRecords,
   encodeCursor,
   decodeCursor,
@@ -50,6 +51,8 @@ export {
   type QueryOptions,
   type RecordPosition,
   type TailResult,
+  type NewestPage,
+  type NewestOptions,
 } from './query';
 export { followRecords, LogFollower, type FollowOptions } from './follow';
 export { showFromBundle, type BundleShowResult, type BundleInferenceView } from './show-bundle';
@@ -127,6 +130,7 @@ export {
   type EventDay,
 } from './report';
 export { renderEvidenceReport } from './report-html';
+export { html, Html, escapeText, cut, integer, decimal, percent } from './html';
 export {
   monitorLog,
   type MonitorReport,
@@ -145,5 +149,5 @@ export {
   type PredictionRule,
 } from '../monitor/options';
 export type { FeatureProfile, Quantiles } from '../monitor/profile';
-export { renderMonitorHtml } from '../monitor/html';
+export { renderMonitorHtml, monitorSections, MONITOR_CSS } from '../monitor/html';
 export type { QualityFigures } from '../monitor/quality';

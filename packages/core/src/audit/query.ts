@@ -121,3 +121,126 @@ export async function tailRecords(db: Database, schema: string, table: string, n
   }
   throw new Error('unreachable');
 }
+
+/** One page of records, newest first, and the cursor of the next (older) page: null on the last page. */
+export interface NewestPage {
+  rows: RecordRow[];
+  /** Pass as `before` for the page of older records. */
+  older: string | null;
+}
+
+/** Options of `newestRecords`. */
+export interface NewestOptions {
+  /** Rows per page (1..1000). Default 50. */
+  limit?: number;
+  /** The cursor a previous page returned as `older`: this page holds the records right before its last row. */
+  before?: string;
+}
+
+/** The spans `newestRecords` looks back over, each 16 times the one before, from an hour: a log's rows are dense near its newest. */
+const LOOK_BACK_MS = [3_600_000, 57_600_000, 921_600_000, 14_745_600_000, Number.POSITIVE_INFINITY];
+/** The spans before the database's clock in which `newestRecords` looks for the newest matching row: an hour, a day, a week, 30 days, a year, ten years. */
+const NEWEST_WITHIN_MS = [3_600_000, 86_400_000, 604_800_000, 2_592_000_000, 31_536_000_000, 315_360_000_000];
+
+const sinceSql = (start: Date, span: number) =>
+  Number.isFinite(span) ? pgp.as.format('started_at >= $1', [new Date(start.getTime() - span)]) : 'TRUE';
+
+/** Whether a record that matches `where` started at or after `at`: a BRIN-narrowed scan that stops at the first row. */
+async function anySince(db: Database, schema: string, table: string, where: string, at: Date | null): Promise<boolean> {
+  const since = at === null ? 'TRUE' : pgp.as.format('started_at >= $1', [at]);
+  const found = await db.any('SELECT 1 FROM $1:name.$2:name WHERE $3:raw AND $4:raw LIMIT 1', [schema, table, where, since]);
+  return found.length > 0;
+}
+
+/** How close `newestStart` narrows the newest row down before it reads the rows in between. */
+const NARROW_MS = 3_600_000;
+
+/**
+ * When the newest record that matches `filter` started, or null when none does. `max(started_at)` over the
+ * table would read every row, and a log's newest row may be months old (an archived system). So it asks
+ * whether any row started within ever longer spans before the database's clock (constant bounds: older
+ * partitions are pruned and the BRIN index skips old block ranges), halves the span in which the newest
+ * row must lie down to an hour, and reads the maximum only there.
+ */
+async function newestStart(db: Database, schema: string, table: string, where: string, now: Date): Promise<Date | null> {
+  let hi: number | null = null; // no matching row starts at or after it (null: not known yet)
+  let lo: number | null = null; // a matching row starts at or after it
+  for (const span of NEWEST_WITHIN_MS) {
+    const at = now.getTime() - span;
+    if (await anySince(db, schema, table, where, new Date(at))) {
+      lo = at;
+      break;
+    }
+    hi = at;
+  }
+  if (lo === null) {
+    // Nothing in the last ten years: the oldest row, if any, bounds the search from below.
+    const [{ oldest }] = await db.any('SELECT min(started_at) AS oldest FROM $1:name.$2:name WHERE $3:raw', [schema, table, where]);
+    if (oldest === null) return null;
+    lo = (oldest as Date).getTime();
+  }
+  while (hi !== null && hi - lo > NARROW_MS) {
+    const mid: number = lo + Math.floor((hi - lo) / 2);
+    if (await anySince(db, schema, table, where, new Date(mid))) lo = mid;
+    else hi = mid;
+  }
+  const [{ newest }] = await db.any('SELECT max(started_at) AS newest FROM $1:name.$2:name WHERE $3:raw AND started_at >= $4', [
+    schema,
+    table,
+    where,
+    new Date(lo),
+  ]);
+  return (newest as Date | null) ?? null;
+}
+
+/**
+ * The records that match `filter`, newest first ((started_at, id) descending), one page at a time: pass
+ * the page's `older` as `before` for the next. The log table has a BRIN index on `started_at`, which
+ * narrows a time range but gives no order, so nothing here sorts or counts the table: the first page of
+ * a live log is the last hour's newest rows (one query); otherwise a page looks back from its start (the
+ * newest matching row, found by `newestStart`, or the cursor) an hour, then 16 hours, about 11 days,
+ * 171 days and everything, and stops at the first span that fills it.
+ */
+export async function newestRecords(
+  db: Database,
+  schema: string,
+  table: string,
+  filter: RecordFilter = {},
+  options: NewestOptions = {},
+): Promise<NewestPage> {
+  const limit = options.limit ?? 50;
+  checkLimit(limit, 'limit', 1000);
+  const where = filterSql(filter);
+  const page = async (before: string, since: string): Promise<NewestPage & { full: boolean }> => {
+    const found = await db.any(
+      `SELECT *, ${POSITION_SQL} AS inferlog_position FROM $1:name.$2:name WHERE $4:raw AND $5:raw AND $6:raw
+        ORDER BY started_at DESC, id DESC LIMIT $3`,
+      [schema, table, limit + 1, where, before, since],
+    );
+    const rows = found.slice(0, limit).map(split);
+    const last = rows.at(-1);
+    const full = found.length > limit;
+    return { rows: rows.map((r) => r.row), older: full && last ? encodeCursor({ at: last.at, id: last.row.id }) : null, full };
+  };
+  let start: Date;
+  let before = 'TRUE';
+  if (options.before === undefined) {
+    // A live log fills its first page from the last hour: one query. Otherwise find its newest row first.
+    // The first page has no upper bound: a row stamped ahead of the database's clock is on it too.
+    const [{ now }] = await db.any('SELECT now() AS now');
+    const recent = await page('TRUE', sinceSql(now as Date, LOOK_BACK_MS[0]!));
+    if (recent.full) return { rows: recent.rows, older: recent.older };
+    const newest = await newestStart(db, schema, table, where, now as Date);
+    if (newest === null) return { rows: [], older: null };
+    start = newest;
+  } else {
+    const position = decodeCursor(options.before);
+    start = new Date(position.at);
+    before = pgp.as.format('started_at <= $1::timestamptz AND (started_at, id) < ($1::timestamptz, $2::uuid)', [position.at, position.id]);
+  }
+  for (const span of LOOK_BACK_MS) {
+    const found = await page(before, sinceSql(start, span));
+    if (found.full || !Number.isFinite(span)) return { rows: found.rows, older: found.older };
+  }
+  throw new Error('unreachable');
+}

@@ -4,18 +4,25 @@
 import { contentSecurityPolicy, decimal, html, type Html, integer } from '../audit/html';
 import type { FeatureMonitor, ModelMonitor, MonitorReport } from './monitor';
 
-const CSS = `
+/** The page around the report: type, headings, tables. */
+const PAGE_CSS = `
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif; color: #111; background: #fff; margin: 0 auto; max-width: 1100px; padding: 1.5rem; }
 h1 { font-size: 1.6rem; margin: 0 0 .3rem; } h2 { font-size: 1.3rem; margin-top: 2rem; border-bottom: 2px solid #ddd; } h3 { font-size: 1.05rem; margin: 1.2rem 0 .2rem; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; } th, td { border: 1px solid #ccc; padding: .2rem .5rem; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; } thead th { background: #eee; }
+code { font-family: ui-monospace, Menlo, Consolas, monospace; }
+`;
+
+/** The charts and flags of `monitorSections`, for any page that shows them (this report, the console's monitoring page). */
+export const MONITOR_CSS = `
 .flag { color: #9b0014; font-weight: 600; } .ok { color: #1a6b32; } .note { color: #555; font-size: .9rem; }
 figure { margin: .4rem 0 1.2rem; } figcaption { font-size: .9rem; color: #333; }
 svg { display: block; max-width: 100%; height: auto; } svg text { font: 11px system-ui, sans-serif; fill: #333; }
 .drift-window { fill: #fbd5d9; } .band { fill: #c9dcf2; } .line { fill: none; stroke: #1f5fa8; stroke-width: 2; }
 .point { fill: #1f5fa8; } .bar { fill: #8a8a8a; } .bar.drift { fill: #c0132b; } .limit { stroke: #c0132b; stroke-dasharray: 4 3; } .axis { stroke: #999; }
-code { font-family: ui-monospace, Menlo, Consolas, monospace; }
 `;
+
+const CSS = PAGE_CSS + MONITOR_CSS;
 
 const W = 760;
 const TOP = 110;
@@ -166,10 +173,21 @@ ${[...flagged, ...model.features.filter((f) => !f.drifted.length)].map((f) => fe
 </section>`;
 }
 
-/** The monitoring report as a self-contained HTML document (a chart per feature over time, drift windows shaded). */
-export function renderMonitorHtml(report: MonitorReport): string {
+/**
+ * What the report says: how it compared, then a section per model (h2) with its quality and a chart per
+ * feature (h3). `heading` is its h1; null leaves it to the page around it.
+ */
+export function monitorSections(report: MonitorReport, heading: string | null = 'Monitoring report'): Html {
   const reference =
     typeof report.reference === 'object' ? `${report.reference.since} to ${report.reference.until}` : `the ${report.reference} window`;
+  return html`<header>${heading === null ? '' : html`<h1>${heading}</h1>`}
+<p class="note">Windows of one ${report.window} (UTC) from ${report.range.since ?? 'the first record'} to ${report.range.until ?? 'the last'}; compared with ${reference}.
+A window is flagged when PSI ≥ ${report.thresholds.psi} or the Jensen–Shannon distance ≥ ${report.thresholds.js} (unless set per feature), with a chi-square p-value below ${report.significance}, and at least ${report.min_count} values on both sides. Taken at ${report.generated_at}.</p></header>
+${report.models.length ? report.models.map(modelSection) : html`<p>No records match.</p>`}`;
+}
+
+/** The monitoring report as a self-contained HTML document (a chart per feature over time, drift windows shaded). */
+export function renderMonitorHtml(report: MonitorReport): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -181,10 +199,7 @@ export function renderMonitorHtml(report: MonitorReport): string {
 <style>${CSS}</style>
 </head>
 <body>
-${html`<header><h1>Monitoring report</h1>
-<p class="note">Windows of one ${report.window} (UTC) from ${report.range.since ?? 'the first record'} to ${report.range.until ?? 'the last'}; compared with ${reference}.
-A window is flagged when PSI ≥ ${report.thresholds.psi} or the Jensen–Shannon distance ≥ ${report.thresholds.js} (unless set per feature), with a chi-square p-value below ${report.significance}, and at least ${report.min_count} values on both sides. Taken at ${report.generated_at}.</p></header>
-${report.models.length ? report.models.map(modelSection) : html`<p>No records match.</p>`}`}
+${monitorSections(report)}
 </body>
 </html>
 `;
