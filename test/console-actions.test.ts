@@ -13,7 +13,7 @@ import type { RunningConsole } from '@inferlog/console';
 import type { InferenceLogMiddleware } from '@inferlog/express';
 import { cut, type ExportManifest } from '@inferlog/core/audit';
 import { EXPORT_TMP_PREFIX } from '../packages/console/src/pages/export-archive';
-import { artifactDir, consolePage, openBrowser, pwned, serveConsole } from './console-helpers';
+import { artifactDir, consolePage, expectInert, openBrowser, serveConsole } from './console-helpers';
 import { cli, openWriter, record, until } from './cli-helpers';
 import { ALL_PLANTED, PLANTED, plantedApp, plantedRecord } from './console-planted';
 import { asAttacker, db, dropSchema, endPool, logOptions, settle, tempDir, uniqueSchema } from './helpers';
@@ -72,19 +72,6 @@ afterAll(async () => {
   await endPool();
 });
 
-/** What every test checks at its end: nothing planted ran or loaded, no script error, no request elsewhere. */
-async function inert(page: import('playwright-core').Page, requests: string[], errors: string[]): Promise<void> {
-  expect(await pwned(page)).toBeUndefined();
-  expect(errors).toEqual([]);
-  expect(requests.filter((u) => !u.startsWith(origin))).toEqual([]);
-  expect(
-    await page.$$eval(
-      'main img, main iframe, main svg, main link, main script, main [onerror], main [onload], main [onmouseover]',
-      (all) => all.length,
-    ),
-  ).toBe(0);
-}
-
 test('export: a time range downloaded as a tar archive that verify --bundle accepts; its temporary directory is gone', async () => {
   const { page, requests, errors } = await consolePage(browser);
   await page.goto(`${running.url}export`);
@@ -138,7 +125,7 @@ test('export: a time range downloaded as a tar archive that verify --bundle acce
   await expect(page.locator('#problem-status').textContent()).resolves.toContain(PLANTED[0]);
   await expect(page.locator('input[name="model"]').inputValue()).resolves.toBe(PLANTED[1]);
   expect(leftovers()).toEqual([]);
-  await inert(page, requests, errors);
+  await expectInert(page, requests, errors, origin);
   await page.close();
 }, 60_000);
 
@@ -217,7 +204,7 @@ test('verify: OK in the browser; after an attacker changes one record and delete
     page.locator('table.verify-writers tbody td:nth-child(3)[title]').evaluateAll((all) => all.map((td) => td.getAttribute('title'))),
   ).resolves.toContain(ALL_PLANTED);
   await page.screenshot({ path: join(artifactDir(), 'verify-ok.png'), fullPage: true });
-  await inert(page, requests, errors);
+  await expectInert(page, requests, errors, origin);
 
   // The attacker, with the table owner's rights and triggers off: seq 6 of the backdated chain changed, seq 15 deleted.
   const chain = await db.any(
@@ -245,7 +232,7 @@ test('verify: OK in the browser; after an attacker changes one record and delete
   );
   await expect(page.locator('table.verify-chains tbody td:last-child').allTextContents()).resolves.toEqual(['FAILED', 'ok', 'ok']);
   await page.screenshot({ path: join(artifactDir(), 'verify-tampered.png'), fullPage: true });
-  await inert(page, requests, errors);
+  await expectInert(page, requests, errors, origin);
 
   // The link opens the changed record.
   await page.locator('.verify-verdict a.button').click();
@@ -268,6 +255,6 @@ test('verify: OK in the browser; after an attacker changes one record and delete
   await expect(page.locator('#verdict-title').textContent()).resolves.toBe(`DOES NOT VERIFY: chain ${changed.chain_id}`);
   await expect(page.locator('#first-id').textContent()).resolves.toBe(changed.id);
   await expect(page.locator('table.verify-chains tbody tr').count()).resolves.toBe(1);
-  await inert(page, requests, errors);
+  await expectInert(page, requests, errors, origin);
   await page.close();
 }, 60_000);

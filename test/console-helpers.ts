@@ -54,3 +54,28 @@ export async function consolePage(browser: Browser): Promise<{ page: Page; reque
 
 /** Whether a page set the global a planted script would set. */
 export const pwned = (page: Page): Promise<unknown> => page.evaluate(() => (globalThis as { __pwned?: unknown }).__pwned);
+
+/**
+ * Nothing planted ran, loaded or became an element: no global set, no script error or dialog, no request
+ * beyond the console's origin, no element a logged value could have made, every link the console's own,
+ * and the only scripts the console's files (chart data blocks are `application/json`, never run).
+ */
+export async function expectInert(page: Page, requests: string[], errors: string[], origin: string): Promise<void> {
+  expect(await pwned(page)).toBeUndefined();
+  expect(errors).toEqual([]);
+  expect(requests.filter((u) => !u.startsWith(origin))).toEqual([]);
+  expect(
+    await page.$$eval(
+      'main img, main iframe, main object, main embed, main link, main script:not([type="application/json"]), main [onerror], main [onload], main [onmouseover]',
+      (all) => all.length,
+    ),
+  ).toBe(0);
+  // The monitor's charts are SVG the console draws; anything else would be a logged value's.
+  expect(await page.$$eval('main svg', (all) => all.filter((s) => !s.closest('.monitor figure')).length)).toBe(0);
+  expect(
+    await page.$$eval('a[href]', (all) => all.map((a) => a.getAttribute('href')!).filter((h) => !h.startsWith('/') && !h.startsWith('#'))),
+  ).toEqual([]);
+  expect(
+    await page.$$eval('script[src]', (all) => all.map((s) => s.getAttribute('src')!).filter((src) => !/^\/assets\/[\w.-]+$/.test(src))),
+  ).toEqual([]);
+}

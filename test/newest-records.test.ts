@@ -47,6 +47,19 @@ test.each([1, 2, 3, 50])('pages of %i walk every row exactly once, newest first,
   expect(await walk({}, limit)).toEqual(all.map((r) => r.id));
 });
 
+test.each([
+  ['until 10 days ago', { until: new Date(Date.now() - 10 * DAY) }],
+  ['since 2 years ago until 30 minutes ago', { since: new Date(Date.now() - 2 * 366 * DAY), until: new Date(Date.now() - 30 * MIN) }],
+  ['until a minute ahead', { until: new Date(Date.now() + MIN) }],
+])('a time range (%s) pages from its own end, every matching row once', async (_, filter) => {
+  const all = await db.any(
+    'SELECT id FROM $1:name.inference_log WHERE started_at >= $2 AND started_at < $3 ORDER BY started_at DESC, id DESC',
+    [schema, (filter as { since?: Date }).since ?? new Date(0), filter.until],
+  );
+  expect(all.length).toBeGreaterThan(2);
+  expect(await walk(filter, 2)).toEqual(all.map((r) => r.id));
+});
+
 test('a filter whose newest row is years old still finds it first; a filter that matches nothing gives an empty page', async () => {
   const old = await db.any(`SELECT id FROM $1:name.inference_log WHERE model_name = 'old-only' ORDER BY started_at DESC, id DESC`, [
     schema,

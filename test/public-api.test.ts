@@ -112,6 +112,7 @@ test('@inferlog/core/audit holds reading, checking, exporting and keeping the lo
       'monitorSections',
       'MONITOR_CSS',
       'newestRecords',
+      'isTensorList',
       'Html',
       'html',
       'escapeText',

@@ -1,4 +1,5 @@
 import {
+  isTensorList,
   showFromBundle,
   showInference,
   type BundleInferenceView,
@@ -28,20 +29,9 @@ function field(label: string, value: string): string {
   return value.includes('\n') ? `${label}:\n${indent(value, 4)}` : `${label.padEnd(14)}${value}`;
 }
 
-interface TensorLike {
-  name?: unknown;
-  datatype?: unknown;
-  shape?: unknown;
-  data?: unknown;
-  parameters?: unknown;
-}
-
-const isTensors = (value: unknown): value is TensorLike[] =>
-  Array.isArray(value) && value.length > 0 && value.every((t) => typeof t === 'object' && t !== null && 'name' in t && 'data' in t);
-
 /** Tensors one per line: name, datatype, shape, then the data as compact JSON (cut when long). */
 function tensors(value: unknown): string {
-  if (!isTensors(value)) return pretty(value);
+  if (!isTensorList(value)) return pretty(value);
   return value
     .map((t) => {
       const shape = Array.isArray(t.shape) ? `[${t.shape.join(', ')}]` : '';

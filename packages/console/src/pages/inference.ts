@@ -1,6 +1,7 @@
 import {
   cut,
   html,
+  isTensorList,
   showInference,
   type ChainCheck,
   type EventRow,
@@ -12,7 +13,7 @@ import {
 import type { ConsoleContext } from '../context';
 import type { Page } from '../layout';
 import { redirect, type RawResponse } from '../response';
-import { isTensorList, tensorTable } from '../render/tensors';
+import { tensorTable } from '../render/tensors';
 import { jsonBlock, ms, preText, statusBadge, when } from '../render/values';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -2,7 +2,7 @@
 // element, a matrix as rows × columns, and a tensor of more dimensions as one matrix per leading index.
 // Data is read row-major, flat or nested. A client chooses the shape: what is drawn is bounded, and a
 // shape that does not fit the data is said, with the data shown as a flat list.
-import { cut, html, integer, type Html } from '@inferlog/core/audit';
+import { cut, html, integer, type Html, type LoggedTensor } from '@inferlog/core/audit';
 
 /** Cells drawn per tensor at most; the rest is said and left to the JSON below the table. */
 export const MAX_CELLS = 2000;
@@ -10,21 +10,6 @@ const VECTOR_ROW = 16;
 /** Wider matrices are drawn as a vector: a table of thousands of columns is not readable. */
 const MAX_COLUMNS = 64;
 const MAX_TEXT = 300;
-
-interface TensorLike {
-  name?: unknown;
-  datatype?: unknown;
-  shape?: unknown;
-  data?: unknown;
-  parameters?: unknown;
-}
-
-/** Whether a value is a list of OIP tensors (objects with a name and data). */
-export function isTensorList(value: unknown): value is TensorLike[] {
-  return (
-    Array.isArray(value) && value.length > 0 && value.every((t) => typeof t === 'object' && t !== null && !Array.isArray(t) && 'data' in t)
-  );
-}
 
 function flatten(data: unknown, out: unknown[], limit: number): number {
   if (!Array.isArray(data)) {
@@ -73,7 +58,7 @@ function dims(shape: unknown): number[] | null {
 }
 
 /** One tensor: its name, datatype and shape, its data as a table that follows the shape, and its parameters. */
-export function tensorTable(t: TensorLike): Html {
+export function tensorTable(t: LoggedTensor): Html {
   const values: unknown[] = [];
   const total = flatten(t.data, values, MAX_CELLS);
   const shape = dims(t.shape);

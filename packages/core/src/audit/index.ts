@@ -88,6 +88,7 @@ export {
   type IdentificationView,
 } from './identification';
 export { toRecordRow, toEventRow, type RecordRow, type EventRow } from './rows';
+export { isTensorList, type LoggedTensor } from './tensors';
 export {
   parseInstant,
   parseDuration,

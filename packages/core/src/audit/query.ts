@@ -158,15 +158,16 @@ const NARROW_MS = 3_600_000;
 /**
  * When the newest record that matches `filter` started, or null when none does. `max(started_at)` over the
  * table would read every row, and a log's newest row may be months old (an archived system). So it asks
- * whether any row started within ever longer spans before the database's clock (constant bounds: older
+ * whether any row started within ever longer spans before `end` (the database's clock, or the filter's
+ * `until`; constant bounds: older
  * partitions are pruned and the BRIN index skips old block ranges), halves the span in which the newest
  * row must lie down to an hour, and reads the maximum only there.
  */
-async function newestStart(db: Database, schema: string, table: string, where: string, now: Date): Promise<Date | null> {
+async function newestStart(db: Database, schema: string, table: string, where: string, end: Date): Promise<Date | null> {
   let hi: number | null = null; // no matching row starts at or after it (null: not known yet)
   let lo: number | null = null; // a matching row starts at or after it
   for (const span of NEWEST_WITHIN_MS) {
-    const at = now.getTime() - span;
+    const at = end.getTime() - span;
     if (await anySince(db, schema, table, where, new Date(at))) {
       lo = at;
       break;
@@ -174,7 +175,7 @@ async function newestStart(db: Database, schema: string, table: string, where: s
     hi = at;
   }
   if (lo === null) {
-    // Nothing in the last ten years: the oldest row, if any, bounds the search from below.
+    // Nothing in the ten years before `end`: the oldest match, if any, bounds the search from below.
     const [{ oldest }] = await db.any('SELECT min(started_at) AS oldest FROM $1:name.$2:name WHERE $3:raw', [schema, table, where]);
     if (oldest === null) return null;
     lo = (oldest as Date).getTime();
@@ -227,10 +228,12 @@ export async function newestRecords(
   if (options.before === undefined) {
     // A live log fills its first page from the last hour: one query. Otherwise find its newest row first.
     // The first page has no upper bound: a row stamped ahead of the database's clock is on it too.
+    // With an `until` in the past, the newest match is before it: the spans end there instead.
     const [{ now }] = await db.any('SELECT now() AS now');
-    const recent = await page('TRUE', sinceSql(now as Date, LOOK_BACK_MS[0]!));
+    const end = filter.until && filter.until < (now as Date) ? filter.until : (now as Date);
+    const recent = await page('TRUE', sinceSql(end, LOOK_BACK_MS[0]!));
     if (recent.full) return { rows: recent.rows, older: recent.older };
-    const newest = await newestStart(db, schema, table, where, now as Date);
+    const newest = await newestStart(db, schema, table, where, end);
     if (newest === null) return { rows: [], older: null };
     start = newest;
   } else {
