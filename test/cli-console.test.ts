@@ -1,5 +1,5 @@
-// `inferlog console`: serves the console on loopback until interrupted, prints its address (with the token
-// when it has one), and will not listen beyond loopback without a token.
+// `inferlog console`: serves the console on loopback until interrupted and prints its address, with a token
+// it makes unless given one or told --no-token; it will not listen beyond loopback without a token.
 import { cli, collector, openWriter, record } from './cli-helpers';
 import { dropSchema, endPool, uniqueSchema, until } from './helpers';
 
@@ -17,14 +17,15 @@ afterAll(async () => {
   await endPool();
 });
 
-test('it serves the records on 127.0.0.1 until Ctrl-C, then closes and exits 0', async () => {
+test('by default it makes a token: its address carries it, nothing is served without it; Ctrl-C closes it with 0', async () => {
   const stop = new AbortController();
   const stdout = collector();
   const run = cli(schema, ['console', '--port', '0', '--title', 'credit-api'], { signal: stop.signal, stdout });
-  await until(() => /http:\/\/127\.0\.0\.1:\d+\//.test(stdout.text()), 'the console to print its address', 20_000);
-  const url = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout.text())![1]!;
-  expect(stdout.text()).toMatch(/^inferlog console: http:\/\/127\.0\.0\.1:\d+\/ \(reading .*; Ctrl-C stops it\)\n$/);
-  const page = await fetch(`${url}records`);
+  await until(() => stdout.text().includes('Ctrl-C'), 'the console to print its address', 20_000);
+  expect(stdout.text()).toMatch(/^inferlog console: http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{32} \(reading .*; Ctrl-C stops it\)\n$/);
+  const [, url, token] = /(http:\/\/127\.0\.0\.1:\d+\/)\?token=([0-9a-f]{32})/.exec(stdout.text())!;
+  expect((await fetch(`${url}records`)).status).toBe(401);
+  const page = await fetch(`${url}records`, { headers: { authorization: `Bearer ${token}` } });
   expect(page.status).toBe(200);
   const text = await page.text();
   expect(text).toContain('<title>Records · credit-api audit console</title>');
@@ -32,10 +33,20 @@ test('it serves the records on 127.0.0.1 until Ctrl-C, then closes and exits 0',
   stop.abort();
   expect((await run).code).toBe(0);
   await expect(fetch(`${url}records`)).rejects.toThrow();
+
+  // --no-token: only this machine's browser, on loopback.
+  const open = new AbortController();
+  const out = collector();
+  const tokenless = cli(schema, ['console', '--port', '0', '--no-token'], { signal: open.signal, stdout: out });
+  await until(() => out.text().includes('Ctrl-C'), 'the console to print its address', 20_000);
+  const plain = /(http:\/\/127\.0\.0\.1:\d+\/) \(reading/.exec(out.text())![1]!;
+  expect((await fetch(`${plain}records`)).status).toBe(200);
+  open.abort();
+  expect((await tokenless).code).toBe(0);
 }, 30_000);
 
 test('with a token it prints the address that carries it; beyond loopback without one it refuses to start', async () => {
-  const refused = await cli(schema, ['console', '--port', '0', '--host', '0.0.0.0']);
+  const refused = await cli(schema, ['console', '--port', '0', '--host', '0.0.0.0', '--no-token']);
   expect(refused.code).not.toBe(0);
   expect(refused.stderr).toMatch(/would listen on 0\.0\.0\.0, beyond this machine, without authentication: give it a token \(--token/);
 
@@ -49,7 +60,9 @@ test('with a token it prints the address that carries it; beyond loopback withou
   expect((await fetch(new URL('/records', address))).status).toBe(401);
   const opened = await fetch(address, { redirect: 'manual' });
   expect(opened.status).toBe(303);
-  expect(opened.headers.get('set-cookie')).toMatch(/^inferlog_console=/);
+  expect(opened.headers.get('set-cookie')).toMatch(
+    /^inferlog_console_[0-9a-f]{12}=\d+\.[\w-]+; Path=\/; Max-Age=43200; HttpOnly; SameSite=Strict$/,
+  );
   stop.abort();
   expect((await run).code).toBe(0);
 }, 30_000);

@@ -10,6 +10,7 @@ import request from 'supertest';
 import type { Browser } from 'playwright-core';
 import { inferlogConsole, startConsole, type RunningConsole } from '@inferlog/console';
 import type { InferenceLogMiddleware } from '@inferlog/express';
+import { tokenCookieValue } from '../packages/console/src/access';
 import { openReader } from '../packages/console/src/database';
 import { artifactDir, consolePage, expectInert, openBrowser, serveConsole } from './console-helpers';
 import { openWriter, record } from './cli-helpers';
@@ -110,7 +111,7 @@ test('from the list to an inference and its events: tensors as tables, the chain
   await page.locator('table.records td.time a').click();
   await page.waitForURL(/\/inferences\//);
   await page.locator('#chain .verdict').first().waitFor();
-  await expect(page.locator('#chain .verdict').first().textContent()).resolves.toMatch(/^Verifies: This record's chain .* no problem\.$/);
+  await expect(page.locator('#chain .verdict').first().textContent()).resolves.toMatch(/^Verifies: This record: chain .* no problem\.$/);
   // The response's 2×3 scores as 2 rows of 3 columns; the label as text.
   const scores = page.locator('.tensor', { has: page.locator('code', { hasText: /^scores$/ }) });
   await expect(scores.locator('tbody tr').count()).resolves.toBe(2);
@@ -232,13 +233,25 @@ test('with a token: refused without it; ?token= once sets a cookie and drops it 
     const refused = await rawGet(`${base}/records`);
     expect(refused.status).toBe(401);
     expect(refused.body).not.toContain('credit');
-    expect((await rawGet(`${base}/records`, { cookie: 'inferlog_console=forged' })).status).toBe(401);
+    const name = /^(inferlog_console_[0-9a-f]{12})=/;
+    expect((await rawGet(`${base}/records`, { cookie: 'inferlog_console_000000000000=1.forged' })).status).toBe(401);
     const opened = await rawGet(`${base}/records?token=${token}&model=credit`);
     expect(opened.status).toBe(303);
     expect(opened.headers.location).toBe('/records?model=credit');
     const cookie = (opened.headers['set-cookie'] ?? [])[0]!;
-    expect(cookie).toMatch(/^inferlog_console=[\w-]+; Path=\/; HttpOnly; SameSite=Strict$/);
+    expect(cookie).toMatch(/^inferlog_console_[0-9a-f]{12}=\d+\.[\w-]+; Path=\/; Max-Age=43200; HttpOnly; SameSite=Strict$/);
     expect(cookie).not.toContain(token);
+    // A session is the time it began under a MAC: an older one, or one for another token, is refused.
+    const cookieName = name.exec(cookie)![1]!;
+    const issued = Math.floor(Date.now() / 1000) - 13 * 3600;
+    expect((await rawGet(`${base}/records`, { cookie: `${cookieName}=${tokenCookieValue(token, issued)}` })).status).toBe(401);
+    expect(
+      (await rawGet(`${base}/records`, { cookie: `${cookieName}=${tokenCookieValue('another-token-0123456789', issued + 3600)}` })).status,
+    ).toBe(401);
+    expect((await rawGet(`${base}/records`, { cookie: `${cookieName}=${tokenCookieValue(token, issued + 3600)}` })).status).toBe(200);
+    // The sign-in sends the browser back to a path of this console, never to another host.
+    expect((await rawGet(`${base}/.//evil.example/x?token=${token}`)).headers.location).toBe('/evil.example/x');
+    expect((await rawGet(`${base}//evil.example/x?token=${token}`)).headers.location).toBe('/evil.example/x');
     expect((await rawGet(`${base}/records`, { cookie: cookie.split(';')[0]! })).status).toBe(200);
     expect((await rawGet(`${base}/records`, { authorization: `Bearer ${token}` })).status).toBe(200);
     expect((await rawGet(`${base}/records`, { authorization: 'Bearer wrong-token-wrong-token' })).status).toBe(401);

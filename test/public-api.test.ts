@@ -116,6 +116,8 @@ test('@inferlog/core/audit holds reading, checking, exporting and keeping the lo
       'Html',
       'html',
       'escapeText',
+      'escapeMarkup',
+      'revealInvisible',
       'cut',
       'integer',
       'decimal',

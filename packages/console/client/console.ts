@@ -45,7 +45,8 @@ function drawCharts(): void {
     const options: uPlot.Options = {
       width,
       height: 220,
-      scales: { x: { time: true } },
+      // One day alone would stretch the axis over years: a day either side of it.
+      scales: { x: spec.x.length === 1 ? { time: true, range: [spec.x[0]! - 86_400, spec.x[0]! + 86_400] } : { time: true } },
       axes: [{}, { label: spec.unit, size: 60 }],
       series: [
         { label: 'day (UTC)', value: (_u, v) => (v === null ? '–' : new Date(v * 1000).toISOString().slice(0, 10)) },

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Database } from '@inferlog/core/audit';
 import type { ReaderDatabase } from './database';
+import type { WorkGate } from './gate';
 import type { NormalizedConsoleOptions } from './options';
 
 /** Query parameters for a link: undefined and empty values are left out. */
@@ -22,6 +23,8 @@ export interface ConsoleContext {
   form: URLSearchParams | null;
   /** The value every form of this console carries in its `csrf` field. */
   csrf: string;
+  /** Where long work takes its place (monitoring, verification, export, a chain check). */
+  longWork: WorkGate;
   /** A link to a console path (`/records`) with query parameters, under the mount path. */
   href(path: string, params?: LinkParams): string;
 }

@@ -38,6 +38,11 @@ export interface ConsoleOptions {
   maxConnections?: number;
   /** The name shown in the header and page titles (a service name). Default `inferlog`. */
   title?: string;
+  /**
+   * Called with an error the console did not expect (a bug, an `authenticate` that threw); the visitor
+   * sees a page that says the console could not answer. Default: written to standard error.
+   */
+  onError?: (err: unknown) => void;
 }
 
 /** The options with every default filled in. */
@@ -51,9 +56,10 @@ export interface NormalizedConsoleOptions {
   pageSize: number;
   maxConnections: number;
   title: string;
+  onError: (err: unknown) => void;
 }
 
-const KNOWN = new Set(['database', 'schema', 'table', 'authenticate', 'token', 'role', 'pageSize', 'maxConnections', 'title']);
+const KNOWN = new Set(['database', 'schema', 'table', 'authenticate', 'token', 'role', 'pageSize', 'maxConnections', 'title', 'onError']);
 
 function wholeNumber(value: unknown, name: string, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
@@ -80,6 +86,8 @@ export function normalizeConsoleOptions(options: ConsoleOptions): NormalizedCons
     (typeof options.role !== 'string' || !/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(options.role))
   )
     throw new InferlogConfigError('console option "role" must be a role name (a plain SQL identifier) or false');
+  if (options.onError !== undefined && typeof options.onError !== 'function')
+    throw new InferlogConfigError('console option "onError" must be a function (err) => void');
   if (options.title !== undefined && (typeof options.title !== 'string' || options.title.length > 100))
     throw new InferlogConfigError('console option "title" must be text of at most 100 characters');
   return {
@@ -92,5 +100,6 @@ export function normalizeConsoleOptions(options: ConsoleOptions): NormalizedCons
     pageSize: wholeNumber(options.pageSize, 'pageSize', 1, 500, 50),
     maxConnections: wholeNumber(options.maxConnections, 'maxConnections', 1, 50, 4),
     title: options.title ?? 'inferlog',
+    onError: options.onError ?? ((err) => console.error('inferlog console:', err)),
   };
 }

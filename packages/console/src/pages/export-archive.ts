@@ -2,7 +2,7 @@
 // directory, and the three files leave as one tar archive streamed with tar-stream. The directory is removed
 // once the stream closes: read to the end, the client gone, or an error.
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
@@ -11,6 +11,33 @@ import { pack, type Pack } from 'tar-stream';
 
 /** The prefix of the temporary directories exports are written to (in `os.tmpdir()`). */
 export const EXPORT_TMP_PREFIX = 'inferlog-console-export-';
+
+/** Whether a process with this pid runs (on this machine; a pid reused since is taken for alive). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM';
+  }
+}
+
+let swept = false;
+
+/**
+ * Removes export directories of consoles that died while writing or sending one (SIGKILL, out of memory):
+ * the pid in their name runs no more. Once per process, before its first export.
+ */
+async function sweepAbandoned(): Promise<void> {
+  if (swept) return;
+  swept = true;
+  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = Number(new RegExp(`^${EXPORT_TMP_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid))
+      await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => {});
+  }
+}
 
 /** An instant as it appears in a file name: `20260501T120000Z` (digits, T, Z and a dot only). */
 export const fileInstant = (d: Date) =>
@@ -43,7 +70,9 @@ export interface ArchiveRequest {
  */
 export async function exportArchive(request: ArchiveRequest): Promise<ExportArchive> {
   const name = `inferlog-${fileInstant(request.filter.since)}-${fileInstant(request.filter.until)}`;
-  const dir = await mkdtemp(join(tmpdir(), EXPORT_TMP_PREFIX));
+  await sweepAbandoned();
+  // The pid in the name lets a later console remove what this one leaves if it is killed.
+  const dir = await mkdtemp(join(tmpdir(), `${EXPORT_TMP_PREFIX}${process.pid}-`));
   try {
     const result = await exportLog(request.db, request.schema, request.table, {
       format: request.format,

@@ -78,6 +78,8 @@ export async function exportRun(ctx: ConsoleContext): Promise<Page | RawResponse
   const abort = new AbortController();
   const gone = () => abort.abort(new Error('the client went away'));
   const socket = ctx.req.socket;
+  // The export holds its place until the download has ended, however it ends.
+  const release = ctx.longWork.hold();
   socket.once('close', gone);
   try {
     const archive = await exportArchive({
@@ -88,6 +90,7 @@ export async function exportRun(ctx: ConsoleContext): Promise<Page | RawResponse
       filter: input.filter,
       signal: abort.signal,
     });
+    archive.stream.once('close', release);
     return {
       kind: 'raw',
       status: 200,
@@ -99,6 +102,7 @@ export async function exportRun(ctx: ConsoleContext): Promise<Page | RawResponse
       body: archive.stream,
     };
   } catch (err) {
+    release();
     if (abort.signal.aborted) throw err;
     const message = (err as Error).message.replace(/^inferlog: /, '');
     return page(

@@ -1,6 +1,7 @@
 import {
   cut,
   html,
+  integer,
   isTensorList,
   showInference,
   type ChainCheck,
@@ -13,11 +14,19 @@ import {
 import type { ConsoleContext } from '../context';
 import type { Page } from '../layout';
 import { redirect, type RawResponse } from '../response';
-import { tensorTable } from '../render/tensors';
+import { pageBudget, tensorTables, type DrawBudget } from '../render/tensors';
 import { jsonBlock, ms, preText, statusBadge, when } from '../render/values';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const present = (v: unknown) => v !== null && v !== undefined;
+/** Entries, events and paths a page lists at most: a client can send thousands. */
+const MAX_LIST = 200;
+
+function more(total: number, shown: number, what: string): Html | string {
+  return total > shown
+    ? html`<p class="hint">${integer(total - shown)} more ${what} are not shown here; all are in the stored row's JSON at the end of the page.</p>`
+    : '';
+}
 
 function fact(label: string, value: Html | string | number | null): Html {
   return html`<div><dt>${label}</dt><dd>${value === null || value === '' ? html`<span class="muted">–</span>` : value}</dd></div>`;
@@ -29,16 +38,17 @@ function members(value: unknown, caption: string): Html {
   if (typeof value !== 'object' || Array.isArray(value)) return jsonBlock(value);
   const entries = Object.entries(value as Record<string, unknown>);
   if (!entries.length) return html`<p class="muted">None.</p>`;
-  return html`<table class="kv"><caption class="visually-hidden">${caption}</caption><tbody>${entries.map(
+  const shown = entries.slice(0, MAX_LIST);
+  return html`<table class="kv"><caption class="visually-hidden">${caption}</caption><tbody>${shown.map(
     ([k, v]) =>
-      html`<tr><th scope="row">${cut(k, 200)}</th><td class="mono">${cut(typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)), 4000)}</td></tr>`,
-  )}</tbody></table>`;
+      html`<tr><th scope="row">${cut(k, 200)}</th><td class="mono">${cut(typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)), 2000)}</td></tr>`,
+  )}</tbody></table>${more(entries.length, shown.length, 'members')}`;
 }
 
-function tensors(value: unknown): Html {
+function tensors(value: unknown, budget: DrawBudget): Html {
   if (!present(value)) return html`<p class="muted">None.</p>`;
   if (!isTensorList(value)) return jsonBlock(value);
-  return html`${value.map(tensorTable)}`;
+  return tensorTables(value, budget);
 }
 
 function body(text: string | null, sha: string | null, bytes: number): Html {
@@ -84,6 +94,7 @@ function stated(view: InferenceView): Html {
 function inferenceBody(ctx: ConsoleContext, view: InferenceView, result: ShowResult): Html {
   const r = view.record;
   const chainHref = ctx.href(`/inferences/${r.id}/chain`);
+  const budget = pageBudget();
   return html`<p class="hint"><a href="${ctx.href('/records')}">Records</a> › inference</p>
 <h1>Inference <code>${r.id}</code></h1>
 <dl class="summary">
@@ -107,12 +118,12 @@ ${stated(view)}
 
 <h2 id="request">Request</h2>
 <h3>Parameters</h3>${members(r.parameters, 'Request parameters')}
-<h3>Inputs</h3>${tensors(r.inputs)}
+<h3>Inputs</h3>${tensors(r.inputs, budget)}
 <h3>Headers</h3>${members(r.request_headers, 'Request headers')}
 <h3>Body</h3>${body(r.request_body, r.request_sha256, r.request_bytes)}
 
 <h2 id="response">Response</h2>
-<h3>Outputs</h3>${tensors(r.outputs)}
+<h3>Outputs</h3>${tensors(r.outputs, budget)}
 <h3>Parameters</h3>${members(r.response_parameters, 'Response parameters')}
 <h3>Usage</h3>${members(r.usage, 'Usage')}
 <h3>Error</h3>${present(r.error) ? jsonBlock(r.error) : html`<p class="muted">None.</p>`}
@@ -123,8 +134,8 @@ ${stated(view)}
 ${schemaErrors(r)}
 
 <h2 id="redaction">Redaction</h2>
-${r.redactions.length ? html`<p>What redaction removed or replaced before the record was stored:</p><ul>${r.redactions.map((p) => html`<li><code>${cut(p, 500)}</code></li>`)}</ul>` : html`<p class="muted">Nothing was redacted.</p>`}
-${r.truncated.length ? html`<p>Cut to the size limits: ${r.truncated.map((p, i) => html`${i ? ', ' : ''}<code>${cut(p, 200)}</code>`)}</p>` : ''}
+${r.redactions.length ? html`<p>What redaction removed or replaced before the record was stored:</p><ul>${r.redactions.slice(0, MAX_LIST).map((p) => html`<li><code>${cut(p, 500)}</code></li>`)}</ul>${more(r.redactions.length, MAX_LIST, 'paths')}` : html`<p class="muted">Nothing was redacted.</p>`}
+${r.truncated.length ? html`<p>Cut to the size limits: ${r.truncated.slice(0, MAX_LIST).map((p, i) => html`${i ? ', ' : ''}<code>${cut(p, 200)}</code>`)}</p>${more(r.truncated.length, MAX_LIST, 'paths')}` : ''}
 
 <h2 id="timing">Timing</h2>
 <table class="kv"><tbody>
@@ -141,7 +152,7 @@ ${members(r.annotations, 'Annotations')}
 ${identification(view)}
 
 <h2 id="events">Oversight events</h2>
-${view.events.length ? html`<ol class="timeline">${view.events.map(eventItem)}</ol>` : html`<p class="muted">No oversight event names this inference (by its id or its request id).</p>`}
+${view.events.length ? html`<ol class="timeline">${view.events.slice(0, MAX_LIST).map(eventItem)}</ol>${view.events.length > MAX_LIST ? html`<p class="hint">The first ${MAX_LIST} of ${integer(view.events.length)} events are shown; <code>inferlog show ${r.id} --json</code> lists them all.</p>` : ''}` : html`<p class="muted">No oversight event names this inference (by its id or its request id).</p>`}
 
 ${result.dropped.length ? html`<h2>Dropped with the same id</h2><ul>${result.dropped.map((d) => html`<li>${d.at}: request ${cut(d.request_id, 200)}, ${d.reason}, statement ${d.statement} of chain <code>${d.chain_id}</code></li>`)}</ul>` : ''}
 
@@ -151,8 +162,9 @@ ${result.dropped.length ? html`<h2>Dropped with the same id</h2><ul>${result.dro
 /** One inference by its id; a request id shared by several records lists them instead. */
 export async function inferencePage(ctx: ConsoleContext): Promise<Page | RawResponse> {
   const key = ctx.params[0]!;
-  const result = await showInference(ctx.db, ctx.schema, ctx.table, key, { verify: false, limit: 1 });
-  const view = result.inferences[0];
+  // A UUID is an id, but a client may have sent it as another request's id: the record with that id is the one.
+  const result = await showInference(ctx.db, ctx.schema, ctx.table, key, { verify: false, limit: 10 });
+  const view = result.inferences.find((v) => v.record.id === key.toLowerCase()) ?? result.inferences[0];
   if (!view)
     return {
       kind: 'page',
@@ -172,7 +184,7 @@ export async function inferencePage(ctx: ConsoleContext): Promise<Page | RawResp
 function chainVerdict(check: ChainCheck | null, what: string): Html {
   if (!check) return html`<div class="verdict warn">${what} belongs to no chain: nothing vouches for it.</div>`;
   if (check.ok)
-    return html`<div class="verdict ok">Verifies: ${what}'s chain <code>${check.chain_id}</code> was checked from its start through seq ${check.through_seq} (${check.rows} rows); no problem.</div>`;
+    return html`<div class="verdict ok">Verifies: ${what}: chain <code>${check.chain_id}</code> was checked from its start through seq ${check.through_seq} (${check.rows} row${check.rows === 1 ? '' : 's'}); no problem.</div>`;
   const first = check.problems[0];
   return html`<div class="verdict bad" role="alert">Does not verify: chain <code>${check.chain_id}</code> through seq ${check.through_seq}.
 <span class="detail">First problem: ${first ? first.message : 'no rows found'}${check.problems.length > 1 ? ` (and ${check.problems.length - 1} more)` : ''}</span></div>`;
@@ -182,11 +194,22 @@ function chainVerdict(check: ChainCheck | null, what: string): Html {
 export async function chainFragment(ctx: ConsoleContext): Promise<Page | RawResponse> {
   const id = ctx.params[0]!;
   if (!UUID.test(id)) return redirect(ctx.href(`/inferences/${encodeURIComponent(id)}`));
-  const result = await showInference(ctx.db, ctx.schema, ctx.table, id, { verify: true, limit: 1 });
+  const result = await ctx.longWork.run(() => showInference(ctx.db, ctx.schema, ctx.table, id, { verify: true, limit: 1 }));
   const view = result.inferences.find((v) => v.record.id === id.toLowerCase());
-  if (!view) return redirect(ctx.href(`/inferences/${id}`));
+  if (!view) {
+    // An older record carries this id as its request id (shown first): `inferlog show` verifies them all.
+    const message = html`<div class="verdict warn">Not checked here: another record carries this id as its request id. Run <code>inferlog show ${id}</code>.</div>`;
+    if (ctx.url.searchParams.get('fragment') === '1')
+      return { kind: 'raw', status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: message.value };
+    return {
+      kind: 'page',
+      title: `Chain of ${id}`,
+      section: 'records',
+      body: html`<h1>Chain up to inference <code>${id}</code></h1>${message}`,
+    };
+  }
   const fragment = html`${chainVerdict(view.chain, 'This record')}
-${result.event_chains.map((c) => chainVerdict(c, 'The oversight events'))}`;
+${result.event_chains.map((c) => chainVerdict(c, 'Its oversight events'))}`;
   if (ctx.url.searchParams.get('fragment') === '1')
     return { kind: 'raw', status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: fragment.value };
   return {

@@ -1,5 +1,6 @@
 import { InferlogConfigError } from '@inferlog/core';
 import { html, monitorLog, monitorSections, type Html, type ModelMonitor } from '@inferlog/core/audit';
+import { fromElsewhere } from '../access';
 import type { ConsoleContext } from '../context';
 import type { Page } from '../layout';
 import { monitorSummary } from '../render/monitor-summary';
@@ -26,8 +27,12 @@ ${content}`,
     );
   if (!request.run || !request.options)
     return page(html`<p class="muted">Choose the range and press <strong>Run the monitor</strong>.</p>`);
+  // A link from another site shows the form filled in; the run starts when a person presses the button here.
+  if (fromElsewhere(ctx.req))
+    return page(html`<p class="muted">Opened from another site: check the range and press <strong>Run the monitor</strong>.</p>`);
   try {
-    const found = await monitorLog(ctx.db, ctx.schema, ctx.table, request.options);
+    const options = request.options;
+    const found = await ctx.longWork.run(() => monitorLog(ctx.db, ctx.schema, ctx.table, options));
     // What was flagged first, then by records: the report's own order is by name, which clients choose.
     const flagged = (m: ModelMonitor) => (m.drift.length || m.quality?.degraded.length ? 1 : 0);
     const report = { ...found, models: [...found.models].sort((a, b) => flagged(b) - flagged(a) || b.records - a.records) };

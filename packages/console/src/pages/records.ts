@@ -1,4 +1,4 @@
-import { cut, html, newestRecords, type Html, type RecordRow } from '@inferlog/core/audit';
+import { cut, html, newestRecords, type Html, type RecordSummary } from '@inferlog/core/audit';
 import type { ConsoleContext } from '../context';
 import { filterForm, parseFilter } from '../filters';
 import type { Page } from '../layout';
@@ -10,7 +10,7 @@ function textCell(value: string | null, shown: number, className = 'text'): Html
   return html`<td class="${className}" title="${cut(value, 300)}">${cut(value, shown)}</td>`;
 }
 
-function row(ctx: ConsoleContext, r: RecordRow): Html {
+function row(ctx: ConsoleContext, r: RecordSummary): Html {
   const link = ctx.href(`/inferences/${r.id}`);
   return html`<tr>
 <td class="time"><a href="${link}">${when(r.started_at)}</a></td>

@@ -59,7 +59,7 @@ ${
 ${charts.map((c) => chartBlock(c.id, c.spec))}
 </div>
 <h2>Figures per model and day</h2>
-${statsTable(ctx, layout, parsed.kept)}`
+${statsTable(ctx, layout, parsed.kept, { since: filter.since!, until: filter.until ?? null })}`
     : html`<p class="muted">No records in this range${narrowed ? ' match the filter' : ''}.</p>`
 }`,
   };

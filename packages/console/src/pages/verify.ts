@@ -62,7 +62,9 @@ export async function verifyRun(ctx: ConsoleContext): Promise<Page> {
     );
   const period = { ...(input.since ? { since: input.since } : {}), ...(input.until ? { until: input.until } : {}) };
   const started = Date.now();
-  const report = await verifyLog(ctx.db, ctx.schema, ctx.table, { chain: input.chain, maxProblems: MAX_PROBLEMS, completeness: period });
+  const report = await ctx.longWork.run(() =>
+    verifyLog(ctx.db, ctx.schema, ctx.table, { chain: input.chain, maxProblems: MAX_PROBLEMS, completeness: period }),
+  );
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (input.chain && report.rows === 0) {
     input.problems.chain = `chain ${input.chain} has no rows in ${ctx.schema}.${ctx.table}: nothing to verify (verify the whole log to see its chains)`;

@@ -10,7 +10,7 @@ export interface ChartSpec {
   unit: string;
   x: number[];
   series: { label: string; values: (number | null)[] }[];
-  /** Draw bars instead of lines (counts per day). */
+  /** Draw bars instead of lines (counts per day, when one series: uPlot draws bars of several series over each other). */
   bars?: boolean;
 }
 
@@ -25,5 +25,6 @@ export function chartBlock(id: string, spec: ChartSpec): Html {
 <h3>${spec.title}</h3>
 <div class="chart-area" data-chart="${id}" role="img" aria-label="${spec.title}: chart; the same figures are in the table below"></div>
 <script type="application/json" id="${id}">${scriptJson(spec)}</script>
+<noscript><p class="hint">The chart is drawn by the console's script; the table below has the same figures.</p></noscript>
 </figure>`;
 }

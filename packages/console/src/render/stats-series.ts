@@ -1,7 +1,7 @@
 // The figures of `logStats` (one row per model and UTC day) arranged for the statistics page: the models
 // charted (those with the most records), every day of the range on the x axis, and one series per model
 // with null on the days it has no records.
-import { cut, type DailyModelStats } from '@inferlog/core/audit';
+import { cut, revealInvisible, type DailyModelStats } from '@inferlog/core/audit';
 import type { ChartSpec } from './chart';
 
 /** Models drawn at most: more lines than this cannot be told apart (the client's palette has 8 colours). */
@@ -72,7 +72,8 @@ export function statsCharts(layout: StatsLayout): { id: string; spec: ChartSpec 
   const series = (models: readonly ModelTotal[], value: (r: DailyModelStats) => number | null) =>
     models.map((m) => ({
       // Cut: the legend has a line per model; the table below names it in full (up to its own cut).
-      label: cut(modelLabel(m.model), LEGEND_LABEL),
+      // Shown as escapes: uPlot writes the label as text, where a direction override would turn the line around.
+      label: cut(revealInvisible(modelLabel(m.model)), LEGEND_LABEL),
       values: layout.days.map((day) => {
         const row = byKey.get(JSON.stringify([m.model, day]));
         return row ? value(row) : null;
@@ -81,7 +82,13 @@ export function statsCharts(layout: StatsLayout): { id: string; spec: ChartSpec 
   const charts: { id: string; spec: ChartSpec }[] = [
     {
       id: 'chart-requests',
-      spec: { title: 'Requests per day', unit: 'records', x, bars: true, series: series(layout.charted, (r) => r.count) },
+      spec: {
+        title: 'Requests per day',
+        unit: 'records',
+        x,
+        bars: layout.charted.length === 1,
+        series: series(layout.charted, (r) => r.count),
+      },
     },
     {
       id: 'chart-errors',

@@ -11,9 +11,14 @@ const ms = (n: number | null) => (n === null ? '–' : decimal(n, 1));
 
 /**
  * The table of `layout`'s rows. `kept` are the page's filter fields: a model's link keeps them (so the records
- * listed are those counted) with the model and the day in place of model, since and until.
+ * listed are those counted) with the model and the day (within `range`, the range counted) in place of model, since and until.
  */
-export function statsTable(ctx: ConsoleContext, layout: StatsLayout, kept: Record<string, string>): Html {
+export function statsTable(
+  ctx: ConsoleContext,
+  layout: StatsLayout,
+  kept: Record<string, string>,
+  range: { since: Date; until: Date | null },
+): Html {
   const order = new Map(layout.charted.map((m, i) => [m.model, i]));
   const usage = new Set(layout.charted.filter((m) => m.usage).map((m) => m.model));
   const rows = [...layout.rows].sort((a, b) =>
@@ -25,7 +30,12 @@ export function statsTable(ctx: ConsoleContext, layout: StatsLayout, kept: Recor
     const index = order.get(r.model_name)!;
     const swatch = html`<span class="swatch s${index}" aria-hidden="true"></span>`;
     if (r.model_name === null) return html`${swatch}<span class="muted">${modelLabel(null)}</span>`;
-    const href = ctx.href('/records', { ...rest, model: r.model_name, since: r.day, until: nextDay(r.day) });
+    // The day, within the range counted: the records listed are exactly those counted.
+    const start = Date.parse(`${r.day}T00:00:00Z`);
+    const end = Date.parse(`${nextDay(r.day)}T00:00:00Z`);
+    const since = start >= range.since.getTime() ? r.day : range.since.toISOString();
+    const until = !range.until || end <= range.until.getTime() ? nextDay(r.day) : range.until.toISOString();
+    const href = ctx.href('/records', { ...rest, model: r.model_name, since, until });
     return html`${swatch}<a href="${href}" title="${cut(r.model_name, 300)}">${cut(r.model_name, 60)}</a>`;
   };
   const tokens = (r: DailyModelStats, n: number) => (usage.has(r.model_name) ? integer(n) : '–');

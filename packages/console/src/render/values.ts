@@ -1,6 +1,6 @@
 // Small pieces of markup for logged values. Every value is text (the `html` tag escapes it); a value a
 // client chose is cut so that one huge field cannot make a page unusable.
-import { cut, decimal, escapeText, Html, html, type RecordRow } from '@inferlog/core/audit';
+import { cut, decimal, escapeText, Html, html, type RecordSummary } from '@inferlog/core/audit';
 
 /** An ISO timestamp as `YYYY-MM-DD HH:MM:SS.mmm` (UTC), the whole value in a tooltip. */
 export function when(iso: string | null | undefined): Html {
@@ -31,13 +31,12 @@ export function jsonBlock(value: unknown, max = 20_000): Html {
 export const ms = (n: number | null | undefined): string => (n === null || n === undefined ? '–' : `${decimal(n, 1)} ms`);
 
 /** Badges for what a record carries besides its data: an error, schema errors, redactions, truncation, an abort. */
-export function recordNotes(r: RecordRow): Html {
+export function recordNotes(r: RecordSummary): Html {
   const notes: Html[] = [];
-  if (r.error !== null) notes.push(html`<span class="badge bad">error</span>`);
-  if (Array.isArray(r.schema_errors) && r.schema_errors.length)
-    notes.push(html`<span class="badge warn">schema errors ${r.schema_errors.length}</span>`);
-  if (r.redactions.length) notes.push(html`<span class="badge info">redacted ${r.redactions.length}</span>`);
-  if (r.truncated.length) notes.push(html`<span class="badge info">truncated</span>`);
+  if (r.error_present) notes.push(html`<span class="badge bad">error</span>`);
+  if (r.schema_error_count) notes.push(html`<span class="badge warn">schema errors ${r.schema_error_count}</span>`);
+  if (r.redaction_count) notes.push(html`<span class="badge info">redacted ${r.redaction_count}</span>`);
+  if (r.truncated_count) notes.push(html`<span class="badge info">truncated</span>`);
   if (r.aborted) notes.push(html`<span class="badge warn">aborted</span>`);
   return html`${notes.map((n, i) => (i ? html` ${n}` : n))}`;
 }

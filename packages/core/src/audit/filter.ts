@@ -110,7 +110,13 @@ export function parseInstant(text: string, name: string, now: Date = new Date())
   const value = text.trim();
   if (value === 'now') return now;
   const relative = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/.exec(value);
-  if (relative) return new Date(now.getTime() - Number(relative[1]) * UNITS[relative[2]!]!);
+  if (relative) {
+    const at = new Date(now.getTime() - Number(relative[1]) * UNITS[relative[2]!]!);
+    // A Date holds ±8.64e15 ms (about 273,790 years either side of 1970): further back is not a time.
+    if (Number.isNaN(at.getTime()))
+      throw new InferlogConfigError(`${name} "${text}" reaches back further than a date can: give at most a few thousand years`);
+    return at;
+  }
   if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) {
     // A date and time without an offset is read as UTC, not as this machine's time zone.
     const withZone = /[T ]\d{2}:\d{2}/.test(value) && !/(Z|[+-]\d{2}:?\d{2})$/.test(value) ? `${value}Z` : value;
@@ -135,7 +141,8 @@ export function parseDuration(text: string, name: string): number {
 
 /** Status codes, comma-separated: exact codes (`500`), classes (`4xx`, `5xx`) or `none` (no response sent). */
 export function parseStatus(text: string, name = 'status'): StatusMatch[] {
-  return text.split(',').map((part) => {
+  const parts = text.split(',').filter((part, i, all) => part.trim() !== '' || all.length === 1);
+  return parts.map((part) => {
     const p = part.trim().toLowerCase();
     if (/^[1-5]xx$/.test(p)) return p as StatusClass;
     if (p === 'none') return 'none';

@@ -14,16 +14,33 @@ export class Html {
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /**
- * Characters a reader would not see, or that change how text around them reads: C0 and C1 controls and
- * the bidirectional overrides and isolates (a model name could reverse the text after it). Shown as
- * `\uXXXX`, as the CLI shows them on a terminal.
+ * Characters a reader would not see, or that change how text around them reads: C0 and C1 controls, the
+ * bidirectional marks, overrides and isolates (a model name could reverse the text after it), zero-width
+ * and joining characters, invisible operators, fillers that render blank, variation selectors, tag
+ * characters, line and paragraph separators, interlinear annotation marks and the byte order mark. So
+ * `credit` and `credit` with a zero-width space never look alike. Shown as `\uXXXX` (`\u{XXXXX}` beyond
+ * the BMP), as the CLI shows them on a terminal.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this finds, to show them
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const INVISIBLE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex lint/suspicious/noMisleadingCharacterClass: controls and combining marks are what this finds, one at a time (the u flag), to show them
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0000}-\u{e0fff}]/gu;
+
+/** Text with every invisible character (above) shown as an escape: for places that take text, not markup (chart labels). */
+export function revealInvisible(text: string): string {
+  return text.replace(INVISIBLE, (c) => {
+    const code = c.codePointAt(0)!;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** Text as an HTML attribute value or element text, every character kept: `& < > " '` as entities (a form field's value). */
+export function escapeMarkup(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+}
 
 /** Text as HTML: invisible characters shown as escapes, then `& < > " '` as entities. */
 export function escapeText(text: string): string {
-  return text.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+  return escapeMarkup(revealInvisible(text));
 }
 
 function part(value: unknown): string {

@@ -53,6 +53,7 @@ export {
   type TailResult,
   type NewestPage,
   type NewestOptions,
+  type RecordSummary,
 } from './query';
 export { followRecords, LogFollower, type FollowOptions } from './follow';
 export { showFromBundle, type BundleShowResult, type BundleInferenceView } from './show-bundle';
@@ -131,7 +132,7 @@ export {
   type EventDay,
 } from './report';
 export { renderEvidenceReport } from './report-html';
-export { html, Html, escapeText, cut, integer, decimal, percent } from './html';
+export { html, Html, escapeText, escapeMarkup, revealInvisible, cut, integer, decimal, percent } from './html';
 export {
   monitorLog,
   type MonitorReport,

@@ -1,6 +1,7 @@
 import { InferlogConfigError } from '../errors';
 import { pgp, type Database } from '../sink/pgp';
 import { filterSql, type RecordFilter } from './filter';
+import { canonicalRow, RECORD_KINDS } from '../chain/canonical';
 import { toRecordRow, type RecordRow } from './rows';
 
 /** A position in the log, in (started_at, id) order: the last row of a page. */
@@ -37,8 +38,11 @@ const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\/([0-9a-f]{8}-[0-
 /** The position a cursor names; throws `InferlogConfigError` for anything that is not a cursor. */
 export function decodeCursor(cursor: string): RecordPosition {
   const match = CURSOR.exec(cursor.trim());
-  if (!match)
-    throw new InferlogConfigError(`"${cursor}" is not a cursor: pass the "next" value a previous page printed (<started_at>/<id>)`);
+  // The pattern takes any digits: 2026-13-45T99:00 has the form of a time but is none.
+  if (!match || Number.isNaN(Date.parse(match[1]!)) || new Date(match[1]!).toISOString().slice(0, 19) !== match[1]!.slice(0, 19))
+    throw new InferlogConfigError(
+      `"${cursor}" is not a cursor: pass the cursor a previous page gave ("next" of a query, "older" of the newest-first list: <started_at>/<id>)`,
+    );
   return { at: match[1]!, id: match[2]!.toLowerCase() };
 }
 
@@ -122,9 +126,56 @@ export async function tailRecords(db: Database, schema: string, table: string, n
   throw new Error('unreachable');
 }
 
+/** The columns of a record a list shows: no bodies, tensors, headers or parameters (50 full rows can weigh 100 MB). */
+const SUMMARY_COLUMNS = [
+  'id',
+  'started_at',
+  'ended_at',
+  'latency_ms',
+  'request_id',
+  'service',
+  'method',
+  'route',
+  'path',
+  'status',
+  'aborted',
+  'protocol',
+  'model_name',
+  'model_version',
+  'chain_id',
+  'chain_seq',
+] as const;
+
+/** A record as a list shows it: its own columns above, and what else it carries as counts. */
+export interface RecordSummary extends Pick<RecordRow, (typeof SUMMARY_COLUMNS)[number]> {
+  /** An error was recorded. */
+  error_present: boolean;
+  /** Entries of `schema_errors`. */
+  schema_error_count: number;
+  /** Entries of `redactions`. */
+  redaction_count: number;
+  /** Entries of `truncated`. */
+  truncated_count: number;
+}
+
+const SUMMARY_KINDS = Object.fromEntries(SUMMARY_COLUMNS.map((c) => [c, RECORD_KINDS[c]!]));
+const SUMMARY_SQL = `${SUMMARY_COLUMNS.join(', ')}, error IS NOT NULL AS error_present,
+  CASE WHEN jsonb_typeof(schema_errors) = 'array' THEN jsonb_array_length(schema_errors) ELSE 0 END AS schema_error_count,
+  cardinality(redactions) AS redaction_count, cardinality(truncated) AS truncated_count`;
+
+function toSummary(row: Record<string, unknown>): RecordSummary {
+  return {
+    ...(canonicalRow(row, SUMMARY_KINDS) as Pick<RecordRow, (typeof SUMMARY_COLUMNS)[number]>),
+    error_present: row.error_present === true,
+    schema_error_count: Number(row.schema_error_count),
+    redaction_count: Number(row.redaction_count),
+    truncated_count: Number(row.truncated_count),
+  };
+}
+
 /** One page of records, newest first, and the cursor of the next (older) page: null on the last page. */
 export interface NewestPage {
-  rows: RecordRow[];
+  rows: RecordSummary[];
   /** Pass as `before` for the page of older records. */
   older: string | null;
 }
@@ -195,7 +246,7 @@ async function newestStart(db: Database, schema: string, table: string, where: s
 }
 
 /**
- * The records that match `filter`, newest first ((started_at, id) descending), one page at a time: pass
+ * Summaries of the records that match `filter`, newest first ((started_at, id) descending), one page at a time: pass
  * the page's `older` as `before` for the next. The log table has a BRIN index on `started_at`, which
  * narrows a time range but gives no order, so nothing here sorts or counts the table: the first page of
  * a live log is the last hour's newest rows (one query); otherwise a page looks back from its start (the
@@ -214,11 +265,11 @@ export async function newestRecords(
   const where = filterSql(filter);
   const page = async (before: string, since: string): Promise<NewestPage & { full: boolean }> => {
     const found = await db.any(
-      `SELECT *, ${POSITION_SQL} AS inferlog_position FROM $1:name.$2:name WHERE $4:raw AND $5:raw AND $6:raw
+      `SELECT ${SUMMARY_SQL}, ${POSITION_SQL} AS inferlog_position FROM $1:name.$2:name WHERE $4:raw AND $5:raw AND $6:raw
         ORDER BY started_at DESC, id DESC LIMIT $3`,
       [schema, table, limit + 1, where, before, since],
     );
-    const rows = found.slice(0, limit).map(split);
+    const rows = found.slice(0, limit).map((r) => ({ row: toSummary(r), at: r.inferlog_position as string }));
     const last = rows.at(-1);
     const full = found.length > limit;
     return { rows: rows.map((r) => r.row), older: full && last ? encodeCursor({ at: last.at, id: last.row.id }) : null, full };
