@@ -1,7 +1,7 @@
 // The monitoring report as one self-contained HTML document: inline SVG charts, one inline style sheet
 // allowed by its hash, no script and nothing loaded from elsewhere. Every name in it (models, features,
 // tensors, categories) came from the log, so all of it is escaped text (audit/html.ts).
-import { contentSecurityPolicy, decimal, html, type Html, integer } from '../audit/html';
+import { contentSecurityPolicy, cut, decimal, html, type Html, integer } from '../audit/html';
 import type { FeatureMonitor, ModelMonitor, MonitorReport } from './monitor';
 
 /** The page around the report: type, headings, tables. */
@@ -91,7 +91,7 @@ function featureFigure(model: ModelMonitor, f: FeatureMonitor): Html {
   const starts = f.windows.map((w) => w.start);
   const drifted = f.drifted.length;
   return html`<figure data-feature="${f.name}" data-drifted="${drifted}">
-<figcaption><strong>${f.name}</strong> (${f.kind}) — ${
+<figcaption><strong>${cut(f.name, 300)}</strong> (${f.kind}) — ${
     drifted
       ? html`<span class="flag">drift in ${integer(drifted)} window${drifted === 1 ? '' : 's'}: ${f.drifted.map(day).join(', ')}</span>`
       : f.compared
@@ -153,7 +153,8 @@ ${q.windows.map(
 }
 
 function modelSection(model: ModelMonitor): Html {
-  const name = `${model.model_name ?? '(no model name)'}${model.model_version === null ? '' : ` version ${model.model_version}`}`;
+  // Names are the clients': cut, so that one cannot fill the page.
+  const name = `${cut(model.model_name ?? '(no model name)', 300)}${model.model_version === null ? '' : ` version ${cut(model.model_version, 100)}`}`;
   const flagged = model.features.filter((f) => f.drifted.length);
   return html`<section data-model="${model.model_name ?? ''}">
 <h2>${name}</h2>
