@@ -154,7 +154,7 @@ async function main(): Promise<void> {
   console.log(`\n${loggerSummary('OIP API logger', log!.stats())}\n${loggerSummary('chat API logger', chat.log!.stats())}`);
   console.log(
     `\nThe log stays in ${EMBEDDED_DIR} between runs (each run adds to it; delete the folder .inferlog to start afresh). Look at it with the inferlog command:\n` +
-      '  pnpm inferlog tail -n 5\n  pnpm inferlog show demo-chat-stream\n  pnpm inferlog stats --since 1h\n  pnpm inferlog verify\n  pnpm inferlog console        (the audit console in a browser, http://127.0.0.1:4319/)',
+      '  pnpm inferlog tail -n 5\n  pnpm inferlog show demo-chat-stream\n  pnpm inferlog stats --since 1h\n  pnpm inferlog verify\n  pnpm inferlog console        (the audit console in a browser: open the address it prints)',
   );
 }
 
