@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { SCOPED_MONITOR_CSS } from './render/monitor-css';
+import { MONITOR_CSS } from '@inferlog/core/audit';
 import type { RawResponse } from './response';
 
 interface Asset {
@@ -29,8 +29,9 @@ function load(): Map<string, Asset> {
   if (loaded) return loaded;
   const assets = new Map<string, Asset>();
   for (const [name, [path, type]] of Object.entries(FILES)) {
-    // The monitoring page's charts are styled by core's MONITOR_CSS: one style sheet, so it is served in it.
-    const body = name === 'console.css' ? Buffer.concat([Buffer.from(SCOPED_MONITOR_CSS), readFileSync(path)]) : readFileSync(path);
+    // The monitoring page's charts are styled by core's MONITOR_CSS (inside `.monitor`): one style sheet, so
+    // it is served in it, first, so that the console's own rules (dark mode) come after and win.
+    const body = name === 'console.css' ? Buffer.concat([Buffer.from(MONITOR_CSS), readFileSync(path)]) : readFileSync(path);
     assets.set(name, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` });
   }
   loaded = assets;

@@ -1,6 +1,7 @@
 // The record filter as a form: read from a URL's query (or a POSTed form), shown back in the form with
 // what was wrong with each field, and passed on in links (the next page keeps the filter).
-import { escapeMarkup, Html, html, parseAnnotation, parseInstant, parseStatus, type RecordFilter } from '@inferlog/core/audit';
+import { html, parseAnnotation, parseInstant, parseStatus, type Html, type RecordFilter } from '@inferlog/core/audit';
+import { textField } from './render/fields';
 
 /** The filter fields, as query parameters, with their labels and hints. */
 export const FILTER_FIELDS = [
@@ -79,9 +80,6 @@ export function parseFilter(params: URLSearchParams, now = new Date()): ParsedFi
   return { filter, kept, problems };
 }
 
-/** A field's value as given, every character kept (shown as an escape, `\u202e` would be sent back as those six characters). */
-const fieldValue = (value: string | undefined): Html => new Html(escapeMarkup(value ?? ''));
-
 /** The filter form: every field with its value, a problem under any field that has one, Apply and Clear. */
 export function filterForm(
   action: string,
@@ -91,11 +89,8 @@ export function filterForm(
   extra: Html | string = '',
 ): Html {
   return html`<form class="filters" method="get" action="${action}" role="search" aria-label="Filter records">
-${FILTER_FIELDS.filter(([name]) => fields.includes(name)).map(
-  ([name, label, hint]) =>
-    html`<label>${label}<input name="${name}" value="${fieldValue(parsed.kept[name])}" placeholder="${hint}"${
-      parsed.problems[name] ? html` aria-invalid="true" aria-describedby="problem-${name}"` : ''
-    }>${parsed.problems[name] ? html`<span class="hint" id="problem-${name}" role="alert">${parsed.problems[name]}</span>` : ''}</label>`,
+${FILTER_FIELDS.filter(([name]) => fields.includes(name)).map(([name, label, placeholder]) =>
+  textField({ name, label, value: parsed.kept[name], placeholder, problem: parsed.problems[name] }),
 )}
 ${extra}
 <div class="actions"><button type="submit">Apply</button><a class="button secondary" href="${clear}">Clear</a></div>

@@ -1,6 +1,7 @@
 import { html, type Html } from '@inferlog/core/audit';
 import type { ConsoleContext } from '../context';
 import { FILTER_FIELDS } from '../filters';
+import { describedBy, textField, underField } from '../render/fields';
 import type { Page } from '../layout';
 import type { RawResponse } from '../response';
 import { exportArchive } from './export-archive';
@@ -11,22 +12,20 @@ const BUSY = 'Export started: the archive downloads as soon as it is written. On
 
 const REQUIRED = new Set<ExportField>(['since', 'until']);
 
-function problemOf(input: ExportInput, name: ExportField): Html {
-  const problem = input.problems[name];
-  return problem ? html`<span class="hint problem" id="problem-${name}" role="alert">${problem}</span>` : html``;
-}
-
 const HINTS: Partial<Record<ExportField, string>> = { since: 'Included. UTC unless given', until: 'Not included' };
 
 function field(input: ExportInput, name: (typeof EXPORT_FIELDS)[number]): Html {
   const [, label, placeholder] = FILTER_FIELDS.find(([n]) => n === name)!;
   const required = REQUIRED.has(name);
-  const problem = input.problems[name];
-  const hint = HINTS[name];
-  const described = problem ? `problem-${name}` : hint ? `hint-${name}` : '';
-  return html`<label>${label}${required ? '' : ' (optional)'}<input name="${name}" value="${input.kept[name] ?? ''}" placeholder="${placeholder}"${required ? html` required` : ''}${
-    problem ? html` aria-invalid="true"` : ''
-  }${described ? html` aria-describedby="${described}"` : ''}>${problem ? problemOf(input, name) : hint ? html`<span class="hint" id="hint-${name}">${hint}</span>` : ''}</label>`;
+  return textField({
+    name,
+    label: required ? label : `${label} (optional)`,
+    value: input.kept[name],
+    placeholder,
+    problem: input.problems[name],
+    hint: HINTS[name],
+    required,
+  });
 }
 
 function exportFormHtml(ctx: ConsoleContext, input: ExportInput): Html {
@@ -34,9 +33,9 @@ function exportFormHtml(ctx: ConsoleContext, input: ExportInput): Html {
 <input type="hidden" name="csrf" value="${ctx.csrf}">
 <div class="fields">
 ${EXPORT_FIELDS.map((name) => field(input, name))}
-<label>Format<select name="format"${input.problems.format ? html` aria-invalid="true" aria-describedby="problem-format"` : ''}>
+<label>Format<select name="format"${describedBy('format', input.problems.format)}>
 ${['jsonl', 'csv'].map((f) => html`<option value="${f}"${input.format === f ? html` selected` : ''}>${f === 'jsonl' ? 'JSON lines (jsonl)' : 'CSV'}</option>`)}
-</select>${problemOf(input, 'format')}</label>
+</select>${underField('format', input.problems.format)}</label>
 </div>
 <div class="actions"><button type="submit">Export</button><p class="busy hint" role="status" aria-live="polite"></p></div>
 </form>`;

@@ -195,27 +195,24 @@ export async function chainFragment(ctx: ConsoleContext): Promise<Page | RawResp
   const id = ctx.params[0]!;
   if (!UUID.test(id)) return redirect(ctx.href(`/inferences/${encodeURIComponent(id)}`));
   const result = await ctx.longWork.run(() => showInference(ctx.db, ctx.schema, ctx.table, id, { verify: true, limit: 1 }));
+  // The verdict alone for the page's script to insert (`?fragment=1`), else a page of its own.
+  const answer = (content: Html): Page | RawResponse =>
+    ctx.url.searchParams.get('fragment') === '1'
+      ? { kind: 'raw', status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: content.value }
+      : {
+          kind: 'page',
+          title: `Chain of ${id}`,
+          section: 'records',
+          body: html`<p class="hint"><a href="${ctx.href(`/inferences/${id}`)}">Back to the inference</a></p><h1>Chain up to inference <code>${id}</code></h1>${content}`,
+        };
   const view = result.inferences.find((v) => v.record.id === id.toLowerCase());
-  if (!view) {
-    // An older record carries this id as its request id (shown first): `inferlog show` verifies them all.
-    const message = html`<div class="verdict warn">Not checked here: another record carries this id as its request id. Run <code>inferlog show ${id}</code>.</div>`;
-    if (ctx.url.searchParams.get('fragment') === '1')
-      return { kind: 'raw', status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: message.value };
-    return {
-      kind: 'page',
-      title: `Chain of ${id}`,
-      section: 'records',
-      body: html`<h1>Chain up to inference <code>${id}</code></h1>${message}`,
-    };
-  }
-  const fragment = html`${chainVerdict(view.chain, 'This record')}
-${result.event_chains.map((c) => chainVerdict(c, 'Its oversight events'))}`;
-  if (ctx.url.searchParams.get('fragment') === '1')
-    return { kind: 'raw', status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: fragment.value };
-  return {
-    kind: 'page',
-    title: `Chain of ${id}`,
-    section: 'records',
-    body: html`<p class="hint"><a href="${ctx.href(`/inferences/${id}`)}">Back to the inference</a></p><h1>Chain up to inference <code>${id}</code></h1>${fragment}`,
-  };
+  if (!view)
+    // An older record carrying this id as its request id comes first: `inferlog show` verifies them all.
+    return answer(
+      result.inferences.length
+        ? html`<div class="verdict warn">Not checked here: another record carries this id as its request id. Run <code>inferlog show ${id}</code>.</div>`
+        : html`<div class="verdict warn">No record has this id.</div>`,
+    );
+  return answer(html`${chainVerdict(view.chain, 'This record')}
+${result.event_chains.map((c) => chainVerdict(c, 'Its oversight events'))}`);
 }

@@ -4,6 +4,7 @@
 // options themselves and its message is shown next to the form.
 import { html, MONITOR_WINDOWS, type Html, type MonitorOptions, type MonitorWindow, type PredictionRule } from '@inferlog/core/audit';
 import { FILTER_FIELDS, parseFilter } from '../filters';
+import { describedBy, textField, underField } from '../render/fields';
 
 /** The range when no Since is given. */
 export const DEFAULT_SINCE = '14d';
@@ -80,23 +81,15 @@ export function readMonitorForm(params: URLSearchParams, now = new Date()): Moni
   };
 }
 
-function problem(request: MonitorRequest, field: Field): Html {
-  const text = request.problems[field];
-  return text ? html`<span class="hint" id="problem-${field}" role="alert">${text}</span>` : html``;
-}
-
-function invalid(request: MonitorRequest, field: Field): Html {
-  return request.problems[field] ? html` aria-invalid="true" aria-describedby="problem-${field}"` : html``;
-}
-
-function input(request: MonitorRequest, field: Field, label: string, hint: string): Html {
-  return html`<label>${label}<input name="${field}" value="${request.values[field]}" placeholder="${hint}"${invalid(request, field)}>${problem(request, field)}</label>`;
+function input(request: MonitorRequest, field: Field, label: string, placeholder: string): Html {
+  return textField({ name: field, label, value: request.values[field], placeholder, problem: request.problems[field] });
 }
 
 function select(request: MonitorRequest, field: Field, label: string, choices: readonly (readonly [string, string])[]): Html {
-  return html`<label>${label}<select name="${field}"${invalid(request, field)}>${choices.map(
+  const problem = request.problems[field];
+  return html`<label>${label}<select name="${field}"${describedBy(field, problem)}>${choices.map(
     ([value, text]) => html`<option value="${value}"${request.values[field] === value ? html` selected` : ''}>${text}</option>`,
-  )}</select>${problem(request, field)}</label>`;
+  )}</select>${underField(field, problem)}</label>`;
 }
 
 const hint = (field: 'since' | 'until' | 'model') => FILTER_FIELDS.find(([name]) => name === field)![2];

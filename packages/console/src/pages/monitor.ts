@@ -37,9 +37,7 @@ ${content}`,
     const flagged = (m: ModelMonitor) => (m.drift.length || m.quality?.degraded.length ? 1 : 0);
     const report = { ...found, models: [...found.models].sort((a, b) => flagged(b) - flagged(a) || b.records - a.records) };
     return page(html`${monitorSummary(report)}
-<div class="monitor">
-${monitorSections(report, null)}
-</div>`);
+${monitorSections(report, null)}`);
   } catch (err) {
     if (!(err instanceof InferlogConfigError)) throw err;
     return page(

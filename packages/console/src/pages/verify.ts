@@ -1,6 +1,7 @@
 import { html, verifyLog, type Html } from '@inferlog/core/audit';
 import type { ConsoleContext } from '../context';
 import type { Page } from '../layout';
+import { textField } from '../render/fields';
 import { completenessSection } from '../render/verify-completeness';
 import { chainsTable, furtherProblems, verdict } from '../render/verify-report';
 import { parseVerifyInput, type VerifyField, type VerifyInput } from './verify-input';
@@ -11,10 +12,7 @@ const MAX_PROBLEMS = 100;
 const BUSY = 'Verifying: reading every row of the log and its events. On a large log this takes minutes; keep this page open.';
 
 function field(input: VerifyInput, name: VerifyField, label: string, placeholder: string, hint: string): Html {
-  const problem = input.problems[name];
-  return html`<label>${label}<input name="${name}" value="${input.kept[name] ?? ''}" placeholder="${placeholder}" aria-describedby="${problem ? `problem-${name}` : `hint-${name}`}"${
-    problem ? html` aria-invalid="true"` : ''
-  }>${problem ? html`<span class="hint problem" id="problem-${name}" role="alert">${problem}</span>` : html`<span class="hint" id="hint-${name}">${hint}</span>`}</label>`;
+  return textField({ name, label, value: input.kept[name], placeholder, problem: input.problems[name], hint });
 }
 
 /** The form: one chain or the whole log, the completeness period, the form token; it says a run takes a while. */

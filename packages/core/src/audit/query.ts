@@ -86,6 +86,10 @@ export async function queryRecords(
   return { rows: rows.map((r) => r.row), next: found.length > limit && last ? encodeCursor({ at: last.at, id: last.row.id }) : null };
 }
 
+/** Rows that started at most `span` ms before `start` (all rows for an infinite span). */
+const sinceSql = (start: Date, span: number) =>
+  Number.isFinite(span) ? pgp.as.format('started_at >= $1', [new Date(start.getTime() - span)]) : 'TRUE';
+
 /** How far back `tailRecords` looks before widening: most logs have their newest rows in the last hour. */
 const TAIL_WINDOWS_MS = [3_600_000, 86_400_000, 31 * 86_400_000, Number.POSITIVE_INFINITY];
 
@@ -112,10 +116,9 @@ export async function tailRecords(db: Database, schema: string, table: string, n
   checkLimit(n, 'the number of rows', 10_000);
   const [{ now, at }] = await db.any(NOW_POSITION_SQL);
   for (const window of TAIL_WINDOWS_MS) {
-    const since = Number.isFinite(window) ? pgp.as.format('started_at >= $1', [new Date((now as Date).getTime() - window)]) : 'TRUE';
     const found = await db.any(
       `SELECT *, ${POSITION_SQL} AS inferlog_position FROM $1:name.$2:name WHERE $4:raw AND $5:raw ORDER BY started_at DESC, id DESC LIMIT $3`,
-      [schema, table, n, filterSql(filter), since],
+      [schema, table, n, filterSql(filter), sinceSql(now as Date, window)],
     );
     if (found.length === n || !Number.isFinite(window)) {
       const rows = found.map(split).reverse();
@@ -192,9 +195,6 @@ export interface NewestOptions {
 const LOOK_BACK_MS = [3_600_000, 57_600_000, 921_600_000, 14_745_600_000, Number.POSITIVE_INFINITY];
 /** The spans before the database's clock in which `newestRecords` looks for the newest matching row: an hour, a day, a week, 30 days, a year, ten years. */
 const NEWEST_WITHIN_MS = [3_600_000, 86_400_000, 604_800_000, 2_592_000_000, 31_536_000_000, 315_360_000_000];
-
-const sinceSql = (start: Date, span: number) =>
-  Number.isFinite(span) ? pgp.as.format('started_at >= $1', [new Date(start.getTime() - span)]) : 'TRUE';
 
 /** Whether a record that matches `where` started at or after `at`: a BRIN-narrowed scan that stops at the first row. */
 async function anySince(db: Database, schema: string, table: string, where: string, at: Date | null): Promise<boolean> {

@@ -13,13 +13,17 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; } thead th { bac
 code { font-family: ui-monospace, Menlo, Consolas, monospace; }
 `;
 
-/** The charts and flags of `monitorSections`, for any page that shows them (this report, the console's monitoring page). */
+/**
+ * The charts and flags of `monitorSections`, every rule inside its `.monitor` block, so that a page that
+ * shows them (this report, the console's monitoring page) keeps its own `figure`, `svg` and `.ok`.
+ */
 export const MONITOR_CSS = `
-.flag { color: #9b0014; font-weight: 600; } .ok { color: #1a6b32; } .note { color: #555; font-size: .9rem; }
-figure { margin: .4rem 0 1.2rem; } figcaption { font-size: .9rem; color: #333; }
-svg { display: block; max-width: 100%; height: auto; } svg text { font: 11px system-ui, sans-serif; fill: #333; }
-.drift-window { fill: #fbd5d9; } .band { fill: #c9dcf2; } .line { fill: none; stroke: #1f5fa8; stroke-width: 2; }
-.point { fill: #1f5fa8; } .bar { fill: #8a8a8a; } .bar.drift { fill: #c0132b; } .limit { stroke: #c0132b; stroke-dasharray: 4 3; } .axis { stroke: #999; }
+.monitor .flag { color: #9b0014; font-weight: 600; } .monitor .ok { color: #1a6b32; } .monitor .note { color: #555; font-size: .9rem; }
+.monitor figure { margin: .4rem 0 1.2rem; } .monitor figcaption { font-size: .9rem; color: #333; }
+.monitor svg { display: block; max-width: 100%; height: auto; } .monitor svg text { font: 11px system-ui, sans-serif; fill: #333; }
+.monitor .drift-window { fill: #fbd5d9; } .monitor .band { fill: #c9dcf2; } .monitor .line { fill: none; stroke: #1f5fa8; stroke-width: 2; }
+.monitor .point { fill: #1f5fa8; } .monitor .bar { fill: #8a8a8a; } .monitor .bar.drift { fill: #c0132b; }
+.monitor .limit { stroke: #c0132b; stroke-dasharray: 4 3; } .monitor .axis { stroke: #999; }
 `;
 
 const CSS = PAGE_CSS + MONITOR_CSS;
@@ -176,15 +180,16 @@ ${[...flagged, ...model.features.filter((f) => !f.drifted.length)].map((f) => fe
 
 /**
  * What the report says: how it compared, then a section per model (h2) with its quality and a chart per
- * feature (h3). `heading` is its h1; null leaves it to the page around it.
+ * feature (h3), in a `.monitor` block that `MONITOR_CSS` styles. `heading` is its h1; null leaves it to
+ * the page around it.
  */
 export function monitorSections(report: MonitorReport, heading: string | null = 'Monitoring report'): Html {
   const reference =
     typeof report.reference === 'object' ? `${report.reference.since} to ${report.reference.until}` : `the ${report.reference} window`;
-  return html`<header>${heading === null ? '' : html`<h1>${heading}</h1>`}
+  return html`<div class="monitor"><header>${heading === null ? '' : html`<h1>${heading}</h1>`}
 <p class="note">Windows of one ${report.window} (UTC) from ${report.range.since ?? 'the first record'} to ${report.range.until ?? 'the last'}; compared with ${reference}.
 A window is flagged when PSI ≥ ${report.thresholds.psi} or the Jensen–Shannon distance ≥ ${report.thresholds.js} (unless set per feature), with a chi-square p-value below ${report.significance}, and at least ${report.min_count} values on both sides. Taken at ${report.generated_at}.</p></header>
-${report.models.length ? report.models.map(modelSection) : html`<p>No records match.</p>`}`;
+${report.models.length ? report.models.map(modelSection) : html`<p>No records match.</p>`}</div>`;
 }
 
 /** The monitoring report as a self-contained HTML document (a chart per feature over time, drift windows shaded). */
